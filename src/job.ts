@@ -1,0 +1,88 @@
+/**
+ * The job record: the data half of Kinetik (a {@linkcode Task} is the code half).
+ *
+ * A record is plain JSON so that every store can keep it as it is and every process can
+ * read it back. @module
+ */
+
+/** Where a job is in its life. `completed`, `failed`, `cancelled` and `timeout` are final. */
+export type JobStatus =
+  | "queued"
+  | "delayed"
+  | "processing"
+  | "completed"
+  | "failed"
+  | "cancelled"
+  | "timeout";
+
+/** Every status, in life order. */
+export const JOB_STATUSES: readonly JobStatus[] = [
+  "queued",
+  "delayed",
+  "processing",
+  "completed",
+  "failed",
+  "cancelled",
+  "timeout",
+];
+
+/** The statuses a job never leaves on its own. */
+export const FINAL_STATUSES: readonly JobStatus[] = ["completed", "failed", "cancelled", "timeout"];
+
+/** Whether `status` is final: nothing will run the job again unless someone retries it. */
+export function isFinalStatus(status: JobStatus): boolean {
+  return FINAL_STATUSES.includes(status);
+}
+
+/** Why a job failed, as stored: the error's message and, when it had one, its code. */
+export interface JobError {
+  message: string;
+  code?: string;
+}
+
+/** The latest `job.progress(current, total)` of a job. */
+export interface JobProgress {
+  current: number;
+  total: number;
+}
+
+/** One line of a job's log; Kinetik writes its own lines beside the action's. */
+export interface LogLine {
+  /** Epoch milliseconds. */
+  time: number;
+  message: string;
+  data?: unknown;
+}
+
+/** A stored job, as `create`, `get` and `fetch` return it. */
+export interface Job {
+  /** Chosen by the store; unique within it. */
+  id: string;
+  /** The name of the task that runs it. */
+  task: string;
+  /** The JSON data given at creation. */
+  data: unknown;
+  status: JobStatus;
+  /** Epoch milliseconds of creation. */
+  created: number;
+  /** When a delayed job becomes ready (epoch milliseconds). */
+  runAt?: number;
+  /** How many times the job has been claimed. */
+  attempts: number;
+  /** Lower runs first within a tag; default 0. */
+  priority: number;
+  /** Deduplication key: no two unfinished jobs share one. */
+  key?: string;
+  error?: JobError;
+  /** Epoch milliseconds of the latest start. */
+  started?: number;
+  /** Epoch milliseconds of reaching a final status. */
+  finished?: number;
+  progress?: JobProgress;
+  /** The worker holding the lease while `processing`. */
+  worker?: string;
+  /** Lease expiry while `processing` (epoch milliseconds). */
+  leaseUntil?: number;
+  /** Attempts after which a stalled job fails instead of being requeued; 0 means never. */
+  maxAttempts?: number;
+}

@@ -1,0 +1,257 @@
+/**
+ * The store contract: the one interface between Kinetik's core and persistence.
+ *
+ * This is the most important file of the project. The core (queue, processor, streams)
+ * speaks only to this interface; every store (memory, SQLite, Redis, MongoDB, yours) is
+ * judged by the conformance suite in `testing.ts`.
+ *
+ * The verbs are queue verbs, not storage verbs: each one is a single atomic step of a job's
+ * life, so a store can implement it as one statement, one Lua script or one locked section,
+ * and the core never needs a transaction of its own.
+ *
+ * ```
+ *          add ─▶ queued ─────────┐           ┌─▶ completed | failed | timeout   (settle)
+ *          add ─▶ delayed ─(due)──┴─ claim ─▶ processing ─┼─▶ delayed  (settle "retry")
+ *                                              │  ▲ renew  └─▶ queued   (settle "release", recover)
+ *   cancel: queued | delayed | processing ─▶ cancelled
+ * ```
+ *
+ * Rules every store keeps:
+ * - **Time comes from the caller.** Every verb that looks at the clock takes `now` (epoch
+ *   ms). Stores never read their own clock, so tests can fake time and Redis scripts stay
+ *   deterministic.
+ * - **Claims are exclusive.** A job is returned by at most one `claim` until it leaves
+ *   `processing`. `claim` sets status `processing`, increments `attempts`, sets `started`,
+ *   `worker`, `leaseUntil = now + leaseMs` and a fresh opaque `token`, in one atomic step.
+ * - **Outcomes are fenced.** `settle`, `renew` and `appendLogs`-after-settle need the token of
+ *   the current claim; a stale token is refused by a return value, never an exception.
+ * - **Records are JSON.** What goes in comes back equal (a deep copy, never a live object).
+ * - **Errors name the store.** Failures throw a {@linkcode StoreError} (or subclass) whose
+ *   message starts with the store's name.
+ *
+ * @module
+ */
+
+import type { Job, JobError, JobProgress, JobStatus, LogLine } from "./job.ts";
+
+/** A job to save, as the core built it. */
+export interface NewJob {
+  task: string;
+  data: unknown;
+  /** Epoch ms. */
+  created: number;
+  /** Present and later than `created` for a delayed job. */
+  runAt?: number;
+  priority: number;
+  key?: string;
+  /** Kinetik's "created" log line. */
+  log: LogLine;
+}
+
+/** What `claim` asks for. */
+export interface ClaimRequest {
+  /**
+   * Task names grouped by priority: every ready job of `groups[0]` goes before any of
+   * `groups[1]`. Within a group, order is `priority` ascending, then the time the job became
+   * ready (`runAt` for delayed jobs, else `created`), then creation order.
+   */
+  groups: readonly (readonly string[])[];
+  /** At most this many jobs; at least 1. */
+  limit: number;
+  /** Recorded as the job's `worker`. */
+  worker: string;
+  /** Lease length in ms. */
+  leaseMs: number;
+  now: number;
+  /** `maxAttempts` to record per task (see {@linkcode Job.maxAttempts}); absent means 0. */
+  maxAttempts?: Readonly<Record<string, number>>;
+}
+
+/** A claimed job with the token that proves the claim. */
+export interface LeasedJob extends Job {
+  token: string;
+}
+
+/** What `claim` found. */
+export interface ClaimResult {
+  jobs: LeasedJob[];
+  /**
+   * When nothing more is ready: the earliest `runAt` of a delayed job of the requested tasks,
+   * so the processor can sleep exactly until then. Optional for stores.
+   */
+  next?: number;
+}
+
+/** The outcome of one run. */
+export type SettleOutcome =
+  /** Status `completed`, `finished = now`. */
+  | "completed"
+  /** Status `failed` with `error`, `finished = now`. */
+  | "failed"
+  /** Status `timeout` with `error`, `finished = now`. */
+  | "timeout"
+  /** Status `delayed` with `error` and `runAt`; the job runs again. */
+  | "retry"
+  /** Status `queued`, `attempts - 1`: the worker gave the job back unrun (graceful stop). */
+  | "release";
+
+/** One finished run, reported to `settle`. */
+export interface Settlement {
+  id: string;
+  token: string;
+  outcome: SettleOutcome;
+  now: number;
+  error?: JobError;
+  /** For `retry`. */
+  runAt?: number;
+  progress?: JobProgress;
+  /** Log lines buffered during the run, appended in the same atomic step. */
+  logs: LogLine[];
+}
+
+/** What `settle` did. */
+export interface SettleResult {
+  /**
+   * Per settlement, in order: the job as stored afterwards, or `undefined` when refused
+   * (stale token, or the job is no longer `processing`, e.g. cancelled or recovered).
+   */
+  jobs: (Job | undefined)[];
+  /** Jobs claimed by the optional `next` request, in the same round trip where possible. */
+  claimed: ClaimResult;
+}
+
+/** A lease to extend. */
+export interface Lease {
+  id: string;
+  token: string;
+}
+
+/** The log line texts stores write themselves, shared so every store writes the same. */
+export const STORE_MESSAGES = {
+  stalledRequeued: "Stalled: lease expired, back to the queue",
+  stalledFailed: "Stalled: lease expired and no attempts left",
+  cancelled: "Cancelled",
+} as const;
+
+/** The error a stalled job fails with once its attempts are spent. */
+export const STALLED_ERROR: JobError = {
+  message: "Lease expired too many times",
+  code: "ESTALLED",
+};
+
+/** A Mongo-style query on job records, validated by the core (see `src/query.ts`). */
+export type JobQuery = Record<string, unknown>;
+
+/** Paging and order for `find`. */
+export interface FindOptions {
+  /** Skip this many matches. */
+  offset: number;
+  /** Return at most this many. */
+  limit: number;
+  /** One top-level field and direction; ties break by creation order. Default `created` ascending. */
+  sort?: { field: keyof Job; direction: 1 | -1 };
+}
+
+/** What `remove` deletes: jobs of these statuses and (when given) these tasks, with their logs. */
+export interface RemoveFilter {
+  status: readonly JobStatus[];
+  tasks?: readonly string[];
+}
+
+/** Counts by task, then status. */
+export type JobStats = Record<string, Partial<Record<JobStatus, number>>>;
+
+/** A message between processes sharing a store. */
+export type StoreMessage =
+  /** New ready work for `task` (sent by the store itself from `add`, `settle` and `recover`). */
+  | { type: "wake"; task?: string }
+  /** A job event from the process `origin`. */
+  | { type: "event"; origin: string; event: unknown }
+  /** Abort the run of job `id` wherever it runs. */
+  | { type: "cancel"; id: string };
+
+/** A task definition recorded by a worker, so tools on other machines know it. */
+export interface TaskRecord {
+  name: string;
+  tag: string;
+  description?: string;
+  timeout?: number;
+  retry?: { delay: number; max?: number; backoff: string };
+}
+
+/** A live worker, as recorded by its heartbeat. */
+export interface WorkerRecord {
+  id: string;
+  tags: string[];
+  tasks: TaskRecord[];
+  host?: string;
+  pid?: number;
+  started: number;
+  seen: number;
+}
+
+/**
+ * A Kinetik store. Required verbs first, then optional capabilities the core falls back from.
+ */
+export interface Store {
+  /** Short name used in error messages: "memory", "sqlite", "redis", "mongo". */
+  readonly name: string;
+
+  /**
+   * Save jobs. A job whose `key` matches an unfinished job's is not saved; that job is
+   * returned in its place. Resolves to the stored records, in order.
+   */
+  add(jobs: readonly NewJob[]): Promise<Job[]>;
+  /** Atomically lease ready jobs (delayed jobs whose `runAt <= now` count as ready). */
+  claim(request: ClaimRequest): Promise<ClaimResult>;
+  /** Extend leases to `now + leaseMs`; per lease, `false` when it was lost. */
+  renew(leases: readonly Lease[], leaseMs: number, now: number): Promise<boolean[]>;
+  /** Record outcomes (token-fenced), then claim `next` when given. */
+  settle(settlements: readonly Settlement[], next?: ClaimRequest): Promise<SettleResult>;
+  /**
+   * Requeue jobs whose lease expired before `now` (status `queued`, log line
+   * `STORE_MESSAGES.stalledRequeued`), or fail them with `STALLED_ERROR` when
+   * `maxAttempts > 0 && attempts >= maxAttempts`. Resolves to the recovered records.
+   */
+  recover(now: number): Promise<Job[]>;
+  /** One job, or `undefined`. */
+  get(id: string): Promise<Job | undefined>;
+  /** Jobs matching a validated query, ordered and paged. */
+  find(query: JobQuery, options: FindOptions): Promise<Job[]>;
+  /** How many jobs match. */
+  count(query: JobQuery): Promise<number>;
+  /** Counts of every job by task and status. */
+  stats(): Promise<JobStats>;
+  /** Delete jobs and their logs; resolves to how many were deleted. */
+  remove(filter: RemoveFilter): Promise<number>;
+  /**
+   * Cancel a `queued`, `delayed` or `processing` job: status `cancelled`, `finished = now`,
+   * lease dropped, log line `STORE_MESSAGES.cancelled`. Resolves to the record, or
+   * `undefined` when the job is unknown or already final.
+   */
+  cancel(id: string, now: number): Promise<Job | undefined>;
+  /** Append log lines to a job whatever its status (no-op for an unknown job). */
+  appendLogs(id: string, lines: readonly LogLine[]): Promise<void>;
+  /** A job's log lines, oldest first. */
+  logs(id: string): Promise<LogLine[]>;
+  /** Release the connection; further calls reject. */
+  close(): Promise<void>;
+
+  /** Messages from every process sharing the store, until `signal` aborts. */
+  subscribe?(signal: AbortSignal): ReadableStream<StoreMessage>;
+  /** Send a message to every subscriber, this process's included. */
+  publish?(message: StoreMessage): Promise<void>;
+  /** Record a worker's tasks and heartbeat (expires when not refreshed within `ttlMs`). */
+  heartbeat?(worker: WorkerRecord, ttlMs: number): Promise<void>;
+  /** Live workers and every task definition recorded. */
+  workers?(now: number): Promise<WorkerRecord[]>;
+}
+
+/** A store failure: the backend is unreachable, refused a command, or returned garbage. */
+export class StoreError extends Error {
+  /** Creates the error; `store` prefixes the message. */
+  constructor(store: string, message: string, options?: ErrorOptions) {
+    super(`${store}: ${message}`, options);
+    this.name = "StoreError";
+  }
+}
