@@ -6,10 +6,18 @@
  * below are refused with a `TypeError`, before anything reaches a store. @module
  */
 
-import sift from "sift";
+import * as siftModule from "sift";
 import type { Job, JobStatus } from "./job.ts";
 import { JOB_STATUSES } from "./job.ts";
 import type { JobQuery } from "./store.ts";
+
+// sift is CommonJS: its default export arrives as `default` or as the module itself,
+// depending on the runtime's interop.
+type Tester = (query: object) => (item: unknown) => boolean;
+const siftExports = siftModule as unknown as { default?: Tester | { default?: Tester } };
+const sift: Tester = typeof siftExports.default === "function"
+  ? siftExports.default
+  : (siftExports.default?.default as Tester);
 
 /** The operators a query may use. */
 export const QUERY_OPERATORS: ReadonlySet<string> = new Set([
