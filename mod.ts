@@ -1,0 +1,49 @@
+/**
+ * Kinetik: a storage-agnostic, tag-centric job queue for Deno and Bun.
+ *
+ * Define tasks (the code), create jobs (the data), and process tags in priority order, on
+ * memory, SQLite, Redis or MongoDB.
+ *
+ * @example The seed's quick start
+ * ```ts
+ * import { kinetik } from "@kinetik/kinetik";
+ *
+ * const queue = kinetik({ interval: 100 });
+ * queue.define("send email").tag("messaging").retry("1s", 3)
+ *   .action(async (job) => {
+ *     job.log("sending", { to: (job.data as { email: string }).email });
+ *   });
+ * const job = await queue.create("send email", { email: "ford@example.com" });
+ * queue.process(["messaging"]);
+ * for await (const event of queue.watch(job.id)) console.log(event.type);
+ * await queue.close();
+ * ```
+ *
+ * @module
+ */
+
+export { kinetik } from "./src/kinetik.ts";
+export { Queue } from "./src/queue.ts";
+export type { Plugin, ProcessOptions, QueueEvents, QueueOptions } from "./src/queue.ts";
+export { Task } from "./src/task.ts";
+export type {
+  Action,
+  Done,
+  RetryOptions,
+  RetryPolicy,
+  TaskConfig,
+  TaskEvents,
+} from "./src/task.ts";
+export { Processor } from "./src/processor.ts";
+export { JobContext } from "./src/job_context.ts";
+export { FINAL_STATUSES, isFinalStatus, JOB_STATUSES } from "./src/job.ts";
+export type { Job, JobError, JobProgress, JobStatus, LogLine } from "./src/job.ts";
+export type { CreateOptions, JobSpec } from "./src/job_spec.ts";
+export type { EventFilter, QueueEvent, QueueEventType } from "./src/events.ts";
+export type { CleanOptions, FetchOptions, QueueStats } from "./src/queue_reads.ts";
+export { StoreError } from "./src/store.ts";
+export type * from "./src/store.ts";
+export { type Clock, systemClock } from "./src/clock.ts";
+export { type Duration, parseDuration } from "./src/duration.ts";
+export { MemoryStore } from "./stores/memory.ts";
+export { environment, type EnvironmentOptions } from "./src/middleware/environment.ts";

@@ -1,0 +1,75 @@
+/**
+ * A small typed event emitter. Unlike `node:events`, a listener that throws (or rejects)
+ * never breaks the emitter's caller: the error goes to `onListenerError`, because the caller
+ * is usually a processor loop that must keep running. @module
+ */
+
+// deno-lint-ignore no-explicit-any
+type Listener = (...args: any[]) => unknown;
+
+/** Event names mapped to their argument tuples. */
+export type EventMap = Record<string, unknown[]>;
+
+/** A typed emitter with the seed's `on` / `once` / `off` / `emit`. */
+export class Emitter<Events extends EventMap> {
+  #listeners = new Map<keyof Events, Listener[]>();
+  #onListenerError: (error: unknown, event: string) => void;
+
+  /** @param onListenerError receives what a listener threw (default: `console.error`) */
+  constructor(onListenerError?: (error: unknown, event: string) => void) {
+    this.#onListenerError = onListenerError ??
+      ((error, event) => console.error(`kinetik: a "${event}" listener threw:`, error));
+  }
+
+  /** Adds a listener; returns this emitter. */
+  on<E extends keyof Events>(event: E, listener: (...args: Events[E]) => unknown): this {
+    const list = this.#listeners.get(event);
+    if (list) list.push(listener);
+    else this.#listeners.set(event, [listener]);
+    return this;
+  }
+
+  /** Adds a listener that runs at most once. */
+  once<E extends keyof Events>(event: E, listener: (...args: Events[E]) => unknown): this {
+    const wrapper = (...args: Events[E]) => {
+      this.off(event, wrapper);
+      return listener(...args);
+    };
+    (wrapper as { listener?: unknown }).listener = listener;
+    return this.on(event, wrapper);
+  }
+
+  /** Removes a listener added with `on` or `once`. */
+  off<E extends keyof Events>(event: E, listener: (...args: Events[E]) => unknown): this {
+    const list = this.#listeners.get(event);
+    if (!list) return this;
+    const index = list.findIndex((l) =>
+      l === listener || (l as { listener?: unknown }).listener === listener
+    );
+    if (index >= 0) list.splice(index, 1);
+    if (list.length === 0) this.#listeners.delete(event);
+    return this;
+  }
+
+  /** Whether anyone listens to `event`. */
+  hasListeners(event: keyof Events): boolean {
+    return this.#listeners.has(event);
+  }
+
+  /** Calls every listener of `event`; returns whether there was one. */
+  emit<E extends keyof Events>(event: E, ...args: Events[E]): boolean {
+    const list = this.#listeners.get(event);
+    if (!list) return false;
+    for (const listener of [...list]) {
+      try {
+        const result = listener(...args);
+        if (result instanceof Promise) {
+          result.catch((error) => this.#onListenerError(error, String(event)));
+        }
+      } catch (error) {
+        this.#onListenerError(error, String(event));
+      }
+    }
+    return true;
+  }
+}

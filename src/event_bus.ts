@@ -1,0 +1,148 @@
+/**
+ * The queue's link to every other process on the same store.
+ *
+ * Job events happen in one process (the one running the job, or the one cancelling it) and
+ * are wanted in all of them: by `queue.events()` streams, `watch()`, and task listeners. The
+ * bus delivers an event locally at once, and — when the store carries messages — publishes it
+ * in batches (one message per microtask) so that other processes deliver it too. Messages
+ * from the store also carry wake-ups for idle processors and cancels of running jobs. A store
+ * without `subscribe` simply gives local events only. @module
+ */
+
+import { sleep, systemClock } from "./clock.ts";
+import { type EventFilter, isFinalEvent, matchEvents, type QueueEvent } from "./events.ts";
+import type { Store, StoreMessage } from "./store.ts";
+import { StreamHub } from "./stream_hub.ts";
+
+/** Where the bus delivers what it receives. */
+export interface BusHandlers {
+  /** A job event, local or remote; `error` is the original error of a local failure. */
+  dispatch(event: QueueEvent, error?: unknown): void;
+  /** New work, maybe for `task`. */
+  wake(task?: string): void;
+  /** Abort the local run of job `id`, if any. */
+  cancel(id: string): void;
+  reportError(error: unknown): void;
+}
+
+/** Routes job events and store messages for one queue. */
+export class EventBus {
+  /** Identifies this queue's messages, so it ignores its own echoes. */
+  readonly origin: string = crypto.randomUUID();
+  #store: Store;
+  #handlers: BusHandlers;
+  #hub = new StreamHub<QueueEvent>();
+  #outbox: QueueEvent[] = [];
+  #subscription?: AbortController;
+  #reading?: Promise<void>;
+
+  constructor(store: Store, handlers: BusHandlers) {
+    this.#store = store;
+    this.#handlers = handlers;
+  }
+
+  /** Whether events reach other processes. */
+  get isShared(): boolean {
+    return typeof this.#store.subscribe === "function";
+  }
+
+  /** A job event of this process. */
+  emit(event: QueueEvent, error?: unknown): void {
+    this.#deliver(event, error);
+    if (!this.#store.publish) return;
+    if (this.#outbox.push(event) === 1) queueMicrotask(() => this.#flush());
+  }
+
+  /** Sends a message to every process (no-op for a store without messages). */
+  async publish(message: StoreMessage): Promise<void> {
+    await this.#store.publish?.(message);
+  }
+
+  /** A stream of events passing `filter`; it closes after the event `isLast` accepts. */
+  open(filter?: EventFilter, isLast?: (event: QueueEvent) => boolean): ReadableStream<QueueEvent>;
+  open(
+    filter: EventFilter | undefined,
+    isLast: ((event: QueueEvent) => boolean) | undefined,
+    onStart: Parameters<StreamHub<QueueEvent>["open"]>[2],
+  ): ReadableStream<QueueEvent>;
+  open(
+    filter: EventFilter = {},
+    isLast?: (event: QueueEvent) => boolean,
+    onStart?: Parameters<StreamHub<QueueEvent>["open"]>[2],
+  ): ReadableStream<QueueEvent> {
+    this.connect();
+    return this.#hub.open(matchEvents(filter), isLast, onStart);
+  }
+
+  /** A stream of one job's events that closes after its final one. */
+  watch(
+    id: string,
+    onStart: Parameters<StreamHub<QueueEvent>["open"]>[2],
+  ): ReadableStream<QueueEvent> {
+    return this.open({ id }, isFinalEvent, onStart);
+  }
+
+  /** Starts listening to the store's messages (idempotent). */
+  connect(): void {
+    if (this.#subscription || !this.#store.subscribe) return;
+    this.#subscription = new AbortController();
+    this.#reading = this.#read(this.#subscription.signal);
+  }
+
+  /** Stops listening, closes every stream, flushes what is unsent. */
+  async close(): Promise<void> {
+    this.#flush();
+    this.#subscription?.abort();
+    await this.#reading;
+    this.#hub.close();
+  }
+
+  async #read(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      try {
+        const reader = this.#store.subscribe!(signal).getReader();
+        try {
+          for (;;) {
+            const { done, value } = await reader.read();
+            if (done) break;
+            this.#receive(value);
+          }
+        } finally {
+          reader.releaseLock();
+        }
+      } catch (error) {
+        if (!signal.aborted) this.#handlers.reportError(error);
+      }
+      // The stream ended without being asked to (connection lost): subscribe again shortly.
+      await sleep(systemClock, 200, signal);
+    }
+  }
+
+  #receive(message: StoreMessage): void {
+    switch (message.type) {
+      case "wake":
+        return this.#handlers.wake(message.task);
+      case "cancel":
+        return this.#handlers.cancel(message.id);
+      case "event": {
+        if (message.origin === this.origin) return;
+        const events = Array.isArray(message.event) ? message.event : [message.event];
+        for (const event of events as QueueEvent[]) this.#deliver(event);
+      }
+    }
+  }
+
+  #deliver(event: QueueEvent, error?: unknown): void {
+    this.#handlers.dispatch(event, error);
+    if (this.#hub.isListened) this.#hub.push(event);
+  }
+
+  #flush(): void {
+    if (this.#outbox.length === 0) return;
+    const event = this.#outbox;
+    this.#outbox = [];
+    this.#store.publish?.({ type: "event", origin: this.origin, event }).catch((error) =>
+      this.#handlers.reportError(error)
+    );
+  }
+}

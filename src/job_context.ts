@@ -1,0 +1,66 @@
+/**
+ * The `job` an action receives: the record's fields plus the run's tools (`signal`,
+ * `attempt`, `log`, `progress`). @module
+ */
+
+import type { JobStatus } from "./job.ts";
+import type { LeasedJob } from "./store.ts";
+
+/** Where a context sends what the action reports. */
+export interface RunReporter {
+  log(message: string, data?: unknown): void;
+  progress(current: number, total: number): void;
+}
+
+/** The job as its action sees it. */
+export class JobContext {
+  readonly id: string;
+  readonly task: string;
+  readonly data: unknown;
+  readonly status: JobStatus;
+  readonly created: number;
+  readonly runAt?: number;
+  readonly attempts: number;
+  readonly priority: number;
+  readonly key?: string;
+  readonly started?: number;
+  /** Aborted on timeout, on cancel and when the worker stops for good. */
+  readonly signal: AbortSignal;
+  /** Which run this is: 1 for the first, 2 for the first retry, … */
+  readonly attempt: number;
+  readonly #reporter: RunReporter;
+
+  /** Built by the processor for each run. */
+  constructor(record: LeasedJob, signal: AbortSignal, reporter: RunReporter) {
+    this.id = record.id;
+    this.task = record.task;
+    this.data = record.data;
+    this.status = record.status;
+    this.created = record.created;
+    if (record.runAt !== undefined) this.runAt = record.runAt;
+    this.attempts = record.attempts;
+    this.priority = record.priority;
+    if (record.key !== undefined) this.key = record.key;
+    this.started = record.started;
+    this.signal = signal;
+    this.attempt = record.attempts;
+    this.#reporter = reporter;
+  }
+
+  /**
+   * Logs a line: emitted as `log` at once, stored with the job when it ends. Ignored once the
+   * run is over (timed out, cancelled).
+   * @throws {TypeError} when `data` is not JSON-serialisable
+   */
+  log(message: string, data?: unknown): void {
+    this.#reporter.log(message, data);
+  }
+
+  /**
+   * Reports progress: emitted as `progress`, the latest kept on the record.
+   * @throws {RangeError} when the numbers are not finite, or `total` is not positive
+   */
+  progress(current: number, total: number): void {
+    this.#reporter.progress(current, total);
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * From how a run ended to what the store records: retry or fail, the error as stored, the
+ * backoff, and Kinetik's own log line. Pure functions, so the rules read in one place. @module
+ */
+
+import type { JobError } from "./job.ts";
+import type { RunResult } from "./job_run.ts";
+import type { SettleOutcome } from "./store.ts";
+import type { RetryPolicy, TaskConfig } from "./task.ts";
+
+/** What a finished run turns into. */
+export interface Decision {
+  outcome: SettleOutcome;
+  error?: JobError;
+  /** For a retry: ms until the next run. */
+  retryIn?: number;
+  /** Kinetik's line for the log. */
+  message: string;
+}
+
+/**
+ * The stored form of anything an action failed with: a string is the message; an object's
+ * `message` and `code` are read (the seed's rule).
+ */
+export function toJobError(error: unknown): JobError {
+  if (typeof error === "string") return { message: error };
+  if (error !== null && typeof error === "object") {
+    const { message, code } = error as { message?: unknown; code?: unknown };
+    const stored: JobError = { message: typeof message === "string" ? message : String(error) };
+    if (typeof code === "string" || typeof code === "number") stored.code = String(code);
+    return stored;
+  }
+  return { message: String(error) };
+}
+
+/** An `Error` for a stored error, for the `fail` event of jobs run elsewhere. */
+export function toError(error: JobError | undefined): Error {
+  const result = new Error(error?.message ?? "Job failed");
+  if (error?.code) (result as Error & { code?: string }).code = error.code;
+  return result;
+}
+
+/**
+ * Milliseconds before retry number `attempt` (1 = the first retry). Exponential backoff doubles
+ * the delay each time and keeps a random half of it ("equal jitter"), so workers that failed
+ * together do not retry together.
+ */
+export function backoffDelay(policy: RetryPolicy, attempt: number, random = Math.random): number {
+  if (policy.backoff === "fixed") return policy.delay;
+  const full = policy.delay * 2 ** Math.min(attempt - 1, 30);
+  return Math.round(full / 2 + random() * (full / 2));
+}
+
+/** Whether a job that failed on run `attempt` gets another run. */
+export function canRetry(policy: RetryPolicy | undefined, attempt: number): policy is RetryPolicy {
+  return policy !== undefined && (policy.max === undefined || attempt <= policy.max);
+}
+
+/**
+ * The attempts after which a stalled job fails instead of being requeued (0: never). A crash
+ * is not the job's fault, so recovery allows one more run than the retry policy; a job that
+ * crashes its worker every time still ends, as `failed`, instead of looping forever.
+ */
+export function stallLimit(config: TaskConfig): number {
+  const retry = config.retry;
+  if (retry && retry.max === undefined) return 0;
+  return (retry?.max ?? 0) + 2;
+}
+
+function seconds(ms: number): string {
+  return ms < 1000 ? `${ms}ms` : `${+(ms / 1000).toFixed(2)}s`;
+}
+
+/** What to record for a run that ended on its own (not aborted). */
+export function decide(
+  result: RunResult,
+  config: TaskConfig,
+  attempt: number,
+  elapsed: number,
+): Decision {
+  switch (result.kind) {
+    case "completed":
+      return { outcome: "completed", message: `Completed in ${seconds(elapsed)}` };
+    case "timeout": {
+      const limit = seconds(config.timeout ?? 0);
+      return {
+        outcome: "timeout",
+        error: { message: `Timed out after ${limit}`, code: "ETIMEOUT" },
+        message: `Timed out after ${limit}`,
+      };
+    }
+    case "failed": {
+      const error = toJobError(result.error);
+      if (canRetry(config.retry, attempt)) {
+        const retryIn = backoffDelay(config.retry, attempt);
+        return {
+          outcome: "retry",
+          error,
+          retryIn,
+          message: `Failed: ${error.message}; retry ${attempt} in ${seconds(retryIn)}`,
+        };
+      }
+      return { outcome: "failed", error, message: `Failed: ${error.message}` };
+    }
+    case "aborted":
+      return { outcome: "release", message: "Released: the worker is stopping" };
+  }
+}

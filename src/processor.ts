@@ -1,0 +1,395 @@
+/**
+ * The processor: the loop that drains a list of tags in priority order.
+ *
+ * State machine, one loop per processor:
+ *
+ * ```
+ *   ┌─▶ settle finished runs (+ claim for free slots, one store call) ──▶ start claimed runs ─┐
+ *   │        or claim for free slots                                                      │
+ *   │   nothing ready, nothing running: emit "empty", idle until wake / next due / interval │
+ *   │   slots full or nothing ready: wait until a run finishes or new work is signalled     │
+ *   └────────────────────────────────────────────────────────────────────────────────────────┘
+ * ```
+ *
+ * - Every claim lists all the processor's tags in order, so after each job the processor
+ *   starts again from the first tag (the seed's rule), and it only idles when every tag is
+ *   empty.
+ * - Runs finish in any order; their outcomes queue up and the next turn settles them as one
+ *   batch, together with the claim that refills the free slots. At concurrency 1 that is one
+ *   store call per job; at concurrency 50 one call settles and refills many.
+ * - A maintenance timer renews the leases of running jobs (a lost lease aborts the run) and
+ *   recovers expired leases of crashed workers; the loop recovers too before idling.
+ * - Store errors never end the loop: they are reported as `error` and retried with backoff.
+ *   An unsettled outcome is kept and retried; if its lease expires meanwhile, another worker
+ *   reruns the job (at-least-once delivery).
+ *
+ * @module
+ */
+
+import { type Clock, sleep } from "./clock.ts";
+import type { QueueEvent } from "./events.ts";
+import { type AbortCause, JobRun, type RunResult } from "./job_run.ts";
+import { decide, toError } from "./outcome.ts";
+import type { Job } from "./job.ts";
+import type {
+  ClaimRequest,
+  ClaimResult,
+  LeasedJob,
+  Settlement,
+  Store,
+  WorkerRecord,
+} from "./store.ts";
+import type { Task } from "./task.ts";
+
+/** The tasks a processor can run, as a claim needs them; cached by the queue. */
+export interface ClaimPlan {
+  /** Task names grouped by tag, in the processor's tag order. */
+  groups: string[][];
+  /** The tasks by name. */
+  tasks: Map<string, Task>;
+  /** `ClaimRequest.maxAttempts` for these tasks. */
+  maxAttempts: Record<string, number>;
+}
+
+/** What a processor needs from its queue. */
+export interface ProcessorHost {
+  readonly store: Store;
+  readonly clock: Clock;
+  /** The tasks with an action in the given tags. */
+  plan(tags: readonly string[]): ClaimPlan;
+  /** Routes a job event to tasks, streams and other processes. */
+  emitEvent(event: QueueEvent, error?: unknown): void;
+  emitEmpty(tags: string[]): void;
+  reportError(error: unknown): void;
+  /** Tracks runs so `cancel` can abort them. */
+  runs: Map<string, JobRun>;
+}
+
+/** Processor settings, all in ms. */
+export interface ProcessorOptions {
+  interval: number;
+  concurrency: number;
+  lease: number;
+  grace: number;
+  worker: string;
+}
+
+interface Finished {
+  run: JobRun;
+  result: RunResult;
+  settlement: Settlement;
+}
+
+/** A running processor, as `queue.process()` returns it. */
+export class Processor {
+  /** The tags it drains, in priority order. */
+  readonly tags: readonly string[];
+  /** The worker id recorded on the jobs it claims. */
+  readonly worker: string;
+  #host: ProcessorHost;
+  #options: ProcessorOptions;
+  #running = new Map<string, JobRun>();
+  #finished: Finished[] = [];
+  #isStopping = false;
+  #isSignalled = false;
+  #stopWaiting?: () => void;
+  #onDrained: (() => void)[] = [];
+  #maintenance?: unknown;
+  #maintaining?: Promise<void>;
+  #loop: Promise<void>;
+  #started: number;
+
+  /** Use `queue.process()` rather than this constructor. */
+  constructor(tags: readonly string[], host: ProcessorHost, options: ProcessorOptions) {
+    this.tags = tags;
+    this.#host = host;
+    this.#options = options;
+    this.worker = options.worker;
+    this.#started = host.clock.now();
+    this.#scheduleMaintenance();
+    this.#loop = this.#run();
+  }
+
+  /** How many jobs are running now. */
+  get running(): number {
+    return this.#running.size;
+  }
+
+  /** Whether the processor handles jobs of `task`. */
+  handles(task: string): boolean {
+    return this.#host.plan(this.tags).tasks.has(task);
+  }
+
+  /** Ends an idle wait at once: there may be new work. */
+  wake(): void {
+    this.#isSignalled = true;
+    this.#stopWaiting?.();
+  }
+
+  /**
+   * Stops gracefully: claims nothing more, lets running jobs finish for up to `grace` ms,
+   * then aborts the rest and gives them back to the queue for another worker.
+   */
+  async stop(options: { grace?: number } = {}): Promise<void> {
+    if (!this.#isStopping) {
+      this.#isStopping = true;
+      this.wake();
+      if (this.#running.size > 0) {
+        const timeout = new AbortController();
+        const drained = new Promise<void>((resolve) => this.#onDrained.push(resolve));
+        await Promise.race([
+          drained,
+          sleep(this.#host.clock, options.grace ?? this.#options.grace, timeout.signal),
+        ]);
+        timeout.abort();
+      }
+      for (const run of this.#running.values()) run.abort("shutdown");
+      this.wake();
+    }
+    await this.#loop;
+  }
+
+  /** `await using processor = queue.process(…)` stops it at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop();
+  }
+
+  async #run(): Promise<void> {
+    let failures = 0;
+    await this.#heartbeat();
+    while (!this.#isStopping || this.#running.size > 0 || this.#finished.length > 0) {
+      try {
+        const claimed = await this.#turn();
+        failures = 0;
+        if (claimed === undefined) continue;
+        const now = this.#host.clock.now();
+        if (this.#running.size === 0 && this.#finished.length === 0 && !this.#isStopping) {
+          await this.#recover(now);
+          this.#host.emitEmpty([...this.tags]);
+          const due = claimed.next === undefined ? Infinity : claimed.next - now;
+          await this.#wait(Math.min(this.#options.interval, due, this.#options.lease));
+        } else if (this.#finished.length === 0) {
+          const due = claimed.next === undefined ? Infinity : claimed.next - now;
+          await this.#wait(Math.min(due, this.#options.interval));
+        }
+      } catch (error) {
+        this.#host.reportError(error);
+        if (this.#isStopping) {
+          // Shutting down with the store unreachable: what is unsettled is recovered by
+          // another worker when its lease expires.
+          this.#finished = [];
+          if (this.#running.size === 0) break;
+        }
+        failures++;
+        await this.#wait(Math.min(this.#options.interval, 100 * 2 ** Math.min(failures, 6)));
+      }
+    }
+    this.#host.clock.clearTimeout(this.#maintenance);
+    await this.#maintaining;
+  }
+
+  /**
+   * One store call: settle what finished and claim for free slots. Resolves to the claim's
+   * result when the slots could not all be filled (time to wait), else `undefined`.
+   */
+  async #turn(): Promise<ClaimResult | undefined> {
+    const free = this.#isStopping ? 0 : this.#options.concurrency - this.#running.size;
+    const request = free > 0 ? this.#claimRequest(free) : undefined;
+    let claimed: ClaimResult;
+    if (this.#finished.length > 0) {
+      const batch = this.#finished;
+      this.#finished = [];
+      let result;
+      try {
+        result = await this.#host.store.settle(batch.map((f) => f.settlement), request);
+      } catch (error) {
+        this.#finished = batch.concat(this.#finished);
+        throw error;
+      }
+      batch.forEach((finished, i) => this.#announce(finished, result.jobs[i]));
+      claimed = result.claimed;
+    } else if (request) {
+      claimed = await this.#host.store.claim(request);
+    } else {
+      return { jobs: [] };
+    }
+    for (const job of claimed.jobs) this.#start(job);
+    return claimed.jobs.length === free && free > 0 ? undefined : claimed;
+  }
+
+  #claimRequest(limit: number): ClaimRequest | undefined {
+    const { groups, tasks, maxAttempts } = this.#host.plan(this.tags);
+    if (tasks.size === 0) return undefined;
+    return {
+      groups,
+      limit,
+      worker: this.worker,
+      leaseMs: this.#options.lease,
+      now: this.#host.clock.now(),
+      maxAttempts,
+    };
+  }
+
+  #start(job: LeasedJob): void {
+    const task = this.#host.plan(this.tags).tasks.get(job.task);
+    if (!task) return; // Defined away since the claim; its lease will expire and requeue it.
+    const run = new JobRun(job, task, this.#host.clock, {
+      onLog: (run, line) =>
+        this.#host.emitEvent({ type: "log", job: run.job, time: line.time, line }),
+      onProgress: (run, progress) =>
+        this.#host.emitEvent({
+          type: "progress",
+          job: run.job,
+          time: this.#host.clock.now(),
+          progress,
+        }),
+    });
+    this.#running.set(job.id, run);
+    this.#host.runs.set(job.id, run);
+    run.note(`Started (attempt ${job.attempts})`, { worker: this.worker });
+    this.#host.emitEvent({ type: "started", job, time: job.started ?? this.#host.clock.now() });
+    run.execute().then((result) => this.#finish(run, result));
+  }
+
+  #finish(run: JobRun, result: RunResult): void {
+    this.#running.delete(run.job.id);
+    if (this.#host.runs.get(run.job.id) === run) this.#host.runs.delete(run.job.id);
+    if (this.#running.size === 0) this.#onDrained.splice(0).forEach((resolve) => resolve());
+    if (result.kind === "aborted" && result.cause !== "shutdown") {
+      this.#abandon(run, result.cause);
+    } else {
+      const now = this.#host.clock.now();
+      const decision = decide(
+        result,
+        run.task.config,
+        run.job.attempts,
+        now - (run.job.started ?? now),
+      );
+      run.note(decision.message);
+      const settlement: Settlement = {
+        id: run.job.id,
+        token: run.job.token,
+        outcome: decision.outcome,
+        now,
+        logs: run.logs,
+      };
+      if (decision.error) settlement.error = decision.error;
+      if (decision.retryIn !== undefined) settlement.runAt = now + decision.retryIn;
+      if (run.progress) settlement.progress = run.progress;
+      this.#finished.push({ run, result, settlement });
+    }
+    this.wake();
+  }
+
+  /** A cancelled run, or one whose lease was lost: its outcome is not ours to write. */
+  #abandon(run: JobRun, cause: Exclude<AbortCause, "shutdown">): void {
+    run.note(
+      cause === "cancel"
+        ? "Run stopped: the job was cancelled"
+        : "Run abandoned: the lease was lost",
+    );
+    this.#host.store.appendLogs(run.job.id, run.logs).catch((error) =>
+      this.#host.reportError(error)
+    );
+  }
+
+  /** Emits the events of a settled run, after the store committed them. */
+  #announce({ run, result, settlement }: Finished, job: Job | undefined): void {
+    if (!job) {
+      this.#host.store.appendLogs(run.job.id, [
+        ...run.logs,
+        { time: settlement.now, message: "Outcome refused: the job changed while it ran" },
+      ]).catch((error) => this.#host.reportError(error));
+      return;
+    }
+    const time = settlement.now;
+    switch (settlement.outcome) {
+      case "completed":
+        return this.#host.emitEvent({ type: "completed", job, time });
+      case "failed":
+        return this.#host.emitEvent(
+          { type: "failed", job, time, error: settlement.error },
+          result.kind === "failed" && result.error instanceof Error
+            ? result.error
+            : toError(settlement.error),
+        );
+      case "retry":
+        return this.#host.emitEvent({ type: "retry", job, time, error: settlement.error });
+      case "timeout":
+        return this.#host.emitEvent({ type: "timeout", job, time, error: settlement.error });
+      case "release":
+        return;
+    }
+  }
+
+  async #recover(now: number): Promise<void> {
+    const recovered = await this.#host.store.recover(now);
+    for (const job of recovered) this.#host.emitEvent({ type: "stalled", job, time: now });
+  }
+
+  /** Every third of a lease: renew running leases, recover crashed workers' jobs, heartbeat. */
+  #scheduleMaintenance(): void {
+    const every = Math.max(10, Math.floor(this.#options.lease / 3));
+    this.#maintenance = this.#host.clock.setTimeout(() => {
+      if (this.#isStopping && this.#running.size === 0) return;
+      this.#maintaining = this.#maintain().catch((error) => this.#host.reportError(error)).then(
+        () => {
+          this.#maintaining = undefined;
+          if (!this.#isStopping || this.#running.size > 0) this.#scheduleMaintenance();
+        },
+      );
+    }, every);
+  }
+
+  async #maintain(): Promise<void> {
+    const { store, clock } = this.#host;
+    const runs = [...this.#running.values()].filter((run) => !run.isOver);
+    if (runs.length > 0) {
+      const kept = await store.renew(
+        runs.map((r) => ({ id: r.job.id, token: r.job.token })),
+        this.#options.lease,
+        clock.now(),
+      );
+      kept.forEach((isKept, i) => isKept || runs[i].abort("lease"));
+    }
+    await this.#recover(clock.now());
+    await this.#heartbeat();
+  }
+
+  /** Records this worker and its task definitions, so tools elsewhere know them. */
+  async #heartbeat(): Promise<void> {
+    const { store, clock } = this.#host;
+    if (!store.heartbeat) return;
+    const record: WorkerRecord = {
+      id: this.worker,
+      tags: [...this.tags],
+      tasks: [...this.#host.plan(this.tags).tasks.values()].map((task) => ({
+        name: task.name,
+        ...task.config,
+      })),
+      started: this.#started,
+      seen: clock.now(),
+    };
+    try {
+      await store.heartbeat(record, Math.max(this.#options.lease, 10_000) * 2);
+    } catch (error) {
+      this.#host.reportError(error);
+    }
+  }
+
+  /** Waits up to `ms`, or less when woken; a wake before the wait ends it at once. */
+  #wait(ms: number): Promise<void> {
+    if (this.#isSignalled) {
+      this.#isSignalled = false;
+      return Promise.resolve();
+    }
+    const controller = new AbortController();
+    this.#stopWaiting = () => controller.abort();
+    return sleep(this.#host.clock, Number.isFinite(ms) ? ms : 2 ** 31 - 1, controller.signal).then(
+      () => {
+        this.#isSignalled = false;
+        this.#stopWaiting = undefined;
+      },
+    );
+  }
+}

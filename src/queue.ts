@@ -1,0 +1,452 @@
+/**
+ * The queue: where tasks are defined, jobs created and processors started. It owns the store
+ * connection and the event bus; the reading half of its API lives in `queue_reads.ts`. @module
+ */
+
+import { type Clock, systemClock } from "./clock.ts";
+import { type Duration, parseDuration } from "./duration.ts";
+import { Emitter } from "./emitter.ts";
+import { EventBus } from "./event_bus.ts";
+import type { EventFilter, QueueEvent } from "./events.ts";
+import { FINAL_EVENT } from "./events.ts";
+import { isFinalStatus, type Job } from "./job.ts";
+import type { JobRun } from "./job_run.ts";
+import { assertTaskName, buildJob, type CreateOptions, type JobSpec } from "./job_spec.ts";
+import { stallLimit, toError } from "./outcome.ts";
+import { type ClaimPlan, Processor, type ProcessorHost } from "./processor.ts";
+import { hostname, pid } from "./runtime.ts";
+import type { NewJob, Store } from "./store.ts";
+import { Task } from "./task.ts";
+import { MemoryStore } from "../stores/memory.ts";
+import {
+  cleanJobs,
+  type CleanOptions,
+  fetchJobs,
+  type FetchOptions,
+  type QueueStats,
+  queueStats,
+} from "./queue_reads.ts";
+import { validateQuery } from "./query.ts";
+import { getEnv } from "./runtime.ts";
+
+/** Options of `kinetik()` / `new Queue()`. */
+export interface QueueOptions {
+  /** How long an idle processor waits before looking again. @default "10s" */
+  interval?: Duration;
+  /** How long a claim lasts without renewal before another worker may recover the job. @default "30s" */
+  lease?: Duration;
+  /** Jobs a processor runs at once. @default 1 */
+  concurrency?: number;
+  /** How long `stop()`/`close()` let running jobs finish before aborting them. @default "5s" */
+  grace?: Duration;
+  /** The source of time; tests pass a `ManualClock`. */
+  clock?: Clock;
+}
+
+/** Options of `queue.process()`, overriding the queue's. */
+export interface ProcessOptions {
+  interval?: Duration;
+  concurrency?: number;
+}
+
+/** Events a queue emits (the seed's names, plus `stalled`). */
+export interface QueueEvents {
+  [event: string]: unknown[];
+  error: [error: unknown];
+  drain: [];
+  empty: [tags: string[]];
+  "job:define": [job: Job];
+  "task:define": [task: Task];
+  stalled: [job: Job];
+}
+
+/** A plugin for `queue.use()`. */
+export type Plugin = ((queue: Queue) => unknown) | { handle(queue: Queue): unknown };
+
+const TASK_EVENTS = {
+  started: "start",
+  completed: "complete",
+  timeout: "timeout",
+  cancelled: "cancelled",
+  retry: "retry",
+} as const;
+
+function isStore(value: unknown): value is Store {
+  return typeof (value as Store | undefined)?.claim === "function";
+}
+
+function show(value: unknown): string {
+  return typeof value === "string"
+    ? JSON.stringify(value)
+    : Array.isArray(value)
+    ? JSON.stringify(value)
+    : String(value);
+}
+
+function positiveInteger(value: unknown, what: string): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
+    throw new RangeError(
+      `Cannot use ${what} as it must be an integer >= 1: current value is ${show(value)}`,
+    );
+  }
+  return value;
+}
+
+/**
+ * A Kinetik queue.
+ *
+ * @example Define, create, process
+ * ```ts
+ * import { Queue } from "../mod.ts";
+ * const queue = new Queue({ interval: 50 });
+ * queue.define("greet").action((job) => job.log(`hello ${(job.data as { name: string }).name}`));
+ * const job = await queue.create("greet", { name: "Ford" });
+ * queue.process("default");
+ * const done = await queue.watch(job.id).pipeTo(new WritableStream());
+ * if ((await queue.get(job.id))?.status !== "completed") throw new Error("not done");
+ * await queue.close();
+ * ```
+ */
+export class Queue extends Emitter<QueueEvents> {
+  /** The store in use. */
+  readonly store: Store;
+  readonly #clock: Clock;
+  readonly #interval: number;
+  readonly #lease: number;
+  readonly #concurrency: number;
+  readonly #grace: number;
+  readonly #tasks = new Map<string, Task>();
+  readonly #plans = new Map<string, ClaimPlan>();
+  readonly #processors = new Set<Processor>();
+  readonly #runs = new Map<string, JobRun>();
+  readonly #bus: EventBus;
+  #pending = 0;
+  #drained?: Promise<void>;
+  #resolveDrained?: () => void;
+  #isClosed = false;
+
+  /** A queue on `store` (a `MemoryStore` when none is given). */
+  constructor(store?: Store | QueueOptions, options: QueueOptions = {}) {
+    const resolved = isStore(store) ? store : new MemoryStore();
+    const opts = isStore(store) ? options : (store ?? options);
+    super((error) => this.reportError(error));
+    this.store = resolved;
+    this.#clock = opts.clock ?? systemClock;
+    this.#interval = parseDuration(opts.interval ?? "10s", "interval");
+    this.#lease = Math.max(1, parseDuration(opts.lease ?? "30s", "lease"));
+    this.#concurrency = positiveInteger(opts.concurrency ?? 1, "concurrency");
+    this.#grace = parseDuration(opts.grace ?? "5s", "grace");
+    this.#bus = new EventBus(resolved, {
+      dispatch: (event, error) => this.#dispatch(event, error),
+      wake: (task) => this.#wake(task),
+      cancel: (id) => this.#runs.get(id)?.abort("cancel"),
+      reportError: (error) => this.reportError(error),
+    });
+  }
+
+  /** The queue's clock. */
+  get clock(): Clock {
+    return this.#clock;
+  }
+
+  /** Distinct tags of the defined tasks, in definition order. */
+  get tags(): string[] {
+    return [...new Set([...this.#tasks.values()].map((task) => task.config.tag))];
+  }
+
+  /** The defined tasks by name. */
+  get tasks(): ReadonlyMap<string, Task> {
+    return this.#tasks;
+  }
+
+  /** Runs `fn` when no env is given or `NODE_ENV` (default "development") equals `env`. */
+  configure<T>(env: string | (() => T), fn?: () => T): T | false {
+    if (typeof env === "function") return env();
+    if (typeof fn !== "function") {
+      throw new TypeError(
+        `Cannot configure as the second argument must be a function: current value is ${show(fn)}`,
+      );
+    }
+    return (getEnv("NODE_ENV") ?? "development") === env ? fn() : false;
+  }
+
+  /** Attaches a plugin: a function of the queue, or an object with `handle(queue)`. */
+  use(plugin: Plugin): this {
+    if (typeof plugin === "function") plugin(this);
+    else if (typeof plugin?.handle === "function") plugin.handle(this);
+    else {throw new TypeError(
+        `Cannot use plugin as it must be a function or have handle(): current value is ${
+          show(plugin)
+        }`,
+      );}
+    return this;
+  }
+
+  /**
+   * Defines a task (tag `"default"` until `.tag()`); emits `task:define`.
+   * @throws {TypeError} for an empty name or one containing ":"
+   */
+  define(name: string): Task {
+    assertTaskName(name, "define task");
+    const task = new Task(name, {
+      changed: () => this.#plans.clear(),
+      reportError: (error) => this.reportError(error),
+      openEvents: (task) => this.#bus.open({ task }),
+    });
+    this.#tasks.set(name, task);
+    this.#plans.clear();
+    this.emit("task:define", task);
+    return task;
+  }
+
+  /**
+   * Saves a job; resolves to its record. `options` is a delay (`"1d"`, ms) or
+   * `{ delay, priority, key }`. Emits `job:define` after the save, `drain` when no create is
+   * pending. Rejects with a `TypeError`/`RangeError` for bad input, saving nothing.
+   */
+  async create(
+    task: string | Task,
+    data?: unknown,
+    options?: Duration | CreateOptions,
+  ): Promise<Job> {
+    const [job] = await this.#save(() => [buildJob(task, data, options, this.#clock.now())]);
+    return job;
+  }
+
+  /** Saves many jobs in as few store round trips as the store allows. */
+  createMany(specs: readonly JobSpec[]): Promise<Job[]> {
+    return this.#save(() => {
+      if (!Array.isArray(specs)) {
+        throw new TypeError(
+          `Cannot create jobs as specs must be an array: current value is ${show(specs)}`,
+        );
+      }
+      const now = this.#clock.now();
+      return specs.map((spec) => buildJob(spec?.task, spec?.data, spec, now));
+    });
+  }
+
+  async #save(build: () => NewJob[]): Promise<Job[]> {
+    this.#assertOpen("create job");
+    const jobs = build();
+    if (this.#pending++ === 0) {
+      this.#drained = new Promise((resolve) => this.#resolveDrained = resolve);
+    }
+    try {
+      const saved = jobs.length === 0 ? [] : await this.store.add(jobs);
+      const now = this.#clock.now();
+      for (const job of saved) {
+        this.emit("job:define", job);
+        this.#bus.emit({ type: "created", job, time: now });
+      }
+      for (const task of new Set(saved.map((job) => job.task))) this.#wake(task);
+      return saved;
+    } finally {
+      if (--this.#pending === 0) {
+        this.#resolveDrained?.();
+        this.emit("drain");
+      }
+    }
+  }
+
+  /**
+   * Starts a processor over `tags`, in priority order. The second argument is an interval or
+   * `{ interval, concurrency }`.
+   * @throws {TypeError | RangeError} for bad tags, interval or concurrency
+   */
+  process(tags: string | readonly string[], options?: Duration | ProcessOptions): Processor {
+    this.#assertOpen("process");
+    const list = typeof tags === "string" ? [tags] : tags;
+    if (
+      !Array.isArray(list) || list.length === 0 ||
+      list.some((t) => typeof t !== "string" || t === "")
+    ) {
+      throw new TypeError(
+        `Cannot process tags as they must be a non-empty string or array of them: current value is ${
+          show(tags)
+        }`,
+      );
+    }
+    const opts: ProcessOptions = typeof options === "object" && options !== null
+      ? options
+      : { interval: options };
+    const processor = new Processor([...list], this.#host, {
+      interval: opts.interval === undefined
+        ? this.#interval
+        : parseDuration(opts.interval, "interval"),
+      concurrency: opts.concurrency === undefined
+        ? this.#concurrency
+        : positiveInteger(opts.concurrency, "concurrency"),
+      lease: this.#lease,
+      grace: this.#grace,
+      worker: `${hostname()}:${pid()}:${crypto.randomUUID().slice(0, 8)}`,
+    });
+    this.#processors.add(processor);
+    this.#bus.connect();
+    return processor;
+  }
+
+  /**
+   * Cancels a queued, delayed or processing job; resolves `false` when it had already finished
+   * (or does not exist). A running action's signal is aborted wherever it runs.
+   */
+  async cancel(job: Job | string): Promise<boolean> {
+    const id = typeof job === "object" && job !== null ? job.id : job;
+    if (typeof id !== "string" || id === "") {
+      throw new TypeError(
+        `Cannot cancel job as it needs a job or an id: current value is ${show(job)}`,
+      );
+    }
+    const cancelled = await this.store.cancel(id, this.#clock.now());
+    if (!cancelled) return false;
+    this.#runs.get(id)?.abort("cancel");
+    await this.#bus.publish({ type: "cancel", id }).catch((error) => this.reportError(error));
+    this.#bus.emit({ type: "cancelled", job: cancelled, time: this.#clock.now() });
+    return true;
+  }
+
+  /** A stream of job events, from every process when the store carries events. */
+  events(filter?: EventFilter): ReadableStream<QueueEvent> {
+    return this.#bus.open(filter);
+  }
+
+  /** A stream of one job's events that closes after its final status. */
+  watch(id: string): ReadableStream<QueueEvent> {
+    return this.#bus.watch(String(id), (outlet) => {
+      this.store.get(String(id)).then((job) => {
+        if (!job) {
+          outlet.error(
+            new TypeError(`Cannot watch job as it does not exist: current value is ${show(id)}`),
+          );
+        } else if (isFinalStatus(job.status)) {
+          outlet.push({ type: FINAL_EVENT[job.status]!, job, time: job.finished ?? job.created });
+        }
+      }, (error) => outlet.error(error));
+    });
+  }
+
+  /** Stops every processor gracefully, waits for pending creates, closes the store. */
+  async close(options: { grace?: Duration } = {}): Promise<void> {
+    if (this.#isClosed) return;
+    this.#isClosed = true;
+    const grace = options.grace === undefined ? undefined : parseDuration(options.grace, "grace");
+    await Promise.all([...this.#processors].map((p) => p.stop({ grace })));
+    await this.#drained;
+    await this.#bus.close();
+    await this.store.close();
+  }
+
+  /** `await using queue = kinetik()` closes it at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /** Emits `error`, or prints it when nobody listens: a store error never crashes a worker. */
+  reportError(error: unknown): void {
+    if (!this.emit("error", error)) console.error("kinetik:", error);
+  }
+
+  /**
+   * Stored jobs matching a Mongo-style query, paged from the store.
+   * @throws {TypeError} at the call for an invalid query (unknown operator, `$where`, functions)
+   */
+  fetch(query?: Record<string, unknown>, options?: FetchOptions): AsyncIterable<Job> {
+    return fetchJobs(this.store, validateQuery(query), options);
+  }
+
+  /** The job's record, or `undefined`. */
+  get(id: string): Promise<Job | undefined> {
+    return this.store.get(String(id));
+  }
+
+  /** How many jobs match a query. */
+  async count(query?: Record<string, unknown>): Promise<number> {
+    return await this.store.count(validateQuery(query));
+  }
+
+  /** Counts by status, task and tag. */
+  stats(): Promise<QueueStats> {
+    return queueStats(this.store, this.#localTags());
+  }
+
+  /** The job's stored log lines, oldest first. */
+  logs(id: string): Promise<import("./job.ts").LogLine[]> {
+    return this.store.logs(String(id));
+  }
+
+  /**
+   * Removes jobs with status `completed` (or `options.status`) of the given tags, with their
+   * logs; no tags means every tag. Resolves to the number removed.
+   */
+  async clean(tags?: string | string[] | CleanOptions): Promise<number> {
+    return await cleanJobs(this.store, tags, this.#localTags());
+  }
+
+  /** The tag of each task defined here. */
+  #localTags(): Map<string, string> {
+    return new Map([...this.#tasks.values()].map((task) => [task.name, task.config.tag]));
+  }
+
+  #assertOpen(action: string): void {
+    if (this.#isClosed) throw new Error(`Cannot ${action} as the queue is closed`);
+  }
+
+  get #host(): ProcessorHost {
+    return {
+      store: this.store,
+      clock: this.#clock,
+      plan: (tags) => this.#plan(tags),
+      emitEvent: (event, error) => this.#bus.emit(event, error),
+      emitEmpty: (tags) => this.emit("empty", tags),
+      reportError: (error) => this.reportError(error),
+      runs: this.#runs,
+    };
+  }
+
+  #plan(tags: readonly string[]): ClaimPlan {
+    const key = tags.join("\0");
+    let plan = this.#plans.get(key);
+    if (!plan) {
+      const runnable = [...this.#tasks.values()].filter((task) => task.handler);
+      const groups = tags.map((tag) => runnable.filter((task) => task.config.tag === tag));
+      plan = {
+        groups: groups.map((group) => group.map((task) => task.name)),
+        tasks: new Map(groups.flat().map((task) => [task.name, task])),
+        maxAttempts: Object.fromEntries(
+          groups.flat().map((task) => [task.name, stallLimit(task.config)]),
+        ),
+      };
+      this.#plans.set(key, plan);
+    }
+    return plan;
+  }
+
+  #wake(task?: string): void {
+    for (const processor of this.#processors) {
+      if (task === undefined || processor.handles(task)) processor.wake();
+    }
+  }
+
+  /** Delivers a job event to its task (under the seed's names) and queue listeners. */
+  #dispatch(event: QueueEvent, error?: unknown): void {
+    if (event.type === "stalled") this.emit("stalled", event.job);
+    const task = this.#tasks.get(event.job.task);
+    if (!task) return;
+    switch (event.type) {
+      case "log":
+        task.emit("log", event.job, event.line!);
+        return;
+      case "progress":
+        task.emit("progress", event.job, event.progress!.current, event.progress!.total);
+        return;
+      case "failed":
+        task.emit("fail", error instanceof Error ? error : toError(event.error), event.job);
+        return;
+      case "created":
+      case "stalled":
+        return;
+      default:
+        task.emit(TASK_EVENTS[event.type], event.job);
+    }
+  }
+}

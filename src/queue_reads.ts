@@ -1,0 +1,163 @@
+/**
+ * The queue's reading and cleaning verbs over a store: paging `fetch`, `stats` by tag and
+ * task, and `clean` by tags. Tags are not stored on jobs (a producer may not know them), so
+ * they are resolved from the tasks defined in this process and those workers recorded in the
+ * store. @module
+ */
+
+import { type Job, JOB_STATUSES, type JobStatus } from "./job.ts";
+import type { FindOptions, JobQuery, Store } from "./store.ts";
+
+/** Options of `queue.fetch()`. */
+export interface FetchOptions {
+  /** At most this many jobs. */
+  limit?: number;
+  /** One field and a direction, Mongo style: `{ created: -1 }`. Default creation order. */
+  sort?: Partial<Record<keyof Job, 1 | -1>>;
+}
+
+/** What `queue.clean()` accepts besides tags. */
+export interface CleanOptions {
+  tags?: string | string[];
+  /** @default "completed" */
+  status?: JobStatus | JobStatus[];
+}
+
+/** Counts of jobs, as `queue.stats()` returns them and `kinetik jobs` prints them. */
+export interface QueueStats {
+  total: number;
+  status: Record<JobStatus, number>;
+  /** By task: its tag when known, its total and counts by status. */
+  tasks: Record<string, { tag?: string; total: number; status: Record<JobStatus, number> }>;
+  /** By tag; tasks whose tag is unknown here count under "?". */
+  tags: Record<string, { total: number; status: Record<JobStatus, number> }>;
+}
+
+const SORTABLE: ReadonlySet<string> = new Set([
+  "id",
+  "task",
+  "status",
+  "created",
+  "runAt",
+  "attempts",
+  "priority",
+  "started",
+  "finished",
+]);
+
+const PAGE = 200;
+
+function show(value: unknown): string {
+  return JSON.stringify(value) ?? String(value);
+}
+
+function sortOf(sort: FetchOptions["sort"]): FindOptions["sort"] {
+  if (sort === undefined) return undefined;
+  const entries = Object.entries(sort ?? {});
+  const [field, direction] = entries[0] ?? [];
+  if (entries.length !== 1 || !SORTABLE.has(field) || (direction !== 1 && direction !== -1)) {
+    throw new TypeError(
+      `Cannot sort jobs as sort must be one field of ${
+        [...SORTABLE].join(", ")
+      } with 1 or -1: current value is ${show(sort)}`,
+    );
+  }
+  return { field: field as keyof Job, direction };
+}
+
+/** Pages through the jobs matching a validated query. */
+export function fetchJobs(
+  store: Store,
+  query: JobQuery,
+  options: FetchOptions = {},
+): AsyncIterable<Job> {
+  const sort = sortOf(options.sort);
+  const limit = options.limit ?? Infinity;
+  if (typeof limit !== "number" || !(limit >= 0)) {
+    throw new RangeError(
+      `Cannot fetch jobs as limit must be a number >= 0: current value is ${show(limit)}`,
+    );
+  }
+  return (async function* () {
+    let offset = 0;
+    while (offset < limit) {
+      const size = Math.min(PAGE, limit - offset);
+      const jobs = await store.find(query, { offset, limit: size, sort });
+      yield* jobs;
+      if (jobs.length < size) return;
+      offset += jobs.length;
+    }
+  })();
+}
+
+function zero(): Record<JobStatus, number> {
+  return Object.fromEntries(JOB_STATUSES.map((status) => [status, 0])) as Record<JobStatus, number>;
+}
+
+/** Every task's tag known here or recorded in the store by workers. */
+export async function knownTags(
+  store: Store,
+  local: Map<string, string>,
+): Promise<Map<string, string>> {
+  const tags = new Map<string, string>();
+  if (store.workers) {
+    for (const worker of await store.workers(Date.now())) {
+      for (const task of worker.tasks) tags.set(task.name, task.tag);
+    }
+  }
+  for (const [task, tag] of local) tags.set(task, tag);
+  return tags;
+}
+
+/** Counts by status, task and tag. */
+export async function queueStats(store: Store, local: Map<string, string>): Promise<QueueStats> {
+  const [counts, tagOf] = await Promise.all([store.stats(), knownTags(store, local)]);
+  const stats: QueueStats = { total: 0, status: zero(), tasks: {}, tags: {} };
+  for (const [task, byStatus] of Object.entries(counts)) {
+    const tag = tagOf.get(task);
+    const entry = stats.tasks[task] = { tag, total: 0, status: zero() };
+    const tagEntry = stats.tags[tag ?? "?"] ??= { total: 0, status: zero() };
+    for (const [status, n] of Object.entries(byStatus) as [JobStatus, number][]) {
+      if (!n) continue;
+      entry.status[status] += n;
+      entry.total += n;
+      tagEntry.status[status] += n;
+      tagEntry.total += n;
+      stats.status[status] += n;
+      stats.total += n;
+    }
+  }
+  return stats;
+}
+
+function listOf<T extends string>(
+  value: T | T[] | undefined,
+  what: string,
+  allowed?: readonly string[],
+): T[] | undefined {
+  if (value === undefined) return undefined;
+  const list = Array.isArray(value) ? value : [value];
+  if (list.some((item) => typeof item !== "string" || (allowed && !allowed.includes(item)))) {
+    const hint = allowed ? ` of ${allowed.join(", ")}` : "";
+    throw new TypeError(
+      `Cannot clean jobs as ${what} must be strings${hint}: current value is ${show(value)}`,
+    );
+  }
+  return list;
+}
+
+/** Removes jobs of the given statuses (default completed) and tags, with their logs. */
+export async function cleanJobs(
+  store: Store,
+  tags: string | string[] | CleanOptions | undefined,
+  local: Map<string, string>,
+): Promise<number> {
+  const options: CleanOptions = typeof tags === "object" && !Array.isArray(tags) ? tags : { tags };
+  const tagList = listOf(options.tags, "tags");
+  const status = listOf(options.status ?? "completed", "status", JOB_STATUSES) as JobStatus[];
+  if (!tagList) return await store.remove({ status });
+  const tagOf = await knownTags(store, local);
+  const tasks = [...tagOf].filter(([, tag]) => tagList.includes(tag)).map(([task]) => task);
+  if (tasks.length === 0) return 0;
+  return await store.remove({ status, tasks });
+}

@@ -1,0 +1,209 @@
+/**
+ * A task: the code half of Kinetik. `queue.define(name)` returns one, configured by chaining:
+ * `.tag("messaging").desc("…").timeout("30s").retry("10s", 3).action(fn)`. @module
+ */
+
+import { type Duration, parseDuration } from "./duration.ts";
+import { Emitter } from "./emitter.ts";
+import type { QueueEvent } from "./events.ts";
+import type { Job, LogLine } from "./job.ts";
+import type { JobContext } from "./job_context.ts";
+
+/** How failed jobs are re-run. */
+export interface RetryPolicy {
+  /** Milliseconds before the first retry. */
+  delay: number;
+  /** Retries after the first run; unset means no limit. */
+  max?: number;
+  /** `fixed` waits `delay` every time; `exponential` doubles it per attempt, with jitter. */
+  backoff: "fixed" | "exponential";
+}
+
+/** What `retry({ … })` accepts. */
+export interface RetryOptions {
+  delay: Duration;
+  max?: number;
+  backoff?: "fixed" | "exponential";
+}
+
+/** A task's settings, as `task.config` shows them. */
+export interface TaskConfig {
+  tag: string;
+  description?: string;
+  /** Milliseconds; unset means no limit. */
+  timeout?: number;
+  retry?: RetryPolicy;
+}
+
+/** The seed's completion callback: call with nothing for success, with an error to fail. */
+export type Done = (error?: unknown) => void;
+
+/** What runs a job: `async (job) => {}`, or the seed's `(job, done) => {}`. */
+export type Action =
+  | ((job: JobContext) => unknown)
+  | ((job: JobContext, done: Done) => unknown);
+
+/** Events a task emits for each job it processes (the seed's names). */
+export interface TaskEvents {
+  [event: string]: unknown[];
+  start: [job: Job];
+  complete: [job: Job];
+  fail: [error: Error, job: Job];
+  timeout: [job: Job];
+  log: [job: Job, line: LogLine];
+  progress: [job: Job, current: number, total: number];
+  cancelled: [job: Job];
+  retry: [job: Job];
+}
+
+/** What a task needs from the queue that defined it. */
+export interface TaskOwner {
+  /** Called whenever a tag or action changes, so processors see it. */
+  changed(): void;
+  reportError(error: unknown): void;
+  openEvents(task: string): ReadableStream<QueueEvent>;
+}
+
+function showValue(value: unknown): string {
+  return typeof value === "string" ? JSON.stringify(value) : String(value);
+}
+
+/**
+ * A task definition. Create it with `queue.define(name)`.
+ *
+ * @example Defining a task
+ * ```ts
+ * import { kinetik } from "../mod.ts";
+ * const queue = kinetik();
+ * queue.define("send email").tag("messaging").timeout("30s").retry("10s", 3)
+ *   .action(async (job) => { job.log("sent"); });
+ * if (queue.tags[0] !== "messaging") throw new Error("tagged");
+ * await queue.close();
+ * ```
+ */
+export class Task extends Emitter<TaskEvents> {
+  readonly #name: string;
+  readonly #owner: TaskOwner;
+  #config: TaskConfig = { tag: "default" };
+  #action?: Action;
+
+  /** Use `queue.define(name)` rather than this constructor. */
+  constructor(name: string, owner: TaskOwner) {
+    super((error) => owner.reportError(error));
+    this.#name = name;
+    this.#owner = owner;
+  }
+
+  /** The task's name, which jobs refer to. */
+  get name(): string {
+    return this.#name;
+  }
+
+  /** A copy of the task's settings. */
+  get config(): Readonly<TaskConfig> {
+    const { retry, ...rest } = this.#config;
+    return Object.freeze(retry ? { ...rest, retry: { ...retry } } : { ...rest });
+  }
+
+  /** The action, once set. */
+  get handler(): Action | undefined {
+    return this.#action;
+  }
+
+  /**
+   * Puts the task in a tag (default `"default"`); processors drain tags in priority order.
+   * @throws {TypeError} when the tag is not a non-empty string
+   */
+  tag(tag: string): this {
+    if (typeof tag !== "string" || tag.trim() === "") {
+      throw new TypeError(
+        `Cannot tag task as the tag must be a non-empty string: current value is ${showValue(tag)}`,
+      );
+    }
+    this.#config.tag = tag;
+    this.#owner.changed();
+    return this;
+  }
+
+  /** Describes the task (shown by `kinetik tasks`). */
+  desc(description: string): this {
+    if (typeof description !== "string") {
+      throw new TypeError(
+        `Cannot describe task as the description must be a string: current value is ${
+          showValue(description)
+        }`,
+      );
+    }
+    this.#config.description = description;
+    return this;
+  }
+
+  /**
+   * Limits how long an action may run: after it, the job's status is `timeout`, its signal is
+   * aborted and whatever the action does afterwards is ignored.
+   * @throws {TypeError | RangeError} for a duration that cannot be read or is not positive
+   */
+  timeout(duration: Duration): this {
+    const millis = parseDuration(duration, "timeout");
+    if (millis === 0) {
+      throw new RangeError(
+        `Cannot use timeout as it must be > 0: current value is ${showValue(duration)}`,
+      );
+    }
+    this.#config.timeout = millis;
+    return this;
+  }
+
+  /**
+   * Re-runs failed jobs after `delay`, at most `max` times (no limit when unset).
+   * @throws {TypeError | RangeError} for an unreadable delay, a bad `max` or `backoff`
+   */
+  retry(delay: Duration | RetryOptions, max?: number): this {
+    const options: RetryOptions = typeof delay === "object" && delay !== null
+      ? delay
+      : { delay, max };
+    const backoff = options.backoff ?? "fixed";
+    if (backoff !== "fixed" && backoff !== "exponential") {
+      throw new TypeError(
+        `Cannot retry as backoff must be "fixed" or "exponential": current value is ${
+          showValue(backoff)
+        }`,
+      );
+    }
+    const limit = options.max === undefined || options.max === Infinity
+      ? undefined
+      : Number(options.max);
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) {
+      throw new RangeError(
+        `Cannot retry as max must be an integer >= 0: current value is ${showValue(options.max)}`,
+      );
+    }
+    this.#config.retry = {
+      delay: parseDuration(options.delay, "retry delay"),
+      max: limit,
+      backoff,
+    };
+    return this;
+  }
+
+  /**
+   * Sets the function that runs each job. A function declared with two parameters gets the
+   * seed's `(job, done)` form.
+   * @throws {TypeError} when `fn` is not a function
+   */
+  action(fn: Action): this {
+    if (typeof fn !== "function") {
+      throw new TypeError(
+        `Cannot set action as it must be a function: current value is ${showValue(fn)}`,
+      );
+    }
+    this.#action = fn;
+    this.#owner.changed();
+    return this;
+  }
+
+  /** A stream of this task's job events, from every process when the store carries them. */
+  events(): ReadableStream<QueueEvent> {
+    return this.#owner.openEvents(this.#name);
+  }
+}
