@@ -1,0 +1,116 @@
+/**
+ * Shared pieces of the store conformance suite: the case shape, job builders and small
+ * assertions. Private to `testing.ts`. @module
+ */
+
+import assert from "node:assert/strict";
+import type { Job, LogLine } from "../src/job.ts";
+import type {
+  ClaimRequest,
+  ClaimResult,
+  LeasedJob,
+  NewJob,
+  SettleOutcome,
+  Store,
+} from "../src/store.ts";
+
+/** One conformance case; its name is `<verb or capability>: <behaviour>`. */
+export interface StoreCase {
+  name: string;
+  run(store: Store): Promise<void>;
+  /** The case closes the store itself. */
+  closesStore?: boolean;
+}
+
+/** A fixed, realistic epoch ms: stores must keep 13-digit times exactly. */
+export const T0 = 1_700_000_000_000;
+
+/** The lease every case claims with unless it says otherwise. */
+export const LEASE = 30_000;
+
+/** A new job as the core would build it; `fields` override the defaults. */
+export function newJob(task: string, fields: Partial<NewJob> = {}): NewJob {
+  const created = fields.created ?? T0;
+  return {
+    task,
+    data: null,
+    created,
+    priority: 0,
+    log: { time: created, message: "Created" },
+    ...fields,
+  };
+}
+
+/** Claims from `tasks` (one group, or several when given as arrays). */
+export function claim(
+  store: Store,
+  tasks: string | readonly (readonly string[])[],
+  fields: Partial<ClaimRequest> = {},
+): Promise<ClaimResult> {
+  return store.claim({
+    groups: typeof tasks === "string" ? [[tasks]] : tasks,
+    limit: 100,
+    worker: "worker-1",
+    leaseMs: LEASE,
+    now: T0,
+    ...fields,
+  });
+}
+
+/** Claims exactly one job of `task`, failing the case when there is none. */
+export async function claimOne(
+  store: Store,
+  task: string,
+  fields: Partial<ClaimRequest> = {},
+): Promise<LeasedJob> {
+  const { jobs } = await claim(store, task, { ...fields, limit: 1 });
+  assert.equal(jobs.length, 1, `expected one ${task} job to be claimable`);
+  return jobs[0];
+}
+
+/** Adds a job of `task`, claims it and settles it with `outcome`; resolves to the record. */
+export async function runJob(
+  store: Store,
+  task: string,
+  outcome: SettleOutcome,
+  fields: Partial<NewJob> = {},
+): Promise<Job> {
+  const [added] = await store.add([newJob(task, fields)]);
+  const leased = await claimOne(store, task);
+  assert.equal(leased.id, added.id, `expected the ${task} job just added to be claimed`);
+  const error = outcome === "completed" ? undefined : { message: `${outcome} on purpose` };
+  const { jobs } = await store.settle([
+    { id: leased.id, token: leased.token, outcome, now: T0 + 1, error, logs: [] },
+  ]);
+  assert.ok(jobs[0], `expected the ${task} job to settle`);
+  return jobs[0];
+}
+
+/** A JSON round trip: drops unset (`undefined`) fields so records compare by content. */
+export function plain<T>(value: T): T {
+  return value === undefined ? value : JSON.parse(JSON.stringify(value));
+}
+
+/** The ids of `jobs`, in order. */
+export function ids(jobs: readonly (Job | undefined)[]): (string | undefined)[] {
+  return jobs.map((job) => job?.id);
+}
+
+/** Asserts that `job` has (at least) `fields`, compared as JSON. */
+export function assertFields(job: Job | undefined, fields: Partial<Job>, label = "job"): void {
+  assert.ok(job, `expected ${label} to exist`);
+  const picked = Object.fromEntries(
+    Object.keys(fields).map((key) => [key, (job as unknown as Record<string, unknown>)[key]]),
+  );
+  assert.deepEqual(plain(picked), plain(fields), `unexpected fields of ${label}`);
+}
+
+/** Asserts that `job`'s last log line is `message` at `time`. */
+export async function assertLastLog(
+  store: Store,
+  id: string,
+  line: LogLine,
+): Promise<void> {
+  const lines = await store.logs(id);
+  assert.deepEqual(plain(lines.at(-1)), plain(line), `unexpected last log line of job ${id}`);
+}
