@@ -1,0 +1,293 @@
+/**
+ * The SQLite store: durable jobs in one file, shared by many processes on one machine, on
+ * `node:sqlite` (the same code under Deno and Bun).
+ *
+ * @example Processing from a file
+ * ```ts ignore
+ * import { kinetik } from "@kinetik/kinetik";
+ * import { SqliteStore } from "@kinetik/kinetik/stores/sqlite";
+ *
+ * const queue = kinetik(new SqliteStore({ path: "kinetik.db" }));
+ * ```
+ *
+ * @module
+ */
+
+import { DatabaseSync } from "node:sqlite";
+import type { Job, LogLine } from "../src/job.ts";
+import {
+  type ClaimRequest,
+  type ClaimResult,
+  type FindOptions,
+  type JobQuery,
+  type JobStats,
+  type Lease,
+  type NewJob,
+  type RemoveFilter,
+  type Settlement,
+  type SettleResult,
+  type Store,
+  StoreError,
+  type StoreMessage,
+  type WorkerRecord,
+} from "../src/store.ts";
+import { claim } from "./sqlite/_claim.ts";
+import { EventBus } from "./sqlite/_events.ts";
+import { count, find } from "./sqlite/_find.ts";
+import { prepareDatabase } from "./sqlite/_schema.ts";
+import { Statements } from "./sqlite/_statements.ts";
+import * as verbs from "./sqlite/_verbs.ts";
+
+/** Options for {@linkcode SqliteStore}. */
+export interface SqliteStoreOptions {
+  /** The database file, created when missing; `":memory:"` for a private in-memory database. */
+  path: string;
+  /**
+   * How long (ms) a write waits for another process's write before failing.
+   * @default {5000}
+   */
+  busyTimeout?: number;
+  /**
+   * `"NORMAL"` survives a crashed process but may lose the last transactions on power loss;
+   * `"FULL"` also survives power loss, at a cost on every write.
+   * @default {"NORMAL"}
+   */
+  synchronous?: "NORMAL" | "FULL";
+  /**
+   * How often (ms) a process with subscribers reads new events written by other processes.
+   * @default {10}
+   */
+  pollInterval?: number;
+  /**
+   * How long (ms) event rows are kept for slow readers.
+   * @default {60000}
+   */
+  eventMaxAge?: number;
+  /**
+   * How many event rows are kept at most.
+   * @default {10000}
+   */
+  eventMaxRows?: number;
+}
+
+/**
+ * A {@linkcode Store} in a SQLite file, for one machine: every process that opens the same file
+ * shares the jobs, claims exclusively, and sees the others' events within `pollInterval`.
+ *
+ * @example Opening and closing
+ * ```ts
+ * import { SqliteStore } from "@kinetik/kinetik/stores/sqlite";
+ *
+ * const store = new SqliteStore({ path: ":memory:" });
+ * await store.close();
+ * ```
+ */
+export class SqliteStore implements Store {
+  readonly name = "sqlite";
+  #db: DatabaseSync;
+  #statements: Statements;
+  #events: EventBus;
+  #closed = false;
+
+  /**
+   * Opens (and when needed creates) the database.
+   *
+   * @throws {StoreError} when the file cannot be opened or was written by a newer Kinetik
+   * @throws {TypeError} when `path` is not a non-empty string
+   */
+  constructor(options: SqliteStoreOptions) {
+    const path = options?.path;
+    if (typeof path !== "string" || path === "") {
+      throw new TypeError(
+        `Cannot open a SQLite store as path must be a non-empty string: current value is ${
+          JSON.stringify(path) ?? String(path)
+        }`,
+      );
+    }
+    try {
+      this.#db = new DatabaseSync(path);
+    } catch (error) {
+      throw new StoreError(
+        "sqlite",
+        `Cannot open the database as the file is unusable: current value is ${path} (${
+          (error as Error).message
+        })`,
+        { cause: error },
+      );
+    }
+    try {
+      prepareDatabase(this.#db, {
+        busyTimeout: options.busyTimeout ?? 5000,
+        synchronous: options.synchronous ?? "NORMAL",
+      });
+    } catch (error) {
+      this.#db.close();
+      if (error instanceof StoreError) throw error;
+      throw new StoreError(
+        "sqlite",
+        `Cannot open the database as SQLite refused it: current value is ${path} (${
+          (error as Error).message
+        })`,
+        { cause: error },
+      );
+    }
+    this.#statements = new Statements(this.#db);
+    this.#events = new EventBus(this.#statements, options.pollInterval ?? 10, {
+      maxAge: options.eventMaxAge ?? 60_000,
+      maxRows: options.eventMaxRows ?? 10_000,
+    });
+  }
+
+  add(jobs: readonly NewJob[]): Promise<Job[]> {
+    return this.#run("add jobs", () => {
+      if (jobs.length === 0) return [];
+      const saved = this.#statements.transaction(() => {
+        const saved = verbs.add(this.#statements, jobs);
+        this.#events.insert(wakes(saved.filter((job) => job.status === "queued")));
+        return saved;
+      });
+      this.#events.kick();
+      return saved;
+    });
+  }
+
+  claim(request: ClaimRequest): Promise<ClaimResult> {
+    return this.#run("claim jobs", () => claim(this.#statements, request));
+  }
+
+  renew(leases: readonly Lease[], leaseMs: number, now: number): Promise<boolean[]> {
+    return this.#run("renew leases", () => verbs.renew(this.#statements, leases, now + leaseMs));
+  }
+
+  settle(settlements: readonly Settlement[], next?: ClaimRequest): Promise<SettleResult> {
+    return this.#run("settle jobs", () => {
+      const result = this.#statements.transaction(() => {
+        const jobs = verbs.settle(this.#statements, settlements);
+        this.#events.insert(wakes(jobs.filter((job) => job?.status === "queued") as Job[]));
+        const claimed = next ? claim(this.#statements, next) : { jobs: [] };
+        return { jobs, claimed };
+      });
+      this.#events.kick();
+      return result;
+    });
+  }
+
+  recover(now: number): Promise<Job[]> {
+    return this.#run("recover jobs", () => {
+      const jobs = this.#statements.transaction(() => {
+        const jobs = verbs.recover(this.#statements, now);
+        this.#events.insert(wakes(jobs.filter((job) => job.status === "queued")));
+        return jobs;
+      });
+      this.#events.kick();
+      return jobs;
+    });
+  }
+
+  get(id: string): Promise<Job | undefined> {
+    return this.#run("get a job", () => verbs.get(this.#statements, id));
+  }
+
+  find(query: JobQuery, options: FindOptions): Promise<Job[]> {
+    return this.#run("find jobs", () => find(this.#statements, query, options));
+  }
+
+  count(query: JobQuery): Promise<number> {
+    return this.#run("count jobs", () => count(this.#statements, query));
+  }
+
+  stats(): Promise<JobStats> {
+    return this.#run("count jobs", () => verbs.stats(this.#statements));
+  }
+
+  remove(filter: RemoveFilter): Promise<number> {
+    return this.#run(
+      "remove jobs",
+      () => this.#statements.transaction(() => verbs.remove(this.#statements, filter)),
+    );
+  }
+
+  cancel(id: string, now: number): Promise<Job | undefined> {
+    return this.#run(
+      "cancel a job",
+      () => this.#statements.transaction(() => verbs.cancel(this.#statements, id, now)),
+    );
+  }
+
+  appendLogs(id: string, lines: readonly LogLine[]): Promise<void> {
+    return this.#run("append logs", () => {
+      if (lines.length === 0) return;
+      this.#statements.transaction(() => verbs.appendLogs(this.#statements, id, lines));
+    });
+  }
+
+  logs(id: string): Promise<LogLine[]> {
+    return this.#run("read logs", () => verbs.logs(this.#statements, id));
+  }
+
+  /** Messages from every process using the file, read every `pollInterval` ms while subscribed. */
+  subscribe(signal: AbortSignal): ReadableStream<StoreMessage> {
+    this.#check("subscribe");
+    return this.#events.subscribe(signal);
+  }
+
+  publish(message: StoreMessage): Promise<void> {
+    return this.#run("publish", () => this.#events.publish(message));
+  }
+
+  heartbeat(worker: WorkerRecord, ttlMs: number): Promise<void> {
+    return this.#run("record a heartbeat", () => verbs.heartbeat(this.#statements, worker, ttlMs));
+  }
+
+  workers(now: number): Promise<WorkerRecord[]> {
+    return this.#run("list workers", () => verbs.workers(this.#statements, now));
+  }
+
+  /** Writes pending events, ends subscriptions and closes the file; later calls reject. */
+  close(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    try {
+      this.#events.close();
+    } finally {
+      this.#closed = true;
+      this.#db.close();
+    }
+    return Promise.resolve();
+  }
+
+  #check(what: string): void {
+    if (this.#closed) {
+      throw new StoreError(
+        "sqlite",
+        `Cannot ${what} as the store is closed: current value is closed`,
+      );
+    }
+  }
+
+  /** Runs a synchronous verb, turning SQLite failures into a rejected {@linkcode StoreError}. */
+  async #run<T>(what: string, fn: () => T | Promise<T>): Promise<T> {
+    this.#check(what);
+    try {
+      return await fn();
+    } catch (error) {
+      // Bad arguments stay TypeError/RangeError; what SQLite raised names the store.
+      if (!isSqliteError(error)) throw error;
+      throw new StoreError(
+        "sqlite",
+        `Cannot ${what} as SQLite refused: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+  }
+}
+
+function isSqliteError(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === "string" &&
+    (code.startsWith("ERR_SQLITE") || code === "ERR_INVALID_STATE");
+}
+
+/** One wake-up per task with new ready (or newly delayed) work. */
+function wakes(jobs: readonly Job[]): StoreMessage[] {
+  return [...new Set(jobs.map((job) => job.task))].map((task) => ({ type: "wake", task }));
+}

@@ -1,0 +1,113 @@
+/**
+ * `find` and `count`: narrow by the indexed status and task columns in SQL, match the rest of
+ * the query in memory, and page. @module
+ */
+
+import type { Job } from "../../src/job.ts";
+import { JOB_STATUSES } from "../../src/job.ts";
+import { compareJobs, compileQuery, queryHints } from "../../src/query.ts";
+import type { FindOptions, JobQuery } from "../../src/store.ts";
+import { type JobRow, SORT_COLUMNS, toJob } from "./_rows.ts";
+import type { Statements } from "./_statements.ts";
+
+interface Narrowed {
+  /** The `WHERE` clause (or empty) and its parameters. */
+  where: string;
+  params: string[];
+  /** Whether the SQL filter is the whole query, so no match in memory is needed. */
+  exact: boolean;
+}
+
+function list(count: number): string {
+  return Array.from({ length: count }, () => "?").join(", ");
+}
+
+/**
+ * The SQL part of a query. A task-only query lists every status too, so it still walks the
+ * `(status, task)` index (a few seeks) instead of the whole table.
+ */
+function narrow(query: JobQuery): Narrowed {
+  const hints = queryHints(query);
+  const keys = Object.keys(query);
+  const exact = keys.every((key) =>
+    (key === "status" && hints.status !== undefined) || (key === "task" && hints.task !== undefined)
+  );
+  if (hints.status === undefined && hints.task === undefined) {
+    return { where: "", params: [], exact: keys.length === 0 };
+  }
+  const status = hints.status ?? [...JOB_STATUSES];
+  const params: string[] = [...status];
+  let where = `WHERE status IN (${list(status.length)})`;
+  if (hints.task !== undefined) {
+    where += ` AND task IN (${list(hints.task.length)})`;
+    params.push(...hints.task);
+  }
+  return { where, params, exact };
+}
+
+/**
+ * `ORDER BY` matching {@linkcode compareJobs}: missing values last in both directions, ties by
+ * creation time then id. Text columns order by UTF-8 bytes in SQLite and by UTF-16 units in
+ * JavaScript; the two differ only between astral characters and U+E000–U+FFFF.
+ */
+function orderBy(sort: FindOptions["sort"]): string | undefined {
+  const field = sort?.field ?? "created";
+  const column = SORT_COLUMNS[field];
+  if (column === undefined) return undefined;
+  const dir = (sort?.direction ?? 1) === 1 ? "ASC" : "DESC";
+  if (column === "id") return `ORDER BY id ${dir}`;
+  const tie = `created ${dir}, id ${dir}`;
+  if (column === "created") return `ORDER BY ${tie}`;
+  return `ORDER BY (${column} IS NULL), ${column} ${dir}, ${tie}`;
+}
+
+/** Jobs matching a validated query, ordered and paged. */
+export function find(statements: Statements, query: JobQuery, options: FindOptions): Job[] {
+  const { where, params, exact } = narrow(query);
+  const order = orderBy(options.sort);
+  const offset = Math.max(0, Math.trunc(options.offset));
+  const limit = Math.max(0, Math.trunc(options.limit));
+  if (limit === 0) return [];
+
+  if (order !== undefined && exact) {
+    const rows = statements.get(`SELECT * FROM jobs ${where} ${order} LIMIT ? OFFSET ?`)
+      .all(...params, limit, offset) as unknown as JobRow[];
+    return rows.map(toJob);
+  }
+
+  const match = compileQuery(query);
+  const statement = statements.get(`SELECT * FROM jobs ${where} ${order ?? ""}`);
+  if (order !== undefined) {
+    // Rows arrive in order: skip and take matches, then stop reading.
+    const jobs: Job[] = [];
+    let skipped = 0;
+    for (const row of statement.iterate(...params) as Iterable<JobRow>) {
+      const job = toJob(row);
+      if (!match(job)) continue;
+      if (skipped < offset) skipped++;
+      else if (jobs.push(job) >= limit) break;
+    }
+    return jobs;
+  }
+  const rows = statement.all(...params) as unknown as JobRow[];
+  return rows.map(toJob).filter(match).sort(compareJobs(options.sort)).slice(
+    offset,
+    offset + limit,
+  );
+}
+
+/** How many jobs match a validated query. */
+export function count(statements: Statements, query: JobQuery): number {
+  const { where, params, exact } = narrow(query);
+  if (exact) {
+    return (statements.get(`SELECT count(*) AS n FROM jobs ${where}`).get(...params) as {
+      n: number;
+    }).n;
+  }
+  const match = compileQuery(query);
+  let n = 0;
+  for (const row of statements.get(`SELECT * FROM jobs ${where}`).iterate(...params)) {
+    if (match(toJob(row as unknown as JobRow))) n++;
+  }
+  return n;
+}

@@ -1,0 +1,118 @@
+/**
+ * The SQLite schema, as TypeScript string constants (no build step, no migration files),
+ * versioned through `PRAGMA user_version`. @module
+ */
+
+import type { DatabaseSync } from "node:sqlite";
+import { StoreError } from "../../src/store.ts";
+
+/** The schema version this code writes and reads. */
+export const SCHEMA_VERSION = 1;
+
+/**
+ * Migrations by the version they bring the file to; `MIGRATIONS[0]` creates version 1.
+ * A new version appends a step, never edits an old one, so any older file can be brought up.
+ */
+const MIGRATIONS: readonly string[] = [
+  `
+  -- One row per job. JSON fields (data, error, progress) are text; times are epoch ms.
+  -- ready_at is the time the job became ready, the claim order after priority.
+  CREATE TABLE jobs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    task TEXT NOT NULL,
+    data TEXT,
+    status TEXT NOT NULL,
+    created INTEGER NOT NULL,
+    run_at INTEGER,
+    priority INTEGER NOT NULL DEFAULT 0,
+    key TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    max_attempts INTEGER,
+    error TEXT,
+    started INTEGER,
+    finished INTEGER,
+    progress TEXT,
+    worker TEXT,
+    lease_until INTEGER,
+    token TEXT,
+    ready_at INTEGER GENERATED ALWAYS AS (coalesce(run_at, created)) VIRTUAL
+  );
+  -- The claim path: per task, waiting jobs in claim order. Partial, so finished jobs cost
+  -- nothing; status is a trailing column so "queued, or delayed and due" is read from the index.
+  CREATE INDEX jobs_ready ON jobs (task, priority, ready_at, id, status)
+    WHERE status IN ('queued', 'delayed');
+  -- The earliest delayed job per task, for ClaimResult.next.
+  CREATE INDEX jobs_delayed ON jobs (task, run_at) WHERE status = 'delayed';
+  -- Recovery scans only the leases that can expire.
+  CREATE INDEX jobs_lease ON jobs (lease_until) WHERE status = 'processing';
+  -- Dedupe: no two unfinished jobs share a key.
+  CREATE UNIQUE INDEX jobs_key ON jobs (key)
+    WHERE key IS NOT NULL AND status IN ('queued', 'delayed', 'processing');
+  -- Listing, counting, stats and clean, narrowed by status and task.
+  CREATE INDEX jobs_status ON jobs (status, task, created);
+
+  CREATE TABLE logs (
+    id INTEGER PRIMARY KEY,
+    job INTEGER NOT NULL,
+    time INTEGER NOT NULL,
+    message TEXT NOT NULL,
+    data TEXT
+  );
+  CREATE INDEX logs_job ON logs (job, id);
+
+  -- Messages between processes, read by a short poll; AUTOINCREMENT keeps ids rising even
+  -- after pruning, so a reader's cursor never goes back.
+  CREATE TABLE events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    time INTEGER NOT NULL,
+    body TEXT NOT NULL
+  );
+
+  CREATE TABLE workers (
+    id TEXT PRIMARY KEY,
+    body TEXT NOT NULL,
+    expires INTEGER NOT NULL
+  );
+  `,
+];
+
+/**
+ * Sets the connection up (WAL, busy timeout) and brings the schema to
+ * {@linkcode SCHEMA_VERSION} inside one `BEGIN IMMEDIATE`, so processes opening a new file at
+ * the same moment create it once.
+ *
+ * @throws {StoreError} when the file was written by a newer Kinetik
+ */
+export function prepareDatabase(
+  db: DatabaseSync,
+  options: { busyTimeout: number; synchronous: "NORMAL" | "FULL" },
+): void {
+  db.exec(`PRAGMA busy_timeout = ${Math.trunc(options.busyTimeout)}`);
+  // Switching to WAL needs a moment of exclusive access; when another process holds the file
+  // the busy timeout covers it, and a file already in WAL is left as it is.
+  const { journal_mode: mode } = db.prepare("PRAGMA journal_mode").get() as {
+    journal_mode: string;
+  };
+  if (mode !== "wal" && mode !== "memory") db.exec("PRAGMA journal_mode = WAL");
+  db.exec(`PRAGMA synchronous = ${options.synchronous}`);
+  db.exec("PRAGMA temp_store = MEMORY");
+
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    const { user_version: version } = db.prepare("PRAGMA user_version").get() as {
+      user_version: number;
+    };
+    if (version > SCHEMA_VERSION) {
+      throw new StoreError(
+        "sqlite",
+        `Cannot open the database as it was written by a newer Kinetik (schema ${SCHEMA_VERSION} supported): current value is ${version}`,
+      );
+    }
+    for (let step = version; step < SCHEMA_VERSION; step++) db.exec(MIGRATIONS[step]);
+    if (version !== SCHEMA_VERSION) db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+    db.exec("COMMIT");
+  } catch (error) {
+    db.exec("ROLLBACK");
+    throw error;
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * Prepared statements, cached by their SQL text: preparing is the costly part of a small
+ * statement, and the same few statements run for every job. @module
+ */
+
+import type { DatabaseSync, StatementSync } from "node:sqlite";
+
+/** Claim and find build SQL by shape, so the cache is bounded; the oldest entry goes first. */
+const LIMIT = 256;
+
+/** A cache of prepared statements on one connection. */
+export class Statements {
+  #db: DatabaseSync;
+  #cache = new Map<string, StatementSync>();
+
+  constructor(db: DatabaseSync) {
+    this.#db = db;
+  }
+
+  /** The prepared statement for `sql`, prepared on first use. */
+  get(sql: string): StatementSync {
+    let statement = this.#cache.get(sql);
+    if (statement === undefined) {
+      statement = this.#db.prepare(sql);
+      if (this.#cache.size >= LIMIT) this.#cache.delete(this.#cache.keys().next().value!);
+      this.#cache.set(sql, statement);
+    }
+    return statement;
+  }
+
+  /** Runs `fn` in a `BEGIN IMMEDIATE` transaction: the write lock is taken up front. */
+  transaction<T>(fn: () => T): T {
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      const result = fn();
+      this.#db.exec("COMMIT");
+      return result;
+    } catch (error) {
+      if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
+      throw error;
+    }
+  }
+}

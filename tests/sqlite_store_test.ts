@@ -1,0 +1,146 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { DatabaseSync } from "node:sqlite";
+import { StoreError, type StoreMessage } from "../src/store.ts";
+import { SqliteStore } from "../stores/sqlite.ts";
+import { testStore } from "../testing.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "kinetik-sqlite-"));
+let files = 0;
+const freshPath = () => join(dir, `store-${++files}.db`);
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+testStore(test, { name: "sqlite", open: () => new SqliteStore({ path: freshPath() }) });
+
+const T0 = 1_700_000_000_000;
+const newJob = (task: string, created = T0) => ({
+  task,
+  data: { n: 1 },
+  created,
+  priority: 0,
+  log: { time: created, message: "Created" },
+});
+const request = (task: string, now = T0) => ({
+  groups: [[task]],
+  limit: 10,
+  worker: "w",
+  leaseMs: 1_000,
+  now,
+});
+
+test("SqliteStore keeps jobs and logs across a reopen of the file", async () => {
+  const path = freshPath();
+  const first = new SqliteStore({ path });
+  const [job] = await first.add([newJob("durable")]);
+  await first.appendLogs(job.id, [{ time: T0, message: "note", data: { a: 1 } }]);
+  await first.close();
+  const second = new SqliteStore({ path });
+  try {
+    assert.deepEqual(await second.get(job.id), job);
+    assert.deepEqual(await second.logs(job.id), [
+      { time: T0, message: "Created" },
+      { time: T0, message: "note", data: { a: 1 } },
+    ]);
+  } finally {
+    await second.close();
+  }
+});
+
+test("SqliteStore claims a job once when two connections share the file", async () => {
+  const path = freshPath();
+  const a = new SqliteStore({ path });
+  const b = new SqliteStore({ path });
+  try {
+    await a.add(Array.from({ length: 40 }, () => newJob("shared")));
+    const claims = await Promise.all(
+      Array.from(
+        { length: 8 },
+        (_, i) => (i % 2 ? a : b).claim({ ...request("shared"), limit: 7 }),
+      ),
+    );
+    const ids = claims.flatMap((c) => c.jobs.map((j) => j.id));
+    assert.equal(ids.length, 40);
+    assert.equal(new Set(ids).size, 40);
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
+test("SqliteStore.subscribe() delivers another connection's messages in order", async () => {
+  const path = freshPath();
+  const writer = new SqliteStore({ path });
+  const reader = new SqliteStore({ path, pollInterval: 5 });
+  const controller = new AbortController();
+  try {
+    const stream = reader.subscribe(controller.signal).getReader();
+    await writer.add([newJob("remote")]);
+    await writer.publish({ type: "cancel", id: "1" });
+    const seen: StoreMessage[] = [];
+    while (seen.length < 2) seen.push((await stream.read()).value!);
+    assert.deepEqual(seen, [{ type: "wake", task: "remote" }, { type: "cancel", id: "1" }]);
+  } finally {
+    controller.abort();
+    await writer.close();
+    await reader.close();
+  }
+});
+
+test("SqliteStore.claim() leases delayed jobs once runAt is due, and reports the next one", async () => {
+  const store = new SqliteStore({ path: freshPath() });
+  try {
+    const [soon, later] = await store.add([
+      { ...newJob("later"), runAt: T0 + 100 },
+      { ...newJob("later"), runAt: T0 + 200 },
+    ]);
+    assert.deepEqual(await store.claim(request("later")), { jobs: [], next: soon.runAt });
+    const { jobs, next } = await store.claim(request("later", T0 + 150));
+    assert.deepEqual(jobs.map((j) => j.id), [soon.id]);
+    assert.equal(next, later.runAt);
+  } finally {
+    await store.close();
+  }
+});
+
+test("SqliteStore() throws a StoreError naming sqlite when the file cannot be opened", () => {
+  assert.throws(
+    () => new SqliteStore({ path: join(dir, "missing", "dir", "x.db") }),
+    (error: unknown) =>
+      error instanceof StoreError && /^sqlite: Cannot open the database/.test(error.message),
+  );
+  const garbage = freshPath();
+  writeFileSync(garbage, "not a database, just some text that is long enough ".repeat(100));
+  assert.throws(() => new SqliteStore({ path: garbage }), StoreError);
+});
+
+test("SqliteStore() throws a TypeError when path is empty", () => {
+  assert.throws(
+    () => new SqliteStore({ path: "" }),
+    new TypeError(
+      'Cannot open a SQLite store as path must be a non-empty string: current value is ""',
+    ),
+  );
+});
+
+test("SqliteStore() refuses a file written by a newer schema", async () => {
+  const path = freshPath();
+  await new SqliteStore({ path }).close();
+  const db = new DatabaseSync(path);
+  db.exec("PRAGMA user_version = 99");
+  db.close();
+  assert.throws(
+    () => new SqliteStore({ path }),
+    (error: unknown) => error instanceof StoreError && /current value is 99/.test(error.message),
+  );
+});
+
+test("SqliteStore.close() ends subscriptions and stops polling", async () => {
+  const store = new SqliteStore({ path: freshPath() });
+  const stream = store.subscribe(new AbortController().signal).getReader();
+  await store.close();
+  assert.deepEqual(await stream.read(), { done: true, value: undefined });
+  assert.throws(() => store.subscribe(new AbortController().signal), StoreError);
+});
