@@ -1,0 +1,141 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { Job } from "../src/job.ts";
+import { compareIds, compareJobs, compileQuery, queryHints, validateQuery } from "../src/query.ts";
+
+function job(id: string, fields: Partial<Job> = {}): Job {
+  return {
+    id,
+    task: "t",
+    data: null,
+    status: "queued",
+    created: 0,
+    attempts: 0,
+    priority: 0,
+    ...fields,
+  };
+}
+
+test("validateQuery() returns the query, or an empty one when none is given", () => {
+  const query = { status: "queued", "data.user": { $in: [1, 2] } };
+  assert.equal(validateQuery(query), query);
+  assert.deepEqual(validateQuery(), {});
+});
+
+test("validateQuery() refuses $where with a TypeError showing the value", () => {
+  assert.throws(
+    () => validateQuery({ $where: "this.data.user == 1" }),
+    (error: unknown) => {
+      assert.ok(error instanceof TypeError);
+      assert.match(error.message, /^Cannot query jobs as operator \$where is not supported/);
+      assert.match(error.message, /this\.data\.user == 1/);
+      return true;
+    },
+  );
+});
+
+test("validateQuery() refuses unknown operators however deep they are", () => {
+  assert.throws(
+    () => validateQuery({ $or: [{ status: "queued" }, { "data.n": { $expr: 1 } }] }),
+    {
+      name: "TypeError",
+      message: 'Cannot query jobs as operator $expr is not supported: current value is {"$expr":1}',
+    },
+  );
+  assert.throws(() => validateQuery({ data: { $function: {} } }), TypeError);
+});
+
+test("validateQuery() refuses functions and names their path", () => {
+  assert.throws(
+    () => validateQuery({ data: { check: () => true } }),
+    {
+      name: "TypeError",
+      message:
+        "Cannot query jobs as functions are not allowed: current value of data.check is a function",
+    },
+  );
+  assert.throws(() => validateQuery({ $or: [() => true] }), /\$or\[0\] is a function/);
+});
+
+test("validateQuery() refuses a query that is not an object", () => {
+  for (const bad of [null, "status", 42, [{ status: "queued" }]]) {
+    assert.throws(
+      () => validateQuery(bad),
+      (error: unknown) =>
+        error instanceof TypeError &&
+        error.message.startsWith(
+          "Cannot query jobs as the query must be an object: current value is",
+        ) &&
+        error.message.endsWith(JSON.stringify(bad)),
+      `expected ${JSON.stringify(bad)} to be refused`,
+    );
+  }
+});
+
+test("validateQuery() refuses bigint values as not JSON", () => {
+  assert.throws(() => validateQuery({ "data.n": 1n }), /data\.n must be JSON: current value is 1/);
+});
+
+test("compileQuery() matches nested paths, $or and $in", () => {
+  const jobs = [
+    job("1", { task: "email", data: { user: 42, plan: { tier: "pro" } } }),
+    job("2", { task: "sms", data: { user: 7 }, status: "completed" }),
+    job("3", { task: "push", data: { user: 42, tags: ["vip"] } }),
+  ];
+  const match = (query: Record<string, unknown>) =>
+    jobs.filter(compileQuery(validateQuery(query))).map((j) => j.id);
+  assert.deepEqual(match({}), ["1", "2", "3"]);
+  assert.deepEqual(match({ "data.user": 42 }), ["1", "3"]);
+  assert.deepEqual(match({ "data.plan.tier": "pro" }), ["1"]);
+  assert.deepEqual(match({ task: { $in: ["sms", "push"] } }), ["2", "3"]);
+  assert.deepEqual(match({ $or: [{ status: "completed" }, { "data.tags": "vip" }] }), ["2", "3"]);
+});
+
+test("queryHints() extracts plain, $eq and $in values of status and task", () => {
+  assert.deepEqual(queryHints({}), {});
+  assert.deepEqual(queryHints({ status: "queued", task: "email" }), {
+    status: ["queued"],
+    task: ["email"],
+  });
+  assert.deepEqual(
+    queryHints({ status: { $in: ["queued", "delayed"] }, task: { $eq: "sms" } }),
+    { status: ["queued", "delayed"], task: ["sms"] },
+  );
+  assert.deepEqual(
+    queryHints({ status: "nonsense" }),
+    { status: [] },
+    "an unknown status matches nothing",
+  );
+});
+
+test("queryHints() gives no hint for conditions it cannot narrow by", () => {
+  assert.deepEqual(queryHints({ status: { $ne: "queued" } }), {});
+  assert.deepEqual(queryHints({ task: { $in: ["a"], $nin: ["b"] } }), {});
+  assert.deepEqual(queryHints({ $or: [{ status: "queued" }] }), {});
+  assert.deepEqual(queryHints({ "data.status": "queued" }), {});
+});
+
+test("compareJobs() sorts by creation order by default, ties by id", () => {
+  const jobs = [job("10", { created: 5 }), job("2", { created: 5 }), job("3", { created: 1 })];
+  assert.deepEqual(jobs.sort(compareJobs()).map((j) => j.id), ["3", "2", "10"]);
+});
+
+test("compareJobs() sorts by a field in either direction, unset values last", () => {
+  const jobs = [
+    job("1", { priority: 3, created: 1 }),
+    job("2", { priority: -1, created: 2, runAt: 50 }),
+    job("3", { priority: 3, created: 0, runAt: 10 }),
+  ];
+  const order = (field: keyof Job, direction: 1 | -1) =>
+    [...jobs].sort(compareJobs({ field, direction })).map((j) => j.id);
+  assert.deepEqual(order("priority", 1), ["2", "3", "1"]);
+  assert.deepEqual(order("priority", -1), ["1", "3", "2"]);
+  assert.deepEqual(order("runAt", 1), ["3", "2", "1"]);
+  assert.deepEqual(order("runAt", -1), ["2", "3", "1"]);
+});
+
+test("compareIds() compares numeric ids as numbers, others as strings", () => {
+  assert.ok(compareIds("9", "10") < 0);
+  assert.ok(compareIds("b", "a") > 0);
+  assert.equal(compareIds("x", "x"), 0);
+});
