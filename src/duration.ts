@@ -35,7 +35,9 @@ export function parseDuration(value: unknown, what: string): number {
       ? Number(value)
       : ms(value as never) as unknown as number;
   }
-  if (typeof millis !== "number" || Number.isNaN(millis)) {
+  // NaN given as a number is a number out of range (RangeError below), as documented; NaN from
+  // a string means the string could not be read.
+  if (typeof millis !== "number" || (Number.isNaN(millis) && typeof value !== "number")) {
     throw new TypeError(
       `Cannot read ${what} as it must be milliseconds or a string like "10ms", "30s", "45m", "2h", "6d": current value is ${
         show(value)
