@@ -1,0 +1,136 @@
+/**
+ * Stores from URLs, for the CLI, the worker entry points and configuration by environment:
+ * `openStore("sqlite:kinetik.db")`. A store's module (and its driver) is imported only when
+ * its scheme is asked for, so a SQLite user never loads the Redis or MongoDB client. @module
+ */
+
+import process from "node:process";
+import type { Store } from "./store.ts";
+
+/** The URL forms {@linkcode openStore} accepts, as error messages show them. */
+export const STORE_URL_FORMS: readonly string[] = [
+  "memory:",
+  "sqlite:<path>",
+  "sqlite:///<absolute path>",
+  "redis://…",
+  "rediss://…",
+  "mongodb://…",
+  "mongodb+srv://…",
+];
+
+/** The store URL used when none is given. */
+export const DEFAULT_STORE_URL = "sqlite:kinetik.db";
+
+function invalid(url: unknown, why = "it must have one of the forms"): TypeError {
+  return new TypeError(
+    `Cannot open a store as ${why} ${STORE_URL_FORMS.join(", ")}: current value is ${
+      JSON.stringify(url) ?? String(url)
+    }`,
+  );
+}
+
+/**
+ * The file path of a `sqlite:` URL: `sqlite:path` as written (relative to the working
+ * directory, or absolute), `sqlite:///abs/path` and `sqlite://localhost/abs/path` as a
+ * percent-decoded absolute path.
+ */
+function sqlitePath(url: string): string {
+  const rest = url.slice("sqlite:".length);
+  if (!rest.startsWith("//")) {
+    if (rest === "") throw invalid(url, "a sqlite: URL needs a file path, as in");
+    return rest;
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw invalid(url, "it is not a well-formed URL; use one of");
+  }
+  if (parsed.hostname !== "" && parsed.hostname !== "localhost") {
+    throw invalid(url, "a sqlite: URL names a local file, not a host; use one of");
+  }
+  const path = decodeURIComponent(parsed.pathname);
+  if (path === "" || path === "/") throw invalid(url, "a sqlite: URL needs a file path, as in");
+  return path;
+}
+
+/** Checks a network URL's shape before its driver is loaded. */
+function networkUrl(url: string): string {
+  // MongoDB's seed lists (`host1:27017,host2:27017`) are not WHATWG URLs, so only the scheme
+  // and a non-empty rest are checked here; the driver reports anything finer.
+  if (/^mongodb(\+srv)?:\/\/[^/\s]/.test(url)) return url;
+  try {
+    if (new URL(url).hostname !== "") return url;
+  } catch { /* reported below */ }
+  throw invalid(url, "it is not a well-formed URL with a host; use one of");
+}
+
+/**
+ * Opens the store a URL names.
+ *
+ * @param url `memory:`, `sqlite:<path>` (`sqlite:kinetik.db`, `sqlite:/var/lib/k.db`,
+ * `sqlite:///var/lib/k.db`), `redis://…`, `rediss://…`, `mongodb://…` or `mongodb+srv://…`
+ * @returns the open store; the caller closes it
+ * @throws {TypeError} when the scheme is unknown or the URL is malformed
+ * @throws {StoreError} when the store cannot be opened
+ *
+ * @example Opening a SQLite file
+ * ```ts
+ * import { openStore } from "@kinetik/kinetik";
+ *
+ * const store = await openStore("sqlite::memory:");
+ * await store.close();
+ * ```
+ */
+export async function openStore(url: string): Promise<Store> {
+  if (typeof url !== "string") throw invalid(url);
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1].toLowerCase();
+  switch (scheme) {
+    case "memory": {
+      if (url.length > "memory:".length && url.slice("memory:".length) !== "//") {
+        throw invalid(url, "a memory: URL takes no path; use one of");
+      }
+      const { MemoryStore } = await import("../stores/memory.ts");
+      return new MemoryStore();
+    }
+    case "sqlite": {
+      const path = sqlitePath(url);
+      const { SqliteStore } = await import("../stores/sqlite.ts");
+      return new SqliteStore({ path });
+    }
+    case "redis":
+    case "rediss": {
+      const checked = networkUrl(url);
+      const { RedisStore } = await import("../stores/redis.ts");
+      return new RedisStore({ url: checked });
+    }
+    case "mongodb":
+    case "mongodb+srv": {
+      const checked = networkUrl(url);
+      const { MongoStore } = await import("../stores/mongo.ts");
+      return new MongoStore({ url: checked });
+    }
+    default:
+      throw invalid(url);
+  }
+}
+
+/**
+ * The store URL from the `KINETIK_STORE` environment variable, else `"sqlite:kinetik.db"`.
+ *
+ * @example Falling back to the default
+ * ```ts
+ * import { defaultStoreUrl } from "@kinetik/kinetik";
+ *
+ * const url = defaultStoreUrl(); // "sqlite:kinetik.db" unless KINETIK_STORE is set
+ * ```
+ */
+export function defaultStoreUrl(): string {
+  let value: string | undefined;
+  try {
+    value = process.env.KINETIK_STORE;
+  } catch {
+    // Deno without --allow-env: behave as if the variable were unset.
+  }
+  return value ? value : DEFAULT_STORE_URL;
+}
