@@ -1,0 +1,77 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { assertJsonData } from "../src/json_data.ts";
+
+const WHAT = 'create job for "send email"';
+
+function notJson(problem: string): TypeError {
+  return new TypeError(`Cannot ${WHAT} as its data must be JSON-serialisable: ${problem}`);
+}
+
+test("assertJsonData() passes plain JSON data", () => {
+  const data = { to: "ford@example.com", n: 42, ok: true, none: null, list: [1, "two", { x: 3 }] };
+  assert.equal(assertJsonData(data, WHAT), undefined);
+  assert.equal(assertJsonData("text", WHAT), undefined);
+  assert.equal(assertJsonData(null, WHAT), undefined);
+  assert.equal(assertJsonData([], WHAT), undefined);
+});
+
+test("assertJsonData() passes Dates and objects with toJSON whatever they hold", () => {
+  const custom = { toJSON: () => "custom", inner: () => "not visited" };
+  assert.doesNotThrow(() => assertJsonData({ when: new Date(0), custom }, WHAT));
+});
+
+test("assertJsonData() passes an object referenced twice when it is not a cycle", () => {
+  const shared = { id: 1 };
+  assert.doesNotThrow(() => assertJsonData({ a: shared, b: [shared, shared] }, WHAT));
+});
+
+test("assertJsonData() throws TypeError naming a function and its path", () => {
+  assert.throws(() => assertJsonData({ fn() {} }, WHAT), notJson("data.fn is a function"));
+  assert.throws(() => assertJsonData(() => 1, WHAT), notJson("data is a function"));
+});
+
+test("assertJsonData() throws TypeError naming a symbol and its path", () => {
+  assert.throws(
+    () => assertJsonData({ tag: Symbol("x") }, WHAT),
+    notJson("data.tag is a symbol"),
+  );
+});
+
+test("assertJsonData() throws TypeError showing a BigInt's value", () => {
+  assert.throws(() => assertJsonData({ big: 5n }, WHAT), notJson("data.big is a BigInt (5n)"));
+});
+
+test("assertJsonData() throws TypeError for NaN and infinite numbers", () => {
+  assert.throws(() => assertJsonData({ n: NaN }, WHAT), notJson("data.n is NaN"));
+  assert.throws(() => assertJsonData([Infinity], WHAT), notJson("data[0] is Infinity"));
+  assert.throws(() => assertJsonData(-Infinity, WHAT), notJson("data is -Infinity"));
+});
+
+test("assertJsonData() throws TypeError naming a cycle's path", () => {
+  const data: Record<string, unknown> = { user: { name: "ford" } };
+  (data.user as Record<string, unknown>).self = data;
+  assert.throws(
+    () => assertJsonData(data, WHAT),
+    notJson("data.user.self is a circular reference"),
+  );
+});
+
+test("assertJsonData() names the nested path through objects and arrays", () => {
+  const data = { users: [{ name: "ford" }, { name: "arthur", tags: ["a", () => 1] }] };
+  assert.throws(() => assertJsonData(data, WHAT), notJson("data.users[1].tags[1] is a function"));
+});
+
+test("assertJsonData() names the first offending path when there are several", () => {
+  assert.throws(
+    () => assertJsonData({ a: 1, b: 2n, c: Symbol("c") }, WHAT),
+    notJson("data.b is a BigInt (2n)"),
+  );
+});
+
+test("assertJsonData() uses what is being done in the message", () => {
+  assert.throws(
+    () => assertJsonData({ fn() {} }, "log"),
+    new TypeError("Cannot log as its data must be JSON-serialisable: data.fn is a function"),
+  );
+});
