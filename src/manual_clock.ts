@@ -11,8 +11,13 @@ interface Timer {
   fn: () => void;
 }
 
-/** Lets pending promise callbacks (and one real macrotask) run. */
-function settle(): Promise<void> {
+/** Lets pending promise callbacks run (a few rounds, for chains of awaits). */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 20; i++) await Promise.resolve();
+}
+
+/** Lets pending promise callbacks and one real macrotask (e.g. I/O callbacks) run. */
+function settleFully(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
@@ -64,7 +69,7 @@ export class ManualClock implements Clock {
    */
   async advance(ms: number): Promise<void> {
     const end = this.#now + ms;
-    await settle();
+    await settleFully();
     for (;;) {
       const due = this.#timers
         .filter((timer) => timer.at <= end)
@@ -76,7 +81,7 @@ export class ManualClock implements Clock {
       await settle();
     }
     this.#now = end;
-    await settle();
+    await settleFully();
   }
 
   /** Sets the time without firing timers (for stores tested directly). */

@@ -106,7 +106,6 @@ export class Processor {
     this.#options = options;
     this.worker = options.worker;
     this.#started = host.clock.now();
-    this.#scheduleMaintenance();
     this.#loop = this.#run();
   }
 
@@ -246,6 +245,7 @@ export class Processor {
     });
     this.#running.set(job.id, run);
     this.#host.runs.set(job.id, run);
+    this.#scheduleMaintenance();
     run.note(`Started (attempt ${job.attempts})`, { worker: this.worker });
     this.#host.emitEvent({ type: "started", job, time: job.started ?? this.#host.clock.now() });
     run.execute().then((result) => this.#finish(run, result));
@@ -327,15 +327,18 @@ export class Processor {
     for (const job of recovered) this.#host.emitEvent({ type: "stalled", job, time: now });
   }
 
-  /** Every third of a lease: renew running leases, recover crashed workers' jobs, heartbeat. */
+  /**
+   * While jobs run, every third of a lease: renew their leases, recover crashed workers' jobs
+   * and refresh the heartbeat. (An idle processor recovers each time it wakes instead.)
+   */
   #scheduleMaintenance(): void {
+    if (this.#maintenance !== undefined || this.#running.size === 0) return;
     const every = Math.max(10, Math.floor(this.#options.lease / 3));
     this.#maintenance = this.#host.clock.setTimeout(() => {
-      if (this.#isStopping && this.#running.size === 0) return;
       this.#maintaining = this.#maintain().catch((error) => this.#host.reportError(error)).then(
         () => {
-          this.#maintaining = undefined;
-          if (!this.#isStopping || this.#running.size > 0) this.#scheduleMaintenance();
+          this.#maintaining = this.#maintenance = undefined;
+          this.#scheduleMaintenance();
         },
       );
     }, every);

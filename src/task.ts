@@ -38,10 +38,11 @@ export interface TaskConfig {
 /** The seed's completion callback: call with nothing for success, with an error to fail. */
 export type Done = (error?: unknown) => void;
 
-/** What runs a job: `async (job) => {}`, or the seed's `(job, done) => {}`. */
-export type Action =
-  | ((job: JobContext) => unknown)
-  | ((job: JobContext, done: Done) => unknown);
+/**
+ * What runs a job: `async (job) => {}`, or the seed's `(job, done) => {}`. One signature, so
+ * both forms get typed parameters; which form it is, the function's declared arity tells.
+ */
+export type Action = (job: JobContext, done: Done) => unknown;
 
 /** Events a task emits for each job it processes (the seed's names). */
 export interface TaskEvents {

@@ -1,0 +1,410 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { kinetik, MemoryStore } from "../mod.ts";
+import { ManualClock } from "../src/manual_clock.ts";
+import { deferred, waitFor, waitForStatus } from "./_helpers.ts";
+
+test("process() drains tags in priority order and returns to the first tag after each job", async () => {
+  const queue = kinetik({ interval: 20 });
+  const order: string[] = [];
+  const dbRunning = deferred();
+  const release = deferred();
+  queue.define("notify").tag("notifications").action((job) => {
+    order.push(`notify ${(job.data as { n: number }).n}`);
+  });
+  queue.define("aggregate").tag("db aggregation").action(async (job) => {
+    const n = (job.data as { n: number }).n;
+    order.push(`aggregate ${n}`);
+    if (n === 1) {
+      dbRunning.resolve();
+      await release.promise;
+    }
+  });
+  try {
+    await queue.create("aggregate", { n: 1 });
+    await queue.create("aggregate", { n: 2 });
+    await queue.create("aggregate", { n: 3 });
+    queue.process(["notifications", "db aggregation"]);
+    await dbRunning.promise;
+    await queue.create("notify", { n: 1 });
+    release.resolve();
+    await waitFor(() => order.length === 4);
+    assert.deepEqual(order, ["aggregate 1", "notify 1", "aggregate 2", "aggregate 3"]);
+  } finally {
+    await queue.close();
+  }
+});
+
+test("process() emits empty only when every tag is empty", async () => {
+  const queue = kinetik({ interval: 20 });
+  const seen: string[] = [];
+  queue.define("a").tag("x").action(() => void seen.push("a"));
+  queue.define("b").tag("y").action(() => void seen.push("b"));
+  queue.on("empty", (tags) => seen.push(`empty ${tags.join(",")}`));
+  try {
+    await queue.createMany([{ task: "b" }, { task: "a" }, { task: "b" }]);
+    const empty = new Promise((resolve) => queue.once("empty", resolve));
+    queue.process(["x", "y"]);
+    await empty;
+    assert.deepEqual(seen.slice(0, 4), ["a", "b", "b", "empty x,y"]);
+  } finally {
+    await queue.close();
+  }
+});
+
+test("process() starts a job created on an idle processor at once, not after interval", async () => {
+  const queue = kinetik({ interval: "1m" });
+  const started = deferred<number>();
+  queue.define("ping").action(() => started.resolve(Date.now()));
+  try {
+    const empty = new Promise((resolve) => queue.once("empty", resolve));
+    queue.process("default");
+    await empty;
+    const created = Date.now();
+    await queue.create("ping");
+    const at = await started.promise;
+    assert.ok(at - created < 500, `started ${at - created} ms after create`);
+  } finally {
+    await queue.close();
+  }
+});
+
+test("process() wakes a processor on another queue sharing the store", async () => {
+  const store = new MemoryStore();
+  const worker = kinetik(store, { interval: "1m" });
+  const producer = kinetik(store);
+  const started = deferred();
+  worker.define("ping").action(() => started.resolve());
+  try {
+    const empty = new Promise((resolve) => worker.once("empty", resolve));
+    worker.process("default");
+    await empty;
+    await producer.create("ping");
+    await started.promise;
+  } finally {
+    await worker.close();
+  }
+});
+
+test("process() runs up to concurrency jobs at once and never one job twice", async () => {
+  const queue = kinetik({ interval: 20 });
+  let active = 0;
+  let peak = 0;
+  const runs = new Map<string, number>();
+  queue.define("work").action(async (job) => {
+    runs.set(job.id, (runs.get(job.id) ?? 0) + 1);
+    active++;
+    peak = Math.max(peak, active);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    active--;
+  });
+  try {
+    await queue.createMany(Array.from({ length: 60 }, (_, n) => ({ task: "work", data: { n } })));
+    queue.process("default", { concurrency: 5 });
+    queue.process("default", { concurrency: 3 });
+    await waitFor(async () => (await queue.count({ status: "completed" })) === 60);
+    assert.equal(runs.size, 60);
+    assert.ok([...runs.values()].every((n) => n === 1));
+    assert.ok(peak <= 8 && peak >= 2, `peak concurrency ${peak}`);
+  } finally {
+    await queue.close();
+  }
+});
+
+test("a delayed job runs once its delay has passed on the queue's clock", async () => {
+  const clock = new ManualClock(Date.UTC(2026, 0, 1));
+  const queue = kinetik({ interval: "1m", clock });
+  const ran: string[] = [];
+  queue.define("welcome").action((job) => void ran.push(job.id));
+  try {
+    const job = await queue.create("welcome", { name: "Ford Prefect" }, "1d");
+    assert.equal(job.status, "delayed");
+    assert.equal(job.runAt, clock.now() + 86_400_000);
+    queue.process("default");
+    await clock.advance(86_400_000 - 1000);
+    assert.deepEqual(ran, []);
+    await clock.advance(1000);
+    await waitFor(() => ran.length === 1);
+    assert.equal((await waitForStatus(queue, job.id, "completed")).attempts, 1);
+  } finally {
+    await queue.close();
+  }
+});
+
+test("retry() re-runs a failed job after a fixed delay, then fails it once retries are spent", async () => {
+  const clock = new ManualClock(0);
+  const queue = kinetik({ interval: "1h", clock });
+  const events: string[] = [];
+  const task = queue.define("flaky").retry("10s", 2).action(() => {
+    throw Object.assign(new Error("smtp down"), { code: "ESMTP" });
+  });
+  task.on("retry", (job) => events.push(`retry ${job.attempts}`));
+  task.on("fail", (error, job) => events.push(`fail ${error.message} ${job.attempts}`));
+  try {
+    const job = await queue.create("flaky", {});
+    queue.process("default");
+    await waitFor(() => events.length === 1);
+    const delayed = await queue.get(job.id);
+    assert.equal(delayed?.status, "delayed");
+    assert.equal(delayed?.runAt, clock.now() + 10_000);
+    await clock.advance(10_000);
+    await waitFor(() => events.length === 2);
+    await clock.advance(10_000);
+    await waitFor(() => events.length === 3);
+    assert.deepEqual(events, ["retry 1", "retry 2", "fail smtp down 3"]);
+    const failed = await queue.get(job.id);
+    assert.equal(failed?.status, "failed");
+    assert.deepEqual(failed?.error, { message: "smtp down", code: "ESMTP" });
+  } finally {
+    await queue.close();
+  }
+});
+
+test("retry() with exponential backoff doubles the delay, within jitter", async () => {
+  const clock = new ManualClock(0);
+  const queue = kinetik({ interval: "1h", clock });
+  const delays: number[] = [];
+  queue.define("flaky").retry({ delay: "1s", max: 3, backoff: "exponential" }).action(() => {
+    throw new Error("no");
+  }).on("retry", (job) => delays.push(job.runAt! - clock.now()));
+  try {
+    await queue.create("flaky");
+    queue.process("default");
+    for (let n = 1; n <= 3; n++) {
+      await waitFor(() => delays.length === n);
+      await clock.advance(delays[n - 1]);
+    }
+    assert.ok(delays[0] >= 500 && delays[0] <= 1000, `first ${delays[0]}`);
+    assert.ok(delays[1] >= 1000 && delays[1] <= 2000, `second ${delays[1]}`);
+    assert.ok(delays[2] >= 2000 && delays[2] <= 4000, `third ${delays[2]}`);
+  } finally {
+    await queue.close();
+  }
+});
+
+test("timeout() marks the job timeout, aborts its signal and ignores what the action does later", async () => {
+  const clock = new ManualClock(0);
+  const queue = kinetik({ interval: "1h", clock });
+  const late = deferred<(error?: unknown) => void>();
+  let signal: AbortSignal | undefined;
+  let logAfter: (() => void) | undefined;
+  const task = queue.define("slow").timeout("30s").action((job, done) => {
+    signal = job.signal;
+    logAfter = () => job.log("too late");
+    late.resolve(done);
+  });
+  const timedOut = new Promise((resolve) => task.once("timeout", resolve));
+  try {
+    const job = await queue.create("slow");
+    queue.process("default");
+    const done = await late.promise;
+    await clock.advance(30_000);
+    await timedOut;
+    assert.equal(signal?.aborted, true);
+    logAfter!();
+    done();
+    const stored = await queue.get(job.id);
+    assert.equal(stored?.status, "timeout");
+    assert.deepEqual(stored?.error, { message: "Timed out after 30s", code: "ETIMEOUT" });
+    const lines = (await queue.logs(job.id)).map((line) => line.message);
+    assert.ok(lines.includes("Timed out after 30s"));
+    assert.ok(!lines.includes("too late"));
+  } finally {
+    await queue.close();
+  }
+});
+
+test("a running job's lease is renewed while it runs, so a long job is never recovered", async () => {
+  const clock = new ManualClock(0);
+  const queue = kinetik({ interval: "1h", lease: "30s", clock });
+  const finish = deferred();
+  const stalled: string[] = [];
+  queue.on("stalled", (job) => stalled.push(job.id));
+  queue.define("long").action(() => finish.promise);
+  try {
+    const job = await queue.create("long");
+    queue.process("default");
+    await waitForStatus(queue, job.id, "processing");
+    for (let i = 0; i < 10; i++) await clock.advance(10_000);
+    assert.ok((await queue.get(job.id))!.leaseUntil! > clock.now());
+    finish.resolve();
+    await waitForStatus(queue, job.id, "completed");
+    assert.deepEqual(stalled, []);
+  } finally {
+    await queue.close();
+  }
+});
+
+test("a job whose worker died is recovered after its lease expires, with a stalled event", async () => {
+  const clock = new ManualClock(0);
+  const store = new MemoryStore();
+  const queue = kinetik(store, { interval: "1h", lease: "30s", clock });
+  const stalled: string[] = [];
+  queue.on("stalled", (job) => stalled.push(`${job.id} ${job.status}`));
+  queue.define("work").action(() => {});
+  try {
+    const job = await queue.create("work");
+    // A worker elsewhere claims the job, then dies without a word.
+    const { jobs } = await store.claim({
+      groups: [["work"]],
+      limit: 1,
+      worker: "dead",
+      leaseMs: 30_000,
+      now: clock.now(),
+    });
+    assert.equal(jobs.length, 1);
+    queue.process("default");
+    await clock.advance(61_000); // an idle processor recovers at least once per lease
+    await waitForStatus(queue, job.id, "completed");
+    assert.deepEqual(stalled, [`${job.id} queued`]);
+    const lines = (await queue.logs(job.id)).map((line) => line.message);
+    assert.ok(lines.some((line) => line.startsWith("Stalled")), lines.join("\n"));
+    assert.equal((await queue.get(job.id))?.attempts, 2);
+  } finally {
+    await queue.close();
+  }
+});
+
+test("cancel() of a running job aborts its signal, marks it cancelled and refuses its outcome", async () => {
+  const queue = kinetik({ interval: 20 });
+  const running = deferred<AbortSignal>();
+  const task = queue.define("long").action((job) => {
+    running.resolve(job.signal);
+    return new Promise((resolve) =>
+      job.signal.addEventListener("abort", () => setTimeout(resolve, 5))
+    );
+  });
+  const cancelled: string[] = [];
+  task.on("cancelled", (job) => cancelled.push(job.id));
+  task.on("complete", () => cancelled.push("completed?!"));
+  try {
+    const job = await queue.create("long");
+    queue.process("default");
+    const signal = await running.promise;
+    assert.equal(await queue.cancel(job.id), true);
+    assert.equal(signal.aborted, true);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal((await queue.get(job.id))?.status, "cancelled");
+    assert.deepEqual(cancelled, [job.id]);
+    assert.equal(await queue.cancel(job.id), false);
+  } finally {
+    await queue.close();
+  }
+});
+
+test("job.log() is emitted at once and stored in one batch when the job ends", async () => {
+  const queue = kinetik({ interval: 20 });
+  const gate = deferred();
+  const live: string[] = [];
+  const task = queue.define("email").action(async (job) => {
+    job.log("Email sent", { receipt: "r-1" });
+    job.progress(10, 100);
+    await gate.promise;
+  });
+  task.on("log", (_job, line) => live.push(line.message));
+  task.on("progress", (_job, current, total) => live.push(`${current}/${total}`));
+  try {
+    const job = await queue.create("email", { to: "ford@example.com" });
+    queue.process("default");
+    await waitFor(() => live.length === 2);
+    assert.deepEqual(live, ["Email sent", "10/100"]);
+    assert.deepEqual((await queue.logs(job.id)).map((l) => l.message), ["Created"]);
+    gate.resolve();
+    const done = await waitForStatus(queue, job.id, "completed");
+    assert.deepEqual(done.progress, { current: 10, total: 100 });
+    const lines = await queue.logs(job.id);
+    assert.deepEqual(lines.map((l) => l.message.split(" ")[0]), [
+      "Created",
+      "Started",
+      "Email",
+      "Completed",
+    ]);
+    assert.deepEqual(lines[2].data, { receipt: "r-1" });
+  } finally {
+    await queue.close();
+  }
+});
+
+test("action() in the seed's (job, done) form completes, and fails with a string or an Error", async () => {
+  const queue = kinetik({ interval: 20 });
+  queue.define("ok").action((_job, done) => setTimeout(() => done(), 1));
+  queue.define("string").action((_job, done) => done("This job completed with an error."));
+  queue.define("error").action((_job, done) =>
+    done(Object.assign(new Error("bad"), { code: "EBAD" }))
+  );
+  try {
+    const [ok, string, error] = await queue.createMany([{ task: "ok" }, { task: "string" }, {
+      task: "error",
+    }]);
+    queue.process("default");
+    assert.equal((await waitForStatus(queue, ok.id, "completed")).error, undefined);
+    assert.deepEqual((await waitForStatus(queue, string.id, "failed")).error, {
+      message: "This job completed with an error.",
+    });
+    assert.deepEqual((await waitForStatus(queue, error.id, "failed")).error, {
+      message: "bad",
+      code: "EBAD",
+    });
+  } finally {
+    await queue.close();
+  }
+});
+
+test("a throwing listener never kills a processor; the error goes to the queue's error event", async () => {
+  const queue = kinetik({ interval: 20 });
+  const errors: unknown[] = [];
+  queue.on("error", (error) => errors.push(error));
+  queue.define("work").action(() => {}).on("start", () => {
+    throw new Error("listener bug");
+  });
+  try {
+    const [a, b] = await queue.createMany([{ task: "work" }, { task: "work" }]);
+    queue.process("default");
+    await waitForStatus(queue, a.id, "completed");
+    await waitForStatus(queue, b.id, "completed");
+    assert.equal(errors.length, 2);
+    assert.equal((errors[0] as Error).message, "listener bug");
+  } finally {
+    await queue.close();
+  }
+});
+
+test("stop() lets a running job finish within the grace period", async () => {
+  const queue = kinetik({ interval: 20 });
+  const started = deferred();
+  queue.define("work").action(async () => {
+    started.resolve();
+    await new Promise((resolve) => setTimeout(resolve, 30));
+  });
+  try {
+    const job = await queue.create("work");
+    const processor = queue.process("default");
+    await started.promise;
+    await processor.stop({ grace: 5000 });
+    assert.equal((await queue.get(job.id))?.status, "completed");
+  } finally {
+    await queue.close();
+  }
+});
+
+test("stop() aborts a job that outlives the grace period and gives it back to the queue", async () => {
+  const store = new MemoryStore();
+  const queue = kinetik(store, { interval: 20 });
+  const started = deferred<AbortSignal>();
+  queue.define("stubborn").action((job) => {
+    started.resolve(job.signal);
+    return new Promise(() => {});
+  });
+  try {
+    const job = await queue.create("stubborn");
+    const processor = queue.process("default");
+    const signal = await started.promise;
+    await processor.stop({ grace: 10 });
+    assert.equal(signal.aborted, true);
+    const released = await queue.get(job.id);
+    assert.equal(released?.status, "queued");
+    assert.equal(released?.attempts, 0);
+  } finally {
+    await queue.close();
+  }
+});
