@@ -1,0 +1,149 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { assertTaskName, buildJob } from "../src/job_spec.ts";
+
+const NOW = Date.UTC(2024, 0, 1, 12, 0, 0);
+const BAD_NAME = 'as a task name must be a non-empty string without ":": current value is ';
+
+test("assertTaskName() accepts a non-empty name with spaces", () => {
+  assert.doesNotThrow(() => assertTaskName("send email", "define task"));
+});
+
+test("assertTaskName() throws TypeError when the name is empty or blank", () => {
+  assert.throws(
+    () => assertTaskName("", "define task"),
+    new TypeError(`Cannot define task ${BAD_NAME}""`),
+  );
+  assert.throws(
+    () => assertTaskName("   ", "define task"),
+    new TypeError(`Cannot define task ${BAD_NAME}"   "`),
+  );
+});
+
+test('assertTaskName() throws TypeError when the name contains ":"', () => {
+  assert.throws(
+    () => assertTaskName("email:send", "define task"),
+    new TypeError(`Cannot define task ${BAD_NAME}"email:send"`),
+  );
+});
+
+test("assertTaskName() throws TypeError when the name is not a string", () => {
+  assert.throws(
+    () => assertTaskName(42, "define task"),
+    new TypeError(`Cannot define task ${BAD_NAME}42`),
+  );
+  assert.throws(
+    () => assertTaskName(undefined, "create job"),
+    new TypeError(`Cannot create job ${BAD_NAME}undefined`),
+  );
+});
+
+test("buildJob() builds a queued job with data {} and a Created line when given no data", () => {
+  assert.deepEqual(buildJob("send email", undefined, undefined, NOW), {
+    task: "send email",
+    data: {},
+    created: NOW,
+    priority: 0,
+    log: { time: NOW, message: "Created" },
+  });
+});
+
+test("buildJob() keeps the data as given, null included", () => {
+  const data = { to: "ford@example.com" };
+  assert.equal(buildJob("send email", data, undefined, NOW).data, data);
+  assert.equal(buildJob("send email", null, undefined, NOW).data, null);
+});
+
+test("buildJob() reads the task name from a task object", () => {
+  assert.equal(buildJob({ name: "send email" }, {}, undefined, NOW).task, "send email");
+});
+
+test("buildJob() sets runAt and a delayed Created line when the delay is a number", () => {
+  const job = buildJob("send email", {}, 1500, NOW);
+  assert.equal(job.runAt, NOW + 1500);
+  assert.equal(job.log.message, "Created, delayed until 2024-01-01T12:00:01.500Z");
+  assert.equal(job.log.time, NOW);
+});
+
+test("buildJob() sets runAt when the delay is a string", () => {
+  const job = buildJob("send email", {}, "1d", NOW);
+  assert.equal(job.runAt, NOW + 86_400_000);
+  assert.equal(job.log.message, "Created, delayed until 2024-01-02T12:00:00.000Z");
+});
+
+test("buildJob() reads delay, priority and key from an options object", () => {
+  const job = buildJob("send email", {}, { delay: "30s", priority: -2, key: "user-42" }, NOW);
+  assert.equal(job.runAt, NOW + 30_000);
+  assert.equal(job.priority, -2);
+  assert.equal(job.key, "user-42");
+});
+
+test("buildJob() leaves runAt unset when the delay is 0", () => {
+  const job = buildJob("send email", {}, { delay: 0 }, NOW);
+  assert.equal("runAt" in job, false);
+  assert.equal("key" in job, false);
+  assert.equal(job.log.message, "Created");
+});
+
+test("buildJob() throws TypeError with the value when the delay is unreadable", () => {
+  assert.throws(
+    () => buildJob("send email", {}, "soon", NOW),
+    new TypeError(
+      'Cannot read delay as it must be milliseconds or a string like "10ms", "30s", "45m", "2h", "6d": current value is "soon"',
+    ),
+  );
+});
+
+test("buildJob() throws RangeError when the delay is negative", () => {
+  assert.throws(
+    () => buildJob("send email", {}, { delay: -5 }, NOW),
+    new RangeError("Cannot use delay as it must be a finite duration >= 0: current value is -5"),
+  );
+});
+
+test("buildJob() throws TypeError when the priority is not an integer", () => {
+  const prefix =
+    'Cannot create job for "send email" as priority must be an integer: current value is ';
+  assert.throws(
+    () => buildJob("send email", {}, { priority: 1.5 }, NOW),
+    new TypeError(`${prefix}1.5`),
+  );
+  assert.throws(
+    () => buildJob("send email", {}, { priority: "1" as unknown as number }, NOW),
+    new TypeError(`${prefix}"1"`),
+  );
+  assert.throws(
+    () => buildJob("send email", {}, { priority: NaN }, NOW),
+    new TypeError(`${prefix}NaN`),
+  );
+});
+
+test("buildJob() throws TypeError when the key is empty or not a string", () => {
+  const prefix =
+    'Cannot create job for "send email" as key must be a non-empty string: current value is ';
+  assert.throws(() => buildJob("send email", {}, { key: "" }, NOW), new TypeError(`${prefix}""`));
+  assert.throws(
+    () => buildJob("send email", {}, { key: 7 as unknown as string }, NOW),
+    new TypeError(`${prefix}7`),
+  );
+});
+
+test("buildJob() throws TypeError for a bad task name", () => {
+  assert.throws(
+    () => buildJob("a:b", {}, undefined, NOW),
+    new TypeError(`Cannot create job ${BAD_NAME}"a:b"`),
+  );
+  assert.throws(
+    () => buildJob(null as unknown as string, {}, undefined, NOW),
+    new TypeError(`Cannot create job ${BAD_NAME}null`),
+  );
+});
+
+test("buildJob() throws TypeError naming the task and path when the data is not JSON", () => {
+  assert.throws(
+    () => buildJob("send email", { cb: () => {} }, undefined, NOW),
+    new TypeError(
+      'Cannot create job for "send email" as its data must be JSON-serialisable: data.cb is a function',
+    ),
+  );
+});
