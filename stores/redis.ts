@@ -1,0 +1,334 @@
+/**
+ * The Redis store: every verb of the store contract is one Lua script (see
+ * `stores/redis/_scripts/`), so each stays atomic on a shared Redis, and a busy processor
+ * settles its finished jobs and claims the next ones in a single round trip. Wake-ups and
+ * job events travel over pub/sub on a dedicated connection. All keys of a queue share one
+ * hash tag, so the store runs on Redis Cluster unchanged.
+ *
+ * @example Opening a Redis store
+ * ```ts ignore
+ * import { kinetik } from "@kinetik/kinetik";
+ * import { RedisStore } from "@kinetik/kinetik/stores/redis";
+ *
+ * const queue = kinetik(new RedisStore({ url: "redis://:secret@127.0.0.1:6379/2" }));
+ * ```
+ *
+ * @module
+ */
+
+import { Redis, type RedisOptions } from "ioredis";
+import type { ConnectionOptions } from "node:tls";
+import type { Job, LogLine } from "../src/job.ts";
+import { JOB_STATUSES } from "../src/job.ts";
+import { compareJobs, compileQuery, queryHints } from "../src/query.ts";
+import type {
+  ClaimRequest,
+  ClaimResult,
+  FindOptions,
+  JobQuery,
+  JobStats,
+  Lease,
+  NewJob,
+  RemoveFilter,
+  Settlement,
+  SettleResult,
+  Store,
+  StoreMessage,
+  WorkerRecord,
+} from "../src/store.ts";
+import { STALLED_ERROR, STORE_MESSAGES, StoreError } from "../src/store.ts";
+import { baseKey, redisKey } from "./redis/_keys.ts";
+import type { RedisScript } from "./redis/_script.ts";
+import { SCRIPTS } from "./redis/_scripts.ts";
+import { quit, Subscriber } from "./redis/_subscriber.ts";
+import * as codec from "./redis/_codec.ts";
+import { connectionOptions } from "./redis/_connection.ts";
+
+/** How to reach Redis and which queue to use there. */
+export interface RedisStoreOptions {
+  /**
+   * `redis://[[user]:password@]host[:port][/db]`, or `rediss://…` for TLS.
+   * @default {"redis://127.0.0.1:6379"}
+   */
+  url?: string;
+  /**
+   * Names the queue: its keys are `{kinetik:<prefix>}:…`. Stores with different prefixes
+   * on one Redis never see each other's jobs.
+   * @default {"default"}
+   */
+  prefix?: string;
+  /** An ioredis client to use instead of `url`; `close()` leaves it open for its owner. */
+  client?: Redis;
+  /** Extra TLS options for `rediss://`, e.g. `{ ca }` for a private certificate authority. */
+  tls?: ConnectionOptions;
+}
+
+/** Jobs per add script: big adds go as several pipelined scripts, so none blocks Redis long. */
+const ADD_CHUNK = 500;
+/** Records per fetch script, and jobs per remove or recover script. */
+const BATCH = 1000;
+
+/**
+ * A {@linkcode Store} on Redis 6.2 or later (standalone, Sentinel-fronted or Cluster).
+ *
+ * Failures reject with a {@linkcode StoreError} whose message starts with `redis:`. A
+ * command waits through at most three reconnect attempts (about half a second) before it
+ * rejects; the connection keeps reconnecting in the background, so the store works again
+ * as soon as Redis is back.
+ */
+export class RedisStore implements Store {
+  /** Always `"redis"`. */
+  readonly name = "redis";
+  /** The base key of this queue, `{kinetik:<prefix>}:`. */
+  readonly base: string;
+  #client: Redis;
+  #ownsClient: boolean;
+  #subscriber: Subscriber;
+  #closed = false;
+  #tokenPrefix = crypto.randomUUID().slice(0, 8);
+  #claims = 0;
+
+  /**
+   * Connects (in the background) to the Redis at `options.url`, or uses `options.client`.
+   *
+   * @throws {TypeError} when the URL or the prefix is malformed
+   */
+  constructor(options: RedisStoreOptions = {}) {
+    this.base = baseKey(options.prefix ?? "default");
+    let open: () => Redis;
+    if (options.client) {
+      const client = options.client;
+      this.#client = client;
+      this.#ownsClient = false;
+      open = () => client.duplicate();
+    } else {
+      const settings: RedisOptions = connectionOptions(
+        options.url ?? "redis://127.0.0.1:6379",
+        options.tls,
+      );
+      open = () => new Redis(settings).on("error", () => {});
+      this.#client = open();
+      this.#ownsClient = true;
+    }
+    this.#subscriber = new Subscriber(open, redisKey(this.base, "events"));
+  }
+
+  async add(jobs: readonly NewJob[]): Promise<Job[]> {
+    const chunks: NewJob[][] = [];
+    for (let i = 0; i < jobs.length; i += ADD_CHUNK) chunks.push(jobs.slice(i, i + ADD_CHUNK));
+    const replies = await Promise.all(
+      chunks.map((chunk) =>
+        this.#run("add jobs", SCRIPTS.add, [chunk.length, ...chunk.flatMap(codec.newJobArgs)])
+      ),
+    );
+    return replies.flatMap((reply, c) =>
+      (reply as unknown[]).map((saved, i) =>
+        typeof saved === "string"
+          ? codec.newJobRecord(saved, chunks[c][i])
+          : codec.publicJob(codec.decodeJob(saved)!)
+      )
+    );
+  }
+
+  async claim(request: ClaimRequest): Promise<ClaimResult> {
+    const args = codec.claimArgs(request, this.#tokenSuffix());
+    const [jobs, next] = await this.#run("claim jobs", SCRIPTS.claim, args) as unknown[];
+    return codec.decodeClaim(jobs, next);
+  }
+
+  async renew(leases: readonly Lease[], leaseMs: number, now: number): Promise<boolean[]> {
+    this.#checkOpen("renew leases");
+    if (leases.length === 0) return [];
+    const args = [now + leaseMs, ...leases.flatMap(({ id, token }) => [id, token])];
+    const reply = await this.#run("renew leases", SCRIPTS.renew, args) as number[];
+    return reply.map((renewed) => renewed === 1);
+  }
+
+  async settle(settlements: readonly Settlement[], next?: ClaimRequest): Promise<SettleResult> {
+    const args: codec.Arg[] = [settlements.length, ...settlements.flatMap(codec.settlementArgs)];
+    if (next) args.push(1, ...codec.claimArgs(next, this.#tokenSuffix()));
+    else args.push(0);
+    const [settled, jobs, nextAt] = await this.#run("settle jobs", SCRIPTS.settle, args) as [
+      unknown[],
+      unknown,
+      unknown,
+    ];
+    return {
+      jobs: settled.map((reply) => {
+        const job = codec.decodeJob(reply);
+        return job && codec.publicJob(job);
+      }),
+      claimed: codec.decodeClaim(jobs, nextAt),
+    };
+  }
+
+  async recover(now: number): Promise<Job[]> {
+    const line = (message: string) => JSON.stringify({ time: now, message });
+    const args = [
+      now,
+      BATCH,
+      line(STORE_MESSAGES.stalledRequeued),
+      line(STORE_MESSAGES.stalledFailed),
+      JSON.stringify(STALLED_ERROR),
+    ];
+    const recovered: Job[] = [];
+    for (;;) {
+      const reply = await this.#run("recover jobs", SCRIPTS.recover, args) as unknown[];
+      for (const record of reply) recovered.push(codec.publicJob(codec.decodeJob(record)!));
+      if (reply.length < BATCH) return recovered;
+    }
+  }
+
+  async get(id: string): Promise<Job | undefined> {
+    const [reply] = await this.#run("get a job", SCRIPTS.fetch, [id]) as unknown[];
+    const job = codec.decodeJob(reply);
+    return job && codec.publicJob(job);
+  }
+
+  async find(query: JobQuery, options: FindOptions): Promise<Job[]> {
+    const start = Math.max(0, options.offset);
+    const jobs = await this.#match(query);
+    return jobs.sort(compareJobs(options.sort)).slice(start, start + Math.max(0, options.limit));
+  }
+
+  async count(query: JobQuery): Promise<number> {
+    const hints = queryHints(query);
+    const indexed = Object.keys(query).every((key) =>
+      (key === "status" && hints.status) || (key === "task" && hints.task)
+    );
+    if (!indexed) return (await this.#match(query)).length;
+    const args = codec.selectionArgs(hints.status ?? JOB_STATUSES, hints.task);
+    return await this.#run("count jobs", SCRIPTS.count, args) as number;
+  }
+
+  async stats(): Promise<JobStats> {
+    const reply = await this.#run("read stats", SCRIPTS.stats, []) as unknown[];
+    const stats: JobStats = {};
+    for (let i = 0; i < reply.length; i += 2) {
+      const counts = reply[i + 1] as unknown[];
+      const byStatus: Record<string, number> = {};
+      for (let j = 0; j < counts.length; j += 2) {
+        byStatus[String(counts[j])] = Number(counts[j + 1]);
+      }
+      stats[String(reply[i])] = byStatus;
+    }
+    return stats;
+  }
+
+  async remove(filter: RemoveFilter): Promise<number> {
+    this.#checkOpen("remove jobs");
+    if (filter.status.length === 0 || filter.tasks?.length === 0) return 0;
+    const args = [BATCH, ...codec.selectionArgs(filter.status, filter.tasks)];
+    let removed = 0;
+    for (;;) {
+      const batch = await this.#run("remove jobs", SCRIPTS.remove, args) as number;
+      removed += batch;
+      if (batch < BATCH) return removed;
+    }
+  }
+
+  async cancel(id: string, now: number): Promise<Job | undefined> {
+    const line = JSON.stringify({ time: now, message: STORE_MESSAGES.cancelled });
+    const reply = await this.#run("cancel a job", SCRIPTS.cancel, [id, now, line]);
+    const job = codec.decodeJob(reply);
+    return job && codec.publicJob(job);
+  }
+
+  async appendLogs(id: string, lines: readonly LogLine[]): Promise<void> {
+    this.#checkOpen("append logs");
+    if (lines.length === 0) return;
+    const args = [id, ...lines.map((line) => JSON.stringify(line))];
+    await this.#run("append logs", SCRIPTS.appendLogs, args);
+  }
+
+  async logs(id: string): Promise<LogLine[]> {
+    this.#checkOpen("read logs");
+    const lines = await this.#wrap(
+      "read logs",
+      this.#client.lrange(redisKey(this.base, "logs", id), 0, -1),
+    );
+    return codec.decodeLogs(lines);
+  }
+
+  /**
+   * Messages from every process on this queue (pub/sub on a dedicated connection, opened
+   * on the first call), until `signal` aborts or the store closes.
+   *
+   * @throws {StoreError} when the store is closed
+   */
+  subscribe(signal: AbortSignal): ReadableStream<StoreMessage> {
+    this.#checkOpen("subscribe");
+    return this.#subscriber.stream(signal);
+  }
+
+  async publish(message: StoreMessage): Promise<void> {
+    this.#checkOpen("publish");
+    await this.#subscriber.ready;
+    const channel = redisKey(this.base, "events");
+    await this.#wrap("publish", this.#client.publish(channel, JSON.stringify(message)));
+  }
+
+  async heartbeat(worker: WorkerRecord, ttlMs: number): Promise<void> {
+    const args = [worker.id, JSON.stringify(worker), worker.seen + ttlMs];
+    await this.#run("record a heartbeat", SCRIPTS.heartbeat, args);
+  }
+
+  async workers(now: number): Promise<WorkerRecord[]> {
+    const reply = await this.#run("list workers", SCRIPTS.workers, [now]) as (string | null)[];
+    return reply.filter((text): text is string => text !== null).map((text) => JSON.parse(text));
+  }
+
+  /** Ends the subscriptions and closes the connections (a client passed in stays open). */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#subscriber.close();
+    if (this.#ownsClient) await quit(this.#client);
+  }
+
+  /** Every job matching `query`, narrowed by its status and task hints through the indexes. */
+  async #match(query: JobQuery): Promise<Job[]> {
+    const hints = queryHints(query);
+    const args = codec.selectionArgs(hints.status ?? JOB_STATUSES, hints.task);
+    const ids = [...new Set(await this.#run("find jobs", SCRIPTS.ids, args) as string[])];
+    const batches: Promise<unknown>[] = [];
+    for (let i = 0; i < ids.length; i += BATCH) {
+      batches.push(this.#run("find jobs", SCRIPTS.fetch, ids.slice(i, i + BATCH)));
+    }
+    const matches = compileQuery(query);
+    const jobs: Job[] = [];
+    for (const reply of await Promise.all(batches)) {
+      for (const record of reply as unknown[]) {
+        const job = codec.decodeJob(record);
+        if (job && matches(job)) jobs.push(codec.publicJob(job));
+      }
+    }
+    return jobs;
+  }
+
+  #tokenSuffix(): string {
+    return `${this.#tokenPrefix}${(++this.#claims).toString(36)}`;
+  }
+
+  #checkOpen(what: string): void {
+    if (this.#closed) throw new StoreError(this.name, `Cannot ${what} as the store is closed`);
+  }
+
+  /** Runs a script, after any SUBSCRIBE this process is waiting for (so it hears itself). */
+  async #run(what: string, script: RedisScript, args: readonly codec.Arg[]): Promise<unknown> {
+    this.#checkOpen(what);
+    await this.#subscriber.ready;
+    return await this.#wrap(what, script.run(this.#client, this.base, args));
+  }
+
+  async #wrap<T>(what: string, promise: Promise<T>): Promise<T> {
+    try {
+      return await promise;
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new StoreError(this.name, `Cannot ${what} as Redis failed: ${reason}`, {
+        cause: error,
+      });
+    }
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * Turns the store contract's values into script arguments and script replies back into
+ * records. Private to the Redis store. @module
+ */
+
+import type { Job, JobStatus, LogLine } from "../../src/job.ts";
+import type { ClaimRequest, ClaimResult, LeasedJob, NewJob, Settlement } from "../../src/store.ts";
+import { StoreError } from "../../src/store.ts";
+
+/** A script argument. */
+export type Arg = string | number;
+
+/** JSON text of a value that may be undefined ('' then, which no JSON text is). */
+function json(value: unknown): string {
+  return value === undefined ? "" : JSON.stringify(value);
+}
+
+/** The add script's arguments for one job (see `_scripts/add.ts`). */
+export function newJobArgs(job: NewJob): Arg[] {
+  return [
+    job.task,
+    json(job.data),
+    job.created,
+    job.runAt ?? "",
+    job.priority,
+    job.key === undefined ? "" : `=${job.key}`,
+    JSON.stringify(job.log),
+  ];
+}
+
+/** The record the add script saved for `job` under `id`, built here rather than read back. */
+export function newJobRecord(id: string, job: NewJob): Job {
+  const record: Job = {
+    id,
+    task: job.task,
+    data: job.data === undefined ? undefined : JSON.parse(JSON.stringify(job.data)),
+    status: job.runAt === undefined ? "queued" : "delayed",
+    created: job.created,
+    attempts: 0,
+    priority: job.priority,
+  };
+  if (job.runAt !== undefined) record.runAt = job.runAt;
+  if (job.key !== undefined) record.key = job.key;
+  return record;
+}
+
+/** A claim request as script arguments (see `CLAIM_LIB`); `suffix` makes the tokens unique. */
+export function claimArgs(request: ClaimRequest, suffix: string): Arg[] {
+  const { groups, limit, now, leaseMs, worker, maxAttempts } = request;
+  if (!(limit >= 1)) {
+    throw new RangeError(
+      `Cannot claim jobs as limit must be at least 1: current value is ${limit}`,
+    );
+  }
+  const args: Arg[] = [now, now + leaseMs, worker, Math.floor(limit), suffix, groups.length];
+  for (const group of groups) {
+    args.push(group.length);
+    for (const task of group) args.push(task, maxAttempts?.[task] ?? 0);
+  }
+  return args;
+}
+
+const OUTCOMES = new Set(["completed", "failed", "timeout", "retry", "release"]);
+
+/** One settlement as script arguments (see `_scripts/settle.ts`). */
+export function settlementArgs(settlement: Settlement): Arg[] {
+  const { id, token, outcome, now, error, runAt, progress, logs } = settlement;
+  if (!OUTCOMES.has(outcome)) {
+    throw new TypeError(
+      `Cannot settle job ${id} as the outcome must be one of ${[...OUTCOMES].join(", ")}: ` +
+        `current value is ${JSON.stringify(outcome)}`,
+    );
+  }
+  return [
+    id,
+    token,
+    outcome,
+    now,
+    json(error),
+    runAt ?? "",
+    json(progress),
+    logs.length,
+    ...logs.map((line) => JSON.stringify(line)),
+  ];
+}
+
+const NUMBERS = new Set(["created", "runAt", "attempts", "priority", "started", "finished"]);
+const MORE_NUMBERS = new Set(["leaseUntil", "maxAttempts"]);
+const JSON_FIELDS = new Set(["data", "error", "progress"]);
+
+/** A record from a flat HGETALL reply; `undefined` for an empty one (no such job). */
+export function decodeJob(reply: unknown): LeasedJob | undefined {
+  if (!Array.isArray(reply) || reply.length === 0) return undefined;
+  const job: Record<string, unknown> = { data: undefined };
+  for (let i = 0; i < reply.length; i += 2) {
+    const field = String(reply[i]);
+    const value = String(reply[i + 1]);
+    if (NUMBERS.has(field) || MORE_NUMBERS.has(field)) job[field] = Number(value);
+    else if (JSON_FIELDS.has(field)) job[field] = JSON.parse(value);
+    else job[field] = value;
+  }
+  if (typeof job.id !== "string" || typeof job.status !== "string") {
+    throw new StoreError("redis", `Cannot read a job as its record is incomplete: ${reply}`);
+  }
+  return job as unknown as LeasedJob;
+}
+
+/** A record without the claim token, as every verb but claim returns it. */
+export function publicJob(job: LeasedJob): Job {
+  const { token: _token, ...rest } = job;
+  return rest;
+}
+
+/** A claim script reply `{ jobs, next }`. */
+export function decodeClaim(jobs: unknown, next: unknown): ClaimResult {
+  const result: ClaimResult = {
+    jobs: (jobs as unknown[]).map((reply) => decodeJob(reply)!),
+  };
+  if (next !== "" && next !== null && next !== undefined) result.next = Number(next);
+  return result;
+}
+
+/** Log lines from their JSON texts. */
+export function decodeLogs(lines: readonly string[]): LogLine[] {
+  return lines.map((line) => JSON.parse(line));
+}
+
+/** The statuses and tasks a selection script reads (see `_scripts/read.ts`). */
+export function selectionArgs(statuses: readonly JobStatus[], tasks?: readonly string[]): Arg[] {
+  const unique = [...new Set(statuses)];
+  return tasks === undefined
+    ? [unique.length, ...unique, -1]
+    : [unique.length, ...unique, new Set(tasks).size, ...new Set(tasks)];
+}

@@ -1,0 +1,48 @@
+/**
+ * Every Redis key of a queue, built in one place.
+ *
+ * All of a queue's keys start with one hash tag, `{kinetik:<prefix>}`, so Redis Cluster
+ * puts them in one slot and every Lua script may touch any of them. Scripts get only the
+ * base key (`KEYS[1]`) and derive the rest with the same layout (see `_scripts/lib.ts`):
+ *
+ * | key | type | holds |
+ * |---|---|---|
+ * | `<base>id` | string | the last job id (INCR) |
+ * | `<base>job:<id>` | hash | the job record, one field per {@linkcode Job} field, plus `token` |
+ * | `<base>logs:<id>` | list | the job's log lines, JSON, oldest first |
+ * | `<base>ready:<task>` | zset | claimable jobs: score `priority`, member `readyAt(16 digits) id(16 digits)` |
+ * | `<base>delayed:<task>` | zset | delayed jobs by `runAt`, member the id |
+ * | `<base>leases` | zset | processing jobs by `leaseUntil`, member the id |
+ * | `<base>index:<task>:<status>` | set | ids by task and status: `find`, `count`, `stats`, `remove` |
+ * | `<base>tasks` | set | every task name seen |
+ * | `<base>keys` | hash | dedupe key → id of the unfinished job holding it |
+ * | `<base>workers` | zset | worker id by heartbeat expiry |
+ * | `<base>worker-records` | hash | worker id → {@linkcode WorkerRecord} JSON |
+ * | `<base>events` | channel | {@linkcode StoreMessage} JSON: wake-ups, job events, cancels |
+ *
+ * @module
+ */
+
+/** The part of a key after the base. */
+export type KeyKind = "job" | "logs" | "events";
+
+/**
+ * The base key of a queue: `{kinetik:<prefix>}:`.
+ *
+ * @throws {TypeError} when the prefix is empty or holds `{` or `}` (it would break the hash tag)
+ */
+export function baseKey(prefix: string): string {
+  if (typeof prefix !== "string" || prefix === "" || /[{}]/.test(prefix)) {
+    throw new TypeError(
+      `Cannot open the Redis store as the prefix must be a non-empty string without { or }: current value is ${
+        JSON.stringify(prefix)
+      }`,
+    );
+  }
+  return `{kinetik:${prefix}}:`;
+}
+
+/** One key of a queue, e.g. `redisKey(base, "job", "42")` is `{kinetik:default}:job:42`. */
+export function redisKey(base: string, kind: KeyKind, part?: string): string {
+  return part === undefined ? `${base}${kind}` : `${base}${kind}:${part}`;
+}

@@ -1,0 +1,34 @@
+/**
+ * A Lua script run with EVALSHA, falling back to EVAL when Redis answers NOSCRIPT (after a
+ * restart, a failover or SCRIPT FLUSH); EVAL caches the script again for the next call.
+ * @module
+ */
+
+import { createHash } from "node:crypto";
+import type { Redis } from "ioredis";
+import { VERSION } from "./_version.ts";
+
+/** One named, versioned Lua script. */
+export class RedisScript {
+  /** `kinetik:<name>@<version>`, also the script's first line (so SCRIPT/SLOWLOG show it). */
+  readonly name: string;
+  readonly source: string;
+  readonly sha: string;
+
+  /** @param name the verb, e.g. `claim`; @param parts the Lua, concatenated in order */
+  constructor(name: string, ...parts: string[]) {
+    this.name = `kinetik:${name}@${VERSION}`;
+    this.source = `-- ${this.name}\n${parts.join("\n")}`;
+    this.sha = createHash("sha1").update(this.source).digest("hex");
+  }
+
+  /** Runs the script with `base` as its only key. */
+  async run(client: Redis, base: string, args: readonly (string | number)[]): Promise<unknown> {
+    try {
+      return await client.evalsha(this.sha, 1, base, ...args);
+    } catch (error) {
+      if (!String((error as Error)?.message).startsWith("NOSCRIPT")) throw error;
+      return await client.eval(this.source, 1, base, ...args);
+    }
+  }
+}

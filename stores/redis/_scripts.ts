@@ -1,0 +1,33 @@
+/**
+ * Every Lua script of the Redis store, assembled from the prelude in `_scripts/lib.ts` and
+ * one body per verb. @module
+ */
+
+import { RedisScript } from "./_script.ts";
+import { CLAIM_LIB, LIB } from "./_scripts/lib.ts";
+import { ADD } from "./_scripts/add.ts";
+import { CLAIM } from "./_scripts/claim.ts";
+import { SETTLE } from "./_scripts/settle.ts";
+import { RENEW } from "./_scripts/renew.ts";
+import { RECOVER } from "./_scripts/recover.ts";
+import { CANCEL } from "./_scripts/cancel.ts";
+import { COUNT, FETCH, IDS, STATS } from "./_scripts/read.ts";
+import { APPEND_LOGS, HEARTBEAT, REMOVE, WORKERS } from "./_scripts/write.ts";
+
+/** The scripts, by verb. */
+export const SCRIPTS = {
+  add: new RedisScript("add", LIB, ADD),
+  claim: new RedisScript("claim", LIB, CLAIM_LIB, CLAIM),
+  settle: new RedisScript("settle", LIB, CLAIM_LIB, SETTLE),
+  renew: new RedisScript("renew", LIB, RENEW),
+  recover: new RedisScript("recover", LIB, RECOVER),
+  cancel: new RedisScript("cancel", LIB, CANCEL),
+  fetch: new RedisScript("fetch", LIB, FETCH),
+  ids: new RedisScript("ids", LIB, IDS),
+  count: new RedisScript("count", LIB, COUNT),
+  stats: new RedisScript("stats", LIB, STATS),
+  remove: new RedisScript("remove", LIB, REMOVE),
+  appendLogs: new RedisScript("append-logs", LIB, APPEND_LOGS),
+  heartbeat: new RedisScript("heartbeat", LIB, HEARTBEAT),
+  workers: new RedisScript("workers", LIB, WORKERS),
+} as const;

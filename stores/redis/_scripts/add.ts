@@ -1,0 +1,50 @@
+/**
+ * add: saves new jobs, or returns the unfinished job holding a job's dedupe key.
+ *
+ * - KEYS[1]: the base key `{kinetik:<prefix>}:`
+ * - ARGV[1]: how many jobs; then 7 per job: task, data JSON ('' = undefined), created,
+ *   runAt ('' = ready now), priority, dedupe key ('' = none, else '=' .. key), the
+ *   "created" log line JSON
+ * - Returns: per job, in order, the new id (a string) or the existing record (HGETALL)
+ * - Publishes: `{"type":"wake","task":…}` for each task whose ready set was empty
+ *
+ * @module
+ */
+
+/** The body of the add script (after `LIB`). */
+export const ADD = `
+local out = {}
+local i = 2
+for n = 1, tonumber(ARGV[1]) do
+  local task, data, created, runAt, priority, key, log = unpack(ARGV, i, i + 6)
+  i = i + 7
+  if key ~= '' then key = string.sub(key, 2) else key = nil end
+  local existing = key and redis.call('HGET', dedupeKey, key)
+  if existing and redis.call('EXISTS', jobKey(existing)) == 1 then
+    out[n] = redis.call('HGETALL', jobKey(existing))
+  else
+    local id = tostring(redis.call('INCR', idKey))
+    local status = runAt == '' and 'queued' or 'delayed'
+    local fields = { 'id', id, 'task', task, 'status', status, 'created', created,
+      'attempts', '0', 'priority', priority }
+    if data ~= '' then fields[#fields + 1] = 'data'; fields[#fields + 1] = data end
+    if runAt ~= '' then fields[#fields + 1] = 'runAt'; fields[#fields + 1] = runAt end
+    if key then
+      fields[#fields + 1] = 'key'; fields[#fields + 1] = key
+      redis.call('HSET', dedupeKey, key, id)
+    end
+    redis.call('HSET', jobKey(id), unpack(fields))
+    redis.call('SADD', tasksKey, task)
+    moveIndex(id, task, nil, status)
+    if runAt == '' then
+      enqueue(id, task, priority, created)
+    else
+      redis.call('ZADD', delayedKey(task), runAt, id)
+    end
+    redis.call('RPUSH', logsKey(id), log)
+    out[n] = id
+  end
+end
+publishWakes()
+return out
+`;

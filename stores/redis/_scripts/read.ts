@@ -1,0 +1,87 @@
+/**
+ * The read scripts: records by id, ids and counts by task and status, and stats. They
+ * only read, so they never block writers for long (the index sets keep them off the
+ * job hashes they do not need).
+ *
+ * Selection layout shared by `IDS` and `COUNT`: status count, statuses, then task count
+ * (-1 for every task seen) and tasks.
+ *
+ * @module
+ */
+
+/** Lua reading a selection from ARGV (after `LIB`). */
+const SELECTION = `
+local function selection(i)
+  local statuses, tasks = {}, {}
+  for s = 1, tonumber(ARGV[i]) do statuses[s] = ARGV[i + s] end
+  i = i + tonumber(ARGV[i]) + 1
+  local taskCount = tonumber(ARGV[i])
+  if taskCount < 0 then
+    tasks = redis.call('SMEMBERS', tasksKey)
+  else
+    for t = 1, taskCount do tasks[t] = ARGV[i + t] end
+  end
+  local keys = {}
+  for _, task in ipairs(tasks) do
+    for _, status in ipairs(statuses) do keys[#keys + 1] = indexKey(task, status) end
+  end
+  return keys
+end
+`;
+
+/**
+ * fetch: records by id.
+ *
+ * - KEYS[1]: the base key; ARGV: ids
+ * - Returns: per id its record (HGETALL; empty when unknown)
+ */
+export const FETCH = `
+local out = {}
+for i, id in ipairs(ARGV) do out[i] = redis.call('HGETALL', jobKey(id)) end
+return out
+`;
+
+/**
+ * ids: the ids of jobs with the selected statuses and tasks.
+ *
+ * - KEYS[1]: the base key; ARGV: a selection (see above)
+ * - Returns: the ids, in no order
+ */
+export const IDS = SELECTION + `
+local out = {}
+for _, key in ipairs(selection(1)) do
+  for _, id in ipairs(redis.call('SMEMBERS', key)) do out[#out + 1] = id end
+end
+return out
+`;
+
+/**
+ * count: how many jobs have the selected statuses and tasks.
+ *
+ * - KEYS[1]: the base key; ARGV: a selection (see above)
+ * - Returns: the count
+ */
+export const COUNT = SELECTION + `
+local total = 0
+for _, key in ipairs(selection(1)) do total = total + redis.call('SCARD', key) end
+return total
+`;
+
+/**
+ * stats: counts of every task by status.
+ *
+ * - KEYS[1]: the base key; ARGV: none
+ * - Returns: flat `task, { status, count, … }` pairs, leaving out zero counts
+ */
+export const STATS = `
+local out = {}
+for _, task in ipairs(redis.call('SMEMBERS', tasksKey)) do
+  local counts = {}
+  for _, status in ipairs(STATUSES) do
+    local n = redis.call('SCARD', indexKey(task, status))
+    if n > 0 then counts[#counts + 1] = status; counts[#counts + 1] = n end
+  end
+  if #counts > 0 then out[#out + 1] = task; out[#out + 1] = counts end
+end
+return out
+`;

@@ -1,0 +1,99 @@
+/**
+ * The Redis store's pub/sub side: one dedicated connection per store, opened on the first
+ * `subscribe`, fanned out to every stream this process asked for. ioredis re-subscribes by
+ * itself after a reconnect; what was published while the connection was down is lost, and
+ * the processors' polling interval covers that gap. Private to the Redis store. @module
+ */
+
+import type { Redis } from "ioredis";
+import type { StoreMessage } from "../../src/store.ts";
+
+/** Fans the messages of one channel out to streams. */
+export class Subscriber {
+  #open: () => Redis;
+  #channel: string;
+  #client: Redis | undefined;
+  #ready: Promise<void> = Promise.resolve();
+  #controllers = new Set<ReadableStreamDefaultController<StoreMessage>>();
+
+  /** @param open makes the dedicated connection; @param channel the channel to follow */
+  constructor(open: () => Redis, channel: string) {
+    this.#open = open;
+    this.#channel = channel;
+  }
+
+  /**
+   * Settles once the SUBSCRIBE of the latest `stream()` is confirmed, so a caller that
+   * publishes after subscribing in the same process hears its own message.
+   */
+  get ready(): Promise<void> {
+    return this.#ready;
+  }
+
+  /** A stream of the channel's messages until `signal` aborts or `close()`. */
+  stream(signal: AbortSignal): ReadableStream<StoreMessage> {
+    if (!this.#client) this.#connect();
+    let end = () => {};
+    return new ReadableStream<StoreMessage>({
+      start: (controller) => {
+        if (signal.aborted) return controller.close();
+        this.#controllers.add(controller);
+        end = () => {
+          signal.removeEventListener("abort", end);
+          if (!this.#controllers.delete(controller)) return;
+          try {
+            controller.close();
+          } catch {
+            // Already closed or cancelled by the reader.
+          }
+        };
+        signal.addEventListener("abort", end, { once: true });
+      },
+      cancel: () => end(),
+    });
+  }
+
+  /** Ends every stream and closes the connection. */
+  async close(): Promise<void> {
+    for (const controller of [...this.#controllers]) {
+      this.#controllers.delete(controller);
+      try {
+        controller.close();
+      } catch {
+        // Already closed.
+      }
+    }
+    const client = this.#client;
+    this.#client = undefined;
+    if (client) await quit(client);
+  }
+
+  #connect(): void {
+    const client = this.#open();
+    this.#client = client;
+    client.on("message", (channel: string, text: string) => {
+      if (channel !== this.#channel) return;
+      let message: StoreMessage;
+      try {
+        message = JSON.parse(text);
+      } catch {
+        return; // Not ours: someone else published on the channel.
+      }
+      for (const controller of this.#controllers) controller.enqueue(message);
+    });
+    // A failed SUBSCRIBE must not block the verbs waiting on `ready`; ioredis retries it on
+    // the next connection by itself.
+    this.#ready = client.subscribe(this.#channel).then(() => {}, () => {});
+  }
+}
+
+/** Closes a connection politely, or at once when Redis does not answer within a second. */
+export async function quit(client: Redis): Promise<void> {
+  if (client.status === "end") return;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<void>((resolve) => timer = setTimeout(resolve, 1000));
+  const ready = client.status === "ready";
+  await Promise.race([ready ? client.quit().catch(() => {}) : Promise.resolve(), timeout]);
+  clearTimeout(timer);
+  client.disconnect();
+}

@@ -1,0 +1,122 @@
+/**
+ * A real, private `redis-server` for the Redis tests: started on a free port in a temp
+ * dir, stopped (and restarted on the same port) on demand. Spawned through
+ * `node:child_process` so Deno and Bun run the same tests.
+ *
+ * When `KINETIK_REDIS_URL` is set, tests use that server instead (restarts are then not
+ * possible). When neither it nor `redis-server` is available, `redisServer()` resolves to
+ * the reason to skip. @module
+ */
+
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+/** A Redis server the tests may use. */
+export interface RedisServer {
+  /** `redis://127.0.0.1:<port>` */
+  url: string;
+  /** Whether `stop()`/`start()` really stop and start it (false for `KINETIK_REDIS_URL`). */
+  ownsServer: boolean;
+  /** Starts it again on the same port, with the same data dir (after `stop()`). */
+  start(): Promise<void>;
+  /** Stops it (SIGTERM, so an append-only file is flushed). */
+  stop(): Promise<void>;
+  /** Stops it for good and removes its temp dir. */
+  dispose(): Promise<void>;
+}
+
+/** A free TCP port on 127.0.0.1. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts `redis-server` and resolves once it accepts connections. */
+function launch(port: number, dir: string): Promise<ChildProcess> {
+  const args = ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", ""];
+  args.push("--appendonly", "yes", "--appendfsync", "always", "--daemonize", "no");
+  const child = spawn("redis-server", args, { stdio: ["ignore", "pipe", "pipe"] });
+  return new Promise((resolve, reject) => {
+    let output = "";
+    const timer = setTimeout(
+      () => fail(new Error(`redis-server did not start:\n${output}`)),
+      10_000,
+    );
+    const fail = (error: Error) => {
+      clearTimeout(timer);
+      child.kill("SIGKILL");
+      reject(error);
+    };
+    child.once("error", fail);
+    child.once("exit", (code) => fail(new Error(`redis-server exited with ${code}:\n${output}`)));
+    child.stdout!.on("data", (chunk: Buffer) => {
+      output += chunk;
+      if (!output.includes("Ready to accept connections")) return;
+      clearTimeout(timer);
+      child.removeAllListeners("exit");
+      child.removeAllListeners("error");
+      child.stdout!.removeAllListeners("data");
+      child.stdout!.resume();
+      resolve(child);
+    });
+    child.stderr!.on("data", (chunk: Buffer) => output += chunk);
+  });
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once("exit", () => resolve()));
+}
+
+/** Whether `redis-server` is on PATH. */
+export function hasRedisServer(): boolean {
+  return !spawnSync("redis-server", ["--version"]).error;
+}
+
+/**
+ * A Redis for the tests: `KINETIK_REDIS_URL`, else a private `redis-server`, else the
+ * reason the Redis tests are skipped (a string).
+ */
+export async function redisServer(): Promise<RedisServer | string> {
+  const external = globalThis.process?.env?.KINETIK_REDIS_URL;
+  if (external) {
+    const noop = () => Promise.resolve();
+    return { url: external, ownsServer: false, start: noop, stop: noop, dispose: noop };
+  }
+  if (!hasRedisServer()) {
+    return "neither redis-server on PATH nor KINETIK_REDIS_URL is available";
+  }
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), "kinetik-redis-"));
+  let child: ChildProcess | undefined = await launch(port, dir);
+  const stop = async () => {
+    if (!child) return;
+    const running = child;
+    child = undefined;
+    running.kill("SIGTERM");
+    await exited(running);
+    running.stdout?.destroy();
+    running.stderr?.destroy();
+  };
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    ownsServer: true,
+    async start() {
+      if (!child) child = await launch(port, dir);
+    },
+    stop,
+    async dispose() {
+      await stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
