@@ -305,6 +305,20 @@ export class Queue extends Emitter<QueueEvents> {
     return true;
   }
 
+  /**
+   * Puts a failed, timed-out or cancelled job back in the queue; resolves to its record, or
+   * `undefined` when it is unknown or not in one of those statuses.
+   * @throws {Error} when the store cannot requeue jobs
+   */
+  async retry(id: string): Promise<Job | undefined> {
+    if (!this.store.requeue) {
+      throw new Error(`Cannot retry job as the ${this.store.name} store cannot requeue jobs`);
+    }
+    const job = await this.store.requeue(String(id), this.#clock.now());
+    if (job) this.#wake(job.task);
+    return job;
+  }
+
   /** A stream of job events, from every process when the store carries events. */
   events(filter?: EventFilter): ReadableStream<QueueEvent> {
     return this.#bus.open(filter);

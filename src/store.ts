@@ -131,6 +131,7 @@ export const STORE_MESSAGES = {
   stalledRequeued: "Stalled: lease expired, back to the queue",
   stalledFailed: "Stalled: lease expired and no attempts left",
   cancelled: "Cancelled",
+  requeued: "Requeued by hand",
 } as const;
 
 /** The error a stalled job fails with once its attempts are spent. */
@@ -241,6 +242,12 @@ export interface Store {
   subscribe?(signal: AbortSignal): ReadableStream<StoreMessage>;
   /** Send a message to every subscriber, this process's included. */
   publish?(message: StoreMessage): Promise<void>;
+  /**
+   * Put a `failed`, `timeout` or `cancelled` job back to `queued` (error, finished and runAt
+   * cleared, attempts kept, log line `STORE_MESSAGES.requeued`). Resolves to the record, or
+   * `undefined` when the job is unknown or not in one of those statuses.
+   */
+  requeue?(id: string, now: number): Promise<Job | undefined>;
   /** Record a worker's tasks and heartbeat (expires when not refreshed within `ttlMs`). */
   heartbeat?(worker: WorkerRecord, ttlMs: number): Promise<void>;
   /** Live workers and every task definition recorded. */
