@@ -1,0 +1,77 @@
+/**
+ * The benchmark cases, run against any store: bulk create, then drain no-op jobs at a given
+ * concurrency. Each case opens a fresh store. @module
+ */
+
+import { kinetik, type Store } from "../mod.ts";
+
+/** One measured row. */
+export interface BenchRow {
+  store: string;
+  case: string;
+  jobs: number;
+  seconds: number;
+  jobsPerSec: number;
+}
+
+function row(store: string, name: string, jobs: number, ms: number): BenchRow {
+  return {
+    store,
+    case: name,
+    jobs,
+    seconds: ms / 1000,
+    jobsPerSec: Math.round(jobs / (ms / 1000)),
+  };
+}
+
+/** `createMany` of `jobs` jobs in chunks of 10,000. */
+export async function benchCreateMany(
+  name: string,
+  open: () => Store | Promise<Store>,
+  jobs: number,
+): Promise<BenchRow> {
+  const queue = kinetik(await open());
+  const specs = Array.from({ length: jobs }, (_, n) => ({ task: "noop", data: { n } }));
+  const start = performance.now();
+  for (let i = 0; i < jobs; i += 10_000) await queue.createMany(specs.slice(i, i + 10_000));
+  const ms = performance.now() - start;
+  await queue.close();
+  return row(name, "createMany", jobs, ms);
+}
+
+/** Pre-enqueues `jobs` no-op jobs, then times one processor draining them. */
+export async function benchProcess(
+  name: string,
+  open: () => Store | Promise<Store>,
+  jobs: number,
+  concurrency: number,
+): Promise<BenchRow> {
+  const queue = kinetik(await open(), { interval: "1m" });
+  const specs = Array.from({ length: jobs }, (_, n) => ({ task: "noop", data: { n } }));
+  for (let i = 0; i < jobs; i += 10_000) await queue.createMany(specs.slice(i, i + 10_000));
+  let completed = 0;
+  const { promise: finished, resolve } = Promise.withResolvers<void>();
+  queue.define("noop").action(() => {}).on("complete", () => {
+    if (++completed === jobs) resolve();
+  });
+  const start = performance.now();
+  queue.process("default", { concurrency });
+  await finished;
+  const ms = performance.now() - start;
+  await queue.close();
+  return row(name, `process c${concurrency}`, jobs, ms);
+}
+
+/** Prints rows as an aligned table. */
+export function printTable(rows: BenchRow[]): void {
+  const header = ["store", "case", "jobs", "seconds", "jobs/s"];
+  const cells = rows.map((
+    r,
+  ) => [r.store, r.case, String(r.jobs), r.seconds.toFixed(3), r.jobsPerSec.toLocaleString("en")]);
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
+  const line = (c: string[]) =>
+    c.map((v, i) => (i < 2 ? v.padEnd(widths[i]) : v.padStart(widths[i]))).join("  ");
+  console.log(line(header));
+  console.log(widths.map((w) => "-".repeat(w)).join("  "));
+  for (const c of cells) console.log(line(c));
+}
