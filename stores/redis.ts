@@ -100,7 +100,7 @@ export class RedisStore implements Store {
       const client = options.client;
       this.#client = client;
       this.#ownsClient = false;
-      open = () => client.duplicate();
+      open = () => client.duplicate().on("error", () => {});
     } else {
       const settings: RedisOptions = connectionOptions(
         options.url ?? "redis://127.0.0.1:6379",

@@ -40,11 +40,18 @@ function freePort(): Promise<number> {
   });
 }
 
+interface Running {
+  child: ChildProcess;
+  /** Settles when the process has exited (Deno sets `signalCode` at `kill()`, so ask this). */
+  exited: Promise<void>;
+}
+
 /** Starts `redis-server` and resolves once it accepts connections. */
-function launch(port: number, dir: string): Promise<ChildProcess> {
+function launch(port: number, dir: string): Promise<Running> {
   const args = ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", ""];
   args.push("--appendonly", "yes", "--appendfsync", "always", "--daemonize", "no");
   const child = spawn("redis-server", args, { stdio: ["ignore", "pipe", "pipe"] });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   return new Promise((resolve, reject) => {
     let output = "";
     const timer = setTimeout(
@@ -57,24 +64,21 @@ function launch(port: number, dir: string): Promise<ChildProcess> {
       reject(error);
     };
     child.once("error", fail);
-    child.once("exit", (code) => fail(new Error(`redis-server exited with ${code}:\n${output}`)));
+    const early = (code: number | null) =>
+      fail(new Error(`redis-server exited with ${code}:\n${output}`));
+    child.once("exit", early);
     child.stdout!.on("data", (chunk: Buffer) => {
       output += chunk;
       if (!output.includes("Ready to accept connections")) return;
       clearTimeout(timer);
-      child.removeAllListeners("exit");
-      child.removeAllListeners("error");
+      child.off("exit", early);
+      child.off("error", fail);
       child.stdout!.removeAllListeners("data");
       child.stdout!.resume();
-      resolve(child);
+      resolve({ child, exited });
     });
     child.stderr!.on("data", (chunk: Buffer) => output += chunk);
   });
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once("exit", () => resolve()));
 }
 
 /** Whether `redis-server` is on PATH. */
@@ -97,21 +101,21 @@ export async function redisServer(): Promise<RedisServer | string> {
   }
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "kinetik-redis-"));
-  let child: ChildProcess | undefined = await launch(port, dir);
+  let running: Running | undefined = await launch(port, dir);
   const stop = async () => {
-    if (!child) return;
-    const running = child;
-    child = undefined;
-    running.kill("SIGTERM");
-    await exited(running);
-    running.stdout?.destroy();
-    running.stderr?.destroy();
+    if (!running) return;
+    const { child, exited } = running;
+    running = undefined;
+    child.kill("SIGTERM");
+    await exited;
+    child.stdout?.destroy();
+    child.stderr?.destroy();
   };
   return {
     url: `redis://127.0.0.1:${port}`,
     ownsServer: true,
     async start() {
-      if (!child) child = await launch(port, dir);
+      if (!running) running = await launch(port, dir);
     },
     stop,
     async dispose() {

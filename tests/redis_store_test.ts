@@ -1,20 +1,237 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { after, test } from "node:test";
+import { Redis } from "ioredis";
+import { StoreError } from "../src/store.ts";
+import type { ClaimRequest, NewJob } from "../src/store.ts";
 import { RedisStore } from "../stores/redis.ts";
+import { VERSION } from "../stores/redis/_version.ts";
 import { STORE_CASE_GROUPS, testStore } from "../testing.ts";
 import { redisServer } from "./_redis_server.ts";
 
 const server = await redisServer();
-if (typeof server === "string") console.log(`Skipping the Redis store tests: ${server}`);
-else after(() => server.dispose());
+const skip = typeof server === "string" ? server : undefined;
+if (skip) console.log(`Skipping the Redis store tests: ${skip}`);
+const url = typeof server === "string" ? "" : server.url;
+after(() => typeof server === "string" ? undefined : server.dispose());
 
 let prefixes = 0;
 const run = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
+const freshPrefix = () => `t${++prefixes}-${run}`;
 
 testStore(test, {
   name: "redis",
-  open: () =>
-    new RedisStore({ url: (server as { url: string }).url, prefix: `t${++prefixes}-${run}` }),
-  skip: typeof server === "string"
-    ? Object.fromEntries(STORE_CASE_GROUPS.map((group) => [group, server]))
-    : {},
+  open: () => new RedisStore({ url, prefix: freshPrefix() }),
+  skip: skip ? Object.fromEntries(STORE_CASE_GROUPS.map((group) => [group, skip])) : {},
+});
+
+const T0 = 1_700_000_000_000;
+const newJob = (task: string, data: unknown = { n: 1 }): NewJob => ({
+  task,
+  data,
+  created: T0,
+  priority: 0,
+  log: { time: T0, message: "Created" },
+});
+const request = (task: string, limit = 10): ClaimRequest => ({
+  groups: [[task]],
+  limit,
+  worker: "w",
+  leaseMs: 1_000,
+  now: T0,
+});
+
+/** Runs `fn` with a store on a fresh prefix and a plain client for looking inside Redis. */
+async function withStore(
+  fn: (store: RedisStore, redis: Redis, prefix: string) => Promise<void>,
+): Promise<void> {
+  const prefix = freshPrefix();
+  const store = new RedisStore({ url, prefix });
+  const redis = new Redis(url).on("error", () => {});
+  try {
+    await fn(store, redis, prefix);
+  } finally {
+    await store.close();
+    await redis.quit();
+  }
+}
+
+/** Redis's count of EVALSHA/EVAL calls and of all commands (those inside scripts too). */
+async function commandCounts(redis: Redis): Promise<{ scripts: number; commands: number }> {
+  const info = await redis.info("commandstats");
+  let scripts = 0;
+  let commands = 0;
+  for (const [, name, calls] of info.matchAll(/cmdstat_([a-z|]+):calls=(\d+)/g)) {
+    if (name === "evalsha" || name === "eval") scripts += Number(calls);
+    else if (name !== "info" && name !== "config|resetstat") commands += Number(calls);
+  }
+  return { scripts, commands };
+}
+
+test("RedisStore's script version is the package version", { skip }, () => {
+  const deno = JSON.parse(readFileSync(new URL("../deno.json", import.meta.url), "utf8"));
+  assert.equal(VERSION, deno.version);
+});
+
+test("RedisStore() throws a TypeError for a malformed URL, database or prefix", () => {
+  assert.throws(
+    () => new RedisStore({ url: "http://localhost:6379" }),
+    new TypeError(
+      "Cannot open the Redis store as the URL must start with redis:// or rediss://: current value is http://localhost:6379",
+    ),
+  );
+  assert.throws(() => new RedisStore({ url: "redis://localhost/x" }), /database must be/);
+  assert.throws(
+    () => new RedisStore({ url: "redis://localhost", prefix: "a{b}" }),
+    new TypeError(
+      'Cannot open the Redis store as the prefix must be a non-empty string without { or }: current value is "a{b}"',
+    ),
+  );
+});
+
+test("RedisStore keeps every key of a queue under its one hash tag", { skip }, async () => {
+  await withStore(async (store, redis, prefix) => {
+    const [a] = await store.add([newJob("tagged"), { ...newJob("tagged"), runAt: T0 + 5 }]);
+    const { jobs: [leased] } = await store.claim(request("tagged", 1));
+    await store.settle([{ ...leased, outcome: "completed", now: T0, logs: [] }]);
+    await store.heartbeat({ id: "w", tags: [], tasks: [], started: T0, seen: T0 }, 1_000);
+    await store.add([{ ...newJob("tagged"), key: "k" }]);
+    assert.equal(leased.id, a.id);
+    const keys = await redis.keys(`*${prefix}*`);
+    assert.ok(keys.length >= 8, `expected the store's keys, got ${keys}`);
+    for (const key of keys) assert.ok(key.startsWith(`{kinetik:${prefix}}:`), key);
+  });
+});
+
+test(
+  "RedisStore.settle() settles a batch and claims the next in one script call",
+  { skip },
+  async () => {
+    await withStore(async (store, redis) => {
+      await store.add(Array.from({ length: 20 }, () => newJob("batch")));
+      const { jobs } = await store.claim(request("batch", 10));
+      await redis.config("RESETSTAT");
+      const settlements = jobs.map((job) => ({
+        id: job.id,
+        token: job.token,
+        outcome: "completed" as const,
+        now: T0 + 1,
+        logs: [{ time: T0 + 1, message: "done" }],
+      }));
+      const result = await store.settle(settlements, request("batch", 10));
+      assert.equal((await commandCounts(redis)).scripts, 1);
+      assert.equal(result.jobs.filter((job) => job?.status === "completed").length, 10);
+      assert.equal(result.claimed.jobs.length, 10);
+      assert.deepEqual(await store.logs(jobs[0].id), [
+        { time: T0, message: "Created" },
+        { time: T0 + 1, message: "done" },
+      ]);
+    });
+  },
+);
+
+test(
+  "RedisStore runs its scripts again after SCRIPT FLUSH (EVAL on NOSCRIPT)",
+  { skip },
+  async () => {
+    await withStore(async (store, redis) => {
+      await store.add([newJob("flushed")]);
+      await redis.script("FLUSH");
+      const [job] = await store.add([newJob("flushed")]);
+      assert.equal(await store.count({ task: "flushed" }), 2);
+      assert.equal((await store.get(job.id))?.status, "queued");
+    });
+  },
+);
+
+test("RedisStore reads user, password and database number from the URL", { skip }, async () => {
+  const admin = new Redis(url);
+  const prefix = freshPrefix();
+  await admin.acl("SETUSER", "kinetik-test", "on", ">s3cret:@", "~*", "&*", "+@all");
+  const authed = new URL(url);
+  authed.username = "kinetik-test";
+  authed.password = encodeURIComponent("s3cret:@");
+  authed.pathname = "/3";
+  const store = new RedisStore({ url: authed.href, prefix });
+  const wrong = new RedisStore({ url: url.replace("//", "//kinetik-test:nope@"), prefix });
+  try {
+    const [job] = await store.add([newJob("auth")]);
+    await admin.select(3);
+    assert.equal(await admin.exists(`{kinetik:${prefix}}:job:${job.id}`), 1);
+    await assert.rejects(wrong.add([newJob("auth")]), (error: unknown) => {
+      assert.ok(error instanceof StoreError);
+      assert.match(error.message, /^redis: Cannot add jobs as Redis failed: /);
+      return true;
+    });
+  } finally {
+    await store.close();
+    await wrong.close();
+    await admin.quit();
+  }
+});
+
+test("RedisStore uses a client passed in and leaves it open on close()", { skip }, async () => {
+  const client = new Redis(url);
+  const store = new RedisStore({ client, prefix: freshPrefix() });
+  const [job] = await store.add([newJob("own")]);
+  await store.close();
+  assert.equal(await client.hget(`${store.base}job:${job.id}`, "status"), "queued");
+  await client.quit();
+});
+
+test(
+  "RedisStore rejects with a StoreError, not a hang, when Redis is unreachable",
+  { skip },
+  async () => {
+    const probe = new Redis(url);
+    const port = Number(new URL(url).port) + 1;
+    await probe.quit();
+    const store = new RedisStore({ url: `redis://127.0.0.1:${port}` });
+    const started = Date.now();
+    await assert.rejects(store.add([newJob("nowhere")]), (error: unknown) => {
+      assert.ok(error instanceof StoreError, String(error));
+      assert.match(error.message, /^redis: Cannot add jobs as Redis failed/);
+      return true;
+    });
+    assert.ok(Date.now() - started < 5_000, "rejected within a few seconds");
+    await store.close();
+  },
+);
+
+const deno = (globalThis as { Deno?: { test: (options: object) => void } }).Deno;
+if (deno && !skip) {
+  deno.test({
+    name: "RedisStore.close() leaves no timers or connections behind (Deno sanitizers)",
+    sanitizeOps: true,
+    sanitizeResources: true,
+    async fn() {
+      const store = new RedisStore({ url, prefix: freshPrefix() });
+      const controller = new AbortController();
+      const reader = store.subscribe(controller.signal).getReader();
+      await store.add([newJob("clean")]);
+      assert.deepEqual((await reader.read()).value, { type: "wake", task: "clean" });
+      const { jobs } = await store.claim(request("clean"));
+      await store.renew(jobs, 1_000, T0);
+      await store.close();
+      assert.equal((await reader.read()).done, true);
+    },
+  });
+}
+
+test("RedisStore recovers when Redis restarts", {
+  skip: skip ?? (typeof server !== "string" && !server.ownsServer && "needs its own redis-server"),
+}, async () => {
+  if (typeof server === "string") return;
+  await withStore(async (store) => {
+    const [job] = await store.add([newJob("restart")]);
+    await server.stop();
+    await assert.rejects(store.get(job.id), StoreError);
+    await server.start();
+    let found;
+    for (let i = 0; i < 50 && !found; i++) {
+      found = await store.get(job.id).catch(() => undefined);
+      if (!found) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.equal(found?.status, "queued", "the appendonly file kept the job");
+  });
 });
