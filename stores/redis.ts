@@ -234,6 +234,12 @@ export class RedisStore implements Store {
     return job && codec.publicJob(job);
   }
 
+  async requeue(id: string, now: number): Promise<Job | undefined> {
+    const line = JSON.stringify({ time: now, message: STORE_MESSAGES.requeued });
+    const job = codec.decodeJob(await this.#run("requeue a job", SCRIPTS.requeue, [id, line]));
+    return job && codec.publicJob(job);
+  }
+
   async appendLogs(id: string, lines: readonly LogLine[]): Promise<void> {
     this.#checkOpen("append logs");
     if (lines.length === 0) return;

@@ -235,3 +235,29 @@ test("RedisStore recovers when Redis restarts", {
     assert.equal(found?.status, "queued", "the appendonly file kept the job");
   });
 });
+
+test(
+  "RedisStore.requeue() puts a failed job back to the queue with a log line",
+  { skip },
+  async () => {
+    await withStore(async (store) => {
+      const [job] = await store.add([{ ...newJob("again"), key: "k1" }]);
+      const { jobs: [leased] } = await store.claim(request("again", 1));
+      const failed = { message: "boom" };
+      await store.settle([{ ...leased, outcome: "failed", now: T0 + 1, error: failed, logs: [] }]);
+      assert.equal(await store.requeue(job.id, T0 + 2).then((j) => j?.status), "queued");
+      const again = await store.get(job.id);
+      assert.equal(again?.error, undefined);
+      assert.equal(again?.finished, undefined);
+      assert.equal(again?.attempts, 1);
+      assert.equal((await store.add([{ ...newJob("again"), key: "k1" }]))[0].id, job.id);
+      assert.deepEqual((await store.logs(job.id)).at(-1), {
+        time: T0 + 2,
+        message: "Requeued by hand",
+      });
+      assert.equal(await store.requeue(job.id, T0 + 3), undefined, "a queued job is not requeued");
+      const { jobs: [rerun] } = await store.claim(request("again", 1));
+      assert.equal(rerun.id, job.id);
+    });
+  },
+);

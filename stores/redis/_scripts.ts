@@ -11,6 +11,7 @@ import { SETTLE } from "./_scripts/settle.ts";
 import { RENEW } from "./_scripts/renew.ts";
 import { RECOVER } from "./_scripts/recover.ts";
 import { CANCEL } from "./_scripts/cancel.ts";
+import { REQUEUE } from "./_scripts/requeue.ts";
 import { COUNT, FETCH, IDS, STATS } from "./_scripts/read.ts";
 import { APPEND_LOGS, HEARTBEAT, REMOVE, WORKERS } from "./_scripts/write.ts";
 
@@ -22,6 +23,7 @@ export const SCRIPTS = {
   renew: new RedisScript("renew", LIB, RENEW),
   recover: new RedisScript("recover", LIB, RECOVER),
   cancel: new RedisScript("cancel", LIB, CANCEL),
+  requeue: new RedisScript("requeue", LIB, REQUEUE),
   fetch: new RedisScript("fetch", LIB, FETCH),
   ids: new RedisScript("ids", LIB, IDS),
   count: new RedisScript("count", LIB, COUNT),
