@@ -1,0 +1,134 @@
+/**
+ * The examples, run as a newcomer runs them: each in a child process of the current runtime
+ * (Deno or Bun), which must exit by itself with code 0 and print what the example promises.
+ */
+
+import { spawn } from "node:child_process";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+// deno-lint-ignore no-explicit-any
+const isBun = typeof (globalThis as any).Bun !== "undefined";
+/** A hung example is killed after this long, and its test fails. */
+const KILL_AFTER = 20_000;
+
+interface Exit {
+  code: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  elapsed: number;
+}
+
+function runExample(name: string): Promise<Exit> {
+  const file = fileURLToPath(new URL(`../examples/${name}`, import.meta.url));
+  const args = isBun ? [file] : ["run", "-A", file];
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, {
+      cwd: ROOT,
+      env: { ...process.env, NO_COLOR: "1" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => stdout += chunk);
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => stderr += chunk);
+    const timer = setTimeout(() => child.kill("SIGKILL"), KILL_AFTER);
+    child.on("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr, elapsed: Date.now() - started });
+    });
+  });
+}
+
+function assertExitedCleanly(exit: Exit): void {
+  assert.equal(exit.signal, null, `killed after ${KILL_AFTER} ms; stdout:\n${exit.stdout}`);
+  assert.equal(exit.code, 0, `stderr:\n${exit.stderr}`);
+  assert.equal(exit.stderr, "");
+}
+
+/** The demo's `queue.stats()` table, as row name → column → count. */
+function statsTable(stdout: string): Map<string, Record<string, number>> {
+  const lines = stdout.split("\n");
+  const first = lines.indexOf("queue.stats()") + 1;
+  assert.ok(first > 0, `no stats table in:\n${stdout}`);
+  const [header, ...rows] = lines.slice(first, lines.indexOf("", first));
+  const columns = header.trim().split(/\s{2,}/).slice(1);
+  return new Map(rows.map((row) => {
+    const [name, ...cells] = row.trim().split(/\s{2,}/);
+    return [name, Object.fromEntries(columns.map((column, i) => [column, Number(cells[i])]))];
+  }));
+}
+
+// Bun's default test timeout is 5 s, and it ignores a timeout given to describe().
+const OPTIONS = { timeout: KILL_AFTER + 5_000 };
+
+describe("examples", () => {
+  test(
+    "demo.ts runs every job to a final status, then prints stats and a log",
+    OPTIONS,
+    async () => {
+      const exit = await runExample("demo.ts");
+      assertExitedCleanly(exit);
+      assert.ok(exit.elapsed < 15_000, `took ${exit.elapsed} ms`);
+      for (const type of ["created", "started", "log", "progress", "retry", "completed"]) {
+        assert.match(
+          exit.stdout,
+          new RegExp(`^\\s*\\+\\d+\\.\\d{3}s\\s+#\\d+\\s+.+\\s${type}\\s`, "m"),
+        );
+      }
+      assert.match(exit.stdout, /#\d+\s+send email\s+timeout\s+Timed out after 500ms/);
+
+      const table = statsTable(exit.stdout);
+      assert.deepEqual([...table.keys()], [
+        "messaging",
+        "send email",
+        "sync contacts",
+        "media",
+        "resize image",
+        "analytics",
+        "aggregate stats",
+        "all",
+      ]);
+      assert.deepEqual(table.get("all"), { total: 8, completed: 7, timeout: 1 });
+      assert.deepEqual(table.get("sync contacts"), { total: 1, completed: 1, timeout: 0 });
+
+      const log = exit.stdout.slice(exit.stdout.indexOf("queue.logs("));
+      assert.match(
+        log,
+        /Started \(attempt 1\)[^]*Failed: CRM unavailable \(503\); retry 1 in 200ms/,
+      );
+      assert.match(log, /Started \(attempt 2\)[^]*Synced contacts[^]*Completed in \d+ms/);
+    },
+  );
+
+  test("basic.ts completes its one job and prints its log", OPTIONS, async () => {
+    const exit = await runExample("basic.ts");
+    assertExitedCleanly(exit);
+    assert.match(exit.stdout, /job 1: started\njob 1: log\njob 1: completed\n/);
+    assert.match(exit.stdout, /status: completed/);
+    assert.match(exit.stdout, /log: Sent "Hello Universe" to Ford Prefect\n\s+log: Completed in/);
+  });
+
+  test(
+    "streams.ts reads queue.events(), task.events() and queue.watch() to the end",
+    OPTIONS,
+    async () => {
+      const exit = await runExample("streams.ts");
+      assertExitedCleanly(exit);
+      assert.match(exit.stdout, /\[queue\.events\] #1 send email: completed/);
+      assert.match(exit.stdout, /\[queue\.events\] #2 resize image: completed/);
+      assert.match(exit.stdout, /\[task\.events\] #2: progress 3\/3/);
+      assert.doesNotMatch(exit.stdout, /\[task\.events\] #1/);
+      assert.match(exit.stdout, /\[queue\.watch\] #2: completed/);
+    },
+  );
+});
