@@ -58,7 +58,8 @@ export class MemoryStore implements Store {
   readonly name = "memory";
   #entries = new Map<string, Entry>();
   #tasks = new Map<string, TaskIndex>();
-  #byStatus = new Map<JobStatus, Set<Entry>>(JOB_STATUSES.map((status) => [status, new Set()]));
+  /** Jobs holding a lease, for `recover`; other statuses are only ever counted or scanned. */
+  #processing = new Set<Entry>();
   #keys = new Map<string, Entry>();
   #workers = new Map<string, { record: WorkerRecord; ttlMs: number }>();
   #channel = new Channel<StoreMessage>();
@@ -74,7 +75,7 @@ export class MemoryStore implements Store {
       for (const job of jobs) {
         const existing = job.key === undefined ? undefined : this.#keys.get(job.key);
         if (existing) {
-          out.push(copyJob(existing.job));
+          out.push(copyJob(existing));
           continue;
         }
         const delayed = job.runAt !== undefined;
@@ -104,12 +105,11 @@ export class MemoryStore implements Store {
           logs: [copyLine(job.log)],
         };
         this.#entries.set(entry.job.id, entry);
-        this.#byStatus.get(entry.job.status)!.add(entry);
         this.#index(job.task).counts[entry.job.status]++;
         if (job.key !== undefined) this.#keys.set(job.key, entry);
         this.#enqueue(entry);
         if (!delayed) woken.add(job.task);
-        out.push(copyJob(entry.job));
+        out.push(copyJob(entry));
       }
       this.#wake(woken);
       return out;
@@ -161,7 +161,7 @@ export class MemoryStore implements Store {
           this.#enqueue(entry);
           woken.add(job.task);
         }
-        return copyJob(job);
+        return copyJob(entry);
       });
       this.#wake(woken);
       return { jobs, claimed: next ? this.#claim(next) : { jobs: [] } };
@@ -172,7 +172,7 @@ export class MemoryStore implements Store {
     return this.#run(() => {
       const recovered: Job[] = [];
       const woken = new Set<string>();
-      for (const entry of this.#byStatus.get("processing")!) {
+      for (const entry of this.#processing) {
         const { job } = entry;
         if ((job.leaseUntil ?? Infinity) >= now) continue;
         this.#unlease(entry);
@@ -188,7 +188,7 @@ export class MemoryStore implements Store {
           entry.logs.push({ time: now, message: STORE_MESSAGES.stalledRequeued });
           woken.add(job.task);
         }
-        recovered.push(copyJob(job));
+        recovered.push(copyJob(entry));
       }
       this.#wake(woken);
       return recovered;
@@ -198,15 +198,16 @@ export class MemoryStore implements Store {
   get(id: string): Promise<Job | undefined> {
     return this.#run(() => {
       const entry = this.#entries.get(id);
-      return entry && copyJob(entry.job);
+      return entry && copyJob(entry);
     });
   }
 
   find(query: JobQuery, options: FindOptions): Promise<Job[]> {
     return this.#run(() => {
       const start = Math.max(0, options.offset);
+      const compare = compareJobs(options.sort);
       return this.#match(query)
-        .sort(compareJobs(options.sort))
+        .sort((a, b) => compare(a.job, b.job))
         .slice(start, start + Math.max(0, options.limit))
         .map(copyJob);
     });
@@ -245,16 +246,15 @@ export class MemoryStore implements Store {
 
   remove(filter: RemoveFilter): Promise<number> {
     return this.#run(() => {
+      const statuses = new Set(filter.status);
       const tasks = filter.tasks && new Set(filter.tasks);
       let removed = 0;
-      for (const status of new Set(filter.status)) {
-        for (const entry of this.#byStatus.get(status) ?? []) {
-          if (tasks && !tasks.has(entry.job.task)) continue;
-          this.#unlease(entry);
-          this.#setStatus(entry, undefined);
-          this.#entries.delete(entry.job.id);
-          removed++;
-        }
+      for (const [id, entry] of this.#entries) {
+        if (!statuses.has(entry.job.status) || (tasks && !tasks.has(entry.job.task))) continue;
+        this.#unlease(entry);
+        this.#setStatus(entry, undefined);
+        this.#entries.delete(id);
+        removed++;
       }
       return removed;
     });
@@ -271,7 +271,7 @@ export class MemoryStore implements Store {
       entry.job.finished = now;
       this.#setStatus(entry, "cancelled");
       entry.logs.push({ time: now, message: STORE_MESSAGES.cancelled });
-      return copyJob(entry.job);
+      return copyJob(entry);
     });
   }
 
@@ -374,8 +374,8 @@ export class MemoryStore implements Store {
     job.worker = request.worker;
     job.leaseUntil = request.now + request.leaseMs;
     job.maxAttempts = request.maxAttempts?.[job.task] ?? 0;
-    entry.token = `${job.id}.${++this.#lastToken}`;
-    const leased = copyJob(job) as LeasedJob;
+    entry.token = String(++this.#lastToken);
+    const leased = copyJob(entry) as LeasedJob;
     leased.token = entry.token;
     return leased;
   }
@@ -397,7 +397,7 @@ export class MemoryStore implements Store {
   #setStatus(entry: Entry, status: JobStatus | undefined): void {
     const { job } = entry;
     const counts = this.#index(job.task).counts;
-    this.#byStatus.get(job.status)!.delete(entry);
+    if (job.status === "processing") this.#processing.delete(entry);
     counts[job.status]--;
     entry.stamp = ++this.#lastStamp;
     if (
@@ -408,7 +408,7 @@ export class MemoryStore implements Store {
     }
     if (status === undefined) return;
     job.status = status;
-    this.#byStatus.get(status)!.add(entry);
+    if (status === "processing") this.#processing.add(entry);
     counts[status]++;
   }
 
@@ -423,18 +423,16 @@ export class MemoryStore implements Store {
   }
 
   /** Matches a query against every job, narrowed by its `status` and `task` hints. */
-  #match(query: JobQuery): Job[] {
+  #match(query: JobQuery): Entry[] {
     const hints = queryHints(query);
     const matches = compileQuery(query);
+    const statuses = hints.status && new Set(hints.status);
     const tasks = hints.task && new Set(hints.task);
-    const sources = hints.status
-      ? [...new Set(hints.status)].map((status) => this.#byStatus.get(status)!)
-      : [this.#entries.values()];
-    const out: Job[] = [];
-    for (const source of sources) {
-      for (const { job } of source) {
-        if ((!tasks || tasks.has(job.task)) && matches(job)) out.push(job);
-      }
+    const out: Entry[] = [];
+    for (const entry of this.#entries.values()) {
+      const { job } = entry;
+      if (statuses && !statuses.has(job.status)) continue;
+      if ((!tasks || tasks.has(job.task)) && matches(job)) out.push(entry);
     }
     return out;
   }
