@@ -6,10 +6,11 @@
 import type { JobStatus } from "./job.ts";
 import type { LeasedJob } from "./store.ts";
 
-/** Where a context sends what the action reports. */
+/** Where a context sends what the action reports, and where its signal comes from. */
 export interface RunReporter {
+  readonly signal: AbortSignal;
   log(message: string, data?: unknown): void;
-  progress(current: number, total: number): void;
+  report(current: number, total: number): void;
 }
 
 /** The job as its action sees it. */
@@ -24,14 +25,12 @@ export class JobContext {
   readonly priority: number;
   readonly key?: string;
   readonly started?: number;
-  /** Aborted on timeout, on cancel and when the worker stops for good. */
-  readonly signal: AbortSignal;
   /** Which run this is: 1 for the first, 2 for the first retry, … */
   readonly attempt: number;
   readonly #reporter: RunReporter;
 
   /** Built by the processor for each run. */
-  constructor(record: LeasedJob, signal: AbortSignal, reporter: RunReporter) {
+  constructor(record: LeasedJob, reporter: RunReporter) {
     this.id = record.id;
     this.task = record.task;
     this.data = record.data;
@@ -42,9 +41,13 @@ export class JobContext {
     this.priority = record.priority;
     if (record.key !== undefined) this.key = record.key;
     this.started = record.started;
-    this.signal = signal;
     this.attempt = record.attempts;
     this.#reporter = reporter;
+  }
+
+  /** Aborted on timeout, on cancel and when the worker stops for good. */
+  get signal(): AbortSignal {
+    return this.#reporter.signal;
   }
 
   /**
@@ -61,6 +64,6 @@ export class JobContext {
    * @throws {RangeError} when the numbers are not finite, or `total` is not positive
    */
   progress(current: number, total: number): void {
-    this.#reporter.progress(current, total);
+    this.#reporter.report(current, total);
   }
 }

@@ -246,7 +246,7 @@ export class Processor {
     this.#running.set(job.id, run);
     this.#host.runs.set(job.id, run);
     this.#scheduleMaintenance();
-    run.note(`Started (attempt ${job.attempts})`, { worker: this.worker });
+    run.note(`Started (attempt ${job.attempts})`);
     this.#host.emitEvent({ type: "started", job, time: job.started ?? this.#host.clock.now() });
     run.execute().then((result) => this.#finish(run, result));
   }
@@ -261,7 +261,7 @@ export class Processor {
       const now = this.#host.clock.now();
       const decision = decide(
         result,
-        run.task.config,
+        run.task.settings,
         run.job.attempts,
         now - (run.job.started ?? now),
       );

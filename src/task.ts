@@ -106,6 +106,11 @@ export class Task extends Emitter<TaskEvents> {
     return Object.freeze(retry ? { ...rest, retry: { ...retry } } : { ...rest });
   }
 
+  /** The live settings, for the processor's hot path; read `config` for a copy. */
+  get settings(): Readonly<TaskConfig> {
+    return this.#config;
+  }
+
   /** The action, once set. */
   get handler(): Action | undefined {
     return this.#action;
