@@ -56,7 +56,7 @@ export function buildJob(
   assertJsonData(payload, what);
   const opts: CreateOptions = typeof options === "object" && options !== null
     ? options
-    : { delay: options };
+    : { delay: options ?? undefined };
   const delay = opts.delay === undefined ? 0 : parseDuration(opts.delay, "delay");
   const priority = opts.priority ?? 0;
   if (typeof priority !== "number" || !Number.isInteger(priority)) {

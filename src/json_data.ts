@@ -22,6 +22,8 @@ function find(value: unknown, path: string, seen: Set<object>): string | undefin
   const bad = kindOf(value);
   if (bad) return `${path} is ${bad}`;
   if (value === null || typeof value !== "object") return undefined;
+  // JSON turns these into {}: refuse rather than lose their contents.
+  if (value instanceof Map || value instanceof Set) return `${path} is a ${value.constructor.name}`;
   if (typeof (value as { toJSON?: unknown }).toJSON === "function") return undefined;
   if (seen.has(value)) return `${path} is a circular reference`;
   seen.add(value);

@@ -27,7 +27,11 @@ export function toJobError(error: unknown): JobError {
   if (error !== null && typeof error === "object") {
     const { message, code } = error as { message?: unknown; code?: unknown };
     const stored: JobError = { message: typeof message === "string" ? message : String(error) };
-    if (typeof code === "string" || typeof code === "number") stored.code = String(code);
+    // A DOMException's numeric `code` is a legacy constant, not the caller's code.
+    if (typeof code === "string") stored.code = code;
+    else if (typeof code === "number" && !(error instanceof DOMException)) {
+      stored.code = String(code);
+    }
     return stored;
   }
   return { message: String(error) };

@@ -147,3 +147,8 @@ test("buildJob() throws TypeError naming the task and path when the data is not 
     ),
   );
 });
+
+test("buildJob() reads a null delay as no delay", () => {
+  const job = buildJob("email", {}, null as never, 1000);
+  assert.equal(job.runAt, undefined);
+});

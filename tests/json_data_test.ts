@@ -75,3 +75,11 @@ test("assertJsonData() uses what is being done in the message", () => {
     new TypeError("Cannot log as its data must be JSON-serialisable: data.fn is a function"),
   );
 });
+
+test("assertJsonData() refuses a Map or a Set, whose contents JSON would drop", () => {
+  assert.throws(
+    () => assertJsonData({ seen: new Set([1]) }, "create job"),
+    new TypeError("Cannot create job as its data must be JSON-serialisable: data.seen is a Set"),
+  );
+  assert.throws(() => assertJsonData(new Map(), "create job"), /data is a Map/);
+});

@@ -154,3 +154,9 @@ test("decide() releases the job when the run was aborted by a stopping worker", 
   const decision = decide({ kind: "aborted", cause: "shutdown" }, { tag: "default" }, 1, 5);
   assert.deepEqual(decision, { outcome: "release", message: "Released: the worker is stopping" });
 });
+
+test("toJobError() ignores a DOMException's legacy numeric code", () => {
+  assert.deepEqual(toJobError(new DOMException("Timed out", "TimeoutError")), {
+    message: "Timed out",
+  });
+});
