@@ -5,8 +5,19 @@
 
 import assert from "node:assert/strict";
 import type { Store, StoreMessage, WorkerRecord } from "../src/store.ts";
+import { STORE_MESSAGES } from "../src/store.ts";
 import type { StoreCase } from "./_helpers.ts";
-import { claimOne, newJob, plain, T0 } from "./_helpers.ts";
+import {
+  assertFields,
+  assertLastLog,
+  claim,
+  claimOne,
+  ids,
+  newJob,
+  plain,
+  runJob,
+  T0,
+} from "./_helpers.ts";
 
 type Reader = ReadableStreamDefaultReader<StoreMessage>;
 
@@ -111,6 +122,31 @@ export const capabilityCases: StoreCase[] = [
     },
   },
   {
+    name: "requeue: puts failed, timed-out and cancelled jobs back in the queue",
+    async run(store) {
+      assert.equal(typeof store.requeue, "function", "requeue() is missing");
+      const failed = await runJob(store, "again", "failed");
+      const timedOut = await runJob(store, "again", "timeout");
+      const [delayed] = await store.add([newJob("again", { runAt: T0 + 60_000 })]);
+      await store.cancel(delayed.id, T0 + 2);
+      const completed = await runJob(store, "done", "completed");
+      for (const [job, attempts] of [[failed, 1], [timedOut, 1], [delayed, 0]] as const) {
+        const requeued = await store.requeue!(job.id, T0 + 100);
+        assertFields(requeued, { id: job.id, status: "queued", attempts }, `requeued ${job.id}`);
+        assert.equal(requeued?.error, undefined, "the error is cleared");
+        assert.equal(requeued?.finished, undefined, "finished is cleared");
+        assert.equal(requeued?.runAt, undefined, "runAt is cleared");
+        assert.deepEqual(plain(await store.get(job.id)), plain(requeued));
+        await assertLastLog(store, job.id, { time: T0 + 100, message: STORE_MESSAGES.requeued });
+      }
+      assert.equal(await store.requeue!(failed.id, T0 + 101), undefined, "already queued");
+      assert.equal(await store.requeue!(completed.id, T0 + 101), undefined, "completed");
+      assert.equal(await store.requeue!("404404", T0 + 101), undefined);
+      const { jobs } = await claim(store, "again", { now: T0 + 200 });
+      assert.deepEqual(ids(jobs).sort(), ids([failed, timedOut, delayed]).sort());
+    },
+  },
+  {
     name: "workers: lists workers until their heartbeat is older than the ttl",
     async run(store) {
       assert.equal(typeof store.heartbeat, "function", "heartbeat() is missing");
@@ -178,6 +214,11 @@ export const capabilityCases: StoreCase[] = [
       ];
       if (store.publish) calls.push(["publish", () => store.publish!({ type: "wake" })]);
       if (store.workers) calls.push(["workers", () => store.workers!(now)]);
+      if (store.requeue) calls.push(["requeue", () => store.requeue!(job.id, now)]);
+      if (store.heartbeat) {
+        const worker = { id: "w", tags: [], tasks: [], started: now, seen: now };
+        calls.push(["heartbeat", () => store.heartbeat!(worker, 1_000)]);
+      }
       for (const [verb, call] of calls) {
         await assert.rejects(
           // Wrapped so a verb that throws synchronously is caught too.
