@@ -40,6 +40,7 @@ import type {
   WorkerRecord,
 } from "./store.ts";
 import type { Task } from "./task.ts";
+import { hostname, pid } from "./runtime.ts";
 
 /** The tasks a processor can run, as a claim needs them; cached by the queue. */
 export interface ClaimPlan {
@@ -98,6 +99,7 @@ export class Processor {
   #maintaining?: Promise<void>;
   #loop: Promise<void>;
   #started: number;
+  #beaten = -Infinity;
 
   /** Use `queue.process()` rather than this constructor. */
   constructor(tags: readonly string[], host: ProcessorHost, options: ProcessorOptions) {
@@ -164,6 +166,8 @@ export class Processor {
         const now = this.#host.clock.now();
         if (this.#running.size === 0 && this.#finished.length === 0 && !this.#isStopping) {
           await this.#recover(now);
+          // An idle worker stays listed by `kinetik tasks`: beat once per third of a lease.
+          if (now - this.#beaten >= this.#options.lease / 3) await this.#heartbeat();
           this.#host.emitEmpty([...this.tags]);
           const due = claimed.next === undefined ? Infinity : claimed.next - now;
           await this.#wait(Math.min(this.#options.interval, due, this.#options.lease));
@@ -370,9 +374,12 @@ export class Processor {
         name: task.name,
         ...task.config,
       })),
+      host: hostname(),
+      pid: pid(),
       started: this.#started,
       seen: clock.now(),
     };
+    this.#beaten = record.seen;
     try {
       await store.heartbeat(record, Math.max(this.#options.lease, 10_000) * 2);
     } catch (error) {
