@@ -47,3 +47,4 @@ export { type Clock, systemClock } from "./src/clock.ts";
 export { type Duration, parseDuration } from "./src/duration.ts";
 export { MemoryStore } from "./stores/memory.ts";
 export { environment, type EnvironmentOptions } from "./src/middleware/environment.ts";
+export { cli, type CliOptions } from "./src/middleware/cli.ts";

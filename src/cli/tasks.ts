@@ -1,0 +1,91 @@
+/**
+ * `kinetik tasks`: the task definitions workers recorded in the store (and, under `cli()`,
+ * those of the script itself), and the live workers with their heartbeats. @module
+ */
+
+import type { TaskRecord, WorkerRecord } from "../store.ts";
+import type { Command } from "./_command.ts";
+import { printJson } from "./_command.ts";
+import { elapsed, relativeTime, table } from "./_format.ts";
+
+/** A task as `kinetik tasks --json` prints it. */
+export interface TaskListing extends TaskRecord {
+  /** Ids of the live workers that run it. */
+  workers: string[];
+  /** Defined in this script (`cli()` middleware only). */
+  isLocal?: boolean;
+}
+
+function retryText(retry: TaskRecord["retry"]): string {
+  if (!retry) return "-";
+  const times = retry.max === undefined ? "∞" : String(retry.max);
+  return `${elapsed(retry.delay)} ×${times}${retry.backoff === "exponential" ? " exp" : ""}`;
+}
+
+/** The `tasks` command. */
+export const tasksCommand: Command = {
+  name: "tasks",
+  summary: "List task definitions and the live workers that run them",
+  usage: "",
+  options: {},
+  optionHelp: [],
+  examples: [["tasks", "what workers run, and where"], ["tasks --json", "the same as JSON"]],
+  maxPositionals: 0,
+  async run(context) {
+    const { queue } = context;
+    const now = Date.now();
+    const workers: WorkerRecord[] = queue.store.workers ? await queue.store.workers(now) : [];
+    const tasks = new Map<string, TaskListing>();
+    for (const task of queue.tasks.values()) {
+      tasks.set(task.name, { name: task.name, ...task.config, workers: [], isLocal: true });
+    }
+    for (const worker of workers) {
+      for (const record of worker.tasks) {
+        const listing = tasks.get(record.name) ?? { ...record, workers: [] };
+        listing.workers.push(worker.id);
+        tasks.set(record.name, listing);
+      }
+    }
+    const listings = [...tasks.values()].sort((a, b) =>
+      a.tag.localeCompare(b.tag) || a.name.localeCompare(b.name)
+    );
+    if (context.json) return printJson(context, { tasks: listings, workers });
+
+    const { paint } = context;
+    if (listings.length === 0) {
+      const why = queue.store.workers
+        ? "no worker is running on this store"
+        : `the ${queue.store.name} store does not record workers`;
+      context.out(`No tasks: ${why}.\n`);
+    } else {
+      context.out(table(
+        ["TASK", "TAG", "WORKERS", "TIMEOUT", "RETRY", "DESCRIPTION"],
+        listings.map((t) => [
+          t.name,
+          t.tag,
+          t.workers.length > 0 ? String(t.workers.length) : paint("gray", "0"),
+          t.timeout === undefined ? "-" : elapsed(t.timeout),
+          retryText(t.retry),
+          t.description ?? "",
+        ]),
+        paint,
+      ));
+    }
+    if (workers.length > 0) {
+      context.out(
+        "\n" + table(
+          ["WORKER", "HOST", "PID", "TAGS", "STARTED", "SEEN"],
+          workers.map((w) => [
+            w.id,
+            w.host ?? "-",
+            w.pid === undefined ? "-" : String(w.pid),
+            w.tags.join(","),
+            relativeTime(w.started, now),
+            relativeTime(w.seen, now),
+          ]),
+          paint,
+        ),
+      );
+    }
+  },
+};
