@@ -27,6 +27,7 @@ import { addCases } from "./testing/_add_cases.ts";
 import { capabilityCases } from "./testing/_capability_cases.ts";
 import { claimCases } from "./testing/_claim_cases.ts";
 import type { StoreCase } from "./testing/_helpers.ts";
+import { leaseCases } from "./testing/_lease_cases.ts";
 import { readCases } from "./testing/_read_cases.ts";
 import { settleCases } from "./testing/_settle_cases.ts";
 
@@ -36,6 +37,7 @@ const CASES: readonly StoreCase[] = [
   ...addCases,
   ...claimCases,
   ...settleCases,
+  ...leaseCases,
   ...readCases,
   ...capabilityCases,
 ];

@@ -69,7 +69,11 @@ export const capabilityCases: StoreCase[] = [
   {
     name: "subscribe: wakes on add, release and recover, and delivers published messages",
     async run(store) {
-      assert.equal(typeof store.subscribe, "function", "subscribe() is missing");
+      assert.equal(
+        typeof store.subscribe,
+        "function",
+        'subscribe() is missing: implement it or skip "subscribe" with a reason',
+      );
       assert.equal(typeof store.publish, "function", "publish() is missing");
       const controller = new AbortController();
       const reader = store.subscribe!(controller.signal).getReader();
@@ -124,7 +128,11 @@ export const capabilityCases: StoreCase[] = [
   {
     name: "requeue: puts failed, timed-out and cancelled jobs back in the queue",
     async run(store) {
-      assert.equal(typeof store.requeue, "function", "requeue() is missing");
+      assert.equal(
+        typeof store.requeue,
+        "function",
+        'requeue() is missing: implement it or skip "requeue" with a reason',
+      );
       const failed = await runJob(store, "again", "failed");
       const timedOut = await runJob(store, "again", "timeout");
       const [delayed] = await store.add([newJob("again", { runAt: T0 + 60_000 })]);
@@ -149,7 +157,11 @@ export const capabilityCases: StoreCase[] = [
   {
     name: "workers: lists workers until their heartbeat is older than the ttl",
     async run(store) {
-      assert.equal(typeof store.heartbeat, "function", "heartbeat() is missing");
+      assert.equal(
+        typeof store.heartbeat,
+        "function",
+        'heartbeat() is missing: implement it or skip "workers" with a reason',
+      );
       assert.equal(typeof store.workers, "function", "workers() is missing");
       const worker = (id: string, seen: number): WorkerRecord => ({
         id,
