@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import type { StoreCase } from "./_helpers.ts";
-import { assertFields, claimOne, newJob, plain, T0 } from "./_helpers.ts";
+import { assertFields, claim, claimOne, newJob, plain, T0 } from "./_helpers.ts";
 
 /** The `add` cases. */
 export const addCases: StoreCase[] = [
@@ -73,6 +73,37 @@ export const addCases: StoreCase[] = [
         }, `job ${i}`);
       }
       assert.deepEqual(await store.add([]), []);
+    },
+  },
+  {
+    name: "add: keeps every kind of JSON data exactly",
+    async run(store) {
+      let deep: unknown = { leaf: "bottom" };
+      for (let i = 0; i < 30; i++) deep = { level: i, next: [deep] };
+      const values: unknown[] = [
+        null,
+        0,
+        -1.5,
+        2 ** 53 - 1,
+        1e300,
+        false,
+        true,
+        "",
+        'ünïcødé ✓ 😀 \u0000 \n "quoted"',
+        "x".repeat(100_000),
+        [],
+        {},
+        [1, "a", null, false, { b: [] }],
+        { "key with spaces": 1, "ключ": "значение", empty: {}, list: [[], [[]]] },
+        deep,
+      ];
+      const jobs = await store.add(values.map((data) => newJob("kinds", { data })));
+      for (const [i, job] of jobs.entries()) {
+        assert.deepEqual(job.data, values[i], `add() result ${i}`);
+        assert.deepEqual((await store.get(job.id))?.data, values[i], `get() of value ${i}`);
+      }
+      const { jobs: leased } = await claim(store, "kinds");
+      assert.deepEqual(leased.map((job) => job.data), values, "claim() returns the data");
     },
   },
   {

@@ -178,6 +178,10 @@ export const readCases: StoreCase[] = [
       assert.equal(await store.remove({ status: ["queued"] }), 1);
       assert.deepEqual((await claim(store, "a")).jobs, [], "a removed job is never claimed");
       assert.equal(await store.count({}), 0);
+      assert.deepEqual(nonZero(await store.stats()), {});
+      const removed = [doneA1, doneA2, failedA, doneB, queuedA].map((job) => job.id);
+      const [fresh] = await store.add([newJob("a")]);
+      assert.ok(!removed.includes(fresh.id), `id ${fresh.id} of a removed job was reused`);
     },
   },
   {
