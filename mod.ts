@@ -46,5 +46,6 @@ export type * from "./src/store.ts";
 export { type Clock, systemClock } from "./src/clock.ts";
 export { type Duration, parseDuration } from "./src/duration.ts";
 export { MemoryStore } from "./stores/memory.ts";
+export { DEFAULT_STORE_URL, defaultStoreUrl, openStore } from "./src/open_store.ts";
 export { environment, type EnvironmentOptions } from "./src/middleware/environment.ts";
 export { cli, type CliOptions } from "./src/middleware/cli.ts";

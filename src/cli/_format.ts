@@ -81,7 +81,7 @@ export function relativeTime(time: number | undefined, now: number): string {
 /** `"1.2s"`, `"350ms"`: an elapsed time with a precision that suits it. */
 export function elapsed(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)}ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1).replace(/\.0$/, "")}s`;
   return shortDuration(ms);
 }
 
