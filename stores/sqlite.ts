@@ -35,6 +35,7 @@ import { claim } from "./sqlite/_claim.ts";
 import { EventBus } from "./sqlite/_events.ts";
 import { count, find } from "./sqlite/_find.ts";
 import { prepareDatabase } from "./sqlite/_schema.ts";
+import { settle } from "./sqlite/_settle.ts";
 import { Statements } from "./sqlite/_statements.ts";
 import * as verbs from "./sqlite/_verbs.ts";
 
@@ -141,13 +142,11 @@ export class SqliteStore implements Store {
   add(jobs: readonly NewJob[]): Promise<Job[]> {
     return this.#run("add jobs", () => {
       if (jobs.length === 0) return [];
-      const saved = this.#statements.transaction(() => {
+      return this.#events.transaction(() => {
         const saved = verbs.add(this.#statements, jobs);
         this.#events.insert(wakes(saved.filter((job) => job.status === "queued")));
         return saved;
       });
-      this.#events.kick();
-      return saved;
     });
   }
 
@@ -161,26 +160,22 @@ export class SqliteStore implements Store {
 
   settle(settlements: readonly Settlement[], next?: ClaimRequest): Promise<SettleResult> {
     return this.#run("settle jobs", () => {
-      const result = this.#statements.transaction(() => {
-        const jobs = verbs.settle(this.#statements, settlements);
+      return this.#events.transaction(() => {
+        const jobs = settle(this.#statements, settlements, verbs.key);
         this.#events.insert(wakes(jobs.filter((job) => job?.status === "queued") as Job[]));
         const claimed = next ? claim(this.#statements, next) : { jobs: [] };
         return { jobs, claimed };
       });
-      this.#events.kick();
-      return result;
     });
   }
 
   recover(now: number): Promise<Job[]> {
     return this.#run("recover jobs", () => {
-      const jobs = this.#statements.transaction(() => {
+      return this.#events.transaction(() => {
         const jobs = verbs.recover(this.#statements, now);
         this.#events.insert(wakes(jobs.filter((job) => job.status === "queued")));
         return jobs;
       });
-      this.#events.kick();
-      return jobs;
     });
   }
 
@@ -212,6 +207,15 @@ export class SqliteStore implements Store {
       "cancel a job",
       () => this.#statements.transaction(() => verbs.cancel(this.#statements, id, now)),
     );
+  }
+
+  requeue(id: string, now: number): Promise<Job | undefined> {
+    return this.#run("requeue a job", () =>
+      this.#events.transaction(() => {
+        const job = verbs.requeue(this.#statements, id, now);
+        if (job) this.#events.insert(wakes([job]));
+        return job;
+      }));
   }
 
   appendLogs(id: string, lines: readonly LogLine[]): Promise<void> {

@@ -22,24 +22,28 @@ export interface EventRetention {
 /*
  * SQLite has no notifications between processes, so each process that has at least one
  * subscriber polls the table every `interval` ms (a primary-key range read that costs a few
- * microseconds when nothing is new) and stops polling when its last subscriber leaves. Every
- * subscriber, this process's included, reads the same rows in id order, so events keep one
- * order everywhere; after this process writes rows it polls at once (a "kick"), so its own
- * subscribers see them without waiting for the timer. Rows are pruned by age and count, so a
- * reader that falls further behind than the retention loses the oldest messages.
+ * microseconds when nothing is new) and stops polling when its last subscriber leaves.
  *
- * Pruning by age reads the system clock: it is housekeeping, not job semantics, which take
- * `now` from the caller as the store contract asks.
+ * A connection's own messages reach its own subscribers directly, right after the transaction
+ * that wrote them commits, and its poll skips their bodies (the `origin` column): in one process
+ * nothing waits for the timer, and nothing is parsed back that it just serialized. So messages
+ * of one process arrive in the order it wrote them, and other processes' messages in the order
+ * of the table; the two are interleaved in the order this process learns of them.
+ *
+ * Rows are pruned by age and count, so a reader that falls further behind than the retention
+ * loses the oldest messages. Pruning by age reads the system clock: it is housekeeping, not job
+ * semantics, which take `now` from the caller as the store contract asks.
  */
 export class EventBus {
   #statements: Statements;
   #interval: number;
   #retention: EventRetention;
+  #origin = crypto.randomUUID();
   #subscribers = new Set<ReadableStreamDefaultController<StoreMessage>>();
   #cursor = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
-  #kicked = false;
   #inserted = 0;
+  #uncommitted: StoreMessage[] = [];
   #pending: StoreMessage[] = [];
   #flush: Promise<void> | undefined;
 
@@ -90,16 +94,33 @@ export class EventBus {
     const messages = this.#pending;
     this.#pending = [];
     this.#flush = undefined;
-    if (messages.length === 0) return;
-    this.#statements.transaction(() => this.insert(messages));
-    this.kick();
+    if (messages.length > 0) this.transaction(() => this.insert(messages));
   }
 
-  /** Writes messages inside the caller's transaction; call {@linkcode kick} after commit. */
+  /**
+   * Runs `fn` in a write transaction; the messages it {@linkcode insert}ed reach this process's
+   * subscribers once it commits, and nobody when it rolls back.
+   */
+  transaction<T>(fn: () => T): T {
+    try {
+      const result = this.#statements.transaction(fn);
+      for (const message of this.#uncommitted) {
+        for (const controller of this.#subscribers) controller.enqueue(message);
+      }
+      return result;
+    } finally {
+      this.#uncommitted = [];
+    }
+  }
+
+  /** Writes messages; only inside {@linkcode transaction}. */
   insert(messages: readonly StoreMessage[]): void {
-    const insert = this.#statements.get("INSERT INTO events (time, body) VALUES (?, ?)");
+    const insert = this.#statements.get(
+      "INSERT INTO events (origin, time, body) VALUES (?, ?, ?)",
+    );
     const time = Date.now();
-    for (const message of messages) insert.run(time, JSON.stringify(message));
+    for (const message of messages) insert.run(this.#origin, time, JSON.stringify(message));
+    if (this.#subscribers.size > 0) this.#uncommitted.push(...messages);
     this.#inserted += messages.length;
     if (this.#inserted >= PRUNE_EVERY) {
       this.#inserted = 0;
@@ -107,16 +128,6 @@ export class EventBus {
         `DELETE FROM events WHERE time < ? OR id <= (SELECT max(id) FROM events) - ?`,
       ).run(time - this.#retention.maxAge, this.#retention.maxRows);
     }
-  }
-
-  /** Delivers freshly written rows to this process's subscribers without waiting for the timer. */
-  kick(): void {
-    if (this.#subscribers.size === 0 || this.#kicked) return;
-    this.#kicked = true;
-    queueMicrotask(() => {
-      this.#kicked = false;
-      if (this.#subscribers.size > 0) this.#poll();
-    });
   }
 
   /** Ends every subscription and the poll; writes what is still queued. */
@@ -151,11 +162,12 @@ export class EventBus {
   #poll(): void {
     this.#stop();
     if (this.#subscribers.size === 0) return;
-    let rows: { id: number; body: string }[];
+    let rows: { id: number; body: string | null }[];
     try {
       rows = this.#statements.get(
-        "SELECT id, body FROM events WHERE id > ? ORDER BY id LIMIT ?",
-      ).all(this.#cursor, BATCH) as { id: number; body: string }[];
+        `SELECT id, CASE WHEN origin = ? THEN NULL ELSE body END AS body
+         FROM events WHERE id > ? ORDER BY id LIMIT ?`,
+      ).all(this.#origin, this.#cursor, BATCH) as { id: number; body: string | null }[];
     } catch (error) {
       for (const controller of this.#subscribers) controller.error(error);
       this.#subscribers.clear();
@@ -163,6 +175,7 @@ export class EventBus {
     }
     for (const row of rows) {
       this.#cursor = row.id;
+      if (row.body === null) continue;
       const message = JSON.parse(row.body) as StoreMessage;
       for (const controller of this.#subscribers) controller.enqueue(message);
     }

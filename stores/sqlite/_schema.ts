@@ -43,12 +43,12 @@ const MIGRATIONS: readonly string[] = [
     WHERE status IN ('queued', 'delayed');
   -- The earliest delayed job per task, for ClaimResult.next.
   CREATE INDEX jobs_delayed ON jobs (task, run_at) WHERE status = 'delayed';
-  -- Recovery scans only the leases that can expire.
-  CREATE INDEX jobs_lease ON jobs (lease_until) WHERE status = 'processing';
-  -- Dedupe: no two unfinished jobs share a key.
-  CREATE UNIQUE INDEX jobs_key ON jobs (key)
+  -- Dedupe: add looks a key up among unfinished jobs. Not UNIQUE: add's check runs under the
+  -- write lock, and a job requeued by hand may share its key with a newer one, as in memory.
+  CREATE INDEX jobs_key ON jobs (key)
     WHERE key IS NOT NULL AND status IN ('queued', 'delayed', 'processing');
-  -- Listing, counting, stats and clean, narrowed by status and task.
+  -- Listing, counting, stats and clean, narrowed by status and task; recovery reads the
+  -- few processing jobs through it (no lease index to update on every claim and settle).
   CREATE INDEX jobs_status ON jobs (status, task, created);
 
   CREATE TABLE logs (
@@ -61,9 +61,11 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX logs_job ON logs (job, id);
 
   -- Messages between processes, read by a short poll; AUTOINCREMENT keeps ids rising even
-  -- after pruning, so a reader's cursor never goes back.
+  -- after pruning, so a reader's cursor never goes back. origin is the writing connection,
+  -- which delivers its own messages directly and skips their bodies when polling.
   CREATE TABLE events (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
+    origin TEXT NOT NULL,
     time INTEGER NOT NULL,
     body TEXT NOT NULL
   );

@@ -4,46 +4,20 @@
  */
 
 import type { Job, LogLine } from "../../src/job.ts";
-import type {
-  JobStats,
-  Lease,
-  NewJob,
-  RemoveFilter,
-  Settlement,
-  WorkerRecord,
-} from "../../src/store.ts";
+import type { JobStats, Lease, NewJob, RemoveFilter, WorkerRecord } from "../../src/store.ts";
 import { STALLED_ERROR, STORE_MESSAGES } from "../../src/store.ts";
 import { type JobRow, type LogRow, toJob, toLogLine, toText } from "./_rows.ts";
+import { insertLogs, logRows } from "./_settle.ts";
 import type { Statements } from "./_statements.ts";
 
 const UNFINISHED = "('queued', 'delayed', 'processing')";
 const INSERT_LOG = "INSERT INTO logs (job, time, message, data) VALUES (?, ?, ?, ?)";
 /** Leaving `processing` drops the lease. */
 const UNLEASE = "worker = NULL, lease_until = NULL, token = NULL";
-const FENCE = "WHERE id = :id AND token = :token AND status = 'processing' RETURNING *";
-
-/** Settle statements by outcome; each is refused (no row) unless the token still holds. */
-const SETTLE_SQL: Record<Settlement["outcome"], string> = {
-  completed: `UPDATE jobs SET status = 'completed', finished = :now, error = NULL,
-    progress = coalesce(:progress, progress), ${UNLEASE} ${FENCE}`,
-  failed: `UPDATE jobs SET status = 'failed', finished = :now, error = :error,
-    progress = coalesce(:progress, progress), ${UNLEASE} ${FENCE}`,
-  timeout: `UPDATE jobs SET status = 'timeout', finished = :now, error = :error,
-    progress = coalesce(:progress, progress), ${UNLEASE} ${FENCE}`,
-  retry: `UPDATE jobs SET status = 'delayed', run_at = :run_at, error = :error,
-    progress = coalesce(:progress, progress), ${UNLEASE} ${FENCE}`,
-  release: `UPDATE jobs SET status = 'queued', attempts = max(0, attempts - 1),
-    progress = coalesce(:progress, progress), ${UNLEASE} ${FENCE}`,
-};
 
 /** A job id as the integer key, or `undefined` for an id this store never made. */
-function key(id: string): number | undefined {
+export function key(id: string): number | undefined {
   return /^[1-9][0-9]{0,15}$/.test(id) ? Number(id) : undefined;
-}
-
-function insertLogs(statements: Statements, job: number, lines: readonly LogLine[]): void {
-  const insert = statements.get(INSERT_LOG);
-  for (const line of lines) insert.run(job, line.time, line.message, toText(line.data));
 }
 
 /** Saves jobs; a key held by an unfinished job returns that job instead. */
@@ -52,9 +26,11 @@ export function add(statements: Statements, jobs: readonly NewJob[]): Job[] {
     `INSERT INTO jobs (task, data, status, created, run_at, priority, key)
      VALUES (?, ?, ?, ?, ?, ?, ?)`,
   );
-  const byKey = statements.get(`SELECT * FROM jobs WHERE key = ? AND status IN ${UNFINISHED}`);
-  const log = statements.get(INSERT_LOG);
-  return jobs.map((job) => {
+  const byKey = statements.get(
+    `SELECT * FROM jobs WHERE key = ? AND status IN ${UNFINISHED} ORDER BY id LIMIT 1`,
+  );
+  const logs: [number, number, string, string | null][] = [];
+  const saved = jobs.map((job) => {
     if (job.key !== undefined) {
       const row = byKey.get(job.key) as JobRow | undefined;
       if (row) return toJob(row);
@@ -72,7 +48,7 @@ export function add(statements: Statements, jobs: readonly NewJob[]): Job[] {
         job.key ?? null,
       ).lastInsertRowid,
     );
-    log.run(id, job.log.time, job.log.message, toText(job.log.data));
+    logs.push([id, job.log.time, job.log.message, toText(job.log.data)]);
     // Built here rather than read back: the same record, without a second statement per job.
     const record: Job = {
       id: String(id),
@@ -87,6 +63,8 @@ export function add(statements: Statements, jobs: readonly NewJob[]): Job[] {
     if (job.key !== undefined) record.key = job.key;
     return record;
   });
+  insertLogs(statements, logs);
+  return saved;
 }
 
 /** Extends leases whose token still holds. */
@@ -97,35 +75,6 @@ export function renew(statements: Statements, leases: readonly Lease[], until: n
   return leases.map(({ id, token }) => {
     const row = key(id);
     return row !== undefined && Number(update.run(until, row, token).changes) === 1;
-  });
-}
-
-/** Records outcomes, each fenced by its token, with its buffered log lines. */
-export function settle(
-  statements: Statements,
-  settlements: readonly Settlement[],
-): (Job | undefined)[] {
-  return settlements.map((s) => {
-    const id = key(s.id);
-    if (id === undefined) return undefined;
-    const params: Record<string, string | number | null> = {
-      id,
-      token: s.token,
-      progress: toText(s.progress),
-    };
-    if (s.outcome === "completed") params.now = s.now;
-    if (s.outcome === "failed" || s.outcome === "timeout") {
-      params.now = s.now;
-      params.error = toText(s.error ?? { message: s.outcome });
-    }
-    if (s.outcome === "retry") {
-      params.run_at = s.runAt ?? s.now;
-      params.error = toText(s.error);
-    }
-    const row = statements.get(SETTLE_SQL[s.outcome]).get(params) as JobRow | undefined;
-    if (!row) return undefined;
-    insertLogs(statements, id, s.logs);
-    return toJob(row);
   });
 }
 
@@ -192,11 +141,24 @@ export function cancel(statements: Statements, id: string, now: number): Job | u
   return toJob(found);
 }
 
+/** Puts a failed, timed-out or cancelled job back in the queue, as if new (attempts kept). */
+export function requeue(statements: Statements, id: string, now: number): Job | undefined {
+  const row = key(id);
+  if (row === undefined) return undefined;
+  const found = statements.get(
+    `UPDATE jobs SET status = 'queued', error = NULL, finished = NULL, run_at = NULL
+     WHERE id = ? AND status IN ('failed', 'timeout', 'cancelled') RETURNING *`,
+  ).get(row) as JobRow | undefined;
+  if (!found) return undefined;
+  statements.get(INSERT_LOG).run(row, now, STORE_MESSAGES.requeued, null);
+  return toJob(found);
+}
+
 /** Appends log lines to a job that exists. */
 export function appendLogs(statements: Statements, id: string, lines: readonly LogLine[]): void {
   const row = key(id);
   if (row === undefined || !statements.get("SELECT 1 FROM jobs WHERE id = ?").get(row)) return;
-  insertLogs(statements, row, lines);
+  insertLogs(statements, logRows(row, lines));
 }
 
 /** A job's log lines, oldest first. */

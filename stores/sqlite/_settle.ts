@@ -1,0 +1,115 @@
+/**
+ * The settle: every outcome of a batch in one token-fenced `UPDATE … FROM json_each`, and
+ * their log lines in one `INSERT … SELECT`. @module
+ */
+
+import type { Job, LogLine } from "../../src/job.ts";
+import type { Settlement } from "../../src/store.ts";
+import { type JobRow, toJob, toText } from "./_rows.ts";
+import type { Statements } from "./_statements.ts";
+
+/*
+ * The batch travels as one JSON parameter instead of one statement per job: at concurrency 50
+ * a processor settles 50 runs per call, and crossing from JavaScript into SQLite once per
+ * batch (rather than once per job and per log line) is most of what per-job work costs here.
+ * The fence is the `WHERE`: a row is updated only while it is `processing` under the
+ * settlement's token, so a worker whose lease was recovered, or whose job was cancelled,
+ * changes nothing and gets `undefined` back. (`+jobs.status` keeps the planner from walking the
+ * status index and probing the JSON per row: it reads the batch and looks each job up by id.)
+ */
+const SETTLE_SQL = `UPDATE jobs SET
+    status = CASE s.outcome WHEN 'retry' THEN 'delayed' WHEN 'release' THEN 'queued'
+      ELSE s.outcome END,
+    attempts = CASE s.outcome WHEN 'release' THEN max(0, jobs.attempts - 1)
+      ELSE jobs.attempts END,
+    finished = CASE WHEN s.outcome IN ('completed', 'failed', 'timeout') THEN s.at
+      ELSE jobs.finished END,
+    error = CASE s.outcome WHEN 'completed' THEN NULL WHEN 'release' THEN jobs.error
+      ELSE s.failure END,
+    run_at = CASE s.outcome WHEN 'retry' THEN s.due ELSE jobs.run_at END,
+    progress = coalesce(s.latest, jobs.progress),
+    worker = NULL, lease_until = NULL, token = NULL
+  FROM (SELECT value ->> 0 AS job, value ->> 1 AS claim, value ->> 2 AS outcome,
+      value ->> 3 AS at, value ->> 4 AS failure, value ->> 5 AS due, value ->> 6 AS latest
+    FROM json_each(?)) AS s
+  WHERE jobs.id = s.job AND jobs.token = s.claim AND +jobs.status = 'processing'
+  RETURNING *`;
+
+const INSERT_LOGS_SQL = `INSERT INTO logs (job, time, message, data)
+  SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?)`;
+
+/** Appends log lines, each `[job, time, message, data text]`, in one statement. */
+export function insertLogs(
+  statements: Statements,
+  rows: readonly (readonly [number, number, string, string | null])[],
+): void {
+  if (rows.length > 0) statements.get(INSERT_LOGS_SQL).run(JSON.stringify(rows));
+}
+
+/** The log rows of `lines` for job `id`. */
+export function logRows(
+  id: number,
+  lines: readonly LogLine[],
+): [number, number, string, string | null][] {
+  return lines.map((line) => [id, line.time, line.message, toText(line.data)]);
+}
+
+/** Settles a batch whose ids are distinct. */
+function settleBatch(
+  statements: Statements,
+  batch: readonly { id: number; settlement: Settlement }[],
+): Map<number, Job> {
+  const params = batch.map(({ id, settlement: s }) => [
+    id,
+    s.token,
+    s.outcome,
+    s.now,
+    toText(
+      s.outcome === "failed" || s.outcome === "timeout"
+        ? s.error ?? { message: s.outcome }
+        : s.error,
+    ),
+    s.runAt ?? s.now,
+    toText(s.progress),
+  ]);
+  const rows = statements.get(SETTLE_SQL).all(JSON.stringify(params)) as unknown as JobRow[];
+  const settled = new Map<number, Job>();
+  for (const row of rows) settled.set(row.id, toJob(row));
+  const logs = batch.flatMap(({ id, settlement }) =>
+    settled.has(id) ? logRows(id, settlement.logs) : []
+  );
+  insertLogs(statements, logs);
+  return settled;
+}
+
+/**
+ * Records outcomes, each fenced by its token, with its buffered log lines. A batch naming one
+ * job twice is split there, so the second settlement sees what the first did.
+ *
+ * @param key turns a job id into the row id, or `undefined` for an id this store never made
+ */
+export function settle(
+  statements: Statements,
+  settlements: readonly Settlement[],
+  key: (id: string) => number | undefined,
+): (Job | undefined)[] {
+  const results: (Job | undefined)[] = [];
+  let batch: { id: number; settlement: Settlement; index: number }[] = [];
+  let ids = new Set<number>();
+  const flush = () => {
+    const settled = settleBatch(statements, batch);
+    for (const { id, index } of batch) results[index] = settled.get(id);
+    batch = [];
+    ids = new Set();
+  };
+  settlements.forEach((settlement, index) => {
+    results[index] = undefined;
+    const id = key(settlement.id);
+    if (id === undefined) return;
+    if (ids.has(id)) flush();
+    ids.add(id);
+    batch.push({ id, settlement, index });
+  });
+  if (batch.length > 0) flush();
+  return results;
+}
