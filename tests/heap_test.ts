@@ -1,0 +1,47 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { Heap } from "../stores/_heap.ts";
+
+test("Heap.pop() returns items smallest first whatever the push order", () => {
+  const heap = new Heap<number>((a, b) => a < b);
+  let seed = 7;
+  const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) % 1_000;
+  const values = Array.from({ length: 500 }, random);
+  for (const value of values) heap.push(value);
+  assert.equal(heap.size, 500);
+  const out: number[] = [];
+  while (heap.size > 0) out.push(heap.pop()!);
+  assert.deepEqual(out, [...values].sort((a, b) => a - b));
+});
+
+test("Heap keeps its order when pushes and pops interleave", () => {
+  const heap = new Heap<number>((a, b) => a < b);
+  for (const value of [5, 3, 8]) heap.push(value);
+  assert.equal(heap.pop(), 3);
+  heap.push(1);
+  heap.push(6);
+  assert.equal(heap.peek(), 1);
+  assert.deepEqual([heap.pop(), heap.pop(), heap.pop(), heap.pop()], [1, 5, 6, 8]);
+});
+
+test("Heap.pop() and peek() return undefined when empty, and clear() empties", () => {
+  const heap = new Heap<string>((a, b) => a < b);
+  assert.equal(heap.pop(), undefined);
+  assert.equal(heap.peek(), undefined);
+  heap.push("b");
+  heap.push("a");
+  heap.clear();
+  assert.equal(heap.size, 0);
+  assert.equal(heap.pop(), undefined);
+});
+
+test("Heap breaks ties by whatever its less function compares", () => {
+  const heap = new Heap<{ p: number; seq: number }>((a, b) =>
+    a.p !== b.p ? a.p < b.p : a.seq < b.seq
+  );
+  const items = [{ p: 1, seq: 3 }, { p: 0, seq: 2 }, { p: 1, seq: 1 }, { p: 0, seq: 4 }];
+  for (const item of items) heap.push(item);
+  const order = [];
+  while (heap.size > 0) order.push(heap.pop()!.seq);
+  assert.deepEqual(order, [2, 4, 1, 3]);
+});
