@@ -6,10 +6,11 @@
  * ```ts
  * import { MemoryStore } from "@kinetik/kinetik/stores/memory";
  * const store = new MemoryStore();
- * const [job] = await store.add([
- *   { task: "email", data: { to: "ada" }, created: 0, priority: 0, log: { time: 0, message: "Created" } },
- * ]);
- * const { jobs } = await store.claim({ groups: [["email"]], limit: 1, worker: "w", leaseMs: 1000, now: 0 });
+ * const log = { time: 0, message: "Created" };
+ * const [job] = await store.add([{ task: "email", data: { to: "ada" }, created: 0, priority: 0, log }]);
+ * const { jobs } = await store.claim({
+ *   groups: [["email"]], limit: 1, worker: "w-1", leaseMs: 30_000, now: 0,
+ * });
  * if (jobs[0].id !== job.id) throw new Error("expected the job to be claimed");
  * await store.close();
  * ```
