@@ -108,6 +108,12 @@ function toUsageError(command: string, error: unknown, spec: OptionSpec): UsageE
   if (token && /argument missing|requires a value|expects a value/i.test(message)) {
     return new UsageError(`${command}: option ${token} needs a value`, { cause: error });
   }
+  if (token && /ambiguous/i.test(message)) {
+    return new UsageError(
+      `${command}: option ${token} needs a value; write ${token}=VALUE for one starting with -`,
+      { cause: error },
+    );
+  }
   if (token && /does not take an argument|does not expect a value/i.test(message)) {
     return new UsageError(`${command}: option ${token} takes no value`, { cause: error });
   }

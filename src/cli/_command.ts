@@ -15,6 +15,8 @@ export interface CliContext {
   isLocal: boolean;
   /** Writes to standard output. */
   out(text: string): void;
+  /** Writes a note to standard error (kept off stdout, so pipes get data only). */
+  note(text: string): void;
   /** Whether standard output is a terminal (progress bars redraw in place). */
   isTTY: boolean;
   /** Colours text when colour is on. */

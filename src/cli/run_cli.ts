@@ -158,6 +158,7 @@ export async function runCli(
       queue,
       isLocal: options.queue !== undefined,
       out: stdout,
+      note: (text) => stderr(paint("gray", text)),
       isTTY,
       paint,
       json: parsed.values.json === true,

@@ -30,7 +30,7 @@ function fields(job: Job, now: number): [string, string | undefined][] {
     ["data", inlineJson(job.data) || undefined],
     ["created", when(job.created, now)],
     ["runs at", job.status === "delayed" ? when(job.runAt, now) : undefined],
-    ["attempts", String(job.attempts) + (job.maxAttempts ? ` of ${job.maxAttempts}` : "")],
+    ["attempts", String(job.attempts)],
     ["priority", job.priority ? String(job.priority) : undefined],
     ["key", job.key],
     ["started", when(job.started, now)],

@@ -132,10 +132,9 @@ export const watchCommand: Command = {
     const cancel = () => reader.cancel().catch(() => {});
     for (const signal of signals) signal.addEventListener("abort", cancel, { once: true });
     const display = new Display(context);
-    if (!context.json) {
-      const until = timeout === undefined ? "Ctrl-C to stop" : `for ${elapsed(timeout)}`;
-      context.out(context.paint("gray", `Watching ${context.queue.store.name} (${until})\n`));
-    }
+    // On stderr, so that `--json` output stays one event per line; scripts may wait for it.
+    const until = timeout === undefined ? "Ctrl-C to stop" : `for ${elapsed(timeout)}`;
+    context.note(`Watching ${context.queue.store.name} (${until})\n`);
     let seen = 0;
     try {
       while (seen < count && !signals.some((s) => s.aborted)) {
