@@ -43,6 +43,15 @@ export class JobTable {
   #lastId = 0;
   #lastToken = 0;
   #lastStamp = 0;
+  /** Finished entries in the order they finished, with their stamp then (oldest first). */
+  #finished: { entry: Entry; stamp: number }[] = [];
+  #finishedHead = 0;
+  #maxFinished: number;
+
+  /** @param maxFinished how many finished jobs to keep before dropping the oldest */
+  constructor(maxFinished = Infinity) {
+    this.#maxFinished = maxFinished;
+  }
 
   /** Saves a new job, or returns the unfinished entry holding its key. */
   insert(job: NewJob): Entry {
@@ -122,6 +131,7 @@ export class JobTable {
     }
     job.status = status;
     index.counts[status]++;
+    if (!isUnfinished(status) && this.#maxFinished !== Infinity) this.#retire(entry);
     if (status === "processing") this.#processing.add(entry);
     else if (status === "queued" || status === "delayed") {
       if (job.key !== undefined && !this.#keys.has(job.key)) this.#keys.set(job.key, entry);
@@ -236,6 +246,21 @@ export class JobTable {
     const leased = copyJob(job) as LeasedJob;
     leased.token = entry.token;
     return leased;
+  }
+
+  /** Records a finished entry and drops the oldest finished ones beyond `maxFinished`. */
+  #retire(entry: Entry): void {
+    const finished = this.#finished;
+    finished.push({ entry, stamp: entry.stamp });
+    while (finished.length - this.#finishedHead > this.#maxFinished) {
+      const oldest = finished[this.#finishedHead++];
+      // Skip an entry that was requeued or removed since (its stamp moved on).
+      if (oldest.stamp === oldest.entry.stamp) this.move(oldest.entry, undefined);
+    }
+    if (this.#finishedHead > 1024 && this.#finishedHead * 2 > finished.length) {
+      this.#finished = finished.slice(this.#finishedHead);
+      this.#finishedHead = 0;
+    }
   }
 
   #index(task: string): TaskIndex {

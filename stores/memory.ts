@@ -40,6 +40,17 @@ import { Channel } from "./_channel.ts";
 import { copyJob, copyLine, copyValue } from "./_copy.ts";
 import { JobTable } from "./_memory_jobs.ts";
 
+/** Options of a {@linkcode MemoryStore}. */
+export interface MemoryStoreOptions {
+  /**
+   * How many finished (completed, failed, cancelled, timed-out) jobs to keep; beyond it the
+   * oldest finished job is removed with its logs, as `remove` would. Set it for long-running
+   * processes, which otherwise keep every job they ever ran.
+   * @default {Infinity}
+   */
+  maxFinished?: number;
+}
+
 /**
  * The default, single-process {@linkcode Store}: fast, exact, and gone on restart.
  *
@@ -50,10 +61,24 @@ import { JobTable } from "./_memory_jobs.ts";
 export class MemoryStore implements Store {
   /** Always `"memory"`. */
   readonly name = "memory";
-  #table = new JobTable();
+  #table: JobTable;
   #workers = new Map<string, { record: WorkerRecord; ttlMs: number }>();
   #channel = new Channel<StoreMessage>();
   #closed = false;
+
+  /**
+   * @param options what to keep
+   * @throws {RangeError} when `maxFinished` is not a whole number of at least 0
+   */
+  constructor(options: MemoryStoreOptions = {}) {
+    const { maxFinished = Infinity } = options;
+    if (!(maxFinished === Infinity || (Number.isInteger(maxFinished) && maxFinished >= 0))) {
+      throw new RangeError(
+        `Cannot create a memory store as maxFinished must be a whole number: current value is ${maxFinished}`,
+      );
+    }
+    this.#table = new JobTable(maxFinished);
+  }
 
   add(jobs: readonly NewJob[]): Promise<Job[]> {
     return this.#run(() => {

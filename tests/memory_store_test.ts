@@ -1,5 +1,86 @@
+import assert from "node:assert/strict";
 import { test } from "node:test";
 import { MemoryStore } from "../stores/memory.ts";
+import { StoreError } from "../src/store.ts";
 import { testStore } from "../testing.ts";
 
 testStore(test, { name: "memory", open: () => new MemoryStore() });
+
+const log = { time: 0, message: "Created" };
+const job = (key?: string) => ({ task: "t", data: null, created: 0, priority: 0, key, log });
+const request = { groups: [["t"]], limit: 100, worker: "w", leaseMs: 1_000, now: 0 };
+
+async function finish(store: MemoryStore, count: number): Promise<string[]> {
+  await store.add(Array.from({ length: count }, () => job()));
+  const { jobs } = await store.claim(request);
+  await store.settle(
+    jobs.map(({ id, token }) => ({ id, token, outcome: "completed", now: 1, logs: [] })),
+  );
+  return jobs.map((j) => j.id);
+}
+
+test("MemoryStore keeps only the newest maxFinished finished jobs, with their logs", async () => {
+  const store = new MemoryStore({ maxFinished: 3 });
+  const ids = await finish(store, 5);
+  const [waiting] = await store.add([job()]);
+  assert.deepEqual(await store.stats(), { t: { queued: 1, completed: 3 } });
+  assert.equal(await store.get(ids[0]), undefined);
+  assert.deepEqual(await store.logs(ids[1]), []);
+  assert.equal((await store.get(ids[4]))?.status, "completed");
+  assert.equal(
+    (await store.get(waiting.id))?.status,
+    "queued",
+    "unfinished jobs are never dropped",
+  );
+  await store.close();
+});
+
+test("MemoryStore does not drop a finished job that was requeued since", async () => {
+  const store = new MemoryStore({ maxFinished: 1 });
+  const [first] = await store.add([{ ...job(), task: "kept" }]);
+  await store.cancel(first.id, 1);
+  await store.requeue(first.id, 2);
+  await finish(store, 2);
+  assert.equal((await store.get(first.id))?.status, "queued");
+  await store.close();
+});
+
+test("new MemoryStore() throws a RangeError for a bad maxFinished", () => {
+  assert.throws(() => new MemoryStore({ maxFinished: -1 }), {
+    name: "RangeError",
+    message:
+      "Cannot create a memory store as maxFinished must be a whole number: current value is -1",
+  });
+  assert.throws(() => new MemoryStore({ maxFinished: 1.5 }), RangeError);
+});
+
+test("MemoryStore.requeue() takes the key back only when no other unfinished job holds it", async () => {
+  const store = new MemoryStore();
+  const [keyed] = await store.add([job("k")]);
+  await store.cancel(keyed.id, 1);
+  const [holder] = await store.add([job("k")]);
+  await store.requeue(keyed.id, 2);
+  assert.equal((await store.add([job("k")]))[0].id, holder.id);
+  await store.cancel(holder.id, 3);
+  assert.equal((await store.add([job("k")]))[0].id !== keyed.id, true);
+  await store.close();
+});
+
+test("MemoryStore.subscribe() throws a StoreError once closed", async () => {
+  const store = new MemoryStore();
+  await store.close();
+  assert.throws(() => store.subscribe(new AbortController().signal), (error: unknown) => {
+    assert.ok(error instanceof StoreError);
+    assert.equal(error.message, "memory: store is closed");
+    return true;
+  });
+});
+
+test("MemoryStore.claim() rejects a limit below 1 with a RangeError", async () => {
+  const store = new MemoryStore();
+  await assert.rejects(store.claim({ ...request, limit: 0 }), {
+    name: "RangeError",
+    message: "Cannot claim jobs as limit must be at least 1: current value is 0",
+  });
+  await store.close();
+});
