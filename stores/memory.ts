@@ -67,6 +67,8 @@ export class MemoryStore implements Store {
   #closed = false;
 
   /**
+   * Creates an empty store.
+   *
    * @param options what to keep
    * @throws {RangeError} when `maxFinished` is not a whole number of at least 0
    */
