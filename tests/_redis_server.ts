@@ -47,9 +47,9 @@ interface Running {
 }
 
 /** Starts `redis-server` and resolves once it accepts connections. */
-function launch(port: number, dir: string): Promise<Running> {
+function launch(port: number, dir: string, durable: boolean): Promise<Running> {
   const args = ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", ""];
-  args.push("--appendonly", "yes", "--appendfsync", "always", "--daemonize", "no");
+  args.push("--appendonly", durable ? "yes" : "no", "--daemonize", "no");
   const child = spawn("redis-server", args, { stdio: ["ignore", "pipe", "pipe"] });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   return new Promise((resolve, reject) => {
@@ -86,11 +86,21 @@ export function hasRedisServer(): boolean {
   return !spawnSync("redis-server", ["--version"]).error;
 }
 
+/** Options of {@linkcode redisServer}. */
+export interface RedisServerOptions {
+  /**
+   * Keep an append-only file, so jobs survive `stop()` and `start()` (SIGTERM flushes it).
+   * @default {false}
+   */
+  durable?: boolean;
+}
+
 /**
  * A Redis for the tests: `KINETIK_REDIS_URL`, else a private `redis-server`, else the
  * reason the Redis tests are skipped (a string).
  */
-export async function redisServer(): Promise<RedisServer | string> {
+export async function redisServer(options: RedisServerOptions = {}): Promise<RedisServer | string> {
+  const durable = options.durable ?? false;
   const external = globalThis.process?.env?.KINETIK_REDIS_URL;
   if (external) {
     const noop = () => Promise.resolve();
@@ -101,7 +111,7 @@ export async function redisServer(): Promise<RedisServer | string> {
   }
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "kinetik-redis-"));
-  let running: Running | undefined = await launch(port, dir);
+  let running: Running | undefined = await launch(port, dir, durable);
   const stop = async () => {
     if (!running) return;
     const { child, exited } = running;
@@ -115,7 +125,7 @@ export async function redisServer(): Promise<RedisServer | string> {
     url: `redis://127.0.0.1:${port}`,
     ownsServer: true,
     async start() {
-      if (!running) running = await launch(port, dir);
+      if (!running) running = await launch(port, dir, durable);
     },
     stop,
     async dispose() {

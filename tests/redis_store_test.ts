@@ -9,7 +9,7 @@ import { VERSION } from "../stores/redis/_version.ts";
 import { STORE_CASE_GROUPS, testStore } from "../testing.ts";
 import { redisServer } from "./_redis_server.ts";
 
-const server = await redisServer();
+const server = await redisServer({ durable: true });
 const skip = typeof server === "string" ? server : undefined;
 if (skip) console.log(`Skipping the Redis store tests: ${skip}`);
 const url = typeof server === "string" ? "" : server.url;

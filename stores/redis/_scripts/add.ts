@@ -13,7 +13,7 @@
 
 /** The body of the add script (after `LIB`). */
 export const ADD = `
-local out = {}
+local out, seen = {}, {}
 local i = 2
 for n = 1, tonumber(ARGV[1]) do
   local task, data, created, runAt, priority, key, log = unpack(ARGV, i, i + 6)
@@ -34,7 +34,10 @@ for n = 1, tonumber(ARGV[1]) do
       redis.call('HSET', dedupeKey, key, id)
     end
     redis.call('HSET', jobKey(id), unpack(fields))
-    redis.call('SADD', tasksKey, task)
+    if not seen[task] then
+      redis.call('SADD', tasksKey, task)
+      seen[task] = true
+    end
     moveIndex(id, task, nil, status)
     if runAt == '' then
       enqueue(id, task, priority, created)

@@ -11,16 +11,15 @@
 /** The body of the cancel script (after `LIB`). */
 export const CANCEL = `
 local id, now = ARGV[1], ARGV[2]
-local key = jobKey(id)
-local f = redis.call('HMGET', key, 'status', 'task', 'runAt', 'created', 'key')
-if not f[1] or not WAITING[f[1]] then return false end
-local task = f[2]
-redis.call('ZREM', readyKey(task), readyMember(f[3] or f[4], id))
+local job = readJob(id)
+if not job or not WAITING[job.status] then return false end
+local task, from = job.task, job.status
+redis.call('ZREM', readyKey(task), readyMember(job.runAt or job.created, id))
 redis.call('ZREM', delayedKey(task), id)
-unlease(id)
-redis.call('HSET', key, 'status', 'cancelled', 'finished', now)
-moveIndex(id, task, f[1], 'cancelled')
-dropDedupe(id, f[5])
+redis.call('ZREM', leasesKey, id)
+update(id, job, { 'status', 'cancelled', 'finished', now }, from == 'processing' and LEASE_FIELDS)
+moveIndex(id, task, from, 'cancelled')
+dropDedupe(id, job.key)
 redis.call('RPUSH', logsKey(id), ARGV[3])
-return redis.call('HGETALL', key)
+return flatJob(job)
 `;

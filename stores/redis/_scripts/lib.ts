@@ -35,18 +35,44 @@ end
 local function memberId(member) return tostring(tonumber(string.sub(member, 17))) end
 
 local function moveIndex(id, task, from, to)
+  if from and to then return redis.call('SMOVE', indexKey(task, from), indexKey(task, to), id) end
   if from then redis.call('SREM', indexKey(task, from), id) end
   if to then redis.call('SADD', indexKey(task, to), id) end
 end
+
+-- A record is read once (HGETALL) into a table, changed with update(), and returned from
+-- that table, so a verb costs one read and one or two writes per job, not a re-read.
+local function readJob(id)
+  local flat = redis.call('HGETALL', jobKey(id))
+  if #flat == 0 then return nil end
+  local job = {}
+  for i = 1, #flat, 2 do job[flat[i]] = flat[i + 1] end
+  return job
+end
+local function update(id, job, set, del)
+  if set and #set > 0 then
+    redis.call('HSET', jobKey(id), unpack(set))
+    for i = 1, #set, 2 do job[set[i]] = tostring(set[i + 1]) end
+  end
+  if del and #del > 0 then
+    redis.call('HDEL', jobKey(id), unpack(del))
+    for _, field in ipairs(del) do job[field] = nil end
+  end
+end
+local function flatJob(job)
+  local flat = {}
+  for field, value in pairs(job) do
+    flat[#flat + 1] = field
+    flat[#flat + 1] = value
+  end
+  return flat
+end
+local LEASE_FIELDS = { 'worker', 'leaseUntil', 'token' }
 
 local function dropDedupe(id, key)
   if key and redis.call('HGET', dedupeKey, key) == id then redis.call('HDEL', dedupeKey, key) end
 end
 
-local function unlease(id)
-  redis.call('ZREM', leasesKey, id)
-  redis.call('HDEL', jobKey(id), 'worker', 'leaseUntil', 'token')
-end
 
 -- A wake-up goes out only when a task's ready set turns non-empty: while it is non-empty
 -- every processor of the task is busy (it would have claimed otherwise) and claims again
@@ -99,15 +125,15 @@ local function promote(task, now)
 end
 
 local function lease(id, task, maxAttempts, request, out)
-  local key = jobKey(id)
-  local f = redis.call('HMGET', key, 'status', 'attempts')
-  if not f[1] then return end
-  redis.call('HSET', key, 'status', 'processing', 'attempts', tonumber(f[2]) + 1,
+  local job = readJob(id)
+  if not job then return end
+  local from = job.status
+  update(id, job, { 'status', 'processing', 'attempts', tonumber(job.attempts) + 1,
     'started', request.now, 'worker', request.worker, 'leaseUntil', request.leaseUntil,
-    'maxAttempts', maxAttempts, 'token', id .. '.' .. request.suffix)
-  moveIndex(id, task, f[1], 'processing')
+    'maxAttempts', maxAttempts, 'token', id .. '.' .. request.suffix })
+  moveIndex(id, task, from, 'processing')
   redis.call('ZADD', leasesKey, request.leaseUntil, id)
-  out[#out + 1] = redis.call('HGETALL', key)
+  out[#out + 1] = flatJob(job)
 end
 
 local function headOf(key) return redis.call('ZRANGE', key, 0, 0, 'WITHSCORES') end

@@ -16,25 +16,23 @@ local now = ARGV[1]
 local out = {}
 local ids = redis.call('ZRANGEBYSCORE', leasesKey, '-inf', '(' .. now, 'LIMIT', 0, tonumber(ARGV[2]))
 for _, id in ipairs(ids) do
-  local key = jobKey(id)
-  local f = redis.call('HMGET', key, 'status', 'task', 'attempts', 'maxAttempts', 'priority',
-    'runAt', 'created', 'key')
-  unlease(id)
-  if f[1] == 'processing' then
-    local task = f[2]
-    local max = tonumber(f[4] or '0')
-    if max > 0 and tonumber(f[3]) >= max then
-      redis.call('HSET', key, 'status', 'failed', 'finished', now, 'error', ARGV[5])
+  redis.call('ZREM', leasesKey, id)
+  local job = readJob(id)
+  if job and job.status == 'processing' then
+    local task = job.task
+    local max = tonumber(job.maxAttempts or '0')
+    if max > 0 and tonumber(job.attempts) >= max then
+      update(id, job, { 'status', 'failed', 'finished', now, 'error', ARGV[5] }, LEASE_FIELDS)
       moveIndex(id, task, 'processing', 'failed')
-      dropDedupe(id, f[8])
+      dropDedupe(id, job.key)
       redis.call('RPUSH', logsKey(id), ARGV[4])
     else
-      redis.call('HSET', key, 'status', 'queued')
-      enqueue(id, task, f[5], f[6] or f[7])
+      update(id, job, { 'status', 'queued' }, LEASE_FIELDS)
+      enqueue(id, task, job.priority, job.runAt or job.created)
       moveIndex(id, task, 'processing', 'queued')
       redis.call('RPUSH', logsKey(id), ARGV[3])
     end
-    out[#out + 1] = redis.call('HGETALL', key)
+    out[#out + 1] = flatJob(job)
   end
 end
 publishWakes()

@@ -14,17 +14,15 @@
 /** The body of the requeue script (after `LIB`). */
 export const REQUEUE = `
 local id = ARGV[1]
-local key = jobKey(id)
-local f = redis.call('HMGET', key, 'status', 'task', 'priority', 'created', 'key')
-local status = f[1]
+local job = readJob(id)
+if not job then return false end
+local status, task = job.status, job.task
 if status ~= 'failed' and status ~= 'timeout' and status ~= 'cancelled' then return false end
-local task = f[2]
-redis.call('HDEL', key, 'error', 'finished', 'runAt')
-redis.call('HSET', key, 'status', 'queued')
-if f[5] then redis.call('HSETNX', dedupeKey, f[5], id) end
+update(id, job, { 'status', 'queued' }, { 'error', 'finished', 'runAt' })
+if job.key then redis.call('HSETNX', dedupeKey, job.key, id) end
 moveIndex(id, task, status, 'queued')
-enqueue(id, task, f[3], f[4])
+enqueue(id, task, job.priority, job.created)
 redis.call('RPUSH', logsKey(id), ARGV[2])
 publishWakes()
-return redis.call('HGETALL', key)
+return flatJob(job)
 `;

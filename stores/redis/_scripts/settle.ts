@@ -24,38 +24,42 @@ for s = 1, tonumber(ARGV[1]) do
   local logCount = tonumber(ARGV[i + 7])
   local logsFrom = i + 8
   i = logsFrom + logCount
-  local key = jobKey(id)
-  local f = redis.call('HMGET', key, 'status', 'token', 'task', 'key', 'attempts', 'priority',
-    'runAt', 'created')
-  if f[1] ~= 'processing' or f[2] ~= token then
+  local job = readJob(id)
+  if not job or job.status ~= 'processing' or job.token ~= token then
     settled[s] = false
   else
-    local task = f[3]
-    unlease(id)
-    if progress ~= '' then redis.call('HSET', key, 'progress', progress) end
-    pushLogs(id, ARGV, logsFrom, i - 1)
+    local task = job.task
+    local set = { 'status', outcome }
+    local del = { 'worker', 'leaseUntil', 'token' }
+    if progress ~= '' then set[#set + 1] = 'progress'; set[#set + 1] = progress end
     if outcome == 'completed' then
-      redis.call('HSET', key, 'status', 'completed', 'finished', now)
-      redis.call('HDEL', key, 'error')
-      moveIndex(id, task, 'processing', 'completed')
-      dropDedupe(id, f[4])
+      set[#set + 1] = 'finished'; set[#set + 1] = now
+      del[#del + 1] = 'error'
     elseif outcome == 'failed' or outcome == 'timeout' then
       if err == '' then err = cjson.encode({ message = outcome }) end
-      redis.call('HSET', key, 'status', outcome, 'finished', now, 'error', err)
-      moveIndex(id, task, 'processing', outcome)
-      dropDedupe(id, f[4])
+      set[#set + 1] = 'finished'; set[#set + 1] = now
+      set[#set + 1] = 'error'; set[#set + 1] = err
     elseif outcome == 'retry' then
       if runAt == '' then runAt = now end
-      redis.call('HSET', key, 'status', 'delayed', 'runAt', runAt)
-      if err ~= '' then redis.call('HSET', key, 'error', err) else redis.call('HDEL', key, 'error') end
-      redis.call('ZADD', delayedKey(task), runAt, id)
-      moveIndex(id, task, 'processing', 'delayed')
+      set[2] = 'delayed'
+      set[#set + 1] = 'runAt'; set[#set + 1] = runAt
+      if err ~= '' then set[#set + 1] = 'error'; set[#set + 1] = err else del[#del + 1] = 'error' end
     else
-      redis.call('HSET', key, 'status', 'queued', 'attempts', math.max(0, tonumber(f[5]) - 1))
-      enqueue(id, task, f[6], f[7] or f[8])
-      moveIndex(id, task, 'processing', 'queued')
+      set[2] = 'queued'
+      set[#set + 1] = 'attempts'; set[#set + 1] = math.max(0, tonumber(job.attempts) - 1)
     end
-    settled[s] = redis.call('HGETALL', key)
+    update(id, job, set, del)
+    redis.call('ZREM', leasesKey, id)
+    moveIndex(id, task, 'processing', job.status)
+    pushLogs(id, ARGV, logsFrom, i - 1)
+    if outcome == 'retry' then
+      redis.call('ZADD', delayedKey(task), runAt, id)
+    elseif outcome == 'release' then
+      enqueue(id, task, job.priority, job.runAt or job.created)
+    else
+      dropDedupe(id, job.key)
+    end
+    settled[s] = flatJob(job)
   end
 end
 local claimed = { {}, '' }

@@ -1,0 +1,154 @@
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import process from "node:process";
+import { after, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { Redis } from "ioredis";
+import { RedisStore } from "../stores/redis.ts";
+import { waitFor } from "./_helpers.ts";
+import { redisServer } from "./_redis_server.ts";
+
+const server = await redisServer();
+const skip = typeof server === "string" ? server : undefined;
+if (skip) console.log(`Skipping the Redis multi-process tests: ${skip}`);
+const url = typeof server === "string" ? "" : server.url;
+after(() => typeof server === "string" ? undefined : server.dispose());
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const run = Math.random().toString(36).slice(2, 8);
+let prefixes = 0;
+
+/** A child process running a fixture with this runtime (Deno or Bun). */
+interface Child {
+  process: ChildProcess;
+  pid: number;
+  /** Resolves to the exit code (or signal name) once it ends. */
+  exited: Promise<number | string>;
+  /** Resolves once the child printed `line`. */
+  printed(line: string): Promise<void>;
+}
+
+function fixture(name: string, args: string[]): Child {
+  const file = `tests/fixtures/${name}`;
+  const argv = "Deno" in globalThis ? ["run", "-A", file, ...args] : [file, ...args];
+  const child = spawn(process.execPath, argv, { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  const waiters: { line: string; resolve: () => void }[] = [];
+  const exited = new Promise<number | string>((resolve) =>
+    child.once("exit", (code, signal) => resolve(code ?? signal ?? -1))
+  );
+  child.stdout!.on("data", (chunk: Buffer) => {
+    output += chunk;
+    for (const waiter of waiters) if (output.includes(waiter.line)) waiter.resolve();
+  });
+  child.stderr!.on("data", (chunk: Buffer) => process.stderr.write(chunk));
+  return {
+    process: child,
+    pid: child.pid!,
+    exited,
+    printed: (line) =>
+      new Promise((resolve, reject) => {
+        if (output.includes(line)) return resolve();
+        waiters.push({ line, resolve });
+        exited.then((code) => reject(new Error(`${name} exited (${code}) before "${line}"`)));
+      }),
+  };
+}
+
+/** The runs the workers recorded: `{ id, pid, at }` in order. */
+async function runs(redis: Redis, base: string) {
+  const lines = await redis.lrange(`${base}test-runs`, 0, -1);
+  return lines.map((line) => {
+    const [id, pid, at] = line.split(" ");
+    return { id, pid: Number(pid), at: Number(at) };
+  });
+}
+
+async function stopAll(children: Child[]): Promise<void> {
+  for (const child of children) child.process.kill("SIGTERM");
+  await Promise.all(children.map((child) => child.exited));
+}
+
+test(
+  "Redis: three worker processes run 2,000 jobs of one producer exactly once",
+  { skip, timeout: 20_000 },
+  async () => {
+    const prefix = `p${++prefixes}-${run}`;
+    const store = new RedisStore({ url, prefix });
+    const redis = new Redis(url);
+    const workers = [1, 2, 3].map(() => fixture("redis_worker.ts", [url, prefix, "30000", "8"]));
+    try {
+      await Promise.all(workers.map((worker) => worker.printed("ready")));
+      const producer = fixture("redis_producer.ts", [url, prefix, "2000"]);
+      await producer.printed("done");
+      assert.equal(await producer.exited, 0, "the producer ends by itself after close()");
+      await waitFor(async () => (await store.count({ status: "completed" })) === 2_000, 15_000);
+      const recorded = await runs(redis, store.base);
+      assert.equal(recorded.length, 2_000, "every job ran once");
+      assert.equal(new Set(recorded.map((r) => r.id)).size, 2_000);
+      const pids = new Set(workers.map((worker) => worker.pid));
+      assert.ok(recorded.every((r) => pids.has(r.pid)));
+      assert.deepEqual(await store.stats(), { work: { completed: 2_000 } });
+    } finally {
+      await stopAll(workers);
+      await store.close();
+      await redis.quit();
+    }
+  },
+);
+
+test(
+  "Redis: a job of a SIGKILLed worker is recovered by another after its lease",
+  { skip, timeout: 20_000 },
+  async () => {
+    const prefix = `p${++prefixes}-${run}`;
+    const lease = 500;
+    const store = new RedisStore({ url, prefix });
+    const redis = new Redis(url);
+    const workers = [1, 2].map(() => fixture("redis_worker.ts", [url, prefix, String(lease), "2"]));
+    try {
+      await Promise.all(workers.map((worker) => worker.printed("ready")));
+      const now = Date.now();
+      const log = { time: now, message: "Created" };
+      const [held] = await store.add([{
+        task: "hold",
+        data: null,
+        created: now,
+        priority: 0,
+        log,
+      }]);
+      await waitFor(async () => (await runs(redis, store.base)).length === 1, 5_000, "first run");
+      const [first] = await runs(redis, store.base);
+      const victim = workers.find((worker) => worker.pid === first.pid)!;
+      victim.process.kill("SIGKILL");
+      assert.equal(await victim.exited, "SIGKILL");
+      const fillers = Array.from({ length: 50 }, (_, i) => ({
+        task: "work",
+        data: { i },
+        created: now,
+        priority: 0,
+        log,
+      }));
+      await store.add(fillers);
+
+      await waitFor(async () => (await store.get(held.id))?.status === "completed", 8_000);
+      const recorded = await runs(redis, store.base);
+      const holds = recorded.filter((r) => r.id === held.id);
+      assert.equal(holds.length, 2, "the held job ran twice: killed, then recovered");
+      assert.notEqual(holds[1].pid, victim.pid);
+      assert.ok(
+        holds[1].at >= holds[0].at + lease,
+        "reclaimed only after the first lease ran out",
+      );
+      const job = await store.get(held.id);
+      assert.equal(job?.attempts, 2);
+      assert.ok((await store.logs(held.id)).some((line) => line.message.startsWith("Stalled")));
+      await waitFor(async () => (await store.count({ task: "work", status: "completed" })) === 50);
+      assert.equal(recorded.filter((r) => r.id !== held.id).length, 50, "fillers ran once each");
+    } finally {
+      await stopAll(workers);
+      await store.close();
+      await redis.quit();
+    }
+  },
+);

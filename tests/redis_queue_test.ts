@@ -1,0 +1,130 @@
+import assert from "node:assert/strict";
+import { after, test } from "node:test";
+import { kinetik, type Queue, type QueueEvent } from "../mod.ts";
+import { RedisStore } from "../stores/redis.ts";
+import { deferred, waitFor } from "./_helpers.ts";
+import { redisServer } from "./_redis_server.ts";
+
+const server = await redisServer();
+const skip = typeof server === "string" ? server : undefined;
+if (skip) console.log(`Skipping the Redis queue tests: ${skip}`);
+const url = typeof server === "string" ? "" : server.url;
+after(() => typeof server === "string" ? undefined : server.dispose());
+
+let prefixes = 0;
+const run = Math.random().toString(36).slice(2, 8);
+
+/** Two queues on one fresh prefix, each with its own connections (as two processes have). */
+function pair(options = {}): [Queue, Queue] {
+  const prefix = `q${++prefixes}-${run}`;
+  return [
+    kinetik(new RedisStore({ url, prefix }), options),
+    kinetik(new RedisStore({ url, prefix }), options),
+  ];
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+test(
+  "Redis queue starts a job on an idle processor (interval 1m) within 100 ms",
+  { skip },
+  async () => {
+    const [worker, producer] = pair({ interval: "1m" });
+    try {
+      let started = deferred<number>();
+      worker.define("ping").action(() => started.resolve(Date.now()));
+      const empty = new Promise((resolve) => worker.once("empty", resolve));
+      worker.process("default");
+      await empty;
+      const delays: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        await pause(30); // idle again: the previous job is settled and nothing is ready
+        started = deferred<number>();
+        const created = Date.now();
+        await producer.create("ping", { i });
+        delays.push(await started.promise - created);
+      }
+      console.log(`wake-up delays: ${delays.join(", ")} ms`);
+      assert.ok(Math.max(...delays) < 100, `wake-up delays ${delays.join(", ")} ms`);
+    } finally {
+      await worker.close();
+      await producer.close();
+    }
+  },
+);
+
+test("Redis queue carries events, watch() and task events to another queue", { skip }, async () => {
+  const [worker, watcher] = pair({ interval: "1m" });
+  try {
+    worker.define("report").action(async (job) => {
+      job.log("halfway", { at: 1 });
+      job.progress(1, 2);
+      await pause(20);
+    });
+    const completed = deferred<string>();
+    watcher.define("report").on("complete", (job) => completed.resolve(job.id));
+    const seen: QueueEvent[] = [];
+    const events = watcher.events({ task: "report" }).getReader();
+    const reading = (async () => {
+      for (;;) {
+        const { done, value } = await events.read();
+        if (done) return;
+        seen.push(value);
+      }
+    })();
+    await pause(50); // the watcher's SUBSCRIBE is live
+    const job = await watcher.create("report", { n: 1 });
+    const watched: string[] = [];
+    const watching = (async () => {
+      for await (const event of watcher.watch(job.id)) watched.push(event.type);
+    })();
+    worker.process("default");
+    assert.equal(await completed.promise, job.id);
+    await watching;
+    assert.deepEqual(watched.filter((type) => type !== "created"), [
+      "started",
+      "log",
+      "progress",
+      "completed",
+    ]);
+    await waitFor(() => seen.some((event) => event.type === "completed"), 2_000, "completed");
+    const log = seen.find((event) => event.type === "log");
+    assert.deepEqual(log?.line?.data, { at: 1 });
+    await events.cancel();
+    await reading;
+  } finally {
+    await worker.close();
+    await watcher.close();
+  }
+});
+
+test("Redis queue cancels a job running in another queue", { skip }, async () => {
+  const [worker, other] = pair({ interval: "1m" });
+  try {
+    const running = deferred<void>();
+    const aborted = deferred<unknown>();
+    worker.define("long").action((job) => {
+      running.resolve();
+      return new Promise<void>((resolve) => {
+        job.signal.addEventListener("abort", () => {
+          aborted.resolve(job.signal.reason);
+          resolve();
+        });
+      });
+    });
+    const cancelledHere = deferred<string>();
+    worker.tasks.get("long")!.on("cancelled", (job) => cancelledHere.resolve(job.id));
+    worker.process("default");
+    await pause(50);
+    const job = await other.create("long");
+    await running.promise;
+    assert.equal(await other.cancel(job.id), true);
+    await aborted.promise;
+    assert.equal(await cancelledHere.promise, job.id);
+    assert.equal((await other.get(job.id))?.status, "cancelled");
+    assert.equal(await other.cancel(job.id), false, "a final job is not cancelled again");
+  } finally {
+    await worker.close();
+    await other.close();
+  }
+});
