@@ -4,7 +4,7 @@
  */
 
 import type { ClaimRequest, ClaimResult, LeasedJob } from "../../src/store.ts";
-import { type JobRow, toJob } from "./_rows.ts";
+import { JOB_COLUMNS, type JobRow, toJob } from "./_rows.ts";
 import type { Statements } from "./_statements.ts";
 
 /*
@@ -39,7 +39,7 @@ function claimSql(ranks: readonly number[]): string {
       max_attempts = coalesce((SELECT value FROM json_each(:max) WHERE key = jobs.task), 0)
     WHERE id IN (SELECT id FROM (${arms.join(" UNION ALL ")})
       ORDER BY g, priority, ready_at, id LIMIT :limit)
-    RETURNING *`;
+    RETURNING ${JOB_COLUMNS}`;
 }
 
 /** The earliest `run_at` of a delayed job of the tasks, one index probe per task. */

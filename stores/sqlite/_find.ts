@@ -7,7 +7,7 @@ import type { Job } from "../../src/job.ts";
 import { JOB_STATUSES } from "../../src/job.ts";
 import { compareJobs, compileQuery, queryHints } from "../../src/query.ts";
 import type { FindOptions, JobQuery } from "../../src/store.ts";
-import { type JobRow, SORT_COLUMNS, toJob } from "./_rows.ts";
+import { JOB_COLUMNS, type JobRow, SORT_COLUMNS, toJob } from "./_rows.ts";
 import type { Statements } from "./_statements.ts";
 
 interface Narrowed {
@@ -70,13 +70,15 @@ export function find(statements: Statements, query: JobQuery, options: FindOptio
   if (limit === 0) return [];
 
   if (order !== undefined && exact) {
-    const rows = statements.get(`SELECT * FROM jobs ${where} ${order} LIMIT ? OFFSET ?`)
+    const rows = statements.get(
+      `SELECT ${JOB_COLUMNS} FROM jobs ${where} ${order} LIMIT ? OFFSET ?`,
+    )
       .all(...params, limit, offset) as unknown as JobRow[];
     return rows.map(toJob);
   }
 
   const match = compileQuery(query);
-  const statement = statements.get(`SELECT * FROM jobs ${where} ${order ?? ""}`);
+  const statement = statements.get(`SELECT ${JOB_COLUMNS} FROM jobs ${where} ${order ?? ""}`);
   if (order !== undefined) {
     // Rows arrive in order: skip and take matches, then stop reading.
     const jobs: Job[] = [];
@@ -106,7 +108,7 @@ export function count(statements: Statements, query: JobQuery): number {
   }
   const match = compileQuery(query);
   let n = 0;
-  for (const row of statements.get(`SELECT * FROM jobs ${where}`).iterate(...params)) {
+  for (const row of statements.get(`SELECT ${JOB_COLUMNS} FROM jobs ${where}`).iterate(...params)) {
     if (match(toJob(row as unknown as JobRow))) n++;
   }
   return n;

@@ -5,7 +5,12 @@
 
 import type { Job, JobStatus, LogLine } from "../../src/job.ts";
 
-/** A `jobs` row as `SELECT *` returns it. */
+/** The columns of a record: every column but `logs` (and the virtual `ready_at`). */
+export const JOB_COLUMNS =
+  "id, task, data, status, created, run_at, priority, key, attempts, max_attempts, error, " +
+  "started, finished, progress, worker, lease_until, token";
+
+/** A `jobs` row as `SELECT ${JOB_COLUMNS}` returns it. */
 export interface JobRow {
   id: number;
   task: string;
@@ -24,13 +29,6 @@ export interface JobRow {
   worker: string | null;
   lease_until: number | null;
   token: string | null;
-}
-
-/** A `logs` row. */
-export interface LogRow {
-  time: number;
-  message: string;
-  data: string | null;
 }
 
 /** JSON text for a value, or NULL for `undefined`. */
@@ -61,11 +59,26 @@ export function toJob(row: JobRow): Job {
   return job;
 }
 
-/** The log line a row holds. */
-export function toLogLine(row: LogRow): LogLine {
-  const line: LogLine = { time: row.time, message: row.message };
-  if (row.data !== null) line.data = JSON.parse(row.data);
-  return line;
+/**
+ * Log lines as the `logs` column keeps them: one JSON object per line, each ending in a
+ * newline (`JSON.stringify` escapes newlines inside strings, so a line never spans two).
+ */
+export function toJsonLines(lines: readonly LogLine[]): string {
+  let text = "";
+  for (const line of lines) {
+    text += JSON.stringify(
+      line.data === undefined
+        ? { time: line.time, message: line.message }
+        : { time: line.time, message: line.message, data: line.data },
+    ) + "\n";
+  }
+  return text;
+}
+
+/** The log lines of a `logs` column. */
+export function fromJsonLines(text: string): LogLine[] {
+  if (text === "") return [];
+  return text.slice(0, -1).split("\n").map((line) => JSON.parse(line));
 }
 
 /** Job fields that map to a sortable column, for `ORDER BY` in SQL. */

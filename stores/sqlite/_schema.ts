@@ -16,7 +16,10 @@ export const SCHEMA_VERSION = 1;
 const MIGRATIONS: readonly string[] = [
   `
   -- One row per job. JSON fields (data, error, progress) are text; times are epoch ms.
-  -- ready_at is the time the job became ready, the claim order after priority.
+  -- ready_at is the time the job became ready, the claim order after priority. logs holds the
+  -- job's log as JSON lines: a log is only ever appended to and read whole, and appending to
+  -- the row every outcome rewrites anyway costs no B-tree insert of its own. It is the last
+  -- column, so reading the others never touches a long log's overflow pages.
   CREATE TABLE jobs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     task TEXT NOT NULL,
@@ -35,7 +38,8 @@ const MIGRATIONS: readonly string[] = [
     worker TEXT,
     lease_until INTEGER,
     token TEXT,
-    ready_at INTEGER GENERATED ALWAYS AS (coalesce(run_at, created)) VIRTUAL
+    ready_at INTEGER GENERATED ALWAYS AS (coalesce(run_at, created)) VIRTUAL,
+    logs TEXT NOT NULL DEFAULT ''
   );
   -- The claim path: per task, waiting jobs in claim order. Partial, so finished jobs cost
   -- nothing; status is a trailing column so "queued, or delayed and due" is read from the index.
@@ -50,15 +54,6 @@ const MIGRATIONS: readonly string[] = [
   -- Listing, counting, stats and clean, narrowed by status and task; recovery reads the
   -- few processing jobs through it (no lease index to update on every claim and settle).
   CREATE INDEX jobs_status ON jobs (status, task, created);
-
-  CREATE TABLE logs (
-    id INTEGER PRIMARY KEY,
-    job INTEGER NOT NULL,
-    time INTEGER NOT NULL,
-    message TEXT NOT NULL,
-    data TEXT
-  );
-  CREATE INDEX logs_job ON logs (job, id);
 
   -- Messages between processes, read by a short poll; AUTOINCREMENT keeps ids rising even
   -- after pruning, so a reader's cursor never goes back. origin is the writing connection,

@@ -1,17 +1,18 @@
 /**
- * The settle: every outcome of a batch in one token-fenced `UPDATE … FROM json_each`, and
- * their log lines in one `INSERT … SELECT`. @module
+ * The settle: every outcome of a batch, with its log lines, in one token-fenced
+ * `UPDATE … FROM json_each`. @module
  */
 
-import type { Job, LogLine } from "../../src/job.ts";
+import type { Job } from "../../src/job.ts";
 import type { Settlement } from "../../src/store.ts";
-import { type JobRow, toJob, toText } from "./_rows.ts";
+import { JOB_COLUMNS, type JobRow, toJob, toJsonLines, toText } from "./_rows.ts";
 import type { Statements } from "./_statements.ts";
 
 /*
  * The batch travels as one JSON parameter instead of one statement per job: at concurrency 50
  * a processor settles 50 runs per call, and crossing from JavaScript into SQLite once per
- * batch (rather than once per job and per log line) is most of what per-job work costs here.
+ * batch (rather than once per job) is much of what per-job work costs here. Log lines ride
+ * along as JSON-lines text appended to the row's `logs` column.
  * The fence is the `WHERE`: a row is updated only while it is `processing` under the
  * settlement's token, so a worker whose lease was recovered, or whose job was cancelled,
  * changes nothing and gets `undefined` back. (`+jobs.status` keeps the planner from walking the
@@ -28,31 +29,14 @@ const SETTLE_SQL = `UPDATE jobs SET
       ELSE s.failure END,
     run_at = CASE s.outcome WHEN 'retry' THEN s.due ELSE jobs.run_at END,
     progress = coalesce(s.latest, jobs.progress),
+    logs = jobs.logs || s.lines,
     worker = NULL, lease_until = NULL, token = NULL
   FROM (SELECT value ->> 0 AS job, value ->> 1 AS claim, value ->> 2 AS outcome,
-      value ->> 3 AS at, value ->> 4 AS failure, value ->> 5 AS due, value ->> 6 AS latest
+      value ->> 3 AS at, value ->> 4 AS failure, value ->> 5 AS due, value ->> 6 AS latest,
+      value ->> 7 AS lines
     FROM json_each(?)) AS s
   WHERE jobs.id = s.job AND jobs.token = s.claim AND +jobs.status = 'processing'
-  RETURNING *`;
-
-const INSERT_LOGS_SQL = `INSERT INTO logs (job, time, message, data)
-  SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?)`;
-
-/** Appends log lines, each `[job, time, message, data text]`, in one statement. */
-export function insertLogs(
-  statements: Statements,
-  rows: readonly (readonly [number, number, string, string | null])[],
-): void {
-  if (rows.length > 0) statements.get(INSERT_LOGS_SQL).run(JSON.stringify(rows));
-}
-
-/** The log rows of `lines` for job `id`. */
-export function logRows(
-  id: number,
-  lines: readonly LogLine[],
-): [number, number, string, string | null][] {
-  return lines.map((line) => [id, line.time, line.message, toText(line.data)]);
-}
+  RETURNING ${JOB_COLUMNS}`;
 
 /** Settles a batch whose ids are distinct. */
 function settleBatch(
@@ -71,14 +55,11 @@ function settleBatch(
     ),
     s.runAt ?? s.now,
     toText(s.progress),
+    toJsonLines(s.logs),
   ]);
   const rows = statements.get(SETTLE_SQL).all(JSON.stringify(params)) as unknown as JobRow[];
   const settled = new Map<number, Job>();
   for (const row of rows) settled.set(row.id, toJob(row));
-  const logs = batch.flatMap(({ id, settlement }) =>
-    settled.has(id) ? logRows(id, settlement.logs) : []
-  );
-  insertLogs(statements, logs);
   return settled;
 }
 

@@ -6,12 +6,10 @@
 import type { Job, LogLine } from "../../src/job.ts";
 import type { JobStats, Lease, NewJob, RemoveFilter, WorkerRecord } from "../../src/store.ts";
 import { STALLED_ERROR, STORE_MESSAGES } from "../../src/store.ts";
-import { type JobRow, type LogRow, toJob, toLogLine, toText } from "./_rows.ts";
-import { insertLogs, logRows } from "./_settle.ts";
+import { fromJsonLines, JOB_COLUMNS, type JobRow, toJob, toJsonLines, toText } from "./_rows.ts";
 import type { Statements } from "./_statements.ts";
 
 const UNFINISHED = "('queued', 'delayed', 'processing')";
-const INSERT_LOG = "INSERT INTO logs (job, time, message, data) VALUES (?, ?, ?, ?)";
 /** Leaving `processing` drops the lease. */
 const UNLEASE = "worker = NULL, lease_until = NULL, token = NULL";
 
@@ -23,14 +21,14 @@ export function key(id: string): number | undefined {
 /** Saves jobs; a key held by an unfinished job returns that job instead. */
 export function add(statements: Statements, jobs: readonly NewJob[]): Job[] {
   const insert = statements.get(
-    `INSERT INTO jobs (task, data, status, created, run_at, priority, key)
-     VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO jobs (task, data, status, created, run_at, priority, key, logs)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const byKey = statements.get(
-    `SELECT * FROM jobs WHERE key = ? AND status IN ${UNFINISHED} ORDER BY id LIMIT 1`,
+    `SELECT ${JOB_COLUMNS} FROM jobs WHERE key = ? AND status IN ${UNFINISHED}
+     ORDER BY id LIMIT 1`,
   );
-  const logs: [number, number, string, string | null][] = [];
-  const saved = jobs.map((job) => {
+  return jobs.map((job) => {
     if (job.key !== undefined) {
       const row = byKey.get(job.key) as JobRow | undefined;
       if (row) return toJob(row);
@@ -46,9 +44,9 @@ export function add(statements: Statements, jobs: readonly NewJob[]): Job[] {
         job.runAt ?? null,
         job.priority,
         job.key ?? null,
+        toJsonLines([job.log]),
       ).lastInsertRowid,
     );
-    logs.push([id, job.log.time, job.log.message, toText(job.log.data)]);
     // Built here rather than read back: the same record, without a second statement per job.
     const record: Job = {
       id: String(id),
@@ -63,8 +61,6 @@ export function add(statements: Statements, jobs: readonly NewJob[]): Job[] {
     if (job.key !== undefined) record.key = job.key;
     return record;
   });
-  insertLogs(statements, logs);
-  return saved;
 }
 
 /** Extends leases whose token still holds. */
@@ -84,25 +80,25 @@ export function recover(statements: Statements, now: number): Job[] {
   const rows = statements.get(
     `UPDATE jobs SET status = CASE WHEN ${spent} THEN 'failed' ELSE 'queued' END,
        error = CASE WHEN ${spent} THEN :error ELSE error END,
-       finished = CASE WHEN ${spent} THEN :now ELSE finished END, ${UNLEASE}
-     WHERE status = 'processing' AND lease_until < :now RETURNING *`,
-  ).all({ now, error: JSON.stringify(STALLED_ERROR) }) as unknown as JobRow[];
-  rows.sort((a, b) => a.id - b.id);
-  const log = statements.get(INSERT_LOG);
-  return rows.map((row) => {
-    const message = row.status === "failed"
-      ? STORE_MESSAGES.stalledFailed
-      : STORE_MESSAGES.stalledRequeued;
-    log.run(row.id, now, message, null);
-    return toJob(row);
-  });
+       finished = CASE WHEN ${spent} THEN :now ELSE finished END,
+       logs = logs || CASE WHEN ${spent} THEN :failed ELSE :requeued END, ${UNLEASE}
+     WHERE status = 'processing' AND lease_until < :now RETURNING ${JOB_COLUMNS}`,
+  ).all({
+    now,
+    error: JSON.stringify(STALLED_ERROR),
+    failed: toJsonLines([{ time: now, message: STORE_MESSAGES.stalledFailed }]),
+    requeued: toJsonLines([{ time: now, message: STORE_MESSAGES.stalledRequeued }]),
+  }) as unknown as JobRow[];
+  return rows.sort((a, b) => a.id - b.id).map(toJob);
 }
 
 /** One job. */
 export function get(statements: Statements, id: string): Job | undefined {
   const row = key(id);
   if (row === undefined) return undefined;
-  const found = statements.get("SELECT * FROM jobs WHERE id = ?").get(row) as JobRow | undefined;
+  const found = statements.get(`SELECT ${JOB_COLUMNS} FROM jobs WHERE id = ?`).get(row) as
+    | JobRow
+    | undefined;
   return found && toJob(found);
 }
 
@@ -116,15 +112,13 @@ export function stats(statements: Statements): JobStats {
   return stats;
 }
 
-/** Deletes jobs of the filter's statuses (and tasks), with their logs. */
+/** Deletes jobs of the filter's statuses (and tasks), their logs with them. */
 export function remove(statements: Statements, filter: RemoveFilter): number {
   const where = filter.tasks === undefined
     ? "status IN (SELECT value FROM json_each(?))"
     : "status IN (SELECT value FROM json_each(?)) AND task IN (SELECT value FROM json_each(?))";
   const params = [JSON.stringify(filter.status)];
   if (filter.tasks !== undefined) params.push(JSON.stringify(filter.tasks));
-  statements.get(`DELETE FROM logs WHERE job IN (SELECT id FROM jobs WHERE ${where})`)
-    .run(...params);
   return Number(statements.get(`DELETE FROM jobs WHERE ${where}`).run(...params).changes);
 }
 
@@ -133,12 +127,12 @@ export function cancel(statements: Statements, id: string, now: number): Job | u
   const row = key(id);
   if (row === undefined) return undefined;
   const found = statements.get(
-    `UPDATE jobs SET status = 'cancelled', finished = ?, ${UNLEASE}
-     WHERE id = ? AND status IN ${UNFINISHED} RETURNING *`,
-  ).get(now, row) as JobRow | undefined;
-  if (!found) return undefined;
-  statements.get(INSERT_LOG).run(row, now, STORE_MESSAGES.cancelled, null);
-  return toJob(found);
+    `UPDATE jobs SET status = 'cancelled', finished = ?, logs = logs || ?, ${UNLEASE}
+     WHERE id = ? AND status IN ${UNFINISHED} RETURNING ${JOB_COLUMNS}`,
+  ).get(now, toJsonLines([{ time: now, message: STORE_MESSAGES.cancelled }]), row) as
+    | JobRow
+    | undefined;
+  return found && toJob(found);
 }
 
 /** Puts a failed, timed-out or cancelled job back in the queue, as if new (attempts kept). */
@@ -146,28 +140,30 @@ export function requeue(statements: Statements, id: string, now: number): Job | 
   const row = key(id);
   if (row === undefined) return undefined;
   const found = statements.get(
-    `UPDATE jobs SET status = 'queued', error = NULL, finished = NULL, run_at = NULL
-     WHERE id = ? AND status IN ('failed', 'timeout', 'cancelled') RETURNING *`,
-  ).get(row) as JobRow | undefined;
-  if (!found) return undefined;
-  statements.get(INSERT_LOG).run(row, now, STORE_MESSAGES.requeued, null);
-  return toJob(found);
+    `UPDATE jobs SET status = 'queued', error = NULL, finished = NULL, run_at = NULL,
+       logs = logs || ?
+     WHERE id = ? AND status IN ('failed', 'timeout', 'cancelled') RETURNING ${JOB_COLUMNS}`,
+  ).get(toJsonLines([{ time: now, message: STORE_MESSAGES.requeued }]), row) as
+    | JobRow
+    | undefined;
+  return found && toJob(found);
 }
 
 /** Appends log lines to a job that exists. */
 export function appendLogs(statements: Statements, id: string, lines: readonly LogLine[]): void {
   const row = key(id);
-  if (row === undefined || !statements.get("SELECT 1 FROM jobs WHERE id = ?").get(row)) return;
-  insertLogs(statements, logRows(row, lines));
+  if (row === undefined) return;
+  statements.get("UPDATE jobs SET logs = logs || ? WHERE id = ?").run(toJsonLines(lines), row);
 }
 
 /** A job's log lines, oldest first. */
 export function logs(statements: Statements, id: string): LogLine[] {
   const row = key(id);
   if (row === undefined) return [];
-  const rows = statements.get("SELECT time, message, data FROM logs WHERE job = ? ORDER BY id")
-    .all(row) as unknown as LogRow[];
-  return rows.map(toLogLine);
+  const found = statements.get("SELECT logs FROM jobs WHERE id = ?").get(row) as
+    | { logs: string }
+    | undefined;
+  return found ? fromJsonLines(found.logs) : [];
 }
 
 /** Records a worker until `seen + ttlMs`. */
