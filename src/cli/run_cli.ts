@@ -167,7 +167,9 @@ export async function runCli(
     };
     return (await command.run(context, parsed)) ?? EXIT.ok;
   } catch (error) {
-    stderr(`${program}: ${oneLine(error)}\n`);
+    // Usage messages point at `kinetik … --help`; under cli() that is the script.
+    const message = oneLine(error).replace(/\bkinetik (?=[a-z-]+)/g, `${program} `);
+    stderr(`${program}: ${message}\n`);
     return error instanceof UsageError ? EXIT.usage : EXIT.failure;
   } finally {
     shutdown?.dispose();
