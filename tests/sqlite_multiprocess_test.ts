@@ -1,0 +1,194 @@
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+import { after, test } from "node:test";
+import { STORE_MESSAGES } from "../src/store.ts";
+import { SqliteStore } from "../stores/sqlite.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "kinetik-multiprocess-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+let files = 0;
+const fresh = (name: string) => join(dir, `${++files}-${name}`);
+
+const isBun = "bun" in process.versions;
+const config = fileURLToPath(new URL("../deno.json", import.meta.url));
+
+/** A child process running a fixture with the current runtime, its stdout split in lines. */
+class Child {
+  readonly process: ChildProcess;
+  readonly exited: Promise<number | string | null>;
+  #lines: string[] = [];
+  #stderr = "";
+  #waiters = new Set<() => void>();
+
+  constructor(fixture: string, args: string[]) {
+    const file = fileURLToPath(new URL(`./fixtures/${fixture}`, import.meta.url));
+    const argv = isBun ? [file, ...args] : ["run", "-A", `--config=${config}`, file, ...args];
+    this.process = spawn(process.execPath, argv, { stdio: ["ignore", "pipe", "pipe"] });
+    let partial = "";
+    this.process.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
+      const parts = (partial + chunk).split("\n");
+      partial = parts.pop()!;
+      this.#lines.push(...parts);
+      for (const wake of this.#waiters) wake();
+    });
+    this.process.stderr!.setEncoding("utf8").on("data", (chunk: string) => this.#stderr += chunk);
+    this.exited = new Promise((resolve) =>
+      this.process.on("close", (code, signal) => {
+        for (const wake of this.#waiters) wake();
+        resolve(code ?? signal);
+      })
+    );
+  }
+
+  get isRunning(): boolean {
+    return this.process.exitCode === null && this.process.signalCode === null;
+  }
+
+  /** The first stdout line matching `pattern`, waiting up to `ms`. */
+  async line(pattern: RegExp, ms = 10_000): Promise<string> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const found = this.#lines.find((line) => pattern.test(line));
+      if (found !== undefined) return found;
+      if (!this.isRunning || Date.now() > deadline) {
+        throw new Error(`no line matching ${pattern}; stderr: ${this.#stderr.slice(-2000)}`);
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, 50);
+        function done() {
+          clearTimeout(timer);
+          waiters.delete(done);
+          resolve();
+        }
+        const waiters = this.#waiters;
+        waiters.add(done);
+      });
+    }
+  }
+
+  /** Sends `signal` (when still running) and waits for the exit. */
+  async stop(signal: NodeJS.Signals): Promise<number | string | null> {
+    if (this.isRunning) this.process.kill(signal);
+    return await this.exited;
+  }
+}
+
+/** Polls `predicate` every 25 ms until it holds, failing after `ms`. */
+async function until(predicate: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+function readIds(file: string): string[] {
+  return existsSync(file) ? readFileSync(file, "utf8").split("\n").filter(Boolean) : [];
+}
+
+/** Opens the database (creating the schema once), runs `fn`, then stops every child. */
+async function withDatabase(
+  fn: (path: string, store: SqliteStore, spawned: Child[]) => Promise<void>,
+): Promise<void> {
+  const path = fresh("jobs.db");
+  const store = new SqliteStore({ path });
+  const spawned: Child[] = [];
+  try {
+    await fn(path, store, spawned);
+  } finally {
+    await Promise.all(spawned.map((child) => child.stop("SIGKILL")));
+    await store.close();
+  }
+}
+
+test("SqliteStore: four worker processes run 5,000 jobs of a producer process exactly once", async () => {
+  await withDatabase(async (path, store, spawned) => {
+    const results = [1, 2, 3, 4].map((n) => fresh(`results-${n}.txt`));
+    const workers = results.map((file) =>
+      new Child("sqlite_worker.ts", [path, file, "30000", "10"])
+    );
+    spawned.push(...workers);
+    await Promise.all(workers.map((worker) => worker.line(/^ready$/)));
+
+    const producer = new Child("sqlite_producer.ts", [path, "5000"]);
+    spawned.push(producer);
+    await producer.line(/^done$/);
+    assert.equal(await producer.exited, 0);
+    await until(
+      async () => (await store.count({ status: "completed" })) === 5_000,
+      15_000,
+      "5,000 completed jobs",
+    );
+
+    // Graceful stop; the exit status is not compared, as Deno's child_process reports a child
+    // that exits 0 on SIGTERM as killed by the signal.
+    await Promise.all(workers.map((worker) => worker.stop("SIGTERM")));
+    for (const worker of workers) await worker.line(/^stopped$/, 0);
+    const runs = results.flatMap(readIds);
+    const unique = new Set(runs);
+    assert.equal(runs.length, 5_000, "every job ran once: no duplicates");
+    assert.equal(unique.size, 5_000, "no job is missing");
+    const stored = new Set(
+      (await store.find({}, { offset: 0, limit: 10_000 })).map((job) => job.id),
+    );
+    assert.deepEqual(unique, stored);
+    for (const file of results) {
+      assert.ok(readIds(file).length > 0, `worker writing ${file} took part`);
+    }
+  });
+});
+
+test("SqliteStore: a job whose worker is SIGKILLed mid-run is recovered and completed by another", async () => {
+  await withDatabase(async (path, store, spawned) => {
+    const [firstResults, secondResults] = [fresh("first.txt"), fresh("second.txt")];
+    const first = new Child("sqlite_worker.ts", [path, firstResults, "500", "1"]);
+    spawned.push(first);
+    await first.line(/^ready$/);
+    const [job] = await store.add([{
+      task: "record",
+      data: { hold: true },
+      created: Date.now(),
+      priority: 0,
+      log: { time: Date.now(), message: "Created" },
+    }]);
+    await first.line(new RegExp(`^started ${job.id}$`));
+
+    const second = new Child("sqlite_worker.ts", [path, secondResults, "500", "1"]);
+    spawned.push(second);
+    await second.line(/^ready$/);
+    assert.equal((await store.get(job.id))?.status, "processing");
+    const killed = Date.now();
+    assert.equal(await first.stop("SIGKILL"), "SIGKILL");
+
+    await until(async () => (await store.get(job.id))?.status === "completed", 10_000, "recovery");
+    const recoveredAfter = Date.now() - killed;
+    assert.ok(recoveredAfter < 5_000, `recovered within 5 s, took ${recoveredAfter} ms`);
+    const done = await store.get(job.id);
+    assert.equal(done?.attempts, 2);
+    assert.deepEqual(readIds(firstResults), []);
+    assert.deepEqual(readIds(secondResults), [job.id]);
+    const messages = (await store.logs(job.id)).map((line) => line.message);
+    assert.ok(messages.includes(STORE_MESSAGES.stalledRequeued), messages.join(" | "));
+  });
+});
+
+test("SqliteStore: a job survives its producer being SIGKILLed right after create() resolved", async () => {
+  await withDatabase(async (path, store, spawned) => {
+    const producer = new Child("sqlite_producer.ts", [path, "one"]);
+    spawned.push(producer);
+    const id = (await producer.line(/^created \d+$/)).split(" ")[1];
+    assert.equal(await producer.stop("SIGKILL"), "SIGKILL");
+
+    assert.equal((await store.get(id))?.status, "queued");
+    const results = fresh("results.txt");
+    const worker = new Child("sqlite_worker.ts", [path, results, "30000", "1"]);
+    spawned.push(worker);
+    await until(async () => (await store.get(id))?.status === "completed", 10_000, "job completed");
+    assert.deepEqual(readIds(results), [id]);
+  });
+});
