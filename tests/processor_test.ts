@@ -408,3 +408,54 @@ test("stop() aborts a job that outlives the grace period and gives it back to th
     await queue.close();
   }
 });
+
+test("process(tags, interval) looks again after interval when idle, not before", async () => {
+  const clock = new ManualClock(0);
+  const queue = kinetik({ clock });
+  let empties = 0;
+  queue.on("empty", () => empties++);
+  queue.define("a").tag("long").action(() => {});
+  try {
+    queue.process("long", 1000);
+    await waitFor(() => empties === 1);
+    await clock.advance(999);
+    assert.equal(empties, 1);
+    await clock.advance(1);
+    await waitFor(() => empties === 2);
+  } finally {
+    await queue.close();
+  }
+});
+
+test("job.attempt counts runs, and the record's attempts match", async () => {
+  const queue = kinetik({ interval: 20 });
+  const attempts: number[] = [];
+  queue.define("flaky").retry(1, 2).action((job) => {
+    attempts.push(job.attempt);
+    if (job.attempt < 3) throw new Error("again");
+  });
+  try {
+    const job = await queue.create("flaky");
+    queue.process("default");
+    const done = await waitForStatus(queue, job.id, "completed");
+    assert.deepEqual(attempts, [1, 2, 3]);
+    assert.equal(done.attempts, 3);
+  } finally {
+    await queue.close();
+  }
+});
+
+test("a processor stops at the end of an await using scope", async () => {
+  const queue = kinetik({ interval: 20 });
+  queue.define("a").action(() => {});
+  try {
+    {
+      await using _processor = queue.process("default");
+    }
+    const job = await queue.create("a");
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    assert.equal((await queue.get(job.id))?.status, "queued");
+  } finally {
+    await queue.close();
+  }
+});
