@@ -41,6 +41,8 @@ export class EventBus {
   #origin = crypto.randomUUID();
   #subscribers = new Set<ReadableStreamDefaultController<StoreMessage>>();
   #cursor = 0;
+  /** `PRAGMA data_version` at the last read; -1 forces the next read. */
+  #version = -1;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #inserted = 0;
   #uncommitted: StoreMessage[] = [];
@@ -164,6 +166,13 @@ export class EventBus {
     if (this.#subscribers.size === 0) return;
     let rows: { id: number; body: string | null }[];
     try {
+      // data_version changes only when another connection commits: an idle tick costs a
+      // pragma instead of a query (about half the CPU of an idle, subscribed process).
+      const { data_version: version } = this.#statements.get("PRAGMA data_version").get() as {
+        data_version: number;
+      };
+      if (version === this.#version) return this.#schedule(this.#interval);
+      this.#version = version;
       rows = this.#statements.get(
         `SELECT id, CASE WHEN origin = ? THEN NULL ELSE body END AS body
          FROM events WHERE id > ? ORDER BY id LIMIT ?`,
@@ -179,6 +188,7 @@ export class EventBus {
       const message = JSON.parse(row.body) as StoreMessage;
       for (const controller of this.#subscribers) controller.enqueue(message);
     }
+    if (rows.length === BATCH) this.#version = -1;
     this.#schedule(rows.length === BATCH ? 0 : this.#interval);
   }
 }
