@@ -44,6 +44,9 @@ export function connectionOptions(url: string, tls?: ConnectionOptions): RedisOp
     db,
     connectionName: "kinetik",
     maxRetriesPerRequest: RETRIES_PER_COMMAND,
+    // A script in flight when the connection drops may have run: resending it could add a
+    // job twice. The caller gets the error instead (processors retry; settles are fenced).
+    autoResendUnfulfilledCommands: false,
     // Keep reconnecting for as long as the store is open, backing off to one try a second.
     retryStrategy: (times: number) => Math.min(times * 100, 1000),
   };

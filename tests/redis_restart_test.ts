@@ -1,0 +1,67 @@
+import assert from "node:assert/strict";
+import { after, test } from "node:test";
+import { kinetik, StoreError } from "../mod.ts";
+import { RedisStore } from "../stores/redis.ts";
+import { waitFor } from "./_helpers.ts";
+import { redisServer } from "./_redis_server.ts";
+
+const server = await redisServer({ durable: true });
+const skip = typeof server === "string"
+  ? server
+  : server.ownsServer
+  ? undefined
+  : "KINETIK_REDIS_URL is set: this test needs a redis-server of its own to restart";
+if (skip) console.log(`Skipping the Redis restart test: ${skip}`);
+after(() => typeof server === "string" ? undefined : server.dispose());
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+test(
+  "Redis: processors report an outage as errors, reconnect and finish every job",
+  { skip, timeout: 20_000 },
+  async () => {
+    if (typeof server === "string") return;
+    const prefix = `restart-${Math.random().toString(36).slice(2, 8)}`;
+    const producer = kinetik(new RedisStore({ url: server.url, prefix }));
+    const worker = kinetik(new RedisStore({ url: server.url, prefix }), {
+      interval: 200,
+      concurrency: 4,
+      // A claim whose reply the outage swallowed leaves its jobs leased to nobody: they
+      // are recovered once this lease runs out (at-least-once delivery).
+      lease: "1s",
+    });
+    const errors: unknown[] = [];
+    worker.on("error", (error) => errors.push(error));
+    producer.on("error", () => {});
+    let runs = 0;
+    worker.define("work").action(async () => {
+      runs++;
+      await pause(5);
+    });
+    try {
+      await producer.createMany(
+        Array.from({ length: 400 }, (_, i) => ({ task: "work", data: { i } })),
+      );
+      worker.process("default");
+      await waitFor(() => runs >= 50, 5_000, "50 runs");
+      await server.stop();
+      await waitFor(() => errors.length > 0, 5_000, "an error event");
+      const runsDuringOutage = runs;
+      await pause(300);
+      await server.start();
+      await waitFor(
+        async () => (await producer.count({ status: "completed" }).catch(() => 0)) === 400,
+        15_000,
+        "every job completed",
+      );
+      assert.ok(errors.every((error) => error instanceof StoreError), String(errors[0]));
+      assert.match((errors[0] as Error).message, /^redis: /);
+      assert.deepEqual(await producer.store.stats(), { work: { completed: 400 } });
+      assert.ok(runsDuringOutage < 400, `the outage hit mid-run: ${runsDuringOutage} runs`);
+      assert.ok(runs >= 400, `every job ran: ${runs}`);
+    } finally {
+      await worker.close();
+      await producer.close();
+    }
+  },
+);
