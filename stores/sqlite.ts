@@ -144,7 +144,9 @@ export class SqliteStore implements Store {
       if (jobs.length === 0) return [];
       return this.#events.transaction(() => {
         const saved = verbs.add(this.#statements, jobs);
-        this.#events.insert(wakes(saved.filter((job) => job.status === "queued")));
+        // Delayed jobs wake too: an idle processor in another process sleeps until the `next`
+        // due time it last saw, and must learn of an earlier one.
+        this.#events.insert(wakes(saved));
         return saved;
       });
     });
@@ -192,7 +194,7 @@ export class SqliteStore implements Store {
   }
 
   stats(): Promise<JobStats> {
-    return this.#run("count jobs", () => verbs.stats(this.#statements));
+    return this.#run("read stats", () => verbs.stats(this.#statements));
   }
 
   remove(filter: RemoveFilter): Promise<number> {
@@ -261,10 +263,7 @@ export class SqliteStore implements Store {
 
   #check(what: string): void {
     if (this.#closed) {
-      throw new StoreError(
-        "sqlite",
-        `Cannot ${what} as the store is closed: current value is closed`,
-      );
+      throw new StoreError("sqlite", `Cannot ${what} as the store is closed`);
     }
   }
 
@@ -291,7 +290,7 @@ function isSqliteError(error: unknown): boolean {
     (code.startsWith("ERR_SQLITE") || code === "ERR_INVALID_STATE");
 }
 
-/** One wake-up per task with new ready (or newly delayed) work. */
+/** One wake-up per task of `jobs`. */
 function wakes(jobs: readonly Job[]): StoreMessage[] {
   return [...new Set(jobs.map((job) => job.task))].map((task) => ({ type: "wake", task }));
 }

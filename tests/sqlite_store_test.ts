@@ -89,6 +89,22 @@ test("SqliteStore.subscribe() delivers another connection's messages in order", 
   }
 });
 
+test("SqliteStore.add() wakes other connections for delayed jobs too", async () => {
+  const path = freshPath();
+  const writer = new SqliteStore({ path });
+  const reader = new SqliteStore({ path, pollInterval: 5 });
+  const controller = new AbortController();
+  try {
+    const stream = reader.subscribe(controller.signal).getReader();
+    await writer.add([{ ...newJob("later"), runAt: T0 + 1_000 }]);
+    assert.deepEqual((await stream.read()).value, { type: "wake", task: "later" });
+  } finally {
+    controller.abort();
+    await writer.close();
+    await reader.close();
+  }
+});
+
 test("SqliteStore.claim() leases delayed jobs once runAt is due, and reports the next one", async () => {
   const store = new SqliteStore({ path: freshPath() });
   try {
