@@ -6,6 +6,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { after, test } from "node:test";
+import { kinetik } from "../mod.ts";
 import { STORE_MESSAGES } from "../src/store.ts";
 import { SqliteStore } from "../stores/sqlite.ts";
 
@@ -190,5 +191,25 @@ test("SqliteStore: a job survives its producer being SIGKILLed right after creat
     spawned.push(worker);
     await until(async () => (await store.get(id))?.status === "completed", 10_000, "job completed");
     assert.deepEqual(readIds(results), [id]);
+  });
+});
+
+test("SqliteStore: cancelling a job aborts its run in the worker process that runs it", async () => {
+  await withDatabase(async (path, store, spawned) => {
+    const results = fresh("results.txt");
+    const worker = new Child("sqlite_worker.ts", [path, results, "30000", "1"]);
+    spawned.push(worker);
+    await worker.line(/^ready$/);
+    const queue = kinetik(new SqliteStore({ path }));
+    try {
+      const job = await queue.create("record", { hold: true });
+      await worker.line(new RegExp(`^started ${job.id}$`));
+      assert.equal(await queue.cancel(job.id), true);
+      await worker.line(new RegExp(`^aborted ${job.id}$`), 5_000);
+      assert.equal((await store.get(job.id))?.status, "cancelled");
+      assert.deepEqual(readIds(results), []);
+    } finally {
+      await queue.close();
+    }
   });
 });
