@@ -19,8 +19,7 @@
 import { Redis, type RedisOptions } from "ioredis";
 import type { ConnectionOptions } from "node:tls";
 import type { Job, LogLine } from "../src/job.ts";
-import { JOB_STATUSES } from "../src/job.ts";
-import { compareJobs, compileQuery, queryHints } from "../src/query.ts";
+import { compareJobs } from "../src/query.ts";
 import type {
   ClaimRequest,
   ClaimResult,
@@ -42,6 +41,7 @@ import type { RedisScript } from "./redis/_script.ts";
 import { SCRIPTS } from "./redis/_scripts.ts";
 import { quit, Subscriber } from "./redis/_subscriber.ts";
 import * as codec from "./redis/_codec.ts";
+import { countJobs, matchJobs, type ScriptRunner } from "./redis/_match.ts";
 import { connectionOptions } from "./redis/_connection.ts";
 
 /** How to reach Redis and which queue to use there. */
@@ -69,7 +69,7 @@ const ADD_CHUNK = 500;
 const BATCH = 1000;
 
 /**
- * A {@linkcode Store} on Redis 6.2 or later (standalone, Sentinel-fronted or Cluster).
+ * A {@linkcode Store} on Redis 6 or later (standalone, Sentinel-fronted or Cluster).
  *
  * Failures reject with a {@linkcode StoreError} whose message starts with `redis:`. A
  * command waits through at most three reconnect attempts (about half a second) before it
@@ -153,13 +153,7 @@ export class RedisStore implements Store {
       unknown,
       unknown,
     ];
-    return {
-      jobs: settled.map((reply) => {
-        const job = codec.decodeJob(reply);
-        return job && codec.publicJob(job);
-      }),
-      claimed: codec.decodeClaim(jobs, nextAt),
-    };
+    return { jobs: settled.map(codec.toJob), claimed: codec.decodeClaim(jobs, nextAt) };
   }
 
   async recover(now: number): Promise<Job[]> {
@@ -174,45 +168,28 @@ export class RedisStore implements Store {
     const recovered: Job[] = [];
     for (;;) {
       const reply = await this.#run("recover jobs", SCRIPTS.recover, args) as unknown[];
-      for (const record of reply) recovered.push(codec.publicJob(codec.decodeJob(record)!));
+      for (const record of reply) recovered.push(codec.toJob(record)!);
       if (reply.length < BATCH) return recovered;
     }
   }
 
   async get(id: string): Promise<Job | undefined> {
     const [reply] = await this.#run("get a job", SCRIPTS.fetch, [id]) as unknown[];
-    const job = codec.decodeJob(reply);
-    return job && codec.publicJob(job);
+    return codec.toJob(reply);
   }
 
   async find(query: JobQuery, options: FindOptions): Promise<Job[]> {
     const start = Math.max(0, options.offset);
-    const jobs = await this.#match(query);
+    const jobs = await matchJobs(this.#runner, query);
     return jobs.sort(compareJobs(options.sort)).slice(start, start + Math.max(0, options.limit));
   }
 
-  async count(query: JobQuery): Promise<number> {
-    const hints = queryHints(query);
-    const indexed = Object.keys(query).every((key) =>
-      (key === "status" && hints.status) || (key === "task" && hints.task)
-    );
-    if (!indexed) return (await this.#match(query)).length;
-    const args = codec.selectionArgs(hints.status ?? JOB_STATUSES, hints.task);
-    return await this.#run("count jobs", SCRIPTS.count, args) as number;
+  count(query: JobQuery): Promise<number> {
+    return countJobs(this.#runner, query);
   }
 
   async stats(): Promise<JobStats> {
-    const reply = await this.#run("read stats", SCRIPTS.stats, []) as unknown[];
-    const stats: JobStats = {};
-    for (let i = 0; i < reply.length; i += 2) {
-      const counts = reply[i + 1] as unknown[];
-      const byStatus: Record<string, number> = {};
-      for (let j = 0; j < counts.length; j += 2) {
-        byStatus[String(counts[j])] = Number(counts[j + 1]);
-      }
-      stats[String(reply[i])] = byStatus;
-    }
-    return stats;
+    return codec.decodeStats(await this.#run("read stats", SCRIPTS.stats, []));
   }
 
   async remove(filter: RemoveFilter): Promise<number> {
@@ -229,15 +206,12 @@ export class RedisStore implements Store {
 
   async cancel(id: string, now: number): Promise<Job | undefined> {
     const line = JSON.stringify({ time: now, message: STORE_MESSAGES.cancelled });
-    const reply = await this.#run("cancel a job", SCRIPTS.cancel, [id, now, line]);
-    const job = codec.decodeJob(reply);
-    return job && codec.publicJob(job);
+    return codec.toJob(await this.#run("cancel a job", SCRIPTS.cancel, [id, now, line]));
   }
 
   async requeue(id: string, now: number): Promise<Job | undefined> {
     const line = JSON.stringify({ time: now, message: STORE_MESSAGES.requeued });
-    const job = codec.decodeJob(await this.#run("requeue a job", SCRIPTS.requeue, [id, line]));
-    return job && codec.publicJob(job);
+    return codec.toJob(await this.#run("requeue a job", SCRIPTS.requeue, [id, line]));
   }
 
   async appendLogs(id: string, lines: readonly LogLine[]): Promise<void> {
@@ -292,25 +266,8 @@ export class RedisStore implements Store {
     if (this.#ownsClient) await quit(this.#client);
   }
 
-  /** Every job matching `query`, narrowed by its status and task hints through the indexes. */
-  async #match(query: JobQuery): Promise<Job[]> {
-    const hints = queryHints(query);
-    const args = codec.selectionArgs(hints.status ?? JOB_STATUSES, hints.task);
-    const ids = [...new Set(await this.#run("find jobs", SCRIPTS.ids, args) as string[])];
-    const batches: Promise<unknown>[] = [];
-    for (let i = 0; i < ids.length; i += BATCH) {
-      batches.push(this.#run("find jobs", SCRIPTS.fetch, ids.slice(i, i + BATCH)));
-    }
-    const matches = compileQuery(query);
-    const jobs: Job[] = [];
-    for (const reply of await Promise.all(batches)) {
-      for (const record of reply as unknown[]) {
-        const job = codec.decodeJob(record);
-        if (job && matches(job)) jobs.push(codec.publicJob(job));
-      }
-    }
-    return jobs;
-  }
+  /** `#run`, for helpers that run scripts on this store. */
+  #runner: ScriptRunner = (what, script, args) => this.#run(what, script, args);
 
   #tokenSuffix(): string {
     return `${this.#tokenPrefix}${(++this.#claims).toString(36)}`;

@@ -9,15 +9,17 @@
  */
 
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 /** A Redis server the tests may use. */
 export interface RedisServer {
-  /** `redis://127.0.0.1:<port>` */
+  /** `redis://127.0.0.1:<port>`, or `rediss://…` for a TLS server */
   url: string;
+  /** The PEM certificate authority that signed a TLS server's certificate. */
+  ca?: string;
   /** Whether `stop()`/`start()` really stop and start it (false for `KINETIK_REDIS_URL`). */
   ownsServer: boolean;
   /** Starts it again on the same port, with the same data dir (after `stop()`). */
@@ -47,9 +49,21 @@ interface Running {
 }
 
 /** Starts `redis-server` and resolves once it accepts connections. */
-function launch(port: number, dir: string, durable: boolean): Promise<Running> {
-  const args = ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", ""];
-  args.push("--appendonly", durable ? "yes" : "no", "--daemonize", "no");
+function launch(port: number, dir: string, options: RedisServerOptions): Promise<Running> {
+  const args = ["--bind", "127.0.0.1", "--dir", dir, "--save", "", "--daemonize", "no"];
+  args.push("--appendonly", options.durable ? "yes" : "no");
+  if (options.tls) {
+    args.push("--port", "0", "--tls-port", String(port), "--tls-auth-clients", "no");
+    args.push(
+      "--tls-cert-file",
+      join(dir, "server.crt"),
+      "--tls-key-file",
+      join(dir, "server.key"),
+    );
+    args.push("--tls-ca-cert-file", join(dir, "ca.crt"));
+  } else {
+    args.push("--port", String(port));
+  }
   const child = spawn("redis-server", args, { stdio: ["ignore", "pipe", "pipe"] });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   return new Promise((resolve, reject) => {
@@ -93,6 +107,59 @@ export interface RedisServerOptions {
    * @default {false}
    */
   durable?: boolean;
+  /** Serve TLS only, with a certificate for 127.0.0.1 from a throwaway CA (needs `openssl`). */
+  tls?: boolean;
+}
+
+/** Makes a CA and a server certificate for 127.0.0.1 in `dir`; false without openssl. */
+function makeCertificates(dir: string): boolean {
+  const openssl = (...args: string[]) =>
+    spawnSync("openssl", args, { cwd: dir, stdio: "ignore" }).status === 0;
+  writeFileSync(join(dir, "san.ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
+  return openssl(
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-days",
+    "1",
+    "-subj",
+    "/CN=kinetik-test-ca",
+    "-keyout",
+    "ca.key",
+    "-out",
+    "ca.crt",
+  ) &&
+    openssl(
+      "req",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-subj",
+      "/CN=127.0.0.1",
+      "-keyout",
+      "server.key",
+      "-out",
+      "server.csr",
+    ) &&
+    openssl(
+      "x509",
+      "-req",
+      "-in",
+      "server.csr",
+      "-CA",
+      "ca.crt",
+      "-CAkey",
+      "ca.key",
+      "-CAcreateserial",
+      "-days",
+      "1",
+      "-extfile",
+      "san.ext",
+      "-out",
+      "server.crt",
+    );
 }
 
 /**
@@ -100,9 +167,8 @@ export interface RedisServerOptions {
  * reason the Redis tests are skipped (a string).
  */
 export async function redisServer(options: RedisServerOptions = {}): Promise<RedisServer | string> {
-  const durable = options.durable ?? false;
   const external = globalThis.process?.env?.KINETIK_REDIS_URL;
-  if (external) {
+  if (external && !options.tls) {
     const noop = () => Promise.resolve();
     return { url: external, ownsServer: false, start: noop, stop: noop, dispose: noop };
   }
@@ -111,7 +177,11 @@ export async function redisServer(options: RedisServerOptions = {}): Promise<Red
   }
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "kinetik-redis-"));
-  let running: Running | undefined = await launch(port, dir, durable);
+  if (options.tls && !makeCertificates(dir)) {
+    rmSync(dir, { recursive: true, force: true });
+    return "openssl could not make test certificates";
+  }
+  let running: Running | undefined = await launch(port, dir, options);
   const stop = async () => {
     if (!running) return;
     const { child, exited } = running;
@@ -122,10 +192,11 @@ export async function redisServer(options: RedisServerOptions = {}): Promise<Red
     child.stderr?.destroy();
   };
   return {
-    url: `redis://127.0.0.1:${port}`,
+    url: `${options.tls ? "rediss" : "redis"}://127.0.0.1:${port}`,
+    ca: options.tls ? readFileSync(join(dir, "ca.crt"), "utf8") : undefined,
     ownsServer: true,
     async start() {
-      if (!running) running = await launch(port, dir, durable);
+      if (!running) running = await launch(port, dir, options);
     },
     stop,
     async dispose() {

@@ -4,7 +4,14 @@
  */
 
 import type { Job, JobStatus, LogLine } from "../../src/job.ts";
-import type { ClaimRequest, ClaimResult, LeasedJob, NewJob, Settlement } from "../../src/store.ts";
+import type {
+  ClaimRequest,
+  ClaimResult,
+  JobStats,
+  LeasedJob,
+  NewJob,
+  Settlement,
+} from "../../src/store.ts";
 import { StoreError } from "../../src/store.ts";
 
 /** A script argument. */
@@ -111,6 +118,12 @@ export function publicJob(job: LeasedJob): Job {
   return rest;
 }
 
+/** A public record from an HGETALL-style reply, `undefined` for an empty one. */
+export function toJob(reply: unknown): Job | undefined {
+  const job = decodeJob(reply);
+  return job && publicJob(job);
+}
+
 /** A claim script reply `{ jobs, next }`. */
 export function decodeClaim(jobs: unknown, next: unknown): ClaimResult {
   const result: ClaimResult = {
@@ -118,6 +131,19 @@ export function decodeClaim(jobs: unknown, next: unknown): ClaimResult {
   };
   if (next !== "" && next !== null && next !== undefined) result.next = Number(next);
   return result;
+}
+
+/** Stats from the stats script's `task, [status, count, …]` pairs. */
+export function decodeStats(reply: unknown): JobStats {
+  const pairs = reply as unknown[];
+  const stats: JobStats = {};
+  for (let i = 0; i < pairs.length; i += 2) {
+    const counts = pairs[i + 1] as unknown[];
+    const byStatus: Record<string, number> = {};
+    for (let j = 0; j < counts.length; j += 2) byStatus[String(counts[j])] = Number(counts[j + 1]);
+    stats[String(pairs[i])] = byStatus;
+  }
+  return stats;
 }
 
 /** Log lines from their JSON texts. */

@@ -4,6 +4,7 @@
  */
 
 import type { RedisOptions } from "ioredis";
+import { isIP } from "node:net";
 import type { ConnectionOptions } from "node:tls";
 
 /** Reconnect attempts a command waits through before it rejects. */
@@ -52,6 +53,9 @@ export function connectionOptions(url: string, tls?: ConnectionOptions): RedisOp
   };
   if (parsed.username) options.username = decodeURIComponent(parsed.username);
   if (parsed.password) options.password = decodeURIComponent(parsed.password);
-  if (parsed.protocol === "rediss:") options.tls = { servername: host, ...tls };
+  if (parsed.protocol === "rediss:") {
+    // SNI carries host names only (RFC 6066); the certificate is still checked against an IP.
+    options.tls = isIP(host) ? { ...tls } : { servername: host, ...tls };
+  }
   return options;
 }

@@ -4,9 +4,9 @@
  */
 
 import { RedisScript } from "./_script.ts";
-import { CLAIM_LIB, LIB } from "./_scripts/lib.ts";
+import { LIB } from "./_scripts/lib.ts";
 import { ADD } from "./_scripts/add.ts";
-import { CLAIM } from "./_scripts/claim.ts";
+import { CLAIM, CLAIM_LIB } from "./_scripts/claim.ts";
 import { SETTLE } from "./_scripts/settle.ts";
 import { RENEW } from "./_scripts/renew.ts";
 import { RECOVER } from "./_scripts/recover.ts";

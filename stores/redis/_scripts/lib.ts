@@ -1,6 +1,6 @@
 /**
- * Lua shared by the scripts: the key layout (mirroring `../_keys.ts`), index upkeep and
- * wake-ups. Each script is this prelude followed by its own body, so a script is still one
+ * Lua shared by every script: the key layout (mirroring `../_keys.ts`), record reads and
+ * writes, index upkeep and wake-ups. Each script is this prelude followed by its own body, so a script is still one
  * self-contained EVAL.
  *
  * Conventions: `KEYS[1]` is always the queue's base key `{kinetik:<prefix>}:`; every other
@@ -91,101 +91,5 @@ end
 
 local function pushLogs(id, args, from, to)
   if to >= from then redis.call('RPUSH', logsKey(id), unpack(args, from, to)) end
-end
-`;
-
-/**
- * The claim, shared by the claim and settle scripts: `claim(args, i)` reads a claim request
- * from `args` starting at index `i` and returns `{ jobs, next }`.
- *
- * Request layout: now, leaseUntil, worker, limit, token suffix, group count, then per group
- * its size and `task, maxAttempts` pairs.
- *
- * How it works: each task has a ready zset (score = priority, member = ready time then id,
- * so ZPOPMIN yields exactly the order the contract asks for) and a delayed zset by `runAt`.
- * The claim first moves the due delayed jobs of the tasks it was asked for into their ready
- * sets (a job stays `delayed` in its record until it is claimed, as in every store), then
- * takes groups in order. A group of one task pops its whole share with one ZPOPMIN; a group
- * of several merges the heads of their ready sets, one job at a time. Each leased job gets
- * status, attempts, started, worker, lease, maxAttempts and a token in one HSET, moves from
- * its status index to `processing` and enters the lease zset that `recover` reads. When
- * fewer jobs than asked were found, `next` is the earliest `runAt` still delayed.
- * Everything runs inside one script, so no other client sees a half-claimed job.
- */
-export const CLAIM_LIB = `
-local function promote(task, now)
-  local key = delayedKey(task)
-  local due = redis.call('ZRANGEBYSCORE', key, '-inf', now, 'LIMIT', 0, 1000)
-  if #due == 0 then return end
-  for _, id in ipairs(due) do
-    local f = redis.call('HMGET', jobKey(id), 'priority', 'runAt', 'created')
-    if f[1] then enqueue(id, task, f[1], f[2] or f[3]) end
-  end
-  redis.call('ZREM', key, unpack(due))
-end
-
-local function lease(id, task, maxAttempts, request, out)
-  local job = readJob(id)
-  if not job then return end
-  local from = job.status
-  update(id, job, { 'status', 'processing', 'attempts', tonumber(job.attempts) + 1,
-    'started', request.now, 'worker', request.worker, 'leaseUntil', request.leaseUntil,
-    'maxAttempts', maxAttempts, 'token', id .. '.' .. request.suffix })
-  moveIndex(id, task, from, 'processing')
-  redis.call('ZADD', leasesKey, request.leaseUntil, id)
-  out[#out + 1] = flatJob(job)
-end
-
-local function headOf(key) return redis.call('ZRANGE', key, 0, 0, 'WITHSCORES') end
-local function before(a, b)
-  local x, y = tonumber(a[2]), tonumber(b[2])
-  if x ~= y then return x < y end
-  return a[1] < b[1]
-end
-
-local function claim(args, i)
-  local request = { now = args[i], leaseUntil = args[i + 1], worker = args[i + 2],
-    suffix = args[i + 4] }
-  local limit = tonumber(args[i + 3])
-  local groupCount = tonumber(args[i + 5])
-  i = i + 6
-  local out, tasks = {}, {}
-  for _ = 1, groupCount do
-    local size = tonumber(args[i])
-    i = i + 1
-    local group = {}
-    for t = 1, size do
-      group[t] = { task = args[i], max = args[i + 1], key = readyKey(args[i]) }
-      tasks[#tasks + 1] = args[i]
-      promote(args[i], request.now)
-      i = i + 2
-    end
-    if size == 1 and #out < limit then
-      local popped = redis.call('ZPOPMIN', group[1].key, limit - #out)
-      for p = 1, #popped, 2 do lease(memberId(popped[p]), group[1].task, group[1].max, request, out) end
-    elseif size > 1 then
-      local heads = {}
-      for t, entry in ipairs(group) do heads[t] = headOf(entry.key) end
-      while #out < limit do
-        local best
-        for t, head in ipairs(heads) do
-          if head[1] and (not best or before(head, heads[best])) then best = t end
-        end
-        if not best then break end
-        local entry = group[best]
-        redis.call('ZREM', entry.key, heads[best][1])
-        lease(memberId(heads[best][1]), entry.task, entry.max, request, out)
-        heads[best] = headOf(entry.key)
-      end
-    end
-  end
-  local nextAt = ''
-  if #out < limit then
-    for _, task in ipairs(tasks) do
-      local head = headOf(delayedKey(task))
-      if head[2] and (nextAt == '' or tonumber(head[2]) < tonumber(nextAt)) then nextAt = head[2] end
-    end
-  end
-  return { out, nextAt }, i
 end
 `;

@@ -6,7 +6,7 @@
  * - ARGV[1]: how many settlements; then per settlement: id, token, outcome
  *   (completed|failed|timeout|retry|release), now, error JSON (''), runAt (''),
  *   progress JSON (''), log line count, the log lines (JSON); then '1' and a claim request
- *   (see `CLAIM_LIB`) or '0'
+ *   (see `CLAIM_LIB` in `claim.ts`) or '0'
  * - Returns: `{ settled, jobs, next }`: per settlement the record afterwards (HGETALL) or
  *   false when refused (unknown job, not processing, or another token); then the claim's
  *   result as in the claim script
