@@ -1,0 +1,325 @@
+/**
+ * The MongoDB store: jobs as documents on any MongoDB 4.2 or later (standalone, replica set
+ * or sharded), on the official `mongodb` driver. Claims are `findOneAndUpdate`s, every other
+ * write is a single-document update, so no verb needs a transaction or a replica set; wake-ups
+ * and job events travel through a polled `events` collection.
+ *
+ * Collections (in the database of the URL, else `kinetik`): `<prefix>jobs` (one document per
+ * job, its log inside it), `<prefix>events`, `<prefix>workers` and `<prefix>counters`.
+ *
+ * @example Opening a MongoDB store
+ * ```ts ignore
+ * import { kinetik } from "@kinetik/kinetik";
+ * import { MongoStore } from "@kinetik/kinetik/stores/mongo";
+ *
+ * const queue = kinetik(new MongoStore({ url: "mongodb://127.0.0.1:27017/jobs" }));
+ * ```
+ *
+ * @module
+ */
+
+import { MongoClient, MongoError } from "mongodb";
+import type { Job, LogLine } from "../src/job.ts";
+import {
+  type ClaimRequest,
+  type ClaimResult,
+  type FindOptions,
+  type JobQuery,
+  type JobStats,
+  type Lease,
+  type NewJob,
+  type RemoveFilter,
+  type Settlement,
+  type SettleResult,
+  type Store,
+  StoreError,
+  type StoreMessage,
+  type WorkerRecord,
+} from "../src/store.ts";
+import { claim } from "./mongo/_claim.ts";
+import * as connection from "./mongo/_connection.ts";
+import { EventBus } from "./mongo/_events.ts";
+import { count, find } from "./mongo/_find.ts";
+import { type Collections, collections, createIndexes } from "./mongo/_schema.ts";
+import { recover, renew, settle } from "./mongo/_settle.ts";
+import * as verbs from "./mongo/_verbs.ts";
+
+/** How to reach MongoDB and which collections to use there. */
+export interface MongoStoreOptions {
+  /** `mongodb://[user:password@]host[:port][,host2…][/database][?options]` or `mongodb+srv://…`. */
+  url?: string;
+  /** A connected or unconnected client to use instead of `url`; `close()` leaves it open. */
+  client?: MongoClient;
+  /**
+   * The database; by default the one the URL names, else `"kinetik"`.
+   * @default {"kinetik"}
+   */
+  database?: string;
+  /**
+   * Starts every collection name: stores with different prefixes never see each other's jobs.
+   * @default {"kinetik_"}
+   */
+  prefix?: string;
+  /**
+   * How long (ms) a verb waits for a reachable server before it rejects, unless the URL sets
+   * `serverSelectionTimeoutMS`.
+   * @default {5000}
+   */
+  serverSelectionTimeoutMS?: number;
+  /**
+   * How often (ms) a store with subscribers reads new events written by other processes.
+   * @default {15}
+   */
+  pollInterval?: number;
+  /**
+   * How many event documents are kept at most.
+   * @default {10000}
+   */
+  eventMaxRows?: number;
+}
+
+/**
+ * A {@linkcode Store} on MongoDB. It connects on its first verb and creates its indexes then;
+ * failures reject with a {@linkcode StoreError} whose message starts with `mongo:`, and a
+ * verb after a failed connection tries again.
+ *
+ * @example Opening and closing
+ * ```ts ignore
+ * import { MongoStore } from "@kinetik/kinetik/stores/mongo";
+ *
+ * const store = new MongoStore({ url: "mongodb://127.0.0.1:27017", prefix: "mail_" });
+ * await store.close();
+ * ```
+ */
+export class MongoStore implements Store {
+  /** Always `"mongo"`. */
+  readonly name = "mongo";
+  /** The database in use. */
+  readonly database: string;
+  /** The collection name prefix in use. */
+  readonly prefix: string;
+  #open: () => MongoClient;
+  #ownsClient: boolean;
+  #client: MongoClient | undefined;
+  #ready: Promise<Collections> | undefined;
+  #events: EventBus;
+  #closed = false;
+  #where: string;
+
+  /**
+   * Checks the options; nothing connects until the first verb.
+   *
+   * @throws {TypeError} when neither a URL nor a client is given, or the URL, database or
+   * prefix is malformed
+   * @throws {RangeError} when a number option is not a positive integer
+   */
+  constructor(options: MongoStoreOptions) {
+    const { url, client } = options ?? {};
+    this.prefix = connection.checkPrefix(options?.prefix ?? connection.DEFAULT_PREFIX);
+    const pollInterval = connection.checkPositive("pollInterval", options?.pollInterval ?? 15);
+    const maxRows = connection.checkPositive("eventMaxRows", options?.eventMaxRows ?? 10_000);
+    if (client instanceof MongoClient) {
+      this.database = connection.checkDatabase(options.database ?? client.options.dbName);
+      this.#ownsClient = false;
+      this.#open = () => client;
+      this.#where = "the given client";
+    } else if (client !== undefined || url === undefined) {
+      throw new TypeError(
+        `Cannot open the MongoDB store as it needs a url or a MongoClient: current value is ${
+          client === undefined ? "neither" : "a client that is not a MongoClient"
+        }`,
+      );
+    } else {
+      const checked = connection.checkUrl(url);
+      this.database = connection.checkDatabase(
+        options.database ?? connection.databaseFromUrl(checked) ?? connection.DEFAULT_DATABASE,
+      );
+      const timeout = connection.checkPositive(
+        "serverSelectionTimeoutMS",
+        options.serverSelectionTimeoutMS ?? connection.DEFAULT_SERVER_SELECTION_TIMEOUT,
+      );
+      const settings = connection.hasServerSelectionTimeout(checked)
+        ? { appName: "kinetik" }
+        : { appName: "kinetik", serverSelectionTimeoutMS: timeout };
+      this.#where = connection.redact(checked);
+      // Parsing happens here, so a malformed URL is a TypeError at the call site.
+      try {
+        new MongoClient(checked, settings);
+      } catch (error) {
+        throw new TypeError(
+          `Cannot open the MongoDB store as the URL is malformed (${
+            (error as Error).message
+          }): current value is ${this.#where}`,
+        );
+      }
+      this.#ownsClient = true;
+      this.#open = () => new MongoClient(checked, settings);
+    }
+    this.#events = new EventBus(() => this.#connect(), pollInterval, maxRows);
+  }
+
+  async add(jobs: readonly NewJob[]): Promise<Job[]> {
+    return await this.#run("add jobs", async (c) => {
+      const saved = await verbs.add(c, jobs);
+      await this.#wake(saved.filter((job) => job.status === "queued"));
+      return saved;
+    });
+  }
+
+  claim(request: ClaimRequest): Promise<ClaimResult> {
+    return this.#run("claim jobs", (c) => claim(c, request));
+  }
+
+  renew(leases: readonly Lease[], leaseMs: number, now: number): Promise<boolean[]> {
+    return this.#run("renew leases", (c) => renew(c, leases, now + leaseMs));
+  }
+
+  settle(settlements: readonly Settlement[], next?: ClaimRequest): Promise<SettleResult> {
+    return this.#run("settle jobs", async (c) => {
+      const jobs = await settle(c, settlements);
+      await this.#wake(jobs.filter((job) => job?.status === "queued") as Job[]);
+      const claimed = next ? await claim(c, next) : { jobs: [] };
+      return { jobs, claimed };
+    });
+  }
+
+  recover(now: number): Promise<Job[]> {
+    return this.#run("recover jobs", async (c) => {
+      const jobs = await recover(c, now);
+      await this.#wake(jobs.filter((job) => job.status === "queued"));
+      return jobs;
+    });
+  }
+
+  get(id: string): Promise<Job | undefined> {
+    return this.#run("get a job", (c) => verbs.get(c, id));
+  }
+
+  find(query: JobQuery, options: FindOptions): Promise<Job[]> {
+    return this.#run("find jobs", (c) => find(c, query, options));
+  }
+
+  count(query: JobQuery): Promise<number> {
+    return this.#run("count jobs", (c) => count(c, query));
+  }
+
+  stats(): Promise<JobStats> {
+    return this.#run("count jobs", (c) => verbs.stats(c));
+  }
+
+  remove(filter: RemoveFilter): Promise<number> {
+    return this.#run("remove jobs", (c) => verbs.remove(c, filter));
+  }
+
+  cancel(id: string, now: number): Promise<Job | undefined> {
+    return this.#run("cancel a job", (c) => verbs.cancel(c, id, now));
+  }
+
+  requeue(id: string, now: number): Promise<Job | undefined> {
+    return this.#run("requeue a job", async (c) => {
+      const job = await verbs.requeue(c, id, now);
+      if (job) await this.#wake([job]);
+      return job;
+    });
+  }
+
+  appendLogs(id: string, lines: readonly LogLine[]): Promise<void> {
+    return this.#run("append logs", (c) => verbs.appendLogs(c, id, lines));
+  }
+
+  logs(id: string): Promise<LogLine[]> {
+    return this.#run("read logs", (c) => verbs.logs(c, id));
+  }
+
+  /** Messages from every process sharing the collections, read every `pollInterval` ms. */
+  subscribe(signal: AbortSignal): ReadableStream<StoreMessage> {
+    this.#check("subscribe");
+    return this.#events.subscribe(signal);
+  }
+
+  publish(message: StoreMessage): Promise<void> {
+    return this.#run("publish", () => this.#events.publish([message]));
+  }
+
+  heartbeat(worker: WorkerRecord, ttlMs: number): Promise<void> {
+    return this.#run("record a heartbeat", (c) => verbs.heartbeat(c, worker, ttlMs));
+  }
+
+  workers(now: number): Promise<WorkerRecord[]> {
+    return this.#run("list workers", (c) => verbs.workers(c, now));
+  }
+
+  /** Ends subscriptions and closes the connection it opened (a given client stays open). */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#events.close();
+    const ready = this.#ready;
+    this.#ready = undefined;
+    await ready?.catch(() => {});
+    if (this.#ownsClient && this.#client) await this.#client.close();
+    this.#client = undefined;
+  }
+
+  /** One wake-up per task with new ready work. */
+  async #wake(jobs: readonly Job[]): Promise<void> {
+    const tasks = [...new Set(jobs.map((job) => job.task))];
+    await this.#events.publish(tasks.map((task) => ({ type: "wake", task })));
+  }
+
+  #check(what: string): void {
+    if (this.#closed) {
+      throw new StoreError(
+        "mongo",
+        `Cannot ${what} as the store is closed: current value is closed`,
+      );
+    }
+  }
+
+  /** Connects and creates the indexes once; a failed attempt is forgotten, so the next retries. */
+  #connect(): Promise<Collections> {
+    this.#check("connect");
+    this.#ready ??= (async () => {
+      const client = this.#client ??= this.#open();
+      try {
+        await client.connect();
+        const found = collections(client.db(this.database), this.prefix);
+        await createIndexes(found);
+        return found;
+      } catch (error) {
+        this.#ready = undefined;
+        if (this.#ownsClient) {
+          this.#client = undefined;
+          await client.close().catch(() => {});
+        }
+        throw new StoreError(
+          "mongo",
+          `Cannot connect to MongoDB at ${this.#where}: ${(error as Error).message}`,
+          { cause: error },
+        );
+      }
+    })();
+    return this.#ready;
+  }
+
+  /** Runs a verb on the connected collections, turning driver failures into StoreErrors. */
+  async #run<T>(what: string, fn: (collections: Collections) => Promise<T>): Promise<T> {
+    this.#check(what);
+    const found = await this.#connect();
+    try {
+      return await fn(found);
+    } catch (error) {
+      if (error instanceof StoreError) throw error;
+      if (this.#closed) {
+        throw new StoreError("mongo", `Cannot ${what} as the store was closed meanwhile`, {
+          cause: error,
+        });
+      }
+      // Bad arguments stay TypeError/RangeError; what the driver or server raised names the store.
+      if (!(error instanceof MongoError)) throw error;
+      throw new StoreError("mongo", `Cannot ${what} as MongoDB refused: ${error.message}`, {
+        cause: error,
+      });
+    }
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * Job documents and records: what the `jobs` collection holds, and the record each document
+ * gives back. @module
+ */
+
+import type { Job, JobError, JobProgress, JobStatus, LogLine } from "../../src/job.ts";
+import type { NewJob } from "../../src/store.ts";
+
+/**
+ * A job as stored. Record fields keep their record names (so a query needs no renaming but
+ * `id` → `_id`); fields only the store uses start with `_`, and no record field does.
+ */
+export interface JobDocument {
+  /** The job id as a number, so ids sort numerically; records show it as a string. */
+  _id: number;
+  task: string;
+  data?: unknown;
+  status: JobStatus;
+  created: number;
+  runAt?: number;
+  priority: number;
+  key?: string;
+  attempts: number;
+  maxAttempts?: number;
+  error?: JobError;
+  started?: number;
+  finished?: number;
+  progress?: JobProgress;
+  worker?: string;
+  leaseUntil?: number;
+  /** The current claim's token, while `processing`. */
+  _token?: string;
+  /** When the job became ready (`runAt`, else `created`): the claim order after priority. */
+  _readyAt: number;
+  /** The dedupe key while the job is unfinished and holds it (unique index). */
+  _activeKey?: string;
+  /** The job's log, oldest first; appended to with `$push`, never rewritten. */
+  _logs: LogLine[];
+}
+
+/** The record fields, in the order records list them. */
+export const RECORD_FIELDS: readonly (keyof Job)[] = [
+  "id",
+  "task",
+  "data",
+  "status",
+  "created",
+  "runAt",
+  "attempts",
+  "priority",
+  "key",
+  "error",
+  "started",
+  "finished",
+  "progress",
+  "worker",
+  "leaseUntil",
+  "maxAttempts",
+];
+
+/** Reads every field but the log, which can be long and is read only by `logs()`. */
+export const RECORD_PROJECTION = { _logs: 0 } as const;
+
+/** A JSON copy (`undefined` stays `undefined`): records never share objects with callers. */
+export function jsonCopy<T>(value: T): T {
+  return value === undefined ? value : JSON.parse(JSON.stringify(value));
+}
+
+/** A log line as stored: `data` only when it has some, always a JSON copy. */
+export function toLogLine(line: LogLine): LogLine {
+  return line.data === undefined
+    ? { time: line.time, message: line.message }
+    : { time: line.time, message: line.message, data: jsonCopy(line.data) };
+}
+
+/** The job id as the `_id`, or `undefined` for an id this store never made. */
+export function documentId(id: string): number | undefined {
+  return typeof id === "string" && /^[1-9][0-9]{0,15}$/.test(id) ? Number(id) : undefined;
+}
+
+/** The document for a new job with id `_id`. */
+export function toDocument(_id: number, job: NewJob): JobDocument {
+  const document: JobDocument = {
+    _id,
+    task: job.task,
+    status: job.runAt !== undefined ? "delayed" : "queued",
+    created: job.created,
+    priority: job.priority,
+    attempts: 0,
+    _readyAt: job.runAt ?? job.created,
+    _logs: [toLogLine(job.log)],
+  };
+  const data = jsonCopy(job.data);
+  if (data !== undefined) document.data = data;
+  if (job.runAt !== undefined) document.runAt = job.runAt;
+  if (job.key !== undefined) {
+    document.key = job.key;
+    document._activeKey = job.key;
+  }
+  return document;
+}
+
+/** The record a document holds: the record fields that are set, `_id` as a string id. */
+export function toJob(document: Partial<JobDocument> & { _id: number }): Job {
+  const job: Record<string, unknown> = {};
+  for (const field of RECORD_FIELDS) {
+    const value = field === "id"
+      ? String(document._id)
+      : (document as Record<string, unknown>)[field];
+    // The driver hands out fresh objects per read, so nested values need no copy here.
+    if (value !== undefined && value !== null) job[field] = value;
+    else if (field === "data" && value === null) job.data = null;
+  }
+  return job as unknown as Job;
+}

@@ -1,0 +1,104 @@
+/**
+ * `find` and `count`: the query runs on the server as MongoDB's own filter; what the server
+ * cannot answer exactly is matched in memory on the rows it narrowed down. @module
+ */
+
+import type { Job } from "../../src/job.ts";
+import { compareJobs, compileQuery } from "../../src/query.ts";
+import type { FindOptions, JobQuery } from "../../src/store.ts";
+import { type JobDocument, RECORD_PROJECTION, toJob } from "./_documents.ts";
+import { serverSort, translateQuery } from "./_query.ts";
+import type { Collections } from "./_schema.ts";
+
+/**
+ * The pipeline for a server-side find: filter, order (missing values of `missingLast` after
+ * the others, as in memory), page.
+ */
+export function findPipeline(
+  filter: Record<string, unknown>,
+  sort: Record<string, 1 | -1>,
+  missingLast: string,
+  page?: { offset: number; limit: number },
+): Record<string, unknown>[] {
+  return [
+    { $match: filter },
+    { $project: RECORD_PROJECTION },
+    {
+      $addFields: {
+        _missing: { $cond: [{ $eq: [{ $type: `$${missingLast}` }, "missing"] }, 1, 0] },
+      },
+    },
+    { $sort: { _missing: 1, ...sort } },
+    ...(page ? [{ $skip: page.offset }, { $limit: page.limit }] : []),
+    { $project: { _missing: 0 } },
+  ];
+}
+
+/** Documents matching `filter` in the given server order, as an async iterable. */
+function ordered(
+  collections: Collections,
+  filter: Record<string, unknown>,
+  order: NonNullable<ReturnType<typeof serverSort>>,
+  page?: { offset: number; limit: number },
+): AsyncIterable<JobDocument> {
+  if (order.missingLast !== undefined) {
+    return collections.jobs.aggregate<JobDocument>(
+      findPipeline(filter, order.sort, order.missingLast, page),
+    );
+  }
+  const cursor = collections.jobs.find(filter, { projection: RECORD_PROJECTION })
+    .sort(order.sort);
+  if (page) cursor.skip(page.offset).limit(page.limit);
+  return cursor as unknown as AsyncIterable<JobDocument>;
+}
+
+/** Jobs matching a validated query, ordered and paged. */
+export async function find(
+  collections: Collections,
+  query: JobQuery,
+  options: FindOptions,
+): Promise<Job[]> {
+  const offset = Math.max(0, Math.trunc(options.offset));
+  const limit = Math.max(0, Math.trunc(options.limit));
+  if (limit === 0) return [];
+  const { filter, exact } = translateQuery(query);
+  const order = serverSort(options.sort);
+
+  if (order !== undefined && exact) {
+    const jobs: Job[] = [];
+    for await (const document of ordered(collections, filter, order, { offset, limit })) {
+      jobs.push(toJob(document));
+    }
+    return jobs;
+  }
+
+  const match = compileQuery(query);
+  if (order !== undefined) {
+    // Documents arrive in order: skip and take matches, then stop reading.
+    const jobs: Job[] = [];
+    let skipped = 0;
+    for await (const document of ordered(collections, filter, order)) {
+      const job = toJob(document);
+      if (!match(job)) continue;
+      if (skipped < offset) skipped++;
+      else if (jobs.push(job) >= limit) break;
+    }
+    return jobs;
+  }
+  const documents = await collections.jobs.find(filter, { projection: RECORD_PROJECTION })
+    .toArray();
+  return documents.map(toJob).filter(match).sort(compareJobs(options.sort))
+    .slice(offset, offset + limit);
+}
+
+/** How many jobs match a validated query. */
+export async function count(collections: Collections, query: JobQuery): Promise<number> {
+  const { filter, exact } = translateQuery(query);
+  if (exact) return await collections.jobs.countDocuments(filter);
+  const match = compileQuery(query);
+  let n = 0;
+  for await (const document of collections.jobs.find(filter, { projection: RECORD_PROJECTION })) {
+    if (match(toJob(document))) n++;
+  }
+  return n;
+}

@@ -1,0 +1,88 @@
+/**
+ * The collections of a MongoDB store and their indexes, created once when the store first
+ * connects. @module
+ */
+
+import type { Collection, Db, IndexDescription } from "mongodb";
+import type { JobDocument } from "./_documents.ts";
+
+/** A message between processes, as the `events` collection keeps it. */
+export interface EventDocument {
+  /** Increasing sequence number, from the `events` counter. */
+  _id: number;
+  /** The writing store instance, which delivers its own messages without reading them back. */
+  origin: string;
+  /** The message as JSON text, so it comes back exactly as sent. */
+  body: string;
+}
+
+/** A worker's heartbeat. */
+export interface WorkerDocument {
+  _id: string;
+  /** The worker record as JSON text. */
+  body: string;
+  /** `seen + ttlMs`: the record is dropped once `now` passes it. */
+  expires: number;
+  started: number;
+}
+
+/** A counter: `seq` is the last number handed out. */
+export interface CounterDocument {
+  _id: "jobs" | "events";
+  seq: number;
+}
+
+/** The collections of one store, all named `<prefix><name>`. */
+export interface Collections {
+  jobs: Collection<JobDocument>;
+  events: Collection<EventDocument>;
+  workers: Collection<WorkerDocument>;
+  counters: Collection<CounterDocument>;
+}
+
+/** The collections for `prefix` in `db`. */
+export function collections(db: Db, prefix: string): Collections {
+  return {
+    jobs: db.collection<JobDocument>(`${prefix}jobs`),
+    events: db.collection<EventDocument>(`${prefix}events`),
+    workers: db.collection<WorkerDocument>(`${prefix}workers`),
+    counters: db.collection<CounterDocument>(`${prefix}counters`),
+  };
+}
+
+/*
+ * Every index is named, so creating it again (another process opening the same store) is a
+ * no-op on the server. Logs live inside the job document, so no logs collection is needed.
+ */
+const JOB_INDEXES: IndexDescription[] = [
+  // The claim path: per task and status, in claim order. A claim names its tasks and the two
+  // waiting statuses, so the server walks one ordered range per (task, status) and merges.
+  {
+    name: "claim",
+    key: { task: 1, status: 1, priority: 1, _readyAt: 1, _id: 1 },
+  },
+  // The earliest delayed job per task, for ClaimResult.next.
+  {
+    name: "delayed",
+    key: { task: 1, _readyAt: 1 },
+    partialFilterExpression: { status: "delayed" },
+  },
+  // The lease path: recovery reads processing jobs whose lease has expired.
+  { name: "lease", key: { status: 1, leaseUntil: 1 } },
+  // Listing, counting, stats and clean, narrowed by status and task.
+  { name: "status", key: { status: 1, task: 1, created: 1 } },
+  // Dedupe: `_activeKey` is set only while an unfinished job holds its key, so two concurrent
+  // adds with one key cannot both insert; the loser's insert fails with a duplicate key error.
+  {
+    name: "active_key",
+    key: { _activeKey: 1 },
+    unique: true,
+    partialFilterExpression: { _activeKey: { $exists: true } },
+  },
+];
+
+/** Creates the indexes (idempotent). */
+export async function createIndexes(collections: Collections): Promise<void> {
+  await collections.jobs.createIndexes(JOB_INDEXES);
+  await collections.workers.createIndex({ expires: 1 }, { name: "expires" });
+}
