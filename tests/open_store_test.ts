@@ -55,6 +55,21 @@ test("openStore() opens an in-memory SQLite database for sqlite::memory:", async
   await store.close();
 });
 
+test("openStore() opens the Redis and MongoDB stores for their schemes, connecting lazily", async () => {
+  // Nothing listens on port 1: the stores open without a round trip and close cleanly.
+  for (
+    const [url, name] of [
+      ["redis://127.0.0.1:1", "redis"],
+      ["rediss://127.0.0.1:1", "redis"],
+      ["mongodb://127.0.0.1:1/jobs", "mongo"],
+    ]
+  ) {
+    const store = await openStore(url);
+    assert.equal(store.name, name, url);
+    await store.close();
+  }
+});
+
 test("openStore() throws a TypeError naming the accepted forms for an unknown scheme", async () => {
   for (const url of ["postgres://localhost/db", "kinetik.db", "", "file:///tmp/x.db"]) {
     await assert.rejects(
