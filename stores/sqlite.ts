@@ -56,6 +56,9 @@ export interface SqliteStoreOptions {
   synchronous?: "NORMAL" | "FULL";
   /**
    * How often (ms) a process with subscribers reads new events written by other processes.
+   * It bounds the add-to-start latency across processes: measured on a 2-core VM at 10 ms,
+   * p50 6 ms, p90 11 ms, p99 under 20 ms (5 ms: p50 4, p90 6; 20 ms: p50 12, p90 21). Within
+   * one process a wake-up needs no poll (p50 about 1 ms).
    * @default {10}
    */
   pollInterval?: number;
