@@ -253,12 +253,14 @@ export class MongoStore implements Store {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#events.close();
-    const ready = this.#ready;
-    this.#ready = undefined;
-    await ready?.catch(() => {});
-    if (this.#ownsClient && this.#client) await this.#client.close();
+    // Closing the client first also ends a connection attempt in flight.
+    const client = this.#client;
     this.#client = undefined;
+    const closing = this.#ownsClient ? client?.close() : undefined;
+    await this.#events.close();
+    await this.#ready?.catch(() => {});
+    this.#ready = undefined;
+    await closing;
   }
 
   /** One wake-up per task with new ready work. */

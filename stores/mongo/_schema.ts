@@ -71,6 +71,8 @@ const JOB_INDEXES: IndexDescription[] = [
   { name: "lease", key: { status: 1, leaseUntil: 1 } },
   // Listing, counting, stats and clean, narrowed by status and task.
   { name: "status", key: { status: 1, task: 1, created: 1 } },
+  // Listing every job in creation order (`find` without a filter), page by page.
+  { name: "created", key: { created: 1, _id: 1 } },
   // Dedupe: `_activeKey` is set only while an unfinished job holds its key, so two concurrent
   // adds with one key cannot both insert; the loser's insert fails with a duplicate key error.
   {
