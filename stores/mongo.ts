@@ -263,10 +263,14 @@ export class MongoStore implements Store {
     await closing;
   }
 
-  /** One wake-up per task with new ready work. */
+  /**
+   * One wake-up per task with new ready work. Best effort: the jobs are saved by then, and
+   * failing the verb would make a caller add them again; a processor that misses a wake-up
+   * still finds the work on its next poll.
+   */
   async #wake(jobs: readonly Job[]): Promise<void> {
     const tasks = [...new Set(jobs.map((job) => job.task))];
-    await this.#events.publish(tasks.map((task) => ({ type: "wake", task })));
+    await this.#events.publish(tasks.map((task) => ({ type: "wake", task }))).catch(() => {});
   }
 
   #check(what: string): void {
