@@ -28,7 +28,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 function build(): string | undefined {
   const built = spawnSync(
     "bun",
-    ["build", "--compile", "cli.ts", "--outfile", bin, "--external", "./stores/mongo.ts"],
+    ["build", "--compile", "cli.ts", "--outfile", bin],
     { cwd: root, encoding: "utf8" },
   );
   if (built.error) return `bun is not available to build the binary (${built.error.message})`;
