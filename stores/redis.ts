@@ -42,7 +42,9 @@ import { SCRIPTS } from "./redis/_scripts.ts";
 import { quit, Subscriber } from "./redis/_subscriber.ts";
 import * as codec from "./redis/_codec.ts";
 import { countJobs, matchJobs, type ScriptRunner } from "./redis/_match.ts";
-import { connectionOptions } from "./redis/_connection.ts";
+import { connectionOptions, type RedisClient } from "./redis/_connection.ts";
+
+export type { RedisClient };
 
 /** How to reach Redis and which queue to use there. */
 export interface RedisStoreOptions {
@@ -57,8 +59,11 @@ export interface RedisStoreOptions {
    * @default {"default"}
    */
   prefix?: string;
-  /** An ioredis client to use instead of `url`; `close()` leaves it open for its owner. */
-  client?: Redis;
+  /**
+   * An ioredis client to use instead of `url`, e.g. a `Cluster`; `close()` leaves it open
+   * for its owner (the store duplicates it for its pub/sub connection, and closes that).
+   */
+  client?: RedisClient;
   /** Extra TLS options for `rediss://`, e.g. `{ ca }` for a private certificate authority. */
   tls?: ConnectionOptions;
 }
@@ -69,7 +74,8 @@ const ADD_CHUNK = 500;
 const BATCH = 1000;
 
 /**
- * A {@linkcode Store} on Redis 6 or later (standalone, Sentinel-fronted or Cluster).
+ * A {@linkcode Store} on Redis 6 or later, standalone or Cluster (pass an ioredis
+ * `Cluster` as `client`).
  *
  * Failures reject with a {@linkcode StoreError} whose message starts with `redis:`. A
  * command waits through at most three reconnect attempts (about half a second) before it
@@ -81,7 +87,7 @@ export class RedisStore implements Store {
   readonly name = "redis";
   /** The base key of this queue, `{kinetik:<prefix>}:`. */
   readonly base: string;
-  #client: Redis;
+  #client: RedisClient;
   #ownsClient: boolean;
   #subscriber: Subscriber;
   #closed = false;
@@ -95,12 +101,13 @@ export class RedisStore implements Store {
    */
   constructor(options: RedisStoreOptions = {}) {
     this.base = baseKey(options.prefix ?? "default");
-    let open: () => Redis;
+    let open: () => RedisClient;
     if (options.client) {
       const client = options.client;
       this.#client = client;
       this.#ownsClient = false;
-      open = () => client.duplicate().on("error", () => {});
+      // Both Redis and Cluster have duplicate(); TS cannot call a union of their overloads.
+      open = () => (client as Redis).duplicate().on("error", () => {});
     } else {
       const settings: RedisOptions = connectionOptions(
         options.url ?? "redis://127.0.0.1:6379",

@@ -31,7 +31,7 @@ export interface RedisServer {
 }
 
 /** A free TCP port on 127.0.0.1. */
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once("error", reject);
@@ -42,7 +42,8 @@ function freePort(): Promise<number> {
   });
 }
 
-interface Running {
+/** A running `redis-server`. */
+export interface Running {
   child: ChildProcess;
   /** Settles when the process has exited (Deno sets `signalCode` at `kill()`, so ask this). */
   exited: Promise<void>;
@@ -50,7 +51,7 @@ interface Running {
 
 /** Starts `redis-server` and resolves once it accepts connections. */
 function launch(port: number, dir: string, options: RedisServerOptions): Promise<Running> {
-  const args = ["--bind", "127.0.0.1", "--dir", dir, "--save", "", "--daemonize", "no"];
+  const args: string[] = [];
   args.push("--appendonly", options.durable ? "yes" : "no");
   if (options.tls) {
     args.push("--port", "0", "--tls-port", String(port), "--tls-auth-clients", "no");
@@ -64,6 +65,12 @@ function launch(port: number, dir: string, options: RedisServerOptions): Promise
   } else {
     args.push("--port", String(port));
   }
+  return spawnRedis(dir, args);
+}
+
+/** Spawns `redis-server` with `args` (beside the defaults) and resolves once it is ready. */
+export function spawnRedis(dir: string, extra: string[]): Promise<Running> {
+  const args = ["--bind", "127.0.0.1", "--dir", dir, "--save", "", "--daemonize", "no", ...extra];
   const child = spawn("redis-server", args, { stdio: ["ignore", "pipe", "pipe"] });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   return new Promise((resolve, reject) => {

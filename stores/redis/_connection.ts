@@ -3,9 +3,12 @@
  * ignores the `rediss:` scheme (no TLS) and accepts malformed URLs silently. @module
  */
 
-import type { RedisOptions } from "ioredis";
+import type { Cluster, Redis, RedisOptions } from "ioredis";
 import { isIP } from "node:net";
 import type { ConnectionOptions } from "node:tls";
+
+/** A connection the store can use: one Redis, or a Redis Cluster. */
+export type RedisClient = Redis | Cluster;
 
 /** Reconnect attempts a command waits through before it rejects. */
 const RETRIES_PER_COMMAND = 3;

@@ -5,7 +5,7 @@
  */
 
 import { createHash } from "node:crypto";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "./_connection.ts";
 import { VERSION } from "./_version.ts";
 
 /** One named, versioned Lua script. */
@@ -23,7 +23,11 @@ export class RedisScript {
   }
 
   /** Runs the script with `base` as its only key. */
-  async run(client: Redis, base: string, args: readonly (string | number)[]): Promise<unknown> {
+  async run(
+    client: RedisClient,
+    base: string,
+    args: readonly (string | number)[],
+  ): Promise<unknown> {
     try {
       return await client.evalsha(this.sha, 1, base, ...args);
     } catch (error) {

@@ -5,19 +5,19 @@
  * the processors' polling interval covers that gap. Private to the Redis store. @module
  */
 
-import type { Redis } from "ioredis";
+import type { RedisClient } from "./_connection.ts";
 import type { StoreMessage } from "../../src/store.ts";
 
 /** Fans the messages of one channel out to streams. */
 export class Subscriber {
-  #open: () => Redis;
+  #open: () => RedisClient;
   #channel: string;
-  #client: Redis | undefined;
+  #client: RedisClient | undefined;
   #ready: Promise<void> = Promise.resolve();
   #controllers = new Set<ReadableStreamDefaultController<StoreMessage>>();
 
   /** @param open makes the dedicated connection; @param channel the channel to follow */
-  constructor(open: () => Redis, channel: string) {
+  constructor(open: () => RedisClient, channel: string) {
     this.#open = open;
     this.#channel = channel;
   }
@@ -88,7 +88,7 @@ export class Subscriber {
 }
 
 /** Closes a connection politely, or at once when Redis does not answer within a second. */
-export async function quit(client: Redis): Promise<void> {
+export async function quit(client: RedisClient): Promise<void> {
   if (client.status === "end") return;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<void>((resolve) => timer = setTimeout(resolve, 1000));
