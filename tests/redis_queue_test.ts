@@ -1,4 +1,7 @@
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
 import { after, test } from "node:test";
 import { kinetik, type Queue, type QueueEvent } from "../mod.ts";
 import { RedisStore } from "../stores/redis.ts";
@@ -128,3 +131,21 @@ test("Redis queue cancels a job running in another queue", { skip }, async () =>
     await other.close();
   }
 });
+
+test(
+  "examples/redis.ts runs against Redis and exits by itself",
+  { skip, timeout: 20_000 },
+  async () => {
+    const file = fileURLToPath(new URL("../examples/redis.ts", import.meta.url));
+    const args = "Deno" in globalThis ? ["run", "-A", file] : [file];
+    const env = { ...process.env, REDIS_URL: url };
+    const stdout = await new Promise<string>((resolve, reject) => {
+      execFile(process.execPath, args, { env, timeout: 15_000 }, (error, out, err) => {
+        if (error) reject(new Error(`${error.message}\n${err}`));
+        else resolve(out);
+      });
+    });
+    assert.match(stdout, /completed europa\.png/);
+    assert.match(stdout, /resize image \(images\): 6 completed, 0 queued/);
+  },
+);
