@@ -16,8 +16,6 @@
  * @module
  */
 
-import { Redis, type RedisOptions } from "ioredis";
-import type { ConnectionOptions } from "node:tls";
 import type { Job, LogLine } from "../src/job.ts";
 import { compareJobs } from "../src/query.ts";
 import type {
@@ -36,37 +34,16 @@ import type {
   WorkerRecord,
 } from "../src/store.ts";
 import { STALLED_ERROR, STORE_MESSAGES, StoreError } from "../src/store.ts";
-import { baseKey, redisKey } from "./redis/_keys.ts";
+import { redisKey } from "./redis/_keys.ts";
 import type { RedisScript } from "./redis/_script.ts";
 import { SCRIPTS } from "./redis/_scripts.ts";
 import { quit, Subscriber } from "./redis/_subscriber.ts";
 import * as codec from "./redis/_codec.ts";
 import { countJobs, matchJobs, type ScriptRunner } from "./redis/_match.ts";
-import { connectionOptions, type RedisClient } from "./redis/_connection.ts";
+import type { RedisClient } from "./redis/_connection.ts";
+import { type RedisStoreOptions, resolveOptions } from "./redis/_options.ts";
 
-export type { RedisClient };
-
-/** How to reach Redis and which queue to use there. */
-export interface RedisStoreOptions {
-  /**
-   * `redis://[[user]:password@]host[:port][/db]`, or `rediss://…` for TLS.
-   * @default {"redis://127.0.0.1:6379"}
-   */
-  url?: string;
-  /**
-   * Names the queue: its keys are `{kinetik:<prefix>}:…`. Stores with different prefixes
-   * on one Redis never see each other's jobs.
-   * @default {"default"}
-   */
-  prefix?: string;
-  /**
-   * An ioredis client to use instead of `url`, e.g. a `Cluster`; `close()` leaves it open
-   * for its owner (the store duplicates it for its pub/sub connection, and closes that).
-   */
-  client?: RedisClient;
-  /** Extra TLS options for `rediss://`, e.g. `{ ca }` for a private certificate authority. */
-  tls?: ConnectionOptions;
-}
+export type { RedisClient, RedisStoreOptions };
 
 /** Jobs per add script: big adds go as several pipelined scripts, so none blocks Redis long. */
 const ADD_CHUNK = 500;
@@ -93,31 +70,21 @@ export class RedisStore implements Store {
   #closed = false;
   #tokenPrefix = crypto.randomUUID().slice(0, 8);
   #claims = 0;
+  #maxFinished: number;
 
   /**
    * Connects (in the background) to the Redis at `options.url`, or uses `options.client`.
    *
    * @throws {TypeError} when the URL or the prefix is malformed
+   * @throws {RangeError} when `maxFinished` is not a whole number of at least 0
    */
   constructor(options: RedisStoreOptions = {}) {
-    this.base = baseKey(options.prefix ?? "default");
-    let open: () => RedisClient;
-    if (options.client) {
-      const client = options.client;
-      this.#client = client;
-      this.#ownsClient = false;
-      // Both Redis and Cluster have duplicate(); TS cannot call a union of their overloads.
-      open = () => (client as Redis).duplicate().on("error", () => {});
-    } else {
-      const settings: RedisOptions = connectionOptions(
-        options.url ?? "redis://127.0.0.1:6379",
-        options.tls,
-      );
-      open = () => new Redis(settings).on("error", () => {});
-      this.#client = open();
-      this.#ownsClient = true;
-    }
-    this.#subscriber = new Subscriber(open, redisKey(this.base, "events"));
+    const settings = resolveOptions(options);
+    this.base = settings.base;
+    this.#maxFinished = settings.maxFinished;
+    this.#ownsClient = !options.client;
+    this.#client = options.client ?? settings.open();
+    this.#subscriber = new Subscriber(settings.open, redisKey(this.base, "events"));
   }
 
   async add(jobs: readonly NewJob[]): Promise<Job[]> {
@@ -152,7 +119,11 @@ export class RedisStore implements Store {
   }
 
   async settle(settlements: readonly Settlement[], next?: ClaimRequest): Promise<SettleResult> {
-    const args: codec.Arg[] = [settlements.length, ...settlements.flatMap(codec.settlementArgs)];
+    const args: codec.Arg[] = [
+      this.#maxFinished,
+      settlements.length,
+      ...settlements.flatMap(codec.settlementArgs),
+    ];
     if (next) args.push(1, ...codec.claimArgs(next, this.#tokenSuffix()));
     else args.push(0);
     const [settled, jobs, nextAt] = await this.#run("settle jobs", SCRIPTS.settle, args) as [
@@ -171,6 +142,7 @@ export class RedisStore implements Store {
       line(STORE_MESSAGES.stalledRequeued),
       line(STORE_MESSAGES.stalledFailed),
       JSON.stringify(STALLED_ERROR),
+      this.#maxFinished,
     ];
     const recovered: Job[] = [];
     for (;;) {
@@ -213,7 +185,9 @@ export class RedisStore implements Store {
 
   async cancel(id: string, now: number): Promise<Job | undefined> {
     const line = JSON.stringify({ time: now, message: STORE_MESSAGES.cancelled });
-    return codec.toJob(await this.#run("cancel a job", SCRIPTS.cancel, [id, now, line]));
+    return codec.toJob(
+      await this.#run("cancel a job", SCRIPTS.cancel, [id, now, line, this.#maxFinished]),
+    );
   }
 
   async requeue(id: string, now: number): Promise<Job | undefined> {

@@ -24,6 +24,12 @@ testStore(test, {
   open: () => new RedisStore({ url, prefix: freshPrefix() }),
   skip: skip ? Object.fromEntries(STORE_CASE_GROUPS.map((group) => [group, skip])) : {},
 });
+// Again with a retention limit, so every verb also runs the finished-job bookkeeping.
+testStore(test, {
+  name: "redis (maxFinished)",
+  open: () => new RedisStore({ url, prefix: freshPrefix(), maxFinished: 1_000 }),
+  skip: skip ? Object.fromEntries(STORE_CASE_GROUPS.map((group) => [group, skip])) : {},
+});
 
 const T0 = 1_700_000_000_000;
 const newJob = (task: string, data: unknown = { n: 1 }): NewJob => ({
@@ -259,5 +265,36 @@ test(
       const { jobs: [rerun] } = await store.claim(request("again", 1));
       assert.equal(rerun.id, job.id);
     });
+  },
+);
+
+test(
+  "RedisStore({ maxFinished }) keeps only the newest finished jobs, with their logs",
+  { skip },
+  async () => {
+    const prefix = freshPrefix();
+    const store = new RedisStore({ url, prefix, maxFinished: 2 });
+    try {
+      const added = await store.add(Array.from({ length: 5 }, () => newJob("kept")));
+      const { jobs } = await store.claim(request("kept", 4));
+      for (const [i, job] of jobs.entries()) {
+        const outcome = i === 1 ? "failed" as const : "completed" as const;
+        await store.settle([{ ...job, outcome, now: T0 + i, logs: [] }]);
+      }
+      assert.deepEqual(await store.stats(), { kept: { queued: 1, completed: 2 } });
+      assert.deepEqual(
+        (await store.find({ status: "completed" }, { offset: 0, limit: 9 })).map((j) => j.id),
+        [
+          jobs[2].id,
+          jobs[3].id,
+        ],
+      );
+      assert.deepEqual(await store.logs(jobs[0].id), []);
+      assert.equal((await store.cancel(added[4].id, T0 + 9))?.status, "cancelled");
+      assert.equal(await store.get(jobs[2].id), undefined, "the oldest made room for the cancel");
+    } finally {
+      await store.close();
+    }
+    assert.throws(() => new RedisStore({ url, maxFinished: -1 }), RangeError);
   },
 );

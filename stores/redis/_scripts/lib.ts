@@ -24,6 +24,7 @@ local tasksKey = base .. 'tasks'
 local dedupeKey = base .. 'keys'
 local idKey = base .. 'id'
 local channel = base .. 'events'
+local finishedKey = base .. 'finished'
 local STATUSES = { 'queued', 'delayed', 'processing', 'completed', 'failed', 'cancelled', 'timeout' }
 local WAITING = { queued = true, delayed = true, processing = true }
 
@@ -71,6 +72,29 @@ local LEASE_FIELDS = { 'worker', 'leaseUntil', 'token' }
 
 local function dropDedupe(id, key)
   if key and redis.call('HGET', dedupeKey, key) == id then redis.call('HDEL', dedupeKey, key) end
+end
+
+-- Retention (the store's maxFinished; -1 keeps every job): finished jobs are remembered in
+-- a zset by finish time, and trimFinished() deletes the oldest beyond the limit, once per
+-- script call. Nothing is tracked while the limit is off.
+local maxFinished = -1
+local function finish(id, job, now)
+  dropDedupe(id, job.key)
+  if maxFinished >= 0 then redis.call('ZADD', finishedKey, now, id) end
+end
+local function trimFinished()
+  if maxFinished < 0 then return end
+  local excess = redis.call('ZCARD', finishedKey) - maxFinished
+  if excess <= 0 then return end
+  local popped = redis.call('ZPOPMIN', finishedKey, excess)
+  for i = 1, #popped, 2 do
+    local id = popped[i]
+    local f = redis.call('HMGET', jobKey(id), 'task', 'status')
+    if f[1] and not WAITING[f[2]] then
+      redis.call('SREM', indexKey(f[1], f[2]), id)
+      redis.call('DEL', jobKey(id), logsKey(id))
+    end
+  end
 end
 
 

@@ -21,6 +21,7 @@ if status ~= 'failed' and status ~= 'timeout' and status ~= 'cancelled' then ret
 update(id, job, { 'status', 'queued' }, { 'error', 'finished', 'runAt' })
 if job.key then redis.call('HSETNX', dedupeKey, job.key, id) end
 moveIndex(id, task, status, 'queued')
+redis.call('ZREM', finishedKey, id)
 enqueue(id, task, job.priority, job.created)
 redis.call('RPUSH', logsKey(id), ARGV[2])
 publishWakes()

@@ -3,13 +3,15 @@
  * the same script, so a busy processor needs one round trip per batch of jobs.
  *
  * - KEYS[1]: the base key `{kinetik:<prefix>}:`
- * - ARGV[1]: how many settlements; then per settlement: id, token, outcome
+ * - ARGV[1]: maxFinished (-1: keep every finished job); ARGV[2]: how many settlements;
+ *   then per settlement: id, token, outcome
  *   (completed|failed|timeout|retry|release), now, error JSON (''), runAt (''),
  *   progress JSON (''), log line count, the log lines (JSON); then '1' and a claim request
  *   (see `CLAIM_LIB` in `claim.ts`) or '0'
  * - Returns: `{ settled, jobs, next }`: per settlement the record afterwards (HGETALL) or
  *   false when refused (unknown job, not processing, or another token); then the claim's
- *   result as in the claim script
+ *   result as in the claim script. Finished jobs beyond maxFinished are deleted, oldest
+ *   first
  * - Publishes: a wake-up when a released job makes its task's ready set non-empty
  *
  * @module
@@ -18,8 +20,9 @@
 /** The body of the settle script (after `LIB` and `CLAIM_LIB`). */
 export const SETTLE = `
 local settled = {}
-local i = 2
-for s = 1, tonumber(ARGV[1]) do
+maxFinished = tonumber(ARGV[1])
+local i = 3
+for s = 1, tonumber(ARGV[2]) do
   local id, token, outcome, now, err, runAt, progress = unpack(ARGV, i, i + 6)
   local logCount = tonumber(ARGV[i + 7])
   local logsFrom = i + 8
@@ -57,13 +60,14 @@ for s = 1, tonumber(ARGV[1]) do
     elseif outcome == 'release' then
       enqueue(id, task, job.priority, job.runAt or job.created)
     else
-      dropDedupe(id, job.key)
+      finish(id, job, now)
     end
     settled[s] = flatJob(job)
   end
 end
 local claimed = { {}, '' }
 if ARGV[i] == '1' then claimed = claim(ARGV, i + 1) end
+trimFinished()
 publishWakes()
 return { settled, claimed[1], claimed[2] }
 `;

@@ -34,6 +34,7 @@ for _, task in ipairs(tasks) do
       if f[2] then redis.call('ZREM', readyKey(task), readyMember(f[1] or f[2], id)) end
       redis.call('ZREM', delayedKey(task), id)
       redis.call('ZREM', leasesKey, id)
+      redis.call('ZREM', finishedKey, id)
       dropDedupe(id, f[3])
       redis.call('DEL', jobKey(id), logsKey(id))
     end

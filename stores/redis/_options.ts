@@ -1,0 +1,74 @@
+/**
+ * The Redis store's options: their type, their checks, and how the connections they ask for
+ * are opened. @module
+ */
+
+import { Redis } from "ioredis";
+import type { ConnectionOptions } from "node:tls";
+import { connectionOptions, type RedisClient } from "./_connection.ts";
+import { baseKey } from "./_keys.ts";
+
+/** How to reach Redis and which queue to use there. */
+export interface RedisStoreOptions {
+  /**
+   * `redis://[[user]:password@]host[:port][/db]`, or `rediss://…` for TLS.
+   * @default {"redis://127.0.0.1:6379"}
+   */
+  url?: string;
+  /**
+   * Names the queue: its keys are `{kinetik:<prefix>}:…`. Stores with different prefixes
+   * on one Redis never see each other's jobs.
+   * @default {"default"}
+   */
+  prefix?: string;
+  /**
+   * An ioredis client to use instead of `url`, e.g. a `Cluster`; `close()` leaves it open
+   * for its owner (the store duplicates it for its pub/sub connection, and closes that).
+   */
+  client?: RedisClient;
+  /** Extra TLS options for `rediss://`, e.g. `{ ca }` for a private certificate authority. */
+  tls?: ConnectionOptions;
+  /**
+   * Keep at most this many finished (completed, failed, cancelled, timed-out) jobs: as more
+   * finish, the oldest are deleted with their logs. Only jobs finished while a limit is set
+   * count. `queue.clean()` removes finished jobs on demand either way.
+   * @default {Infinity}
+   */
+  maxFinished?: number;
+}
+
+/** What the store keeps of its options. */
+export interface ResolvedOptions {
+  /** `{kinetik:<prefix>}:` */
+  base: string;
+  /** The retention limit for the scripts; -1 for none. */
+  maxFinished: number;
+  /** Opens a connection of the store's own (its pub/sub one, and the main one for a URL). */
+  open: () => RedisClient;
+}
+
+/**
+ * Checks the options; nothing connects yet.
+ *
+ * @throws {TypeError} when the URL or the prefix is malformed
+ * @throws {RangeError} when `maxFinished` is not a whole number of at least 0
+ */
+export function resolveOptions(options: RedisStoreOptions): ResolvedOptions {
+  const base = baseKey(options.prefix ?? "default");
+  const { maxFinished = Infinity, client } = options;
+  if (!(maxFinished === Infinity || (Number.isInteger(maxFinished) && maxFinished >= 0))) {
+    throw new RangeError(
+      `Cannot open the Redis store as maxFinished must be a whole number: current value is ${maxFinished}`,
+    );
+  }
+  let open: () => RedisClient;
+  if (client) {
+    // Both Redis and Cluster have duplicate(); TS cannot call a union of their overloads.
+    open = () => (client as Redis).duplicate().on("error", () => {});
+  } else {
+    const settings = connectionOptions(options.url ?? "redis://127.0.0.1:6379", options.tls);
+    // Failures reach the caller as rejected commands; the event would only be noise.
+    open = () => new Redis(settings).on("error", () => {});
+  }
+  return { base, maxFinished: maxFinished === Infinity ? -1 : maxFinished, open };
+}
