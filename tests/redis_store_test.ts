@@ -298,3 +298,10 @@ test(
     assert.throws(() => new RedisStore({ url, maxFinished: -1 }), RangeError);
   },
 );
+
+test("RedisStore reads prefix and maxFinished from the URL's query", { skip }, () => {
+  const store = new RedisStore({ url: `${url}/0?prefix=from-url&maxFinished=10` });
+  assert.equal(store.base, "{kinetik:from-url}:");
+  assert.throws(() => new RedisStore({ url: `${url}?maxFinished=lots` }), /current value is lots/);
+  return store.close();
+});

@@ -11,7 +11,9 @@ import { baseKey } from "./_keys.ts";
 /** How to reach Redis and which queue to use there. */
 export interface RedisStoreOptions {
   /**
-   * `redis://[[user]:password@]host[:port][/db]`, or `rediss://…` for TLS.
+   * `redis://[[user]:password@]host[:port][/db][?prefix=…&maxFinished=…]`, or
+   * `rediss://…` for TLS. The query sets the options of the same names (which win when
+   * given too), so a URL alone, as `openStore()` and the CLI take it, can say everything.
    * @default {"redis://127.0.0.1:6379"}
    */
   url?: string;
@@ -54,11 +56,15 @@ export interface ResolvedOptions {
  * @throws {RangeError} when `maxFinished` is not a whole number of at least 0
  */
 export function resolveOptions(options: RedisStoreOptions): ResolvedOptions {
-  const base = baseKey(options.prefix ?? "default");
-  const { maxFinished = Infinity, client } = options;
+  const query = urlQuery(options.url);
+  const base = baseKey(options.prefix ?? query.get("prefix") ?? "default");
+  const limit = query.get("maxFinished");
+  const { maxFinished = limit === null ? Infinity : Number(limit), client } = options;
   if (!(maxFinished === Infinity || (Number.isInteger(maxFinished) && maxFinished >= 0))) {
     throw new RangeError(
-      `Cannot open the Redis store as maxFinished must be a whole number: current value is ${maxFinished}`,
+      `Cannot open the Redis store as maxFinished must be a whole number: current value is ${
+        options.maxFinished ?? limit
+      }`,
     );
   }
   let open: () => RedisClient;
@@ -71,4 +77,13 @@ export function resolveOptions(options: RedisStoreOptions): ResolvedOptions {
     open = () => new Redis(settings).on("error", () => {});
   }
   return { base, maxFinished: maxFinished === Infinity ? -1 : maxFinished, open };
+}
+
+/** The query of a URL that parses (a malformed one is reported by `connectionOptions`). */
+function urlQuery(url: string | undefined): URLSearchParams {
+  try {
+    return new URL(url ?? "redis://127.0.0.1:6379").searchParams;
+  } catch {
+    return new URLSearchParams();
+  }
 }
