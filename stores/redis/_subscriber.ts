@@ -79,7 +79,13 @@ export class Subscriber {
       } catch {
         return; // Not ours: someone else published on the channel.
       }
-      for (const controller of this.#controllers) controller.enqueue(message);
+      for (const controller of this.#controllers) {
+        try {
+          controller.enqueue(message);
+        } catch {
+          this.#controllers.delete(controller); // Errored by its reader: nobody listens.
+        }
+      }
     });
     // A failed SUBSCRIBE must not block the verbs waiting on `ready`; ioredis retries it on
     // the next connection by itself.
