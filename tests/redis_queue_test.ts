@@ -56,6 +56,27 @@ test(
   },
 );
 
+test("Redis queue runs a job delayed by another queue on time, though the worker idles for 1m", {
+  skip,
+}, async () => {
+  const [worker, producer] = pair({ interval: "1m", lease: "1m" });
+  try {
+    const started = deferred<number>();
+    worker.define("later").action(() => started.resolve(Date.now()));
+    const empty = new Promise((resolve) => worker.once("empty", resolve));
+    worker.process("default");
+    await empty;
+    await pause(30);
+    const created = Date.now();
+    await producer.create("later", null, 300);
+    const delay = await started.promise - created;
+    assert.ok(delay >= 300 && delay < 600, `started ${delay} ms after create, for a 300 ms delay`);
+  } finally {
+    await worker.close();
+    await producer.close();
+  }
+});
+
 test("Redis queue carries events, watch() and task events to another queue", { skip }, async () => {
   const [worker, watcher] = pair({ interval: "1m" });
   try {

@@ -6,7 +6,8 @@
  *   runAt ('' = ready now), priority, dedupe key ('' = none, else '=' .. key), the
  *   "created" log line JSON
  * - Returns: per job, in order, the new id (a string) or the existing record (HGETALL)
- * - Publishes: `{"type":"wake","task":…}` for each task whose ready set was empty
+ * - Publishes: `{"type":"wake","task":…}` for each task whose ready set was empty, when a
+ *   job is ready now or due before every other delayed job of its task
  *
  * @module
  */
@@ -42,7 +43,7 @@ for n = 1, tonumber(ARGV[1]) do
     if runAt == '' then
       enqueue(id, task, priority, created)
     else
-      redis.call('ZADD', delayedKey(task), runAt, id)
+      delay(id, task, runAt)
     end
     redis.call('RPUSH', logsKey(id), log)
     out[n] = id

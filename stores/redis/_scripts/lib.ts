@@ -98,14 +98,28 @@ local function trimFinished()
 end
 
 
--- A wake-up goes out only when a task's ready set turns non-empty: while it is non-empty
--- every processor of the task is busy (it would have claimed otherwise) and claims again
--- when it settles, so more messages would wake nobody.
-local woken = {}
+-- A wake-up goes out only when a task's ready set turns non-empty, or when a delayed job
+-- due earlier than every other one arrives while the ready set is empty (idle processors
+-- then claim again and learn the new next runAt). While the ready set is non-empty every
+-- processor of the task is busy (it would have claimed otherwise) and claims again when it
+-- settles, so more messages would wake nobody. One check per task and script call.
+local woken, delayedHeads = {}, {}
 local function enqueue(id, task, priority, readyAt)
   local key = readyKey(task)
   if woken[task] == nil then woken[task] = redis.call('ZCARD', key) == 0 end
   redis.call('ZADD', key, priority, readyMember(readyAt, id))
+end
+local function delay(id, task, runAt)
+  local key = delayedKey(task)
+  if delayedHeads[task] == nil then
+    local head = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+    delayedHeads[task] = head[2] and tonumber(head[2]) or false
+  end
+  local head = delayedHeads[task]
+  if woken[task] == nil and (not head or tonumber(runAt) < head) then
+    woken[task] = redis.call('ZCARD', readyKey(task)) == 0
+  end
+  redis.call('ZADD', key, runAt, id)
 end
 local function publishWakes()
   for task, wake in pairs(woken) do

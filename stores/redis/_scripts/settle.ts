@@ -12,7 +12,8 @@
  *   false when refused (unknown job, not processing, or another token); then the claim's
  *   result as in the claim script. Finished jobs beyond maxFinished are deleted, oldest
  *   first
- * - Publishes: a wake-up when a released job makes its task's ready set non-empty
+ * - Publishes: a wake-up when a released job makes its task's ready set non-empty, or a
+ *   retry is due before every other delayed job of an idle task
  *
  * @module
  */
@@ -56,7 +57,7 @@ for s = 1, tonumber(ARGV[2]) do
     moveIndex(id, task, 'processing', job.status)
     pushLogs(id, ARGV, logsFrom, i - 1)
     if outcome == 'retry' then
-      redis.call('ZADD', delayedKey(task), runAt, id)
+      delay(id, task, runAt)
     elseif outcome == 'release' then
       enqueue(id, task, job.priority, job.runAt or job.created)
     else
