@@ -180,7 +180,9 @@ export async function redisServer(options: RedisServerOptions = {}): Promise<Red
     return { url: external, ownsServer: false, start: noop, stop: noop, dispose: noop };
   }
   if (!hasRedisServer()) {
-    return "neither redis-server on PATH nor KINETIK_REDIS_URL is available";
+    return options.tls
+      ? "redis-server is not on PATH (the TLS test starts a server of its own)"
+      : "neither redis-server on PATH nor KINETIK_REDIS_URL is available";
   }
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "kinetik-redis-"));
