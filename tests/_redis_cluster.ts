@@ -39,12 +39,12 @@ export async function redisCluster(): Promise<RedisCluster | string> {
   const nodes: Running[] = [];
   const dispose = async () => {
     for (const node of nodes) node.child.kill("SIGTERM");
+    rmSync(dir, { recursive: true, force: true }); // first: the hook may not be awaited
     await Promise.all(nodes.map((node) => node.exited));
     for (const node of nodes) {
       node.child.stdout?.destroy();
       node.child.stderr?.destroy();
     }
-    rmSync(dir, { recursive: true, force: true });
   };
   try {
     for (const port of ports) {

@@ -209,8 +209,10 @@ export async function redisServer(options: RedisServerOptions = {}): Promise<Red
     },
     stop,
     async dispose() {
-      await stop();
+      // Removed before waiting: a runtime may end the process without awaiting this hook.
+      const stopped = stop();
       rmSync(dir, { recursive: true, force: true });
+      await stopped;
     },
   };
 }
