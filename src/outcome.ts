@@ -3,9 +3,10 @@
  * backoff, and Kinetik's own log line. Pure functions, so the rules read in one place. @module
  */
 
-import type { JobError } from "./job.ts";
-import type { RunResult } from "./job_run.ts";
-import type { SettleOutcome } from "./store.ts";
+import type { QueueEvent } from "./events.ts";
+import type { Job, JobError } from "./job.ts";
+import type { JobRun, RunResult } from "./job_run.ts";
+import type { Settlement, SettleOutcome } from "./store.ts";
 import type { RetryPolicy, TaskConfig } from "./task.ts";
 
 /** What a finished run turns into. */
@@ -108,5 +109,51 @@ export function decide(
     }
     case "aborted":
       return { outcome: "release", message: "Released: the worker is stopping" };
+  }
+}
+
+/** What to tell the store about a run that ended on its own (or was given back on shutdown). */
+export function settlementFor(run: JobRun, result: RunResult, now: number): Settlement {
+  const started = run.job.started ?? now;
+  const decision = decide(result, run.task.settings, run.job.attempts, now - started);
+  run.note(decision.message);
+  const settlement: Settlement = {
+    id: run.job.id,
+    token: run.job.token,
+    outcome: decision.outcome,
+    now,
+    logs: run.logs,
+  };
+  if (decision.error) settlement.error = decision.error;
+  if (decision.retryIn !== undefined) settlement.runAt = now + decision.retryIn;
+  if (run.progress) settlement.progress = run.progress;
+  return settlement;
+}
+
+/**
+ * The event announcing a committed outcome (none for a release), and for a failure the error
+ * the `fail` listeners get: the action's own Error when it threw one.
+ */
+export function outcomeEvent(
+  settlement: Settlement,
+  job: Job,
+  result: RunResult,
+): { event: QueueEvent; error?: unknown } | undefined {
+  const time = settlement.now;
+  switch (settlement.outcome) {
+    case "completed":
+      return { event: { type: "completed", job, time } };
+    case "failed": {
+      const thrown = result.kind === "failed" && result.error instanceof Error;
+      return {
+        event: { type: "failed", job, time, error: settlement.error },
+        error: thrown ? result.error : toError(settlement.error),
+      };
+    }
+    case "retry":
+    case "timeout":
+      return { event: { type: settlement.outcome, job, time, error: settlement.error } };
+    case "release":
+      return undefined;
   }
 }

@@ -29,7 +29,7 @@
 import { type Clock, sleep } from "./clock.ts";
 import type { QueueEvent } from "./events.ts";
 import { type AbortCause, JobRun, type RunResult } from "./job_run.ts";
-import { decide, toError } from "./outcome.ts";
+import { outcomeEvent, settlementFor } from "./outcome.ts";
 import type { Job } from "./job.ts";
 import type {
   ClaimRequest,
@@ -262,24 +262,7 @@ export class Processor {
     if (result.kind === "aborted" && result.cause !== "shutdown") {
       this.#abandon(run, result.cause);
     } else {
-      const now = this.#host.clock.now();
-      const decision = decide(
-        result,
-        run.task.settings,
-        run.job.attempts,
-        now - (run.job.started ?? now),
-      );
-      run.note(decision.message);
-      const settlement: Settlement = {
-        id: run.job.id,
-        token: run.job.token,
-        outcome: decision.outcome,
-        now,
-        logs: run.logs,
-      };
-      if (decision.error) settlement.error = decision.error;
-      if (decision.retryIn !== undefined) settlement.runAt = now + decision.retryIn;
-      if (run.progress) settlement.progress = run.progress;
+      const settlement = settlementFor(run, result, this.#host.clock.now());
       this.#finished.push({ run, result, settlement });
     }
     this.wake();
@@ -306,24 +289,8 @@ export class Processor {
       ]).catch((error) => this.#host.reportError(error));
       return;
     }
-    const time = settlement.now;
-    switch (settlement.outcome) {
-      case "completed":
-        return this.#host.emitEvent({ type: "completed", job, time });
-      case "failed":
-        return this.#host.emitEvent(
-          { type: "failed", job, time, error: settlement.error },
-          result.kind === "failed" && result.error instanceof Error
-            ? result.error
-            : toError(settlement.error),
-        );
-      case "retry":
-        return this.#host.emitEvent({ type: "retry", job, time, error: settlement.error });
-      case "timeout":
-        return this.#host.emitEvent({ type: "timeout", job, time, error: settlement.error });
-      case "release":
-        return;
-    }
+    const announced = outcomeEvent(settlement, job, result);
+    if (announced) this.#host.emitEvent(announced.event, announced.error);
   }
 
   async #recover(now: number): Promise<void> {

@@ -3,21 +3,24 @@
  * connection and the event bus; the reading half of its API lives in `queue_reads.ts`. @module
  */
 
-import { type Clock, systemClock } from "./clock.ts";
+import type { Clock } from "./clock.ts";
 import { type Duration, parseDuration } from "./duration.ts";
 import { Emitter } from "./emitter.ts";
 import { EventBus } from "./event_bus.ts";
 import type { EventFilter, QueueEvent } from "./events.ts";
 import { FINAL_EVENT } from "./events.ts";
-import { isFinalStatus, type Job } from "./job.ts";
+import { isFinalStatus, type Job, type LogLine } from "./job.ts";
 import type { JobRun } from "./job_run.ts";
 import { assertTaskName, buildJob, type CreateOptions, type JobSpec } from "./job_spec.ts";
-import { stallLimit, toError } from "./outcome.ts";
-import { type ClaimPlan, Processor, type ProcessorHost } from "./processor.ts";
-import { hostname, pid } from "./runtime.ts";
-import type { NewJob, Store } from "./store.ts";
-import { Task } from "./task.ts";
-import { MemoryStore } from "../stores/memory.ts";
+import { Processor, type ProcessorHost } from "./processor.ts";
+import {
+  type ProcessOptions,
+  type QueueOptions,
+  type QueueSettings,
+  resolveProcessOptions,
+  resolveQueueOptions,
+  resolveTags,
+} from "./queue_options.ts";
 import {
   cleanJobs,
   type CleanOptions,
@@ -27,27 +30,13 @@ import {
   queueStats,
 } from "./queue_reads.ts";
 import { validateQuery } from "./query.ts";
-import { getEnv } from "./runtime.ts";
+import { getEnv, hostname, pid } from "./runtime.ts";
+import type { NewJob, Store } from "./store.ts";
+import type { Task } from "./task.ts";
+import { TaskRegistry } from "./task_registry.ts";
+import { MemoryStore } from "../stores/memory.ts";
 
-/** Options of `kinetik()` / `new Queue()`. */
-export interface QueueOptions {
-  /** How long an idle processor waits before looking again. @default "10s" */
-  interval?: Duration;
-  /** How long a claim lasts without renewal before another worker may recover the job. @default "30s" */
-  lease?: Duration;
-  /** Jobs a processor runs at once. @default 1 */
-  concurrency?: number;
-  /** How long `stop()`/`close()` let running jobs finish before aborting them. @default "5s" */
-  grace?: Duration;
-  /** The source of time; tests pass a `ManualClock`. */
-  clock?: Clock;
-}
-
-/** Options of `queue.process()`, overriding the queue's. */
-export interface ProcessOptions {
-  interval?: Duration;
-  concurrency?: number;
-}
+export type { ProcessOptions, QueueOptions } from "./queue_options.ts";
 
 /** Events a queue emits (the seed's names, plus `stalled`). */
 export interface QueueEvents {
@@ -63,33 +52,12 @@ export interface QueueEvents {
 /** A plugin for `queue.use()`. */
 export type Plugin = ((queue: Queue) => unknown) | { handle(queue: Queue): unknown };
 
-const TASK_EVENTS = {
-  started: "start",
-  completed: "complete",
-  timeout: "timeout",
-  cancelled: "cancelled",
-  retry: "retry",
-} as const;
-
 function isStore(value: unknown): value is Store {
   return typeof (value as Store | undefined)?.claim === "function";
 }
 
 function show(value: unknown): string {
-  return typeof value === "string"
-    ? JSON.stringify(value)
-    : Array.isArray(value)
-    ? JSON.stringify(value)
-    : String(value);
-}
-
-function positiveInteger(value: unknown, what: string): number {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
-    throw new RangeError(
-      `Cannot use ${what} as it must be an integer >= 1: current value is ${show(value)}`,
-    );
-  }
-  return value;
+  return typeof value === "string" ? JSON.stringify(value) : String(value);
 }
 
 /**
@@ -110,13 +78,9 @@ function positiveInteger(value: unknown, what: string): number {
 export class Queue extends Emitter<QueueEvents> {
   /** The store in use. */
   readonly store: Store;
+  readonly #settings: QueueSettings;
   readonly #clock: Clock;
-  readonly #interval: number;
-  readonly #lease: number;
-  readonly #concurrency: number;
-  readonly #grace: number;
-  readonly #tasks = new Map<string, Task>();
-  readonly #plans = new Map<string, ClaimPlan>();
+  readonly #registry: TaskRegistry;
   readonly #processors = new Set<Processor>();
   readonly #runs = new Map<string, JobRun>();
   readonly #bus: EventBus;
@@ -131,11 +95,12 @@ export class Queue extends Emitter<QueueEvents> {
     const opts = isStore(store) ? options : (store ?? options);
     super((error) => this.reportError(error));
     this.store = resolved;
-    this.#clock = opts.clock ?? systemClock;
-    this.#interval = parseDuration(opts.interval ?? "10s", "interval");
-    this.#lease = Math.max(1, parseDuration(opts.lease ?? "30s", "lease"));
-    this.#concurrency = positiveInteger(opts.concurrency ?? 1, "concurrency");
-    this.#grace = parseDuration(opts.grace ?? "5s", "grace");
+    this.#settings = resolveQueueOptions(opts);
+    this.#clock = this.#settings.clock;
+    this.#registry = new TaskRegistry({
+      reportError: (error) => this.reportError(error),
+      openEvents: (task) => this.#bus.open({ task }),
+    });
     this.#bus = new EventBus(resolved, {
       dispatch: (event, error) => this.#dispatch(event, error),
       wake: (task) => this.#wake(task),
@@ -151,12 +116,12 @@ export class Queue extends Emitter<QueueEvents> {
 
   /** Distinct tags of the defined tasks, in definition order. */
   get tags(): string[] {
-    return [...new Set([...this.#tasks.values()].map((task) => task.config.tag))];
+    return this.#registry.tags;
   }
 
   /** The defined tasks by name. */
   get tasks(): ReadonlyMap<string, Task> {
-    return this.#tasks;
+    return this.#registry.tasks;
   }
 
   /** Runs `fn` when no env is given or `NODE_ENV` (default "development") equals `env`. */
@@ -188,13 +153,7 @@ export class Queue extends Emitter<QueueEvents> {
    */
   define(name: string): Task {
     assertTaskName(name, "define task");
-    const task = new Task(name, {
-      changed: () => this.#plans.clear(),
-      reportError: (error) => this.reportError(error),
-      openEvents: (task) => this.#bus.open({ task }),
-    });
-    this.#tasks.set(name, task);
-    this.#plans.clear();
+    const task = this.#registry.define(name);
     this.emit("task:define", task);
     return task;
   }
@@ -256,29 +215,12 @@ export class Queue extends Emitter<QueueEvents> {
    */
   process(tags: string | readonly string[], options?: Duration | ProcessOptions): Processor {
     this.#assertOpen("process");
-    const list = typeof tags === "string" ? [tags] : tags;
-    if (
-      !Array.isArray(list) || list.length === 0 ||
-      list.some((t) => typeof t !== "string" || t === "")
-    ) {
-      throw new TypeError(
-        `Cannot process tags as they must be a non-empty string or array of them: current value is ${
-          show(tags)
-        }`,
-      );
-    }
-    const opts: ProcessOptions = typeof options === "object" && options !== null
-      ? options
-      : { interval: options };
-    const processor = new Processor([...list], this.#host, {
-      interval: opts.interval === undefined
-        ? this.#interval
-        : parseDuration(opts.interval, "interval"),
-      concurrency: opts.concurrency === undefined
-        ? this.#concurrency
-        : positiveInteger(opts.concurrency, "concurrency"),
-      lease: this.#lease,
-      grace: this.#grace,
+    const { interval, concurrency } = resolveProcessOptions(options, this.#settings);
+    const processor = new Processor(resolveTags(tags), this.#host, {
+      interval,
+      concurrency,
+      lease: this.#settings.lease,
+      grace: this.#settings.grace,
       worker: `${hostname()}:${pid()}:${crypto.randomUUID().slice(0, 8)}`,
     });
     this.#processors.add(processor);
@@ -380,11 +322,11 @@ export class Queue extends Emitter<QueueEvents> {
 
   /** Counts by status, task and tag. */
   stats(): Promise<QueueStats> {
-    return queueStats(this.store, this.#localTags());
+    return queueStats(this.store, this.#registry.tagOf());
   }
 
   /** The job's stored log lines, oldest first. */
-  logs(id: string): Promise<import("./job.ts").LogLine[]> {
+  logs(id: string): Promise<LogLine[]> {
     return this.store.logs(String(id));
   }
 
@@ -393,12 +335,7 @@ export class Queue extends Emitter<QueueEvents> {
    * logs; no tags means every tag. Resolves to the number removed.
    */
   async clean(tags?: string | string[] | CleanOptions): Promise<number> {
-    return await cleanJobs(this.store, tags, this.#localTags());
-  }
-
-  /** The tag of each task defined here. */
-  #localTags(): Map<string, string> {
-    return new Map([...this.#tasks.values()].map((task) => [task.name, task.config.tag]));
+    return await cleanJobs(this.store, tags, this.#registry.tagOf());
   }
 
   #assertOpen(action: string): void {
@@ -409,30 +346,12 @@ export class Queue extends Emitter<QueueEvents> {
     return {
       store: this.store,
       clock: this.#clock,
-      plan: (tags) => this.#plan(tags),
+      plan: (tags) => this.#registry.plan(tags),
       emitEvent: (event, error) => this.#bus.emit(event, error),
       emitEmpty: (tags) => this.emit("empty", tags),
       reportError: (error) => this.reportError(error),
       runs: this.#runs,
     };
-  }
-
-  #plan(tags: readonly string[]): ClaimPlan {
-    const key = tags.join("\0");
-    let plan = this.#plans.get(key);
-    if (!plan) {
-      const runnable = [...this.#tasks.values()].filter((task) => task.handler);
-      const groups = tags.map((tag) => runnable.filter((task) => task.config.tag === tag));
-      plan = {
-        groups: groups.map((group) => group.map((task) => task.name)),
-        tasks: new Map(groups.flat().map((task) => [task.name, task])),
-        maxAttempts: Object.fromEntries(
-          groups.flat().map((task) => [task.name, stallLimit(task.config)]),
-        ),
-      };
-      this.#plans.set(key, plan);
-    }
-    return plan;
   }
 
   #wake(task?: string): void {
@@ -444,23 +363,6 @@ export class Queue extends Emitter<QueueEvents> {
   /** Delivers a job event to its task (under the seed's names) and queue listeners. */
   #dispatch(event: QueueEvent, error?: unknown): void {
     if (event.type === "stalled") this.emit("stalled", event.job);
-    const task = this.#tasks.get(event.job.task);
-    if (!task) return;
-    switch (event.type) {
-      case "log":
-        task.emit("log", event.job, event.line!);
-        return;
-      case "progress":
-        task.emit("progress", event.job, event.progress!.current, event.progress!.total);
-        return;
-      case "failed":
-        task.emit("fail", error instanceof Error ? error : toError(event.error), event.job);
-        return;
-      case "created":
-      case "stalled":
-        return;
-      default:
-        task.emit(TASK_EVENTS[event.type], event.job);
-    }
+    this.#registry.dispatch(event, error);
   }
 }

@@ -1,0 +1,100 @@
+/**
+ * The options of a queue and of `queue.process()`, checked and turned into milliseconds.
+ * @module
+ */
+
+import { type Clock, systemClock } from "./clock.ts";
+import { type Duration, parseDuration } from "./duration.ts";
+
+/** Options of `kinetik()` / `new Queue()`. */
+export interface QueueOptions {
+  /** How long an idle processor waits before looking again. @default "10s" */
+  interval?: Duration;
+  /** How long a claim lasts without renewal before another worker may recover the job. @default "30s" */
+  lease?: Duration;
+  /** Jobs a processor runs at once. @default 1 */
+  concurrency?: number;
+  /** How long `stop()`/`close()` let running jobs finish before aborting them. @default "5s" */
+  grace?: Duration;
+  /** The source of time; tests pass a `ManualClock`. */
+  clock?: Clock;
+}
+
+/** Options of `queue.process()`, overriding the queue's. */
+export interface ProcessOptions {
+  interval?: Duration;
+  concurrency?: number;
+}
+
+/** Checked queue settings, durations in ms. */
+export interface QueueSettings {
+  clock: Clock;
+  interval: number;
+  lease: number;
+  concurrency: number;
+  grace: number;
+}
+
+function show(value: unknown): string {
+  return typeof value === "string" || Array.isArray(value) ? JSON.stringify(value) : String(value);
+}
+
+function positiveInteger(value: unknown, what: string): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
+    throw new RangeError(
+      `Cannot use ${what} as it must be an integer >= 1: current value is ${show(value)}`,
+    );
+  }
+  return value;
+}
+
+/**
+ * The queue's settings with defaults applied.
+ * @throws {TypeError | RangeError} for an unreadable duration or a concurrency below 1
+ */
+export function resolveQueueOptions(options: QueueOptions): QueueSettings {
+  return {
+    clock: options.clock ?? systemClock,
+    interval: parseDuration(options.interval ?? "10s", "interval"),
+    lease: Math.max(1, parseDuration(options.lease ?? "30s", "lease")),
+    concurrency: positiveInteger(options.concurrency ?? 1, "concurrency"),
+    grace: parseDuration(options.grace ?? "5s", "grace"),
+  };
+}
+
+/**
+ * A processor's interval and concurrency: `process()`'s second argument (an interval, or
+ * `{ interval, concurrency }`) over the queue's.
+ */
+export function resolveProcessOptions(
+  options: Duration | ProcessOptions | undefined,
+  queue: QueueSettings,
+): { interval: number; concurrency: number } {
+  const opts: ProcessOptions = typeof options === "object" && options !== null
+    ? options
+    : { interval: options };
+  return {
+    interval: opts.interval === undefined
+      ? queue.interval
+      : parseDuration(opts.interval, "interval"),
+    concurrency: opts.concurrency === undefined
+      ? queue.concurrency
+      : positiveInteger(opts.concurrency, "concurrency"),
+  };
+}
+
+/** Checks `process()`'s tags: a tag or a non-empty list of them, in priority order. */
+export function resolveTags(tags: unknown): string[] {
+  const list = typeof tags === "string" ? [tags] : tags;
+  if (
+    !Array.isArray(list) || list.length === 0 ||
+    list.some((t) => typeof t !== "string" || t === "")
+  ) {
+    throw new TypeError(
+      `Cannot process tags as they must be a non-empty string or array of them: current value is ${
+        show(tags)
+      }`,
+    );
+  }
+  return [...list];
+}
