@@ -91,12 +91,16 @@ export class JobRun {
     return line;
   }
 
-  /** Ends the run from outside; the action's signal is aborted. */
+  /**
+   * Ends the run from outside; the action's signal is aborted. The outcome is decided first,
+   * as on timeout, so an abort listener that calls `done(err)` or `job.log()` is ignored; an
+   * abort before `execute()` makes it resolve at once without running the action.
+   */
   abort(cause: AbortCause): void {
     if (this.#isOver || this.#cause) return;
     this.#cause = cause;
-    this.#abortSignal(new DOMException(ABORT_MESSAGES[cause], "AbortError"));
     this.#finish?.({ kind: "aborted", cause });
+    this.#abortSignal(new DOMException(ABORT_MESSAGES[cause], "AbortError"));
   }
 
   /** Runs the action once; resolves when the outcome is decided. */
@@ -109,6 +113,7 @@ export class JobRun {
         if (timer !== undefined) this.#clock.clearTimeout(timer);
         resolve(result);
       };
+      if (this.#cause) return finish({ kind: "aborted", cause: this.#cause });
       const timeout = this.task.settings.timeout;
       if (timeout !== undefined) {
         timer = this.#clock.setTimeout(() => {
