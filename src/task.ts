@@ -59,7 +59,7 @@ export interface TaskEvents {
 
 /** What a task needs from the queue that defined it. */
 export interface TaskOwner {
-  /** Called whenever a tag or action changes, so processors see it. */
+  /** Called whenever a tag, action or retry policy changes, so processors see it. */
   changed(): void;
   reportError(error: unknown): void;
   openEvents(task: string): ReadableStream<QueueEvent>;
@@ -189,6 +189,8 @@ export class Task extends Emitter<TaskEvents> {
       max: limit,
       backoff,
     };
+    // Claims record maxAttempts from the retry policy: cached claim plans must be rebuilt.
+    this.#owner.changed();
     return this;
   }
 
