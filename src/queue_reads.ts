@@ -48,7 +48,8 @@ const SORTABLE: ReadonlySet<string> = new Set([
 const PAGE = 200;
 
 function show(value: unknown): string {
-  return JSON.stringify(value) ?? String(value);
+  // JSON shows NaN and ±Infinity as null.
+  return typeof value === "number" ? String(value) : JSON.stringify(value) ?? String(value);
 }
 
 function sortOf(sort: FetchOptions["sort"]): FindOptions["sort"] {
