@@ -171,7 +171,9 @@ export class Processor {
           this.#host.emitEmpty([...this.tags]);
           const due = claimed.next === undefined ? Infinity : claimed.next - now;
           await this.#wait(Math.min(this.#options.interval, due, this.#options.lease));
-        } else if (this.#finished.length === 0) {
+        } else if (this.#finished.length === 0 && (!this.#isStopping || this.#running.size > 0)) {
+          // Runs are going: wait for one to end. Once stopping with none left, the loop ends
+          // instead: no wake-up may come (a store without messages, or a refused release).
           const due = claimed.next === undefined ? Infinity : claimed.next - now;
           await this.#wait(Math.min(due, this.#options.interval));
         }
