@@ -92,7 +92,8 @@ export class EventBus {
   /** Stops listening, closes every stream, flushes what is unsent. */
   async close(): Promise<void> {
     this.#flush();
-    this.#subscription?.abort();
+    this.#subscription ??= new AbortController(); // and no connect() after this
+    this.#subscription.abort();
     await this.#reading;
     this.#hub.close();
   }

@@ -100,6 +100,7 @@ export class Queue extends Emitter<QueueEvents> {
     this.#registry = new TaskRegistry({
       reportError: (error) => this.reportError(error),
       openEvents: (task) => this.#bus.open({ task }),
+      listening: () => this.#bus.connect(),
     });
     this.#bus = new EventBus(resolved, {
       dispatch: (event, error) => this.#dispatch(event, error),
@@ -322,7 +323,7 @@ export class Queue extends Emitter<QueueEvents> {
 
   /** Counts by status, task and tag. */
   stats(): Promise<QueueStats> {
-    return queueStats(this.store, this.#registry.tagOf());
+    return queueStats(this.store, this.#registry.tagOf(), this.#clock.now());
   }
 
   /** The job's stored log lines, oldest first. */
@@ -335,7 +336,7 @@ export class Queue extends Emitter<QueueEvents> {
    * logs; no tags means every tag. Resolves to the number removed.
    */
   async clean(tags?: string | string[] | CleanOptions): Promise<number> {
-    return await cleanJobs(this.store, tags, this.#registry.tagOf());
+    return await cleanJobs(this.store, tags, this.#registry.tagOf(), this.#clock.now());
   }
 
   #assertOpen(action: string): void {

@@ -95,14 +95,18 @@ function zero(): Record<JobStatus, number> {
   return Object.fromEntries(JOB_STATUSES.map((status) => [status, 0])) as Record<JobStatus, number>;
 }
 
-/** Every task's tag known here or recorded in the store by workers. */
+/**
+ * Every task's tag known here or recorded in the store by workers alive at `now` (the queue's
+ * clock, which is the one workers beat with).
+ */
 export async function knownTags(
   store: Store,
   local: Map<string, string>,
+  now: number = Date.now(),
 ): Promise<Map<string, string>> {
   const tags = new Map<string, string>();
   if (store.workers) {
-    for (const worker of await store.workers(Date.now())) {
+    for (const worker of await store.workers(now)) {
       for (const task of worker.tasks) tags.set(task.name, task.tag);
     }
   }
@@ -111,8 +115,12 @@ export async function knownTags(
 }
 
 /** Counts by status, task and tag. */
-export async function queueStats(store: Store, local: Map<string, string>): Promise<QueueStats> {
-  const [counts, tagOf] = await Promise.all([store.stats(), knownTags(store, local)]);
+export async function queueStats(
+  store: Store,
+  local: Map<string, string>,
+  now?: number,
+): Promise<QueueStats> {
+  const [counts, tagOf] = await Promise.all([store.stats(), knownTags(store, local, now)]);
   const stats: QueueStats = { total: 0, status: zero(), tasks: {}, tags: {} };
   for (const [task, byStatus] of Object.entries(counts)) {
     const tag = tagOf.get(task);
@@ -152,12 +160,13 @@ export async function cleanJobs(
   store: Store,
   tags: string | string[] | CleanOptions | undefined,
   local: Map<string, string>,
+  now?: number,
 ): Promise<number> {
   const options: CleanOptions = typeof tags === "object" && !Array.isArray(tags) ? tags : { tags };
   const tagList = listOf(options.tags, "tags");
   const status = listOf(options.status ?? "completed", "status", JOB_STATUSES) as JobStatus[];
   if (!tagList) return await store.remove({ status });
-  const tagOf = await knownTags(store, local);
+  const tagOf = await knownTags(store, local, now);
   const tasks = [...tagOf].filter(([, tag]) => tagList.includes(tag)).map(([task]) => task);
   if (tasks.length === 0) return 0;
   return await store.remove({ status, tasks });

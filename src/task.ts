@@ -63,6 +63,8 @@ export interface TaskOwner {
   changed(): void;
   reportError(error: unknown): void;
   openEvents(task: string): ReadableStream<QueueEvent>;
+  /** Called when a listener is added, so events of jobs run elsewhere start to arrive. */
+  listening?(): void;
 }
 
 function showValue(value: unknown): string {
@@ -93,6 +95,18 @@ export class Task extends Emitter<TaskEvents> {
     super((error) => owner.reportError(error));
     this.#name = name;
     this.#owner = owner;
+  }
+
+  /**
+   * Adds a listener. The first one connects the queue to the store's events, so a producer
+   * hears `complete` of jobs that workers elsewhere ran.
+   */
+  override on<E extends keyof TaskEvents>(
+    event: E,
+    listener: (...args: TaskEvents[E]) => unknown,
+  ): this {
+    this.#owner.listening?.();
+    return super.on(event, listener);
   }
 
   /** The task's name, which jobs refer to. */

@@ -161,7 +161,9 @@ test("EventBus aborts A's action signal when B cancels the job A is running", ()
     assert.equal((await a.get(job.id))?.status, "cancelled");
     await waitFor(() => onA.length >= 2, 1000, "A's cancelled event");
     assert.deepEqual(onA, [`start ${job.id}`, `cancelled ${job.id}`]);
-    assert.deepEqual(onB, [`cancelled ${job.id}`]);
+    // B listens to the task, so it hears A's start through the store, and its own cancel.
+    await waitFor(() => onB.length >= 2, 1000, "B's events");
+    assert.deepEqual(onB, [`start ${job.id}`, `cancelled ${job.id}`]);
   }));
 
 test("Queue.close() ends the queue's events(), task.events() and watch() streams", async () => {
@@ -317,4 +319,26 @@ test("EventBus reports a failed publish of events to reportError", async () => {
   await waitFor(() => handler.calls.length === 2, 1000, "the error");
   assert.deepEqual(handler.calls[1], ["error", failure]);
   await bus.close();
+});
+
+test("a task listener on a producer hears jobs completed by a worker queue on the same store", async () => {
+  const store = new MemoryStore();
+  const worker = kinetik(store, { interval: 20 });
+  const producer = kinetik(store);
+  worker.define("email").action(() => {});
+  const heard: string[] = [];
+  const done = new Promise<void>((resolve) =>
+    producer.define("email").on("complete", (job) => {
+      heard.push(job.id);
+      resolve();
+    })
+  );
+  try {
+    worker.process("default");
+    const job = await producer.create("email", {});
+    await done;
+    assert.deepEqual(heard, [job.id]);
+  } finally {
+    await producer.close();
+  }
 });

@@ -459,3 +459,20 @@ test("a processor stops at the end of an await using scope", async () => {
     await queue.close();
   }
 });
+
+test("close() returns right after the grace period even when the store sends no wake-ups", async () => {
+  const store = new MemoryStore();
+  Object.assign(store, { subscribe: undefined, publish: undefined });
+  const queue = kinetik(store, { interval: "20s" });
+  const started = deferred();
+  queue.define("stubborn").action((job) => {
+    started.resolve();
+    return new Promise((resolve) => job.signal.addEventListener("abort", resolve));
+  });
+  await queue.create("stubborn");
+  queue.process("default");
+  await started.promise;
+  const begin = Date.now();
+  await queue.close({ grace: 100 });
+  assert.ok(Date.now() - begin < 1000, `close took ${Date.now() - begin} ms`);
+});
