@@ -1,6 +1,8 @@
 /**
- * In-process pub/sub for the memory store: every open subscription is a `ReadableStream`
- * that ends when its signal aborts or the channel closes. @module
+ * In-process fan-out of store messages: every open subscription is a `ReadableStream` that
+ * ends when its signal aborts or the channel closes. The memory store uses it as its whole
+ * pub/sub; the polling stores (SQLite, MongoDB) use it for their local subscribers, starting
+ * their poll when the first one arrives and stopping it when the last one leaves. @module
  */
 
 interface Subscription<T> {
@@ -9,9 +11,22 @@ interface Subscription<T> {
   end: () => void;
 }
 
+/** What a channel's owner wants to hear about its subscribers. */
+export interface ChannelHooks {
+  /** The first subscriber arrived (called before it is added). */
+  onFirst?(): void;
+  /** The last subscriber left. */
+  onEmpty?(): void;
+}
+
 /** A fan-out of messages to every open subscription in this process. */
 export class Channel<T> {
   #subscriptions = new Set<Subscription<T>>();
+  #hooks: ChannelHooks;
+
+  constructor(hooks: ChannelHooks = {}) {
+    this.#hooks = hooks;
+  }
 
   /** Whether anyone listens (so callers can skip building messages). */
   get hasSubscribers(): boolean {
@@ -28,8 +43,7 @@ export class Channel<T> {
           return;
         }
         const end = () => {
-          if (!subscription || !this.#subscriptions.delete(subscription)) return;
-          signal.removeEventListener("abort", end);
+          if (!subscription || !this.#remove(subscription)) return;
           try {
             controller.close();
           } catch {
@@ -37,10 +51,13 @@ export class Channel<T> {
           }
         };
         subscription = { controller, signal, end };
+        if (this.#subscriptions.size === 0) this.#hooks.onFirst?.();
         this.#subscriptions.add(subscription);
         signal.addEventListener("abort", end, { once: true });
       },
-      cancel: () => subscription?.end(),
+      cancel: () => {
+        if (subscription) this.#remove(subscription);
+      },
     });
   }
 
@@ -55,8 +72,22 @@ export class Channel<T> {
     }
   }
 
+  /** Ends every subscription with an error (the source of messages failed). */
+  error(reason: unknown): void {
+    for (const subscription of [...this.#subscriptions]) {
+      if (this.#remove(subscription)) subscription.controller.error(reason);
+    }
+  }
+
   /** Ends every subscription. */
   close(): void {
     for (const subscription of [...this.#subscriptions]) subscription.end();
+  }
+
+  #remove(subscription: Subscription<T>): boolean {
+    if (!this.#subscriptions.delete(subscription)) return false;
+    subscription.signal.removeEventListener("abort", subscription.end);
+    if (this.#subscriptions.size === 0) this.#hooks.onEmpty?.();
+    return true;
   }
 }

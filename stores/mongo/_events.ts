@@ -5,6 +5,7 @@
  */
 
 import type { StoreMessage } from "../../src/store.ts";
+import { Channel } from "../_channel.ts";
 import type { Collections, EventDocument } from "./_schema.ts";
 
 /** Documents read per poll; a full batch polls again at once. */
@@ -35,7 +36,12 @@ export class EventBus {
   #interval: number;
   #maxRows: number;
   #origin = crypto.randomUUID();
-  #subscribers = new Set<ReadableStreamDefaultController<StoreMessage>>();
+  #subscribers = new Channel<StoreMessage>({
+    onFirst: () => {
+      if (this.#polling === undefined) this.#schedule(0);
+    },
+    onEmpty: () => this.#stop(),
+  });
   #cursor: number | undefined;
   #gapPolls = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -55,29 +61,7 @@ export class EventBus {
 
   /** A stream of every message written from now on, until `signal` aborts. */
   subscribe(signal: AbortSignal): ReadableStream<StoreMessage> {
-    let self: ReadableStreamDefaultController<StoreMessage>;
-    const leave = () => {
-      signal.removeEventListener("abort", end);
-      this.#subscribers.delete(self);
-      if (this.#subscribers.size === 0) this.#stop();
-    };
-    const end = () => {
-      leave();
-      try {
-        self.close();
-      } catch { /* already closed */ }
-    };
-    return new ReadableStream<StoreMessage>({
-      start: (controller) => {
-        self = controller;
-        if (signal.aborted) return controller.close();
-        const isFirst = this.#subscribers.size === 0;
-        this.#subscribers.add(controller);
-        signal.addEventListener("abort", end, { once: true });
-        if (isFirst && this.#polling === undefined) this.#schedule(0);
-      },
-      cancel: leave,
-    });
+    return this.#subscribers.subscribe(signal);
   }
 
   /** Writes messages, then hands them to this store's own subscribers. */
@@ -99,9 +83,7 @@ export class EventBus {
       })),
       { ordered: false },
     );
-    for (const message of messages) {
-      for (const controller of this.#subscribers) controller.enqueue(message);
-    }
+    for (const message of messages) this.#subscribers.send(message);
     this.#written += messages.length;
     if (this.#written >= PRUNE_EVERY) {
       this.#written = 0;
@@ -112,12 +94,7 @@ export class EventBus {
   /** Ends every subscription and the poll, once a poll in flight has finished. */
   async close(): Promise<void> {
     this.#stop();
-    for (const controller of this.#subscribers) {
-      try {
-        controller.close();
-      } catch { /* already closed */ }
-    }
-    this.#subscribers.clear();
+    this.#subscribers.close();
     await this.#polling;
   }
 
@@ -136,7 +113,7 @@ export class EventBus {
   }
 
   async #poll(): Promise<void> {
-    if (this.#subscribers.size === 0) return;
+    if (!this.#subscribers.hasSubscribers) return;
     const cursor = this.#cursor;
     let documents: EventDocument[];
     let newest = 0;
@@ -152,12 +129,11 @@ export class EventBus {
           .sort({ _id: 1 }).limit(BATCH).toArray();
       }
     } catch (error) {
-      for (const controller of this.#subscribers) controller.error(error);
-      this.#subscribers.clear();
+      this.#subscribers.error(error);
       this.#stop();
       return;
     }
-    if (this.#subscribers.size === 0) return;
+    if (!this.#subscribers.hasSubscribers) return;
     if (this.#cursor !== cursor) {
       // Every subscriber left and a new one came while this poll was out: start over.
       return this.#schedule(0);
@@ -170,8 +146,7 @@ export class EventBus {
       this.#gapPolls = 0;
       this.#cursor = document._id;
       if (document.origin === this.#origin) continue;
-      const message = JSON.parse(document.body) as StoreMessage;
-      for (const controller of this.#subscribers) controller.enqueue(message);
+      this.#subscribers.send(JSON.parse(document.body) as StoreMessage);
     }
     this.#schedule(documents.length === BATCH ? 0 : this.#interval);
   }

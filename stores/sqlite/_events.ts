@@ -4,6 +4,7 @@
  */
 
 import type { StoreMessage } from "../../src/store.ts";
+import { Channel } from "../_channel.ts";
 import type { Statements } from "./_statements.ts";
 
 /** Rows read per poll; a full batch polls again at once. */
@@ -39,7 +40,13 @@ export class EventBus {
   #interval: number;
   #retention: EventRetention;
   #origin = crypto.randomUUID();
-  #subscribers = new Set<ReadableStreamDefaultController<StoreMessage>>();
+  #subscribers = new Channel<StoreMessage>({
+    onFirst: () => {
+      this.#cursor = this.#lastId();
+      this.#schedule(this.#interval);
+    },
+    onEmpty: () => this.#stop(),
+  });
   #cursor = 0;
   /** `PRAGMA data_version` at the last read; -1 forces the next read. */
   #version = -1;
@@ -57,31 +64,7 @@ export class EventBus {
 
   /** A stream of every message written from now on, until `signal` aborts. */
   subscribe(signal: AbortSignal): ReadableStream<StoreMessage> {
-    let self: ReadableStreamDefaultController<StoreMessage>;
-    const leave = () => {
-      signal.removeEventListener("abort", end);
-      this.#subscribers.delete(self);
-      if (this.#subscribers.size === 0) this.#stop();
-    };
-    const end = () => {
-      leave();
-      try {
-        self.close();
-      } catch { /* already closed */ }
-    };
-    return new ReadableStream<StoreMessage>({
-      start: (controller) => {
-        self = controller;
-        if (signal.aborted) return controller.close();
-        if (this.#subscribers.size === 0) {
-          this.#cursor = this.#lastId();
-          this.#schedule(this.#interval);
-        }
-        this.#subscribers.add(controller);
-        signal.addEventListener("abort", end, { once: true });
-      },
-      cancel: leave,
-    });
+    return this.#subscribers.subscribe(signal);
   }
 
   /** Queues a message; messages published in the same tick are written in one transaction. */
@@ -106,9 +89,7 @@ export class EventBus {
   transaction<T>(fn: () => T): T {
     try {
       const result = this.#statements.transaction(fn);
-      for (const message of this.#uncommitted) {
-        for (const controller of this.#subscribers) controller.enqueue(message);
-      }
+      for (const message of this.#uncommitted) this.#subscribers.send(message);
       return result;
     } finally {
       this.#uncommitted = [];
@@ -122,7 +103,7 @@ export class EventBus {
     );
     const time = Date.now();
     for (const message of messages) insert.run(this.#origin, time, JSON.stringify(message));
-    if (this.#subscribers.size > 0) this.#uncommitted.push(...messages);
+    if (this.#subscribers.hasSubscribers) this.#uncommitted.push(...messages);
     this.#inserted += messages.length;
     if (this.#inserted >= PRUNE_EVERY) {
       this.#inserted = 0;
@@ -136,12 +117,7 @@ export class EventBus {
   close(): void {
     this.flush();
     this.#stop();
-    for (const controller of this.#subscribers) {
-      try {
-        controller.close();
-      } catch { /* already closed */ }
-    }
-    this.#subscribers.clear();
+    this.#subscribers.close();
   }
 
   #lastId(): number {
@@ -163,7 +139,7 @@ export class EventBus {
 
   #poll(): void {
     this.#stop();
-    if (this.#subscribers.size === 0) return;
+    if (!this.#subscribers.hasSubscribers) return;
     let rows: { id: number; body: string | null }[];
     try {
       // data_version changes only when another connection commits: an idle tick costs a
@@ -178,15 +154,13 @@ export class EventBus {
          FROM events WHERE id > ? ORDER BY id LIMIT ?`,
       ).all(this.#origin, this.#cursor, BATCH) as { id: number; body: string | null }[];
     } catch (error) {
-      for (const controller of this.#subscribers) controller.error(error);
-      this.#subscribers.clear();
+      this.#subscribers.error(error);
       return;
     }
     for (const row of rows) {
       this.#cursor = row.id;
       if (row.body === null) continue;
-      const message = JSON.parse(row.body) as StoreMessage;
-      for (const controller of this.#subscribers) controller.enqueue(message);
+      this.#subscribers.send(JSON.parse(row.body) as StoreMessage);
     }
     if (rows.length === BATCH) this.#version = -1;
     this.#schedule(rows.length === BATCH ? 0 : this.#interval);
