@@ -140,6 +140,25 @@ export const STALLED_ERROR: JobError = {
   code: "ESTALLED",
 };
 
+/**
+ * The record `add` saves for a new job: what a store returns without reading it back. `data`
+ * is the store's own copy of `job.data`.
+ */
+export function newJobRecord(id: string, job: NewJob, data: unknown): Job {
+  const record: Job = {
+    id,
+    task: job.task,
+    data,
+    status: job.runAt === undefined ? "queued" : "delayed",
+    created: job.created,
+    attempts: 0,
+    priority: job.priority,
+  };
+  if (job.runAt !== undefined) record.runAt = job.runAt;
+  if (job.key !== undefined) record.key = job.key;
+  return record;
+}
+
 /** A Mongo-style query on job records, validated by the core (see `src/query.ts`). */
 export type JobQuery = Record<string, unknown>;
 

@@ -12,7 +12,7 @@ import type {
   NewJob,
   Settlement,
 } from "../../src/store.ts";
-import { StoreError } from "../../src/store.ts";
+import { newJobRecord as newRecord, StoreError } from "../../src/store.ts";
 
 /** A script argument. */
 export type Arg = string | number;
@@ -37,18 +37,8 @@ export function newJobArgs(job: NewJob): Arg[] {
 
 /** The record the add script saved for `job` under `id`, built here rather than read back. */
 export function newJobRecord(id: string, job: NewJob): Job {
-  const record: Job = {
-    id,
-    task: job.task,
-    data: job.data === undefined ? undefined : JSON.parse(JSON.stringify(job.data)),
-    status: job.runAt === undefined ? "queued" : "delayed",
-    created: job.created,
-    attempts: 0,
-    priority: job.priority,
-  };
-  if (job.runAt !== undefined) record.runAt = job.runAt;
-  if (job.key !== undefined) record.key = job.key;
-  return record;
+  const data = job.data === undefined ? undefined : JSON.parse(JSON.stringify(job.data));
+  return newRecord(id, job, data);
 }
 
 /** A claim request as script arguments (see `CLAIM_LIB`); `suffix` makes the tokens unique. */

@@ -5,7 +5,7 @@
 
 import type { Job, LogLine } from "../../src/job.ts";
 import type { JobStats, Lease, NewJob, RemoveFilter, WorkerRecord } from "../../src/store.ts";
-import { STALLED_ERROR, STORE_MESSAGES } from "../../src/store.ts";
+import { newJobRecord, STALLED_ERROR, STORE_MESSAGES } from "../../src/store.ts";
 import { fromJsonLines, JOB_COLUMNS, type JobRow, toJob, toJsonLines, toText } from "./_rows.ts";
 import type { Statements } from "./_statements.ts";
 
@@ -48,18 +48,7 @@ export function add(statements: Statements, jobs: readonly NewJob[]): Job[] {
       ).lastInsertRowid,
     );
     // Built here rather than read back: the same record, without a second statement per job.
-    const record: Job = {
-      id: String(id),
-      task: job.task,
-      data: data === null ? undefined : JSON.parse(data),
-      status,
-      created: job.created,
-      attempts: 0,
-      priority: job.priority,
-    };
-    if (job.runAt !== undefined) record.runAt = job.runAt;
-    if (job.key !== undefined) record.key = job.key;
-    return record;
+    return newJobRecord(String(id), job, data === null ? undefined : JSON.parse(data));
   });
 }
 
