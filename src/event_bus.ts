@@ -101,7 +101,7 @@ export class EventBus {
   async #read(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
       try {
-        const reader = this.#store.subscribe!(signal).getReader();
+        const reader = this.#store.subscribe!(signal, { origin: this.origin }).getReader();
         try {
           for (;;) {
             const { done, value } = await reader.read();

@@ -199,6 +199,12 @@ export interface TaskRecord {
   retry?: { delay: number; max?: number; backoff: string };
 }
 
+/** Options of `Store.subscribe`. */
+export interface SubscribeOptions {
+  /** The `origin` of the event messages this subscriber publishes itself. */
+  origin?: string;
+}
+
 /** A live worker, as recorded by its heartbeat. */
 export interface WorkerRecord {
   id: string;
@@ -257,9 +263,18 @@ export interface Store {
   /** Release the connection; further calls reject. */
   close(): Promise<void>;
 
-  /** Messages from every process sharing the store, until `signal` aborts. */
-  subscribe?(signal: AbortSignal): ReadableStream<StoreMessage>;
-  /** Send a message to every subscriber, this process's included. */
+  /**
+   * Messages from every process sharing the store, until `signal` aborts. `options.origin`
+   * names the `origin` of the event messages the subscriber itself publishes (it ignores
+   * their echo), so a store may tell whether anyone else listens.
+   */
+  subscribe?(signal: AbortSignal, options?: SubscribeOptions): ReadableStream<StoreMessage>;
+  /**
+   * Send a message to every subscriber, this process's included. A store may drop an
+   * `event` message when it knows that no subscriber but the one of the message's origin
+   * would receive it (nobody else listens), as long as a subscriber that reads a job after
+   * its subscription started never misses that job's later events.
+   */
   publish?(message: StoreMessage): Promise<void>;
   /**
    * Put a `failed`, `timeout` or `cancelled` job back to `queued` (error, finished and runAt
