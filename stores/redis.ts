@@ -31,6 +31,7 @@ import type {
   SettleResult,
   Store,
   StoreMessage,
+  SubscribeOptions,
   WorkerRecord,
 } from "../src/store.ts";
 import { STALLED_ERROR, STORE_MESSAGES, StoreError } from "../src/store.ts";
@@ -71,6 +72,8 @@ export class RedisStore implements Store {
   #tokenPrefix = crypto.randomUUID().slice(0, 8);
   #claims = 0;
   #maxFinished: number;
+  /** Connections following the channel besides our own, as the latest script counted. */
+  #listeners?: { others: number; at: number };
 
   /**
    * Connects (in the background) to the Redis at `options.url`, or uses `options.client`.
@@ -91,9 +94,12 @@ export class RedisStore implements Store {
     const chunks: NewJob[][] = [];
     for (let i = 0; i < jobs.length; i += ADD_CHUNK) chunks.push(jobs.slice(i, i + ADD_CHUNK));
     const replies = await Promise.all(
-      chunks.map((chunk) =>
-        this.#run("add jobs", SCRIPTS.add, [chunk.length, ...chunk.flatMap(codec.newJobArgs)])
-      ),
+      chunks.map(async (chunk) => {
+        const args = [chunk.length, ...chunk.flatMap(codec.newJobArgs)];
+        const [saved, listeners] = await this.#run("add jobs", SCRIPTS.add, args) as unknown[];
+        this.#heard(listeners);
+        return saved;
+      }),
     );
     return replies.flatMap((reply, c) =>
       (reply as unknown[]).map((saved, i) =>
@@ -106,7 +112,8 @@ export class RedisStore implements Store {
 
   async claim(request: ClaimRequest): Promise<ClaimResult> {
     const args = codec.claimArgs(request, this.#tokenSuffix());
-    const [jobs, next] = await this.#run("claim jobs", SCRIPTS.claim, args) as unknown[];
+    const [jobs, next, listeners] = await this.#run("claim jobs", SCRIPTS.claim, args) as unknown[];
+    this.#heard(listeners);
     return codec.decodeClaim(jobs, next);
   }
 
@@ -126,11 +133,12 @@ export class RedisStore implements Store {
     ];
     if (next) args.push(1, ...codec.claimArgs(next, this.#tokenSuffix()));
     else args.push(0);
-    const [settled, jobs, nextAt] = await this.#run("settle jobs", SCRIPTS.settle, args) as [
-      unknown[],
-      unknown,
-      unknown,
-    ];
+    const [settled, jobs, nextAt, listeners] = await this.#run(
+      "settle jobs",
+      SCRIPTS.settle,
+      args,
+    ) as [unknown[], unknown, unknown, unknown];
+    this.#heard(listeners);
     return { jobs: settled.map(codec.toJob), claimed: codec.decodeClaim(jobs, nextAt) };
   }
 
@@ -217,13 +225,25 @@ export class RedisStore implements Store {
    *
    * @throws {StoreError} when the store is closed
    */
-  subscribe(signal: AbortSignal): ReadableStream<StoreMessage> {
+  subscribe(signal: AbortSignal, options: SubscribeOptions = {}): ReadableStream<StoreMessage> {
     this.#checkOpen("subscribe");
-    return this.#subscriber.stream(signal);
+    return this.#subscriber.stream(signal, options.origin);
   }
 
+  /**
+   * Publishes on the queue's channel. A job event nobody else would receive is dropped:
+   * the add, claim and settle scripts report how many connections follow the channel
+   * (PUBSUB NUMSUB, read in the same atomic step as the change the event reports), so
+   * when the only follower is this store's own connection and no other local stream than
+   * the sender's listens, the event goes nowhere and costs a PUBLISH plus its echo. A
+   * process that subscribes and then reads a job cannot miss that job's later events:
+   * either the script ran before the subscription and the read sees its outcome, or it
+   * counted the new subscriber. Counts older than a second are not trusted, nor any on
+   * Redis Cluster, where NUMSUB counts one node's subscribers only.
+   */
   async publish(message: StoreMessage): Promise<void> {
     this.#checkOpen("publish");
+    if (message.type === "event" && this.#isUnheard(message.origin)) return;
     await this.#subscriber.ready;
     const channel = redisKey(this.base, "events");
     await this.#wrap("publish", this.#client.publish(channel, JSON.stringify(message)));
@@ -249,6 +269,21 @@ export class RedisStore implements Store {
 
   /** `#run`, for helpers that run scripts on this store. */
   #runner: ScriptRunner = (what, script, args) => this.#run(what, script, args);
+
+  /** Records a script's count of the channel's followers. */
+  #heard(listeners: unknown): void {
+    if (typeof listeners !== "number") return;
+    const others = listeners - (this.#subscriber.isSubscribed ? 1 : 0);
+    this.#listeners = { others, at: Date.now() };
+  }
+
+  /** Whether an event of `origin` would reach no one (see `publish`). */
+  #isUnheard(origin: string): boolean {
+    const known = this.#listeners;
+    return known !== undefined && known.others <= 0 && Date.now() - known.at < 1000 &&
+      !(this.#client as { isCluster?: boolean }).isCluster &&
+      !this.#subscriber.isListenedBesides(origin);
+  }
 
   #tokenSuffix(): string {
     return `${this.#tokenPrefix}${(++this.#claims).toString(36)}`;

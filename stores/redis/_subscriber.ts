@@ -14,7 +14,9 @@ export class Subscriber {
   #channel: string;
   #client: RedisClient | undefined;
   #ready: Promise<void> = Promise.resolve();
-  #controllers = new Set<ReadableStreamDefaultController<StoreMessage>>();
+  /** The open streams, with the origin of the events their reader publishes itself. */
+  #controllers = new Map<ReadableStreamDefaultController<StoreMessage>, string | undefined>();
+  #isSubscribed = false;
 
   /** @param open makes the dedicated connection; @param channel the channel to follow */
   constructor(open: () => RedisClient, channel: string) {
@@ -30,14 +32,28 @@ export class Subscriber {
     return this.#ready;
   }
 
-  /** A stream of the channel's messages until `signal` aborts or `close()`. */
-  stream(signal: AbortSignal): ReadableStream<StoreMessage> {
+  /** Whether this connection follows the channel now. */
+  get isSubscribed(): boolean {
+    return this.#isSubscribed && this.#client?.status === "ready";
+  }
+
+  /** Whether a stream other than those of `origin`'s reader is open. */
+  isListenedBesides(origin: string): boolean {
+    for (const other of this.#controllers.values()) if (other !== origin) return true;
+    return false;
+  }
+
+  /**
+   * A stream of the channel's messages until `signal` aborts or `close()`; `origin` is that
+   * of the events its reader publishes (see `isListenedBesides`).
+   */
+  stream(signal: AbortSignal, origin?: string): ReadableStream<StoreMessage> {
     if (!this.#client) this.#connect();
     let end = () => {};
     return new ReadableStream<StoreMessage>({
       start: (controller) => {
         if (signal.aborted) return controller.close();
-        this.#controllers.add(controller);
+        this.#controllers.set(controller, origin);
         end = () => {
           signal.removeEventListener("abort", end);
           if (!this.#controllers.delete(controller)) return;
@@ -55,7 +71,7 @@ export class Subscriber {
 
   /** Ends every stream and closes the connection. */
   async close(): Promise<void> {
-    for (const controller of [...this.#controllers]) {
+    for (const controller of [...this.#controllers.keys()]) {
       this.#controllers.delete(controller);
       try {
         controller.close();
@@ -79,7 +95,7 @@ export class Subscriber {
       } catch {
         return; // Not ours: someone else published on the channel.
       }
-      for (const controller of this.#controllers) {
+      for (const controller of this.#controllers.keys()) {
         try {
           controller.enqueue(message);
         } catch {
@@ -89,7 +105,9 @@ export class Subscriber {
     });
     // A failed SUBSCRIBE must not block the verbs waiting on `ready`; ioredis retries it on
     // the next connection by itself.
-    this.#ready = client.subscribe(this.#channel).then(() => {}, () => {});
+    this.#ready = client.subscribe(this.#channel).then(() => {
+      this.#isSubscribed = true;
+    }, () => {});
   }
 }
 

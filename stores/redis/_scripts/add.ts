@@ -5,7 +5,8 @@
  * - ARGV[1]: how many jobs; then 7 per job: task, data JSON ('' = undefined), created,
  *   runAt ('' = ready now), priority, dedupe key ('' = none, else '=' .. key), the
  *   "created" log line JSON
- * - Returns: per job, in order, the new id (a string) or the existing record (HGETALL)
+ * - Returns: `{ saved, listeners }`: per job, in order, the new id (a string) or the
+ *   existing record (HGETALL); how many connections follow the events channel
  * - Publishes: `{"type":"wake","task":…}` for each task whose ready set was empty, when a
  *   job is ready now or due before every other delayed job of its task
  *
@@ -50,5 +51,5 @@ for n = 1, tonumber(ARGV[1]) do
   end
 end
 publishWakes()
-return out
+return { out, listeners() }
 `;

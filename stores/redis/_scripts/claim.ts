@@ -5,9 +5,10 @@
  * - KEYS[1]: the base key `{kinetik:<prefix>}:`
  * - ARGV: now, leaseUntil, worker, limit, token suffix, group count, then per group its
  *   size followed by `task, maxAttempts` pairs
- * - Returns: `{ jobs, next }`: the leased records (flat field/value lists, with `token`),
- *   and the earliest `runAt` of a delayed job of the requested tasks when fewer than
- *   `limit` were found ('' when there is none)
+ * - Returns: `{ jobs, next, listeners }`: the leased records (flat field/value lists, with
+ *   `token`), the earliest `runAt` of a delayed job of the requested tasks when fewer than
+ *   `limit` were found ('' when there is none), and how many connections follow the
+ *   events channel
  * - Publishes: a wake-up when promoting due delayed jobs makes a ready set non-empty
  *
  * @module
@@ -125,5 +126,5 @@ end
 export const CLAIM = `
 local result = claim(ARGV, 1)
 publishWakes()
-return result
+return { result[1], result[2], listeners() }
 `;

@@ -127,6 +127,10 @@ local function publishWakes()
   end
 end
 
+-- How many connections follow the channel: returned by add, claim and settle so the store
+-- can skip publishing job events nobody else would receive (see \`RedisStore.publish\`).
+local function listeners() return redis.call('PUBSUB', 'NUMSUB', channel)[2] end
+
 local function pushLogs(id, args, from, to)
   if to >= from then redis.call('RPUSH', logsKey(id), unpack(args, from, to)) end
 end

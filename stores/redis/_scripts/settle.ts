@@ -8,9 +8,9 @@
  *   (completed|failed|timeout|retry|release), now, error JSON (''), runAt (''),
  *   progress JSON (''), log line count, the log lines (JSON); then '1' and a claim request
  *   (see `CLAIM_LIB` in `claim.ts`) or '0'
- * - Returns: `{ settled, jobs, next }`: per settlement the record afterwards (HGETALL) or
- *   false when refused (unknown job, not processing, or another token); then the claim's
- *   result as in the claim script. Finished jobs beyond maxFinished are deleted, oldest
+ * - Returns: `{ settled, jobs, next, listeners }`: per settlement the record afterwards
+ *   (HGETALL) or false when refused (unknown job, not processing, or another token); then
+ *   the claim's result as in the claim script. Finished jobs beyond maxFinished are deleted, oldest
  *   first
  * - Publishes: a wake-up when a released job makes its task's ready set non-empty, or a
  *   retry is due before every other delayed job of an idle task
@@ -70,5 +70,5 @@ local claimed = { {}, '' }
 if ARGV[i] == '1' then claimed = claim(ARGV, i + 1) end
 trimFinished()
 publishWakes()
-return { settled, claimed[1], claimed[2] }
+return { settled, claimed[1], claimed[2], listeners() }
 `;
