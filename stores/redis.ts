@@ -25,6 +25,7 @@ import type {
   JobQuery,
   JobStats,
   Lease,
+  LeasedJob,
   NewJob,
   RemoveFilter,
   Settlement,
@@ -48,6 +49,8 @@ export type { RedisClient, RedisStoreOptions };
 
 /** Jobs per add script: big adds go as several pipelined scripts, so none blocks Redis long. */
 const ADD_CHUNK = 500;
+/** Leased records kept for their settle (see `RedisStore.#remember`). */
+const LEASED_KEPT = 10_000;
 /** Records per fetch script, and jobs per remove or recover script. */
 const BATCH = 1000;
 
@@ -72,6 +75,8 @@ export class RedisStore implements Store {
   #tokenPrefix = crypto.randomUUID().slice(0, 8);
   #claims = 0;
   #maxFinished: number;
+  /** Leased records by token, until settled (see `#remember`). */
+  #leased = new Map<string, LeasedJob>();
   /** Connections following the channel besides our own, as the latest script counted. */
   #listeners?: { others: number; at: number };
 
@@ -114,7 +119,7 @@ export class RedisStore implements Store {
     const args = codec.claimArgs(request, this.#tokenSuffix());
     const [jobs, next, listeners] = await this.#run("claim jobs", SCRIPTS.claim, args) as unknown[];
     this.#heard(listeners);
-    return codec.decodeClaim(jobs, next);
+    return this.#remember(codec.decodeClaim(jobs, next));
   }
 
   async renew(leases: readonly Lease[], leaseMs: number, now: number): Promise<boolean[]> {
@@ -126,10 +131,15 @@ export class RedisStore implements Store {
   }
 
   async settle(settlements: readonly Settlement[], next?: ClaimRequest): Promise<SettleResult> {
+    const known = settlements.map(({ id, token }) => {
+      const leased = this.#leased.get(token);
+      this.#leased.delete(token);
+      return leased?.id === id ? leased : undefined;
+    });
     const args: codec.Arg[] = [
       this.#maxFinished,
       settlements.length,
-      ...settlements.flatMap(codec.settlementArgs),
+      ...settlements.flatMap((s, i) => codec.settlementArgs(s, known[i] !== undefined)),
     ];
     if (next) args.push(1, ...codec.claimArgs(next, this.#tokenSuffix()));
     else args.push(0);
@@ -139,7 +149,12 @@ export class RedisStore implements Store {
       args,
     ) as [unknown[], unknown, unknown, unknown];
     this.#heard(listeners);
-    return { jobs: settled.map(codec.toJob), claimed: codec.decodeClaim(jobs, nextAt) };
+    return {
+      jobs: settled.map((reply, i) =>
+        reply === 1 ? codec.settledRecord(known[i]!, settlements[i]) : codec.toJob(reply)
+      ),
+      claimed: this.#remember(codec.decodeClaim(jobs, nextAt)),
+    };
   }
 
   async recover(now: number): Promise<Job[]> {
@@ -269,6 +284,21 @@ export class RedisStore implements Store {
 
   /** `#run`, for helpers that run scripts on this store. */
   #runner: ScriptRunner = (what, script, args) => this.#run(what, script, args);
+
+  /**
+   * Keeps a copy of each leased record until its settle, which then builds the record
+   * afterwards itself instead of reading it back: half the reply of a busy processor's
+   * settle-and-claim call. Runs that are never settled here (lease lost, process gone) are
+   * forgotten oldest first beyond `LEASED_KEPT`.
+   */
+  #remember(result: ClaimResult): ClaimResult {
+    for (const job of result.jobs) this.#leased.set(job.token, { ...job });
+    for (const token of this.#leased.keys()) {
+      if (this.#leased.size <= LEASED_KEPT) break;
+      this.#leased.delete(token);
+    }
+    return result;
+  }
 
   /** Records a script's count of the channel's followers. */
   #heard(listeners: unknown): void {

@@ -59,8 +59,11 @@ export function claimArgs(request: ClaimRequest, suffix: string): Arg[] {
 
 const OUTCOMES = new Set(["completed", "failed", "timeout", "retry", "release"]);
 
-/** One settlement as script arguments (see `_scripts/settle.ts`). */
-export function settlementArgs(settlement: Settlement): Arg[] {
+/**
+ * One settlement as script arguments (see `_scripts/settle.ts`); `isKnown` when the caller
+ * will build the record afterwards itself ({@linkcode settledRecord}).
+ */
+export function settlementArgs(settlement: Settlement, isKnown: boolean): Arg[] {
   const { id, token, outcome, now, error, runAt, progress, logs } = settlement;
   if (!OUTCOMES.has(outcome)) {
     throw new TypeError(
@@ -76,9 +79,38 @@ export function settlementArgs(settlement: Settlement): Arg[] {
     json(error),
     runAt ?? "",
     json(progress),
+    isKnown ? 0 : 1,
     logs.length,
     ...logs.map((line) => JSON.stringify(line)),
   ];
+}
+
+/**
+ * The record the settle script leaves for a job leased as `leased`, built here rather than
+ * read back: the same field changes as the script makes, lease fields dropped.
+ */
+export function settledRecord(leased: LeasedJob, settlement: Settlement): Job {
+  const { token: _t, worker: _w, leaseUntil: _l, ...job } = leased;
+  const { outcome, now, error, runAt, progress } = settlement;
+  if (progress !== undefined) job.progress = progress;
+  if (outcome === "completed") {
+    job.status = "completed";
+    job.finished = now;
+    delete job.error;
+  } else if (outcome === "failed" || outcome === "timeout") {
+    job.status = outcome;
+    job.finished = now;
+    job.error = error ?? { message: outcome };
+  } else if (outcome === "retry") {
+    job.status = "delayed";
+    job.runAt = runAt ?? now;
+    if (error !== undefined) job.error = error;
+    else delete job.error;
+  } else {
+    job.status = "queued";
+    job.attempts = Math.max(0, job.attempts - 1);
+  }
+  return job;
 }
 
 const NUMBERS = new Set(["created", "runAt", "attempts", "priority", "started", "finished"]);

@@ -6,10 +6,12 @@
  * - ARGV[1]: maxFinished (-1: keep every finished job); ARGV[2]: how many settlements;
  *   then per settlement: id, token, outcome
  *   (completed|failed|timeout|retry|release), now, error JSON (''), runAt (''),
- *   progress JSON (''), log line count, the log lines (JSON); then '1' and a claim request
+ *   progress JSON (''), '1' to get the record back or '0' (the caller knows it), log line
+ *   count, the log lines (JSON); then '1' and a claim request
  *   (see `CLAIM_LIB` in `claim.ts`) or '0'
  * - Returns: `{ settled, jobs, next, listeners }`: per settlement the record afterwards
- *   (HGETALL) or false when refused (unknown job, not processing, or another token); then
+ *   (HGETALL; 1 when not asked for) or false when refused (unknown job, not processing,
+ *   or another token); then
  *   the claim's result as in the claim script. Finished jobs beyond maxFinished are deleted, oldest
  *   first
  * - Publishes: a wake-up when a released job makes its task's ready set non-empty, or a
@@ -24,9 +26,9 @@ local settled = {}
 maxFinished = tonumber(ARGV[1])
 local i = 3
 for s = 1, tonumber(ARGV[2]) do
-  local id, token, outcome, now, err, runAt, progress = unpack(ARGV, i, i + 6)
-  local logCount = tonumber(ARGV[i + 7])
-  local logsFrom = i + 8
+  local id, token, outcome, now, err, runAt, progress, want = unpack(ARGV, i, i + 7)
+  local logCount = tonumber(ARGV[i + 8])
+  local logsFrom = i + 9
   i = logsFrom + logCount
   local job = readJob(id)
   if not job or job.status ~= 'processing' or job.token ~= token then
@@ -63,7 +65,7 @@ for s = 1, tonumber(ARGV[2]) do
     else
       finish(id, job, now)
     end
-    settled[s] = flatJob(job)
+    if want == '1' then settled[s] = flatJob(job) else settled[s] = 1 end
   end
 end
 local claimed = { {}, '' }
