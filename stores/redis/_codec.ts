@@ -146,11 +146,22 @@ export function toJob(reply: unknown): Job | undefined {
   return job && publicJob(job);
 }
 
+/** A leased record as the claim script encodes it: a JSON object of string values. */
+function decodeLeased(text: string): LeasedJob {
+  const fields = JSON.parse(text) as Record<string, string>;
+  const job: Record<string, unknown> = { data: undefined };
+  for (const field in fields) {
+    const value = fields[field];
+    if (NUMBERS.has(field) || MORE_NUMBERS.has(field)) job[field] = Number(value);
+    else if (JSON_FIELDS.has(field)) job[field] = JSON.parse(value);
+    else job[field] = value;
+  }
+  return job as unknown as LeasedJob;
+}
+
 /** A claim script reply `{ jobs, next }`. */
 export function decodeClaim(jobs: unknown, next: unknown): ClaimResult {
-  const result: ClaimResult = {
-    jobs: (jobs as unknown[]).map((reply) => decodeJob(reply)!),
-  };
+  const result: ClaimResult = { jobs: (jobs as string[]).map(decodeLeased) };
   if (next !== "" && next !== null && next !== undefined) result.next = Number(next);
   return result;
 }

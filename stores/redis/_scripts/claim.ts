@@ -5,8 +5,8 @@
  * - KEYS[1]: the base key `{kinetik:<prefix>}:`
  * - ARGV: now, leaseUntil, worker, limit, token suffix, group count, then per group its
  *   size followed by `task, maxAttempts` pairs
- * - Returns: `{ jobs, next, listeners }`: the leased records (flat field/value lists, with
- *   `token`), the earliest `runAt` of a delayed job of the requested tasks when fewer than
+ * - Returns: `{ jobs, next, listeners }`: the leased records (each one JSON object of
+ *   string field values, with `token`: one string to decode rather than two per field), the earliest `runAt` of a delayed job of the requested tasks when fewer than
  *   `limit` were found ('' when there is none), and how many connections follow the
  *   events channel
  * - Publishes: a wake-up when promoting due delayed jobs makes a ready set non-empty
@@ -65,7 +65,7 @@ local function lease(id, task, maxAttempts, request, out)
     'maxAttempts', maxAttempts, 'token', id .. '.' .. request.suffix })
   moveIndex(id, task, from, 'processing')
   redis.call('ZADD', leasesKey, request.leaseUntil, id)
-  out[#out + 1] = flatJob(job)
+  out[#out + 1] = cjson.encode(job)
 end
 
 local function headOf(key) return redis.call('ZRANGE', key, 0, 0, 'WITHSCORES') end
