@@ -159,6 +159,8 @@ async function measure(
     case: name,
     redisCpuPct: ((after.cpu - before.cpu) / (result.seconds as number)) * 100,
     cmdsPerJob: (after.commands - before.commands) / n,
+    clientUsPerJob: ((result.cpuPct as number) / 100) * (result.seconds as number) * 1e6 / n,
+    redisUsPerJob: (after.cpu - before.cpu) * 1e6 / n,
   };
 }
 
@@ -232,8 +234,8 @@ const machine = `${cpu.length} × ${cpu[0]?.model.trim()}, ${
   Math.round(totalmem() / 2 ** 30)
 } GB RAM, ${process.platform}; redis-server ${redis.version} (private, no persistence)`;
 const text = [
-  `Run ${new Date().toISOString()} (${minutes} min): \`deno task bench:peers ${
-    Deno.args.join(" ")
+  `Run ${new Date().toISOString()} (${minutes} min): \`${
+    ["deno task bench:peers", ...Deno.args].join(" ")
   }\`, median of ${flags.reps} runs, ${
     JOBS.toLocaleString("en")
   } jobs per throughput case, latency ${
