@@ -24,7 +24,12 @@ export class BenchRedis {
   #admin: Redis;
   #dispose: () => Promise<void>;
 
-  private constructor(url: string, version: string, admin: Redis, dispose: () => Promise<void>) {
+  private constructor(
+    url: string,
+    version: string,
+    admin: Redis,
+    dispose: () => Promise<void>,
+  ) {
     this.url = url;
     this.version = version;
     this.#admin = admin;
@@ -35,7 +40,12 @@ export class BenchRedis {
   static async start(): Promise<BenchRedis> {
     const port = await freePort();
     const dir = mkdtempSync(join(tmpdir(), "kinetik-bench-redis-"));
-    const running = await spawnRedis(dir, ["--port", String(port), "--appendonly", "no"]);
+    const running = await spawnRedis(dir, [
+      "--port",
+      String(port),
+      "--appendonly",
+      "no",
+    ]);
     const url = `redis://127.0.0.1:${port}`;
     const admin = new Redis(url);
     const info = await admin.info("server");
@@ -57,12 +67,21 @@ export class BenchRedis {
   async counters(): Promise<Counters> {
     const stats = await this.#admin.info("commandstats");
     let commands = 0;
-    for (const [, name, calls] of stats.matchAll(/cmdstat_([a-z|_-]+):calls=(\d+)/g)) {
-      if (name !== "info" && !name.startsWith("config")) commands += Number(calls);
+    for (
+      const [, name, calls] of stats.matchAll(
+        /cmdstat_([a-z|_-]+):calls=(\d+)/g,
+      )
+    ) {
+      if (name !== "info" && !name.startsWith("config")) {
+        commands += Number(calls);
+      }
     }
     const cpu = await this.#admin.info("cpu");
     const seconds = (field: string) => Number(new RegExp(`${field}:([\\d.]+)`).exec(cpu)?.[1]);
-    return { commands, cpu: seconds("used_cpu_user") + seconds("used_cpu_sys") };
+    return {
+      commands,
+      cpu: seconds("used_cpu_user") + seconds("used_cpu_sys"),
+    };
   }
 
   /**
@@ -74,7 +93,9 @@ export class BenchRedis {
     const monitor = await this.#admin.monitor();
     let sent = 0;
     monitor.on("monitor", (_time: string, args: string[], source: string) => {
-      if (source !== "lua" && !/^(info|config|flushall)$/i.test(args[0])) sent++;
+      if (source !== "lua" && !/^(info|config|flushall)$/i.test(args[0])) {
+        sent++;
+      }
     });
     try {
       await fn();

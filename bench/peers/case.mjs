@@ -40,17 +40,26 @@ function runtime() {
 
 /** Peak resident set of this process (VmHWM), MB. */
 function peakRssMB() {
-  const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync("/proc/self/status", "utf8"));
+  const match = /VmHWM:\s+(\d+) kB/.exec(
+    readFileSync("/proc/self/status", "utf8"),
+  );
   return match ? Number(match[1]) / 1024 : null;
 }
 
 function percentile(sorted, p) {
   if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+  return sorted[
+    Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)
+  ];
 }
 
 /** About 80 bytes of JSON, a typical "send an email" payload. */
-const payload = (i) => ({ i, to: `user${i}@example.com`, template: "welcome", locale: "en" });
+const payload = (i) => ({
+  i,
+  to: `user${i}@example.com`,
+  template: "welcome",
+  locale: "en",
+});
 
 /** Runs `fn` and returns its wall seconds and this process's CPU share (100 = one core). */
 async function timed(fn) {
@@ -106,7 +115,11 @@ async function main() {
     });
     await done;
     const seconds = (performance.now() - clock.start) / 1000;
-    Object.assign(row, { seconds, cpuPct: (cpuMs() - clock.cpu) / 10 / seconds, handled });
+    Object.assign(row, {
+      seconds,
+      cpuPct: (cpuMs() - clock.cpu) / 10 / seconds,
+      handled,
+    });
   } else if (args.case === "latency-worker") {
     const latencies = [];
     let clock;
@@ -151,6 +164,8 @@ async function main() {
 }
 
 main().catch((error) => {
-  process.stderr.write(`case ${args.system}/${args.case} failed: ${error?.stack ?? error}\n`);
+  process.stderr.write(
+    `case ${args.system}/${args.case} failed: ${error?.stack ?? error}\n`,
+  );
   process.exit(1);
 });

@@ -9,7 +9,9 @@ interface Hooks {
   onFailed(error: unknown): void;
 }
 
-export default async function create({ url, queue: prefix }: { url: string; queue: string }) {
+export default async function create(
+  { url, queue: prefix }: { url: string; queue: string },
+) {
   const queue = kinetik(new RedisStore({ url, prefix }), { interval: "10s" });
   await queue.count(); // Connected before the clock starts, as the peers' ready().
   return {
@@ -17,7 +19,11 @@ export default async function create({ url, queue: prefix }: { url: string; queu
     enqueueOne: (data: unknown) => queue.create("bench", data),
     enqueueBulk: (datas: unknown[]) =>
       queue.createMany(datas.map((data) => ({ task: "bench", data }))),
-    startWorker(concurrency: number, handler: (data: unknown) => unknown, hooks: Hooks) {
+    startWorker(
+      concurrency: number,
+      handler: (data: unknown) => unknown,
+      hooks: Hooks,
+    ) {
       queue.define("bench").action((job) => handler(job.data))
         .on("complete", () => hooks.onCompleted())
         .on("fail", (error) => hooks.onFailed(error));
