@@ -204,26 +204,6 @@ test(
   },
 );
 
-const deno = (globalThis as { Deno?: { test: (options: object) => void } }).Deno;
-if (deno && !skip) {
-  deno.test({
-    name: "RedisStore.close() leaves no timers or connections behind (Deno sanitizers)",
-    sanitizeOps: true,
-    sanitizeResources: true,
-    async fn() {
-      const store = new RedisStore({ url, prefix: freshPrefix() });
-      const controller = new AbortController();
-      const reader = store.subscribe(controller.signal).getReader();
-      await store.add([newJob("clean")]);
-      assert.deepEqual((await reader.read()).value, { type: "wake", task: "clean" });
-      const { jobs } = await store.claim(request("clean"));
-      await store.renew(jobs, 1_000, T0);
-      await store.close();
-      assert.equal((await reader.read()).done, true);
-    },
-  });
-}
-
 test("RedisStore recovers when Redis restarts", {
   skip: skip ?? (typeof server !== "string" && !server.ownsServer && "needs its own redis-server"),
 }, async () => {

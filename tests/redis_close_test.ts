@@ -1,0 +1,62 @@
+/**
+ * RedisStore.close() under Deno's op and resource sanitizers, in a file of its own: in a file
+ * shared with other tests, their stores' late socket callbacks would be counted here. Bun has
+ * no sanitizers, so this file has nothing to run there.
+ */
+
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { RedisStore } from "../stores/redis.ts";
+import { redisServer } from "./_redis_server.ts";
+
+const T0 = 1_700_000_000_000;
+const deno = (globalThis as { Deno?: { test: (options: object) => void } }).Deno;
+
+if (!deno) {
+  test("RedisStore.close() leaves no timers or connections behind", {
+    skip: "Deno's sanitizers check this; Bun has none",
+  }, () => {});
+} else {
+  const server = await redisServer({});
+  const skip = typeof server === "string" ? server : undefined;
+  if (skip) console.log(`Skipping the Redis close test: ${skip}`);
+  deno.test({
+    name: "RedisStore.close() leaves no timers or connections behind (Deno sanitizers)",
+    ignore: skip !== undefined,
+    sanitizeOps: true,
+    sanitizeResources: true,
+    async fn() {
+      if (typeof server === "string") return;
+      const store = new RedisStore({ url: server.url, prefix: "close" });
+      const controller = new AbortController();
+      const reader = store.subscribe(controller.signal).getReader();
+      await store.add([{
+        task: "clean",
+        data: { n: 1 },
+        created: T0,
+        priority: 0,
+        log: { time: T0, message: "Created" },
+      }]);
+      assert.deepEqual((await reader.read()).value, { type: "wake", task: "clean" });
+      const { jobs } = await store.claim({
+        groups: [["clean"]],
+        limit: 10,
+        worker: "w",
+        leaseMs: 1_000,
+        now: T0,
+      });
+      await store.renew(jobs, 1_000, T0);
+      await store.close();
+      assert.equal((await reader.read()).done, true);
+    },
+  });
+  deno.test({
+    name: "redis-server for the close test stops",
+    ignore: skip !== undefined,
+    sanitizeOps: false,
+    sanitizeResources: false,
+    async fn() {
+      if (typeof server !== "string") await server.dispose();
+    },
+  });
+}
