@@ -39,6 +39,7 @@ export { JobContext } from "./src/job_context.ts";
 export { FINAL_STATUSES, isFinalStatus, JOB_STATUSES } from "./src/job.ts";
 export type { Job, JobError, JobProgress, JobStatus, LogLine } from "./src/job.ts";
 export type { CreateOptions, JobSpec } from "./src/job_spec.ts";
+export { QUEUE_EVENT_TYPES } from "./src/events.ts";
 export type { EventFilter, QueueEvent, QueueEventType } from "./src/events.ts";
 export type { CleanOptions, FetchOptions, QueueStats } from "./src/queue_reads.ts";
 export { StoreError } from "./src/store.ts";

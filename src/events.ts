@@ -18,6 +18,20 @@ export type QueueEventType =
   | "retry"
   | "stalled";
 
+/** Every kind of job event, in life order. */
+export const QUEUE_EVENT_TYPES: readonly QueueEventType[] = [
+  "created",
+  "started",
+  "log",
+  "progress",
+  "completed",
+  "failed",
+  "timeout",
+  "cancelled",
+  "retry",
+  "stalled",
+];
+
 /** One job event. */
 export interface QueueEvent {
   type: QueueEventType;

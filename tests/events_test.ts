@@ -5,6 +5,7 @@ import {
   FINAL_EVENT,
   isFinalEvent,
   matchEvents,
+  QUEUE_EVENT_TYPES,
   type QueueEvent,
   type QueueEventType,
 } from "../src/events.ts";
@@ -27,18 +28,7 @@ function event(
   return { type, job, time: 0 };
 }
 
-const ALL_TYPES: QueueEventType[] = [
-  "created",
-  "started",
-  "log",
-  "progress",
-  "completed",
-  "failed",
-  "timeout",
-  "cancelled",
-  "retry",
-  "stalled",
-];
+const ALL_TYPES = QUEUE_EVENT_TYPES;
 
 test("matchEvents() passes every event when given no filter or an empty one", () => {
   for (const match of [matchEvents(), matchEvents({})]) {

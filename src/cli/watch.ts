@@ -4,23 +4,14 @@
  * runs until SIGINT, or until `--count` events or `--timeout` for scripts and tests. @module
  */
 
-import type { QueueEvent, QueueEventType } from "../events.ts";
+import {
+  QUEUE_EVENT_TYPES as EVENT_TYPES,
+  type QueueEvent,
+  type QueueEventType,
+} from "../events.ts";
 import { choiceList, durationOption, integerOption, listOption } from "./_args.ts";
 import type { CliContext, Command } from "./_command.ts";
 import { clockTime, elapsed, inlineJson, type Paint, progressBar } from "./_format.ts";
-
-const EVENT_TYPES: readonly QueueEventType[] = [
-  "created",
-  "started",
-  "log",
-  "progress",
-  "completed",
-  "failed",
-  "timeout",
-  "cancelled",
-  "retry",
-  "stalled",
-];
 
 const EVENT_STYLES: Record<QueueEventType, Parameters<Paint>[0]> = {
   created: "gray",
