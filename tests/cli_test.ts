@@ -305,8 +305,8 @@ test("kinetik refuses bad input with one line, the documented code, and no chang
 });
 
 test(
-  "kinetik add, jobs, show and cancel work on a redis:// store",
-  { skip: skipRedis },
+  "kinetik add, jobs, show, cancel, retry, tasks, watch and clean work on a redis:// store",
+  { skip: skipRedis, timeout: 30_000 },
   async () => {
     const url = (redis as Exclude<typeof redis, string>).url;
     const added = await kinetik(url, "add", "send email", '{"to":"ford@example.com"}', "--json");
@@ -328,5 +328,50 @@ test(
         "Cancelled",
       ]);
     });
+    const retry = await kinetik(url, "retry", job.id);
+    assert.deepEqual([retry.code, retry.stdout], [0, `Requeued job ${job.id} (send email).\n`]);
+
+    // A worker on the same Redis: its heartbeat makes `tasks` know it, and `watch` sees its jobs.
+    const worker = new Queue(await openStore(url), { interval: 50 });
+    worker.define("send email").tag("messaging").desc("Sends an email").action(() => {});
+    try {
+      worker.process("messaging");
+      let tasks: { tasks: { name: string; tag: string }[] } = { tasks: [] };
+      await waitFor(
+        async () => {
+          tasks = JSON.parse((await kinetik(url, "tasks", "--json")).stdout);
+          return tasks.tasks.some((task) => task.name === "send email");
+        },
+        10_000,
+        "the worker's heartbeat",
+      );
+      assert.equal(tasks.tasks.find((task) => task.name === "send email")?.tag, "messaging");
+      await waitFor(
+        async () => (await worker.get(job.id))?.status === "completed",
+        10_000,
+        "the retried job to complete",
+      );
+      const watching = kinetik(url, "watch", "--json", "--count", "3", "--timeout", "20s");
+      await new Promise((resolve) => setTimeout(resolve, 300)); // let watch subscribe
+      const next = JSON.parse(
+        (await kinetik(url, "add", "send email", '{"to":"arthur@example.com"}', "--json")).stdout,
+      ) as Job;
+      const watched = await watching;
+      assert.equal(watched.code, 0, watched.stderr);
+      const events = watched.stdout.trim().split("\n").map((line) => JSON.parse(line));
+      assert.deepEqual(
+        events.filter((event) => event.job.id === next.id).map((event) => event.type),
+        ["created", "started", "completed"],
+      );
+    } finally {
+      await worker.close();
+    }
+    const clean = await kinetik(url, "clean");
+    assert.equal(clean.code, 0);
+    assert.match(clean.stdout, /^Removed 2 completed jobs\.\n$/);
+    await withQueue(
+      url,
+      async (queue) => assert.equal(await queue.count({ status: "completed" }), 0),
+    );
   },
 );
