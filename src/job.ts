@@ -26,6 +26,11 @@ export const JOB_STATUSES: readonly JobStatus[] = [
   "timeout",
 ];
 
+/** A count of 0 for every status. */
+export function zeroStatusCounts(): Record<JobStatus, number> {
+  return Object.fromEntries(JOB_STATUSES.map((status) => [status, 0])) as Record<JobStatus, number>;
+}
+
 /** The statuses a job never leaves on its own. */
 export const FINAL_STATUSES: readonly JobStatus[] = ["completed", "failed", "cancelled", "timeout"];
 

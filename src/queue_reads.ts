@@ -5,7 +5,7 @@
  * store. @module
  */
 
-import { type Job, JOB_STATUSES, type JobStatus } from "./job.ts";
+import { type Job, JOB_STATUSES, type JobStatus, zeroStatusCounts } from "./job.ts";
 import type { FindOptions, JobQuery, Store } from "./store.ts";
 
 /** Options of `queue.fetch()`. */
@@ -91,10 +91,6 @@ export function fetchJobs(
   })();
 }
 
-function zero(): Record<JobStatus, number> {
-  return Object.fromEntries(JOB_STATUSES.map((status) => [status, 0])) as Record<JobStatus, number>;
-}
-
 /**
  * Every task's tag known here or recorded in the store by workers alive at `now` (the queue's
  * clock, which is the one workers beat with).
@@ -121,11 +117,11 @@ export async function queueStats(
   now?: number,
 ): Promise<QueueStats> {
   const [counts, tagOf] = await Promise.all([store.stats(), knownTags(store, local, now)]);
-  const stats: QueueStats = { total: 0, status: zero(), tasks: {}, tags: {} };
+  const stats: QueueStats = { total: 0, status: zeroStatusCounts(), tasks: {}, tags: {} };
   for (const [task, byStatus] of Object.entries(counts)) {
     const tag = tagOf.get(task);
-    const entry = stats.tasks[task] = { tag, total: 0, status: zero() };
-    const tagEntry = stats.tags[tag ?? "?"] ??= { total: 0, status: zero() };
+    const entry = stats.tasks[task] = { tag, total: 0, status: zeroStatusCounts() };
+    const tagEntry = stats.tags[tag ?? "?"] ??= { total: 0, status: zeroStatusCounts() };
     for (const [status, n] of Object.entries(byStatus) as [JobStatus, number][]) {
       if (!n) continue;
       entry.status[status] += n;

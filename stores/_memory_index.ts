@@ -3,7 +3,7 @@
  * Private to `stores/memory.ts`. @module
  */
 
-import type { Job, JobStatus, LogLine } from "../src/job.ts";
+import { type Job, type JobStatus, type LogLine, zeroStatusCounts } from "../src/job.ts";
 import { Heap } from "./_heap.ts";
 
 /** A stored job with what the store keeps beside it. */
@@ -47,15 +47,7 @@ function isWaiting(slot: Slot): boolean {
 /** One task's waiting jobs and its counts by status. */
 export class TaskIndex {
   /** Jobs by status, kept by the store on every status change. */
-  readonly counts: Record<JobStatus, number> = {
-    queued: 0,
-    delayed: 0,
-    processing: 0,
-    completed: 0,
-    failed: 0,
-    cancelled: 0,
-    timeout: 0,
-  };
+  readonly counts: Record<JobStatus, number> = zeroStatusCounts();
   #ready = new Heap<Slot>(readsBefore);
   #delayed = new Heap<Slot>(dueBefore);
 
