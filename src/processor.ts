@@ -92,6 +92,19 @@ export class Processor {
   #running = new Map<string, JobRun>();
   #finished: Finished[] = [];
   #isStopping = false;
+  /** Store calls a turn may keep in flight together (see `Store.maxInFlight`). */
+  #lanes: number;
+  /** Store calls in flight, and the slots their claims asked for. */
+  #calls = 0;
+  #reserved = 0;
+  /** The latest claim found fewer ready jobs than it asked for: claim again when woken. */
+  #isDrained = false;
+  /** The earliest `runAt` of a delayed job, as that claim reported it. */
+  #nextDue?: number;
+  /** Counts wake-ups, so a claim that was out during one does not mark the tags drained. */
+  #wakes = 0;
+  #failures = 0;
+  #pausedUntil = -Infinity;
   #isSignalled = false;
   #stopWaiting?: () => void;
   #onDrained: (() => void)[] = [];
@@ -108,6 +121,7 @@ export class Processor {
     this.#options = options;
     this.worker = options.worker;
     this.#started = host.clock.now();
+    this.#lanes = Math.max(1, Math.min(host.store.maxInFlight ?? 1, options.concurrency));
     this.#loop = this.#run();
   }
 
@@ -123,6 +137,13 @@ export class Processor {
 
   /** Ends an idle wait at once: there may be new work. */
   wake(): void {
+    this.#wakes++;
+    this.#isDrained = false;
+    this.#kick();
+  }
+
+  /** Ends the loop's wait: a run or a store call ended. */
+  #kick(): void {
     this.#isSignalled = true;
     this.#stopWaiting?.();
   }
@@ -156,70 +177,116 @@ export class Processor {
   }
 
   async #run(): Promise<void> {
-    let failures = 0;
     await this.#heartbeat();
-    while (!this.#isStopping || this.#running.size > 0 || this.#finished.length > 0) {
-      try {
-        const claimed = await this.#turn();
-        failures = 0;
-        if (claimed === undefined) continue;
-        const now = this.#host.clock.now();
-        if (this.#running.size === 0 && this.#finished.length === 0 && !this.#isStopping) {
+    while (
+      !this.#isStopping || this.#running.size > 0 || this.#finished.length > 0 || this.#calls > 0
+    ) {
+      while (this.#calls < this.#lanes && this.#hasTurn()) this.#startTurn();
+      const now = this.#host.clock.now();
+      const paused = Math.max(0, this.#pausedUntil - now);
+      if (this.#calls > 0 || this.#running.size > 0 || this.#finished.length > 0) {
+        // Runs or store calls are going: wait for one to end. Once stopping with none left,
+        // the loop ends instead: no wake-up may come (a store without messages, or a
+        // refused release).
+        const ms = paused > 0 ? paused : Math.min(this.#due(now), this.#options.interval);
+        if (await this.#wait(ms)) this.#isDrained = false;
+      } else if (this.#isStopping) {
+        break;
+      } else if (paused > 0) {
+        await this.#wait(paused);
+      } else {
+        // Every tag is empty: the only time the loop itself recovers and idles.
+        try {
           await this.#recover(now);
           // An idle worker stays listed by `kinetik tasks`: beat once per third of a lease.
           if (now - this.#beaten >= this.#options.lease / 3) await this.#heartbeat();
-          this.#host.emitEmpty([...this.tags]);
-          const due = claimed.next === undefined ? Infinity : claimed.next - now;
-          await this.#wait(Math.min(this.#options.interval, due, this.#options.lease));
-        } else if (this.#finished.length === 0 && (!this.#isStopping || this.#running.size > 0)) {
-          // Runs are going: wait for one to end. Once stopping with none left, the loop ends
-          // instead: no wake-up may come (a store without messages, or a refused release).
-          const due = claimed.next === undefined ? Infinity : claimed.next - now;
-          await this.#wait(Math.min(due, this.#options.interval));
+        } catch (error) {
+          this.#fail(error);
+          continue;
         }
-      } catch (error) {
-        this.#host.reportError(error);
-        if (this.#isStopping) {
-          // Shutting down with the store unreachable: what is unsettled is recovered by
-          // another worker when its lease expires.
-          this.#finished = [];
-          if (this.#running.size === 0) break;
-        }
-        failures++;
-        await this.#wait(Math.min(this.#options.interval, 100 * 2 ** Math.min(failures, 6)));
+        this.#host.emitEmpty([...this.tags]);
+        await this.#wait(Math.min(this.#options.interval, this.#due(now), this.#options.lease));
+        this.#isDrained = false;
       }
     }
     this.#host.clock.clearTimeout(this.#maintenance);
     await this.#maintaining;
   }
 
+  /** Whether a store call is due: outcomes to settle, or free slots and maybe ready jobs. */
+  #hasTurn(): boolean {
+    if (this.#host.clock.now() < this.#pausedUntil) return false;
+    if (this.#finished.length > 0) return true;
+    if (this.#isStopping || this.#isDrained) return false;
+    return this.#free() > 0 && this.#host.plan(this.tags).tasks.size > 0;
+  }
+
+  /** Slots neither running a job nor promised to a claim in flight. */
+  #free(): number {
+    return this.#options.concurrency - this.#running.size - this.#reserved;
+  }
+
+  /** How long until the earliest delayed job the latest short claim reported is due. */
+  #due(now: number): number {
+    if (!this.#isDrained || this.#nextDue === undefined) return Infinity;
+    return Math.max(0, this.#nextDue - now);
+  }
+
   /**
-   * One store call: settle what finished and claim for free slots. Resolves to the claim's
-   * result when the slots could not all be filled (time to wait), else `undefined`.
+   * Starts one store call in the background: settle finished runs (at most one lane's
+   * share) and claim for free slots, then start what was claimed. A claim that comes back
+   * short marks the tags drained until new work is signalled or the wait for it times out.
    */
-  async #turn(): Promise<ClaimResult | undefined> {
-    const free = this.#isStopping ? 0 : this.#options.concurrency - this.#running.size;
-    const request = free > 0 ? this.#claimRequest(free) : undefined;
-    let claimed: ClaimResult;
-    if (this.#finished.length > 0) {
-      const batch = this.#finished;
-      this.#finished = [];
-      let result;
-      try {
-        result = await this.#host.store.settle(batch.map((f) => f.settlement), request);
-      } catch (error) {
-        this.#finished = batch.concat(this.#finished);
-        throw error;
-      }
+  #startTurn(): void {
+    const share = this.#lanes === 1 ? Infinity : Math.ceil(this.#options.concurrency / this.#lanes);
+    const batch = this.#finished.splice(0, share);
+    const limit = this.#isStopping ? 0 : Math.min(this.#free(), share);
+    const request = limit > 0 && (batch.length > 0 || !this.#isDrained)
+      ? this.#claimRequest(limit)
+      : undefined;
+    const reserved = request?.limit ?? 0;
+    const wakes = this.#wakes;
+    this.#calls++;
+    this.#reserved += reserved;
+    this.#turn(batch, request).then((claimed) => {
+      this.#failures = 0;
+      if (!request) return;
+      // A wake-up while the call was out may announce jobs the claim did not see.
+      const isShort = claimed.jobs.length < request.limit;
+      if (isShort && this.#wakes === wakes) this.#isDrained = true;
+      if (isShort) this.#nextDue = claimed.next;
+    }, (error) => {
+      // Shutting down with the store unreachable: what is unsettled is recovered by another
+      // worker when its lease expires. Otherwise the outcomes are kept for the next turn.
+      if (!this.#isStopping) this.#finished = batch.concat(this.#finished);
+      this.#fail(error);
+    }).finally(() => {
+      this.#calls--;
+      this.#reserved -= reserved;
+      this.#kick();
+    });
+  }
+
+  /** One store call: settles `batch` and claims with `request`; starts the claimed runs. */
+  async #turn(batch: Finished[], request: ClaimRequest | undefined): Promise<ClaimResult> {
+    let claimed: ClaimResult = { jobs: [] };
+    if (batch.length > 0) {
+      const result = await this.#host.store.settle(batch.map((f) => f.settlement), request);
       batch.forEach((finished, i) => this.#announce(finished, result.jobs[i]));
       claimed = result.claimed;
     } else if (request) {
       claimed = await this.#host.store.claim(request);
-    } else {
-      return { jobs: [] };
     }
     for (const job of claimed.jobs) this.#start(job);
-    return claimed.jobs.length === free && free > 0 ? undefined : claimed;
+    return claimed;
+  }
+
+  /** Reports a failed store call and pauses store calls with backoff. */
+  #fail(error: unknown): void {
+    this.#host.reportError(error);
+    this.#failures++;
+    const backoff = Math.min(this.#options.interval, 100 * 2 ** Math.min(this.#failures, 6));
+    this.#pausedUntil = this.#host.clock.now() + backoff;
   }
 
   #claimRequest(limit: number): ClaimRequest | undefined {
@@ -356,19 +423,25 @@ export class Processor {
     }
   }
 
-  /** Waits up to `ms`, or less when woken; a wake before the wait ends it at once. */
-  #wait(ms: number): Promise<void> {
+  /**
+   * Waits up to `ms`, or less when kicked; a kick before the wait ends it at once. Resolves
+   * to whether the whole time passed.
+   */
+  #wait(ms: number): Promise<boolean> {
     if (this.#isSignalled) {
       this.#isSignalled = false;
-      return Promise.resolve();
+      return Promise.resolve(false);
     }
-    const controller = new AbortController();
-    this.#stopWaiting = () => controller.abort();
-    return sleep(this.#host.clock, Number.isFinite(ms) ? ms : 2 ** 31 - 1, controller.signal).then(
-      () => {
+    const { clock } = this.#host;
+    return new Promise((resolve) => {
+      const end = (isTimeUp: boolean) => {
+        clock.clearTimeout(timer);
         this.#isSignalled = false;
         this.#stopWaiting = undefined;
-      },
-    );
+        resolve(isTimeUp);
+      };
+      const timer = clock.setTimeout(() => end(true), Number.isFinite(ms) ? ms : 2 ** 31 - 1);
+      this.#stopWaiting = () => end(false);
+    });
   }
 }

@@ -222,6 +222,12 @@ export interface WorkerRecord {
 export interface Store {
   /** Short name used in error messages: "memory", "sqlite", "redis", "mongo". */
   readonly name: string;
+  /**
+   * How many settle or claim calls a processor may keep in flight at once (default 1). A
+   * store behind a network gains from 2: the server runs one call while the client handles
+   * the other's jobs. A store that works in the caller's thread gains nothing.
+   */
+  readonly maxInFlight?: number;
 
   /**
    * Save jobs. A job whose `key` matches an unfinished job's is not saved; that job is

@@ -66,6 +66,8 @@ const BATCH = 1000;
 export class RedisStore implements Store {
   /** Always `"redis"`. */
   readonly name = "redis";
+  /** Redis runs one settle-and-claim script while the processor handles another's jobs. */
+  readonly maxInFlight = 2;
   /** The base key of this queue, `{kinetik:<prefix>}:`. */
   readonly base: string;
   #client: RedisClient;
