@@ -188,8 +188,12 @@ export class Processor {
         // Runs or store calls are going: wait for one to end. Once stopping with none left,
         // the loop ends instead: no wake-up may come (a store without messages, or a
         // refused release).
+        // A call in flight or a run with no free slot beside it always kicks the loop when
+        // it ends; only free slots on drained tags need a timer, to look again.
+        const needsTimer = paused > 0 ||
+          (this.#calls === 0 && this.#free() > 0 && !this.#isStopping);
         const ms = paused > 0 ? paused : Math.min(this.#due(now), this.#options.interval);
-        if (await this.#wait(ms)) this.#isDrained = false;
+        if (await this.#wait(needsTimer ? ms : Infinity)) this.#isDrained = false;
       } else if (this.#isStopping) {
         break;
       } else if (paused > 0) {
@@ -244,41 +248,42 @@ export class Processor {
     const request = limit > 0 && (batch.length > 0 || !this.#isDrained)
       ? this.#claimRequest(limit)
       : undefined;
+    this.#turn(batch, request);
+  }
+
+  /** One store call: settles `batch` and claims with `request`; starts the claimed runs. */
+  async #turn(batch: Finished[], request: ClaimRequest | undefined): Promise<void> {
     const reserved = request?.limit ?? 0;
     const wakes = this.#wakes;
     this.#calls++;
     this.#reserved += reserved;
-    this.#turn(batch, request).then((claimed) => {
+    try {
+      let claimed: ClaimResult = { jobs: [] };
+      if (batch.length > 0) {
+        const result = await this.#host.store.settle(batch.map((f) => f.settlement), request);
+        batch.forEach((finished, i) => this.#announce(finished, result.jobs[i]));
+        claimed = result.claimed;
+      } else if (request) {
+        claimed = await this.#host.store.claim(request);
+      }
       this.#failures = 0;
-      if (!request) return;
-      // A wake-up while the call was out may announce jobs the claim did not see.
-      const isShort = claimed.jobs.length < request.limit;
-      if (isShort && this.#wakes === wakes) this.#isDrained = true;
-      if (isShort) this.#nextDue = claimed.next;
-    }, (error) => {
+      this.#reserved -= reserved;
+      for (const job of claimed.jobs) this.#start(job);
+      if (request && claimed.jobs.length < request.limit) {
+        // A wake-up while the call was out may announce jobs the claim did not see.
+        if (this.#wakes === wakes) this.#isDrained = true;
+        this.#nextDue = claimed.next;
+      }
+    } catch (error) {
+      this.#reserved -= reserved;
       // Shutting down with the store unreachable: what is unsettled is recovered by another
       // worker when its lease expires. Otherwise the outcomes are kept for the next turn.
       if (!this.#isStopping) this.#finished = batch.concat(this.#finished);
       this.#fail(error);
-    }).finally(() => {
+    } finally {
       this.#calls--;
-      this.#reserved -= reserved;
       this.#kick();
-    });
-  }
-
-  /** One store call: settles `batch` and claims with `request`; starts the claimed runs. */
-  async #turn(batch: Finished[], request: ClaimRequest | undefined): Promise<ClaimResult> {
-    let claimed: ClaimResult = { jobs: [] };
-    if (batch.length > 0) {
-      const result = await this.#host.store.settle(batch.map((f) => f.settlement), request);
-      batch.forEach((finished, i) => this.#announce(finished, result.jobs[i]));
-      claimed = result.claimed;
-    } else if (request) {
-      claimed = await this.#host.store.claim(request);
     }
-    for (const job of claimed.jobs) this.#start(job);
-    return claimed;
   }
 
   /** Reports a failed store call and pauses store calls with backoff. */
@@ -435,12 +440,13 @@ export class Processor {
     const { clock } = this.#host;
     return new Promise((resolve) => {
       const end = (isTimeUp: boolean) => {
-        clock.clearTimeout(timer);
+        if (timer !== undefined) clock.clearTimeout(timer);
         this.#isSignalled = false;
         this.#stopWaiting = undefined;
         resolve(isTimeUp);
       };
-      const timer = clock.setTimeout(() => end(true), Number.isFinite(ms) ? ms : 2 ** 31 - 1);
+      // Waiting without end needs no timer: a kick is sure to come.
+      const timer = Number.isFinite(ms) ? clock.setTimeout(() => end(true), ms) : undefined;
       this.#stopWaiting = () => end(false);
     });
   }
