@@ -39,6 +39,42 @@ function find(value: unknown, path: string, seen: Set<object>): string | undefin
   return undefined;
 }
 
+/** Nesting beyond which `isJsonSafe` gives up and lets `find` look (for cycles, say). */
+const MAX_FAST_DEPTH = 64;
+
+/**
+ * The check on the hot path of every create: no path strings, no entry arrays, no set of
+ * seen objects (a cycle just runs past `MAX_FAST_DEPTH`). `find` runs only when it fails,
+ * to name the culprit.
+ */
+function isJsonSafe(value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+    case "undefined":
+      return true;
+    case "number":
+      return Number.isFinite(value);
+    case "object":
+      break;
+    default:
+      return false;
+  }
+  if (value === null) return true;
+  if (depth > MAX_FAST_DEPTH) return false;
+  if (Array.isArray(value)) {
+    for (const inner of value) if (!isJsonSafe(inner, depth + 1)) return false;
+    return true;
+  }
+  if (value instanceof Map || value instanceof Set) return false;
+  if (typeof (value as { toJSON?: unknown }).toJSON === "function") return true;
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    if (!isJsonSafe((value as Record<string, unknown>)[key], depth + 1)) return false;
+  }
+  return true;
+}
+
 /**
  * Throws when `data` cannot be stored as JSON: functions, symbols, BigInts, non-finite
  * numbers or cycles anywhere inside it.
@@ -48,6 +84,7 @@ function find(value: unknown, path: string, seen: Set<object>): string | undefin
  * @throws {TypeError} naming the first offending path
  */
 export function assertJsonData(data: unknown, what: string): void {
+  if (isJsonSafe(data, 0)) return;
   const problem = find(data, "data", new Set());
   if (problem) {
     throw new TypeError(`Cannot ${what} as its data must be JSON-serialisable: ${problem}`);

@@ -83,3 +83,18 @@ test("assertJsonData() refuses a Map or a Set, whose contents JSON would drop", 
   );
   assert.throws(() => assertJsonData(new Map(), "create job"), /data is a Map/);
 });
+
+test("assertJsonData() passes data nested deeper than its fast check looks", () => {
+  let deep: unknown = { leaf: 1 };
+  for (let i = 0; i < 200; i++) deep = i % 2 ? { inner: deep } : [deep];
+  assert.doesNotThrow(() => assertJsonData(deep, WHAT));
+});
+
+test("assertJsonData() names a bad value below the fast check's depth", () => {
+  let deep: Record<string, unknown> = { bad: () => {} };
+  for (let i = 0; i < 100; i++) deep = { a: deep };
+  assert.throws(
+    () => assertJsonData(deep, WHAT),
+    notJson(`data${".a".repeat(100)}.bad is a function`),
+  );
+});
