@@ -104,22 +104,28 @@ end
 -- processor of the task is busy (it would have claimed otherwise) and claims again when it
 -- settles, so more messages would wake nobody. One check per task and script call.
 local woken, delayedHeads = {}, {}
-local function enqueue(id, task, priority, readyAt)
-  local key = readyKey(task)
-  if woken[task] == nil then woken[task] = redis.call('ZCARD', key) == 0 end
-  redis.call('ZADD', key, priority, readyMember(readyAt, id))
+-- noteReady / noteDelayed: the wake-up decision for a job about to enter a task's ready or
+-- delayed set (before any entry of this script call is written).
+local function noteReady(task)
+  if woken[task] == nil then woken[task] = redis.call('ZCARD', readyKey(task)) == 0 end
 end
-local function delay(id, task, runAt)
-  local key = delayedKey(task)
+local function noteDelayed(task, runAt)
   if delayedHeads[task] == nil then
-    local head = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+    local head = redis.call('ZRANGE', delayedKey(task), 0, 0, 'WITHSCORES')
     delayedHeads[task] = head[2] and tonumber(head[2]) or false
   end
   local head = delayedHeads[task]
   if woken[task] == nil and (not head or tonumber(runAt) < head) then
     woken[task] = redis.call('ZCARD', readyKey(task)) == 0
   end
-  redis.call('ZADD', key, runAt, id)
+end
+local function enqueue(id, task, priority, readyAt)
+  noteReady(task)
+  redis.call('ZADD', readyKey(task), priority, readyMember(readyAt, id))
+end
+local function delay(id, task, runAt)
+  noteDelayed(task, runAt)
+  redis.call('ZADD', delayedKey(task), runAt, id)
 end
 local function publishWakes()
   for task, wake in pairs(woken) do
