@@ -53,10 +53,6 @@ for n = 1, tonumber(ARGV[1]) do
       redis.call('HSET', dedupeKey, key, id)
     end
     redis.call('HSET', jobKey(id), unpack(fields))
-    if not seen[task] then
-      redis.call('SADD', tasksKey, task)
-      seen[task] = true
-    end
     later('SADD', indexKey(task, status), id)
     if runAt == '' then
       noteReady(task)
@@ -65,6 +61,10 @@ for n = 1, tonumber(ARGV[1]) do
       noteDelayed(task, runAt)
       later('ZADD', delayedKey(task), runAt, id)
     end
+    -- Tasks are never removed from the set, and a job in a ready set was added here: a
+    -- task whose ready set was not empty is known already.
+    if not seen[task] and woken[task] ~= false then redis.call('SADD', tasksKey, task) end
+    seen[task] = true
     redis.call('RPUSH', logsKey(id), log)
     out[n] = id
   end
