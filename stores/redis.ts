@@ -39,10 +39,10 @@ import { STALLED_ERROR, STORE_MESSAGES, StoreError } from "../src/store.ts";
 import { redisKey } from "./redis/_keys.ts";
 import type { RedisScript } from "./redis/_script.ts";
 import { SCRIPTS } from "./redis/_scripts.ts";
-import { quit, Subscriber } from "./redis/_subscriber.ts";
+import { Subscriber } from "./redis/_subscriber.ts";
 import * as codec from "./redis/_codec.ts";
 import { countJobs, matchJobs, type ScriptRunner } from "./redis/_match.ts";
-import type { RedisClient } from "./redis/_connection.ts";
+import type { RedisClient, RedisConnection } from "./redis/_connection.ts";
 import { type RedisStoreOptions, resolveOptions } from "./redis/_options.ts";
 
 export type { RedisClient, RedisStoreOptions };
@@ -70,8 +70,7 @@ export class RedisStore implements Store {
   readonly maxInFlight = 2;
   /** The base key of this queue, `{kinetik:<prefix>}:`. */
   readonly base: string;
-  #client: RedisClient;
-  #ownsClient: boolean;
+  #client: RedisConnection;
   #subscriber: Subscriber;
   #closed = false;
   #tokenPrefix = crypto.randomUUID().slice(0, 8);
@@ -92,8 +91,7 @@ export class RedisStore implements Store {
     const settings = resolveOptions(options);
     this.base = settings.base;
     this.#maxFinished = settings.maxFinished;
-    this.#ownsClient = !options.client;
-    this.#client = options.client ?? settings.open();
+    this.#client = settings.client;
     this.#subscriber = new Subscriber(settings.open, redisKey(this.base, "events"));
   }
 
@@ -231,9 +229,9 @@ export class RedisStore implements Store {
     this.#checkOpen("read logs");
     const lines = await this.#wrap(
       "read logs",
-      this.#client.lrange(redisKey(this.base, "logs", id), 0, -1),
+      this.#client.call(["LRANGE", redisKey(this.base, "logs", id), 0, -1]),
     );
-    return codec.decodeLogs(lines);
+    return codec.decodeLogs(lines as string[]);
   }
 
   /**
@@ -263,7 +261,7 @@ export class RedisStore implements Store {
     if (message.type === "event" && this.#isUnheard(message.origin)) return;
     await this.#subscriber.ready;
     const channel = redisKey(this.base, "events");
-    await this.#wrap("publish", this.#client.publish(channel, JSON.stringify(message)));
+    await this.#wrap("publish", this.#client.call(["PUBLISH", channel, JSON.stringify(message)]));
   }
 
   async heartbeat(worker: WorkerRecord, ttlMs: number): Promise<void> {
@@ -281,7 +279,7 @@ export class RedisStore implements Store {
     if (this.#closed) return;
     this.#closed = true;
     await this.#subscriber.close();
-    if (this.#ownsClient) await quit(this.#client);
+    await this.#client.quit(); // Leaves a client passed in open.
   }
 
   /** `#run`, for helpers that run scripts on this store. */
@@ -313,7 +311,7 @@ export class RedisStore implements Store {
   #isUnheard(origin: string): boolean {
     const known = this.#listeners;
     return known !== undefined && known.others <= 0 && Date.now() - known.at < 1000 &&
-      !(this.#client as { isCluster?: boolean }).isCluster &&
+      !this.#client.isCluster &&
       !this.#subscriber.isListenedBesides(origin);
   }
 

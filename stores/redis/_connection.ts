@@ -1,17 +1,48 @@
 /**
- * ioredis settings from a Redis URL. Parsed here rather than by ioredis because ioredis
- * ignores the `rediss:` scheme (no TLS) and accepts malformed URLs silently. @module
+ * What the Redis store needs of a connection, and the settings of one opened from a Redis URL.
+ * The URL is parsed here, not by a client library, so `rediss:` means TLS and a malformed URL
+ * is reported. @module
  */
 
-import type { Cluster, Redis, RedisOptions } from "ioredis";
 import { isIP } from "node:net";
 import type { ConnectionOptions } from "node:tls";
+import type { Cluster, Redis } from "ioredis";
+import type { Arg } from "./_resp.ts";
+import type { ClientSettings } from "./_client.ts";
 
-/** A connection the store can use: one Redis, or a Redis Cluster. */
+/** An ioredis client passed in by the user: one Redis, or a Redis Cluster. */
 export type RedisClient = Redis | Cluster;
+
+/** Where a connection is: only a `"ready"` one sends commands at once. */
+export type ConnectionStatus = "connecting" | "ready" | "reconnecting" | "end";
+
+/**
+ * A connection as the store uses it: the lean client for a URL (`_client.ts`), or an
+ * adapter over an ioredis client passed in (`_ioredis.ts`).
+ */
+export interface RedisConnection {
+  readonly status: ConnectionStatus;
+  /** Whether commands go to a Redis Cluster (where PUBSUB NUMSUB counts one node only). */
+  readonly isCluster: boolean;
+  /**
+   * Sends one command, e.g. `["EVALSHA", sha, 1, key]`, and resolves with its reply:
+   * string, number, null or an array of these. Rejects with Redis's error reply (a
+   * `ReplyError` for the lean client), or when the connection fails.
+   */
+  call(command: readonly Arg[]): Promise<unknown>;
+  /**
+   * Follows `channel` on this connection, which then serves nothing else; renewed after
+   * every reconnect. Resolves once Redis confirms it.
+   */
+  subscribe(channel: string, onMessage: (message: string) => void): Promise<void>;
+  /** Closes the connection politely, or at once when Redis does not answer within a second. */
+  quit(): Promise<void>;
+}
 
 /** Reconnect attempts a command waits through before it rejects. */
 const RETRIES_PER_COMMAND = 3;
+/** How long one attempt may take to open its socket. */
+const CONNECT_TIMEOUT = 10_000;
 
 /**
  * Connection settings for `redis://[[user]:password@]host[:port][/db]` or `rediss://…`.
@@ -19,7 +50,7 @@ const RETRIES_PER_COMMAND = 3;
  * @throws {TypeError} when the URL is not a redis: or rediss: URL, or its database is not
  * a non-negative integer
  */
-export function connectionOptions(url: string, tls?: ConnectionOptions): RedisOptions {
+export function connectionSettings(url: string, tls?: ConnectionOptions): ClientSettings {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -42,23 +73,21 @@ export function connectionOptions(url: string, tls?: ConnectionOptions): RedisOp
     );
   }
   const host = parsed.hostname.replace(/^\[|\]$/g, "") || "127.0.0.1";
-  const options: RedisOptions = {
+  const settings: ClientSettings = {
     host,
     port: parsed.port ? Number(parsed.port) : 6379,
     db,
-    connectionName: "kinetik",
-    maxRetriesPerRequest: RETRIES_PER_COMMAND,
-    // A script in flight when the connection drops may have run: resending it could add a
-    // job twice. The caller gets the error instead (processors retry; settles are fenced).
-    autoResendUnfulfilledCommands: false,
+    name: "kinetik",
+    retriesPerCommand: RETRIES_PER_COMMAND,
     // Keep reconnecting for as long as the store is open, backing off to one try a second.
-    retryStrategy: (times: number) => Math.min(times * 100, 1000),
+    retryDelay: (times: number) => Math.min(times * 100, 1000),
+    connectTimeout: CONNECT_TIMEOUT,
   };
-  if (parsed.username) options.username = decodeURIComponent(parsed.username);
-  if (parsed.password) options.password = decodeURIComponent(parsed.password);
+  if (parsed.username) settings.username = decodeURIComponent(parsed.username);
+  if (parsed.password) settings.password = decodeURIComponent(parsed.password);
   if (parsed.protocol === "rediss:") {
     // SNI carries host names only (RFC 6066); the certificate is still checked against an IP.
-    options.tls = isIP(host) ? { ...tls } : { servername: host, ...tls };
+    settings.tls = isIP(host) ? { ...tls } : { servername: host, ...tls };
   }
-  return options;
+  return settings;
 }

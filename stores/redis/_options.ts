@@ -3,9 +3,10 @@
  * are opened. @module
  */
 
-import { Redis } from "ioredis";
 import type { ConnectionOptions } from "node:tls";
-import { connectionOptions, type RedisClient } from "./_connection.ts";
+import { connectionSettings, type RedisClient, type RedisConnection } from "./_connection.ts";
+import { RespClient } from "./_client.ts";
+import { IoredisConnection } from "./_ioredis.ts";
 import { baseKey } from "./_keys.ts";
 
 /** How to reach Redis and which queue to use there. */
@@ -45,12 +46,14 @@ export interface ResolvedOptions {
   base: string;
   /** The retention limit for the scripts; -1 for none. */
   maxFinished: number;
-  /** Opens a connection of the store's own (its pub/sub one, and the main one for a URL). */
-  open: () => RedisClient;
+  /** The connection for commands: the store's own for a URL, else the client passed in. */
+  client: RedisConnection;
+  /** Opens a connection of the store's own, for pub/sub. */
+  open: () => RedisConnection;
 }
 
 /**
- * Checks the options; nothing connects yet.
+ * Checks the options and, for a URL, starts connecting in the background.
  *
  * @throws {TypeError} when the URL or the prefix is malformed
  * @throws {RangeError} when `maxFinished` is not a whole number of at least 0
@@ -67,19 +70,22 @@ export function resolveOptions(options: RedisStoreOptions): ResolvedOptions {
       }`,
     );
   }
-  let open: () => RedisClient;
+  let open: () => RedisConnection;
   if (client) {
-    // Both Redis and Cluster have duplicate(); TS cannot call a union of their overloads.
-    open = () => (client as Redis).duplicate().on("error", () => {});
+    open = () => IoredisConnection.duplicate(client);
   } else {
-    const settings = connectionOptions(options.url ?? "redis://127.0.0.1:6379", options.tls);
-    // Failures reach the caller as rejected commands; the event would only be noise.
-    open = () => new Redis(settings).on("error", () => {});
+    const settings = connectionSettings(options.url ?? "redis://127.0.0.1:6379", options.tls);
+    open = () => new RespClient(settings);
   }
-  return { base, maxFinished: maxFinished === Infinity ? -1 : maxFinished, open };
+  return {
+    base,
+    maxFinished: maxFinished === Infinity ? -1 : maxFinished,
+    client: client ? new IoredisConnection(client, { isOwned: false }) : open(),
+    open,
+  };
 }
 
-/** The query of a URL that parses (a malformed one is reported by `connectionOptions`). */
+/** The query of a URL that parses (a malformed one is reported by `connectionSettings`). */
 function urlQuery(url: string | undefined): URLSearchParams {
   try {
     return new URL(url ?? "redis://127.0.0.1:6379").searchParams;

@@ -5,7 +5,7 @@
  */
 
 import { createHash } from "node:crypto";
-import type { RedisClient } from "./_connection.ts";
+import type { RedisConnection } from "./_connection.ts";
 import { VERSION } from "./_version.ts";
 
 /** One named, versioned Lua script. */
@@ -24,15 +24,15 @@ export class RedisScript {
 
   /** Runs the script with `base` as its only key. */
   async run(
-    client: RedisClient,
+    connection: RedisConnection,
     base: string,
     args: readonly (string | number)[],
   ): Promise<unknown> {
     try {
-      return await client.evalsha(this.sha, 1, base, ...args);
+      return await connection.call(["EVALSHA", this.sha, 1, base, ...args]);
     } catch (error) {
       if (!String((error as Error)?.message).startsWith("NOSCRIPT")) throw error;
-      return await client.eval(this.source, 1, base, ...args);
+      return await connection.call(["EVAL", this.source, 1, base, ...args]);
     }
   }
 }

@@ -1,25 +1,25 @@
 /**
  * The Redis store's pub/sub side: one dedicated connection per store, opened on the first
- * `subscribe`, fanned out to every stream this process asked for. ioredis re-subscribes by
- * itself after a reconnect; what was published while the connection was down is lost, and
- * the processors' polling interval covers that gap. Private to the Redis store. @module
+ * `subscribe`, fanned out to every stream this process asked for. The connection
+ * re-subscribes by itself after a reconnect; what was published while it was down is lost,
+ * and the processors' polling interval covers that gap. Private to the Redis store. @module
  */
 
-import type { RedisClient } from "./_connection.ts";
+import type { RedisConnection } from "./_connection.ts";
 import type { StoreMessage } from "../../src/store.ts";
 
 /** Fans the messages of one channel out to streams. */
 export class Subscriber {
-  #open: () => RedisClient;
+  #open: () => RedisConnection;
   #channel: string;
-  #client: RedisClient | undefined;
+  #client: RedisConnection | undefined;
   #ready: Promise<void> = Promise.resolve();
   /** The open streams, with the origin of the events their reader publishes itself. */
   #controllers = new Map<ReadableStreamDefaultController<StoreMessage>, string | undefined>();
   #isSubscribed = false;
 
   /** @param open makes the dedicated connection; @param channel the channel to follow */
-  constructor(open: () => RedisClient, channel: string) {
+  constructor(open: () => RedisConnection, channel: string) {
     this.#open = open;
     this.#channel = channel;
   }
@@ -81,43 +81,33 @@ export class Subscriber {
     }
     const client = this.#client;
     this.#client = undefined;
-    if (client) await quit(client);
+    if (client) await client.quit();
   }
 
   #connect(): void {
     const client = this.#open();
     this.#client = client;
-    client.on("message", (channel: string, text: string) => {
-      if (channel !== this.#channel) return;
-      let message: StoreMessage;
-      try {
-        message = JSON.parse(text);
-      } catch {
-        return; // Not ours: someone else published on the channel.
-      }
-      for (const controller of this.#controllers.keys()) {
-        try {
-          controller.enqueue(message);
-        } catch {
-          this.#controllers.delete(controller); // Errored by its reader: nobody listens.
-        }
-      }
-    });
-    // A failed SUBSCRIBE must not block the verbs waiting on `ready`; ioredis retries it on
-    // the next connection by itself.
-    this.#ready = client.subscribe(this.#channel).then(() => {
+    // A failed SUBSCRIBE must not block the verbs waiting on `ready`; the connection
+    // subscribes again on its next connect by itself.
+    this.#ready = client.subscribe(this.#channel, (text) => this.#deliver(text)).then(() => {
       this.#isSubscribed = true;
     }, () => {});
   }
-}
 
-/** Closes a connection politely, or at once when Redis does not answer within a second. */
-export async function quit(client: RedisClient): Promise<void> {
-  if (client.status === "end") return;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<void>((resolve) => timer = setTimeout(resolve, 1000));
-  const ready = client.status === "ready";
-  await Promise.race([ready ? client.quit().catch(() => {}) : Promise.resolve(), timeout]);
-  clearTimeout(timer);
-  client.disconnect();
+  /** Hands a message to every open stream. */
+  #deliver(text: string): void {
+    let message: StoreMessage;
+    try {
+      message = JSON.parse(text);
+    } catch {
+      return; // Not ours: someone else published on the channel.
+    }
+    for (const controller of this.#controllers.keys()) {
+      try {
+        controller.enqueue(message);
+      } catch {
+        this.#controllers.delete(controller); // Errored by its reader: nobody listens.
+      }
+    }
+  }
 }
