@@ -15,23 +15,9 @@
 
 /** The body of the add script (after `LIB`). */
 export const ADD = `
--- Index and queue entries are gathered per key and written after the loop, one variadic
--- SADD or ZADD per key: a bulk add costs about three commands per job (INCR, HSET, RPUSH),
--- not five. Only those writes wait; records and dedupe keys are written in the loop, so a
--- later job of the same call with the same key finds the earlier one.
-local writes, order = {}, {}
-local function later(command, key, a, b)
-  local slot = command .. ' ' .. key
-  local write = writes[slot]
-  if not write then
-    write = { command, key }
-    writes[slot] = write
-    order[#order + 1] = write
-  end
-  write[#write + 1] = a
-  if b then write[#write + 1] = b end
-end
-
+-- Index and queue entries are deferred (see \`later\` in LIB): a bulk add costs about three
+-- commands per job (INCR, HSET, RPUSH), not five. Records and dedupe keys are written in the
+-- loop, so a later job of the same call with the same key finds the earlier one.
 local out, seen = {}, {}
 local i = 2
 for n = 1, tonumber(ARGV[1]) do
@@ -69,7 +55,7 @@ for n = 1, tonumber(ARGV[1]) do
     out[n] = id
   end
 end
-for _, write in ipairs(order) do redis.call(unpack(write)) end
+flushLater()
 publishWakes()
 return { out, listeners() }
 `;

@@ -63,8 +63,8 @@ local function lease(id, task, maxAttempts, request, out)
   update(id, job, { 'status', 'processing', 'attempts', tonumber(job.attempts) + 1,
     'started', request.now, 'worker', request.worker, 'leaseUntil', request.leaseUntil,
     'maxAttempts', maxAttempts, 'token', id .. '.' .. request.suffix })
-  moveIndex(id, task, from, 'processing')
-  redis.call('ZADD', leasesKey, request.leaseUntil, id)
+  moveIndexLater(id, task, from, 'processing')
+  later('ZADD', leasesKey, request.leaseUntil, id)
   out[#out + 1] = cjson.encode(job)
 end
 
@@ -125,6 +125,7 @@ end
 /** The claim script's body (after `LIB` and `CLAIM_LIB`). */
 export const CLAIM = `
 local result = claim(ARGV, 1)
+flushLater()
 publishWakes()
 return { result[1], result[2], listeners() }
 `;

@@ -35,6 +35,32 @@ local function readyMember(readyAt, id)
 end
 local function memberId(member) return tostring(tonumber(string.sub(member, 17))) end
 
+-- Deferred writes: entries of sets and zsets gathered per key during a script and written
+-- by flushLater(), one variadic SADD/SREM/ZADD/ZREM per key, in the order each key was first
+-- touched. A batch of jobs then costs one command per key instead of one per job. A script
+-- flushes before anything reads those keys (\`trimFinished\` reads the indexes).
+local laterBySlot, laterOrder = {}, {}
+local function later(command, key, a, b)
+  local slot = command .. ' ' .. key
+  local write = laterBySlot[slot]
+  if not write then
+    write = { command, key }
+    laterBySlot[slot] = write
+    laterOrder[#laterOrder + 1] = write
+  end
+  write[#write + 1] = a
+  if b then write[#write + 1] = b end
+end
+local function flushLater()
+  for _, write in ipairs(laterOrder) do redis.call(unpack(write)) end
+  laterBySlot, laterOrder = {}, {}
+end
+-- A status index move, deferred: SREM then SADD, as SMOVE would.
+local function moveIndexLater(id, task, from, to)
+  later('SREM', indexKey(task, from), id)
+  later('SADD', indexKey(task, to), id)
+end
+
 local function moveIndex(id, task, from, to)
   if from and to then return redis.call('SMOVE', indexKey(task, from), indexKey(task, to), id) end
   if from then redis.call('SREM', indexKey(task, from), id) end

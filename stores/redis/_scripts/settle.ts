@@ -40,7 +40,7 @@ for s = 1, tonumber(ARGV[2]) do
     if progress ~= '' then set[#set + 1] = 'progress'; set[#set + 1] = progress end
     if outcome == 'completed' then
       set[#set + 1] = 'finished'; set[#set + 1] = now
-      del[#del + 1] = 'error'
+      if job.error then del[#del + 1] = 'error' end
     elseif outcome == 'failed' or outcome == 'timeout' then
       if err == '' then err = cjson.encode({ message = outcome }) end
       set[#set + 1] = 'finished'; set[#set + 1] = now
@@ -49,14 +49,18 @@ for s = 1, tonumber(ARGV[2]) do
       if runAt == '' then runAt = now end
       set[2] = 'delayed'
       set[#set + 1] = 'runAt'; set[#set + 1] = runAt
-      if err ~= '' then set[#set + 1] = 'error'; set[#set + 1] = err else del[#del + 1] = 'error' end
+      if err ~= '' then
+        set[#set + 1] = 'error'; set[#set + 1] = err
+      elseif job.error then
+        del[#del + 1] = 'error'
+      end
     else
       set[2] = 'queued'
       set[#set + 1] = 'attempts'; set[#set + 1] = math.max(0, tonumber(job.attempts) - 1)
     end
     update(id, job, set, del)
-    redis.call('ZREM', leasesKey, id)
-    moveIndex(id, task, 'processing', job.status)
+    later('ZREM', leasesKey, id)
+    moveIndexLater(id, task, 'processing', job.status)
     pushLogs(id, ARGV, logsFrom, i - 1)
     if outcome == 'retry' then
       delay(id, task, runAt)
@@ -70,6 +74,7 @@ for s = 1, tonumber(ARGV[2]) do
 end
 local claimed = { {}, '' }
 if ARGV[i] == '1' then claimed = claim(ARGV, i + 1) end
+flushLater()
 trimFinished()
 publishWakes()
 return { settled, claimed[1], claimed[2], listeners() }
