@@ -36,15 +36,17 @@ end
 local function memberId(member) return tostring(tonumber(string.sub(member, 17))) end
 
 -- Deferred writes: entries of sets and zsets gathered per key during a script and written
--- by flushLater(), one variadic SADD/SREM/ZADD/ZREM per key, in the order each key was first
--- touched. A batch of jobs then costs one command per key instead of one per job. A script
--- flushes before anything reads those keys (\`trimFinished\` reads the indexes).
+-- by flushLater(), one variadic command per key, in the order each key was first touched; a
+-- batch of jobs then costs one command per key instead of one per job. Index moves group
+-- by (from, to) set: one SMOVE for a single job, else SREM + SADD. A job moves at most once
+-- per group (settles move out of processing, then claims move into it), so the order holds.
+-- A script flushes before anything reads those keys (\`trimFinished\` reads the indexes).
 local laterBySlot, laterOrder = {}, {}
-local function later(command, key, a, b)
-  local slot = command .. ' ' .. key
+local function later(command, key, a, b, c)
+  local slot = command .. ' ' .. key .. ' ' .. (c or '')
   local write = laterBySlot[slot]
   if not write then
-    write = { command, key }
+    write = { command, key, c or false }
     laterBySlot[slot] = write
     laterOrder[#laterOrder + 1] = write
   end
@@ -52,13 +54,21 @@ local function later(command, key, a, b)
   if b then write[#write + 1] = b end
 end
 local function flushLater()
-  for _, write in ipairs(laterOrder) do redis.call(unpack(write)) end
+  for _, write in ipairs(laterOrder) do
+    local command, key, to = write[1], write[2], write[3]
+    if command ~= 'MOVE' then
+      redis.call(command, key, unpack(write, 4))
+    elseif #write == 4 then
+      redis.call('SMOVE', key, to, write[4])
+    else
+      redis.call('SREM', key, unpack(write, 4))
+      redis.call('SADD', to, unpack(write, 4))
+    end
+  end
   laterBySlot, laterOrder = {}, {}
 end
--- A status index move, deferred: SREM then SADD, as SMOVE would.
 local function moveIndexLater(id, task, from, to)
-  later('SREM', indexKey(task, from), id)
-  later('SADD', indexKey(task, to), id)
+  later('MOVE', indexKey(task, from), id, nil, indexKey(task, to))
 end
 
 local function moveIndex(id, task, from, to)
