@@ -113,6 +113,7 @@ export class Processor {
   #loop: Promise<void>;
   #started: number;
   #beaten = -Infinity;
+  #recovered = -Infinity;
 
   /** Use `queue.process()` rather than this constructor. */
   constructor(tags: readonly string[], host: ProcessorHost, options: ProcessorOptions) {
@@ -199,10 +200,12 @@ export class Processor {
       } else if (paused > 0) {
         await this.#wait(paused);
       } else {
-        // Every tag is empty: the only time the loop itself recovers and idles.
+        // Every tag is empty: the only time the loop itself recovers and idles. Once per
+        // third of a lease is enough (an idle wait lasts a lease at most): a worker fed one job
+        // at a time would otherwise recover after every job. An idle worker also stays listed
+        // by `kinetik tasks`: it beats as often.
         try {
-          await this.#recover(now);
-          // An idle worker stays listed by `kinetik tasks`: beat once per third of a lease.
+          if (now - this.#recovered >= this.#options.lease / 3) await this.#recover(now);
           if (now - this.#beaten >= this.#options.lease / 3) await this.#heartbeat();
         } catch (error) {
           this.#fail(error);
@@ -368,6 +371,7 @@ export class Processor {
   }
 
   async #recover(now: number): Promise<void> {
+    this.#recovered = now;
     const recovered = await this.#host.store.recover(now);
     for (const job of recovered) this.#host.emitEvent({ type: "stalled", job, time: now });
   }
