@@ -227,10 +227,7 @@ export class RedisStore implements Store {
 
   async logs(id: string): Promise<LogLine[]> {
     this.#checkOpen("read logs");
-    const lines = await this.#wrap(
-      "read logs",
-      this.#client.call(["LRANGE", redisKey(this.base, "logs", id), 0, -1]),
-    );
+    const lines = await this.#run("read logs", SCRIPTS.logs, [id]);
     return codec.decodeLogs(lines as string[]);
   }
 

@@ -116,6 +116,8 @@ export function settledRecord(leased: LeasedJob, settlement: Settlement): Job {
 const NUMBERS = new Set(["created", "runAt", "attempts", "priority", "started", "finished"]);
 const MORE_NUMBERS = new Set(["leaseUntil", "maxAttempts"]);
 const JSON_FIELDS = new Set(["data", "error", "progress"]);
+/** The record's "created" log line, read by the logs script only. */
+const LOG_FIELD = "log";
 
 /** A record from a flat HGETALL reply; `undefined` for an empty one (no such job). */
 export function decodeJob(reply: unknown): LeasedJob | undefined {
@@ -124,6 +126,7 @@ export function decodeJob(reply: unknown): LeasedJob | undefined {
   for (let i = 0; i < reply.length; i += 2) {
     const field = String(reply[i]);
     const value = String(reply[i + 1]);
+    if (field === LOG_FIELD) continue;
     if (NUMBERS.has(field) || MORE_NUMBERS.has(field)) job[field] = Number(value);
     else if (JSON_FIELDS.has(field)) job[field] = JSON.parse(value);
     else job[field] = value;

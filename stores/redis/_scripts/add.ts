@@ -15,12 +15,18 @@
 
 /** The body of the add script (after `LIB`). */
 export const ADD = `
--- Index and queue entries are deferred (see \`later\` in LIB): a bulk add costs about three
--- commands per job (INCR, HSET, RPUSH), not five. Records and dedupe keys are written in the
--- loop, so a later job of the same call with the same key finds the earlier one.
+-- A bulk add costs about one command per job, HSET, instead of five:
+-- - index and queue entries are deferred (see \`later\` in LIB); records and dedupe keys are
+--   written in the loop, so a later job of the same call with the same key finds the earlier;
+-- - the "created" log line is the record's \`log\` field, not a list's first entry: no second
+--   key per job (see \`LOGS\`);
+-- - ids come from one INCRBY for the whole call; a job deduplicated by its key leaves a gap
+--   in the sequence, which nothing relies on.
+local count = tonumber(ARGV[1])
+local lastId = redis.call('INCRBY', idKey, count)
 local out, seen = {}, {}
 local i = 2
-for n = 1, tonumber(ARGV[1]) do
+for n = 1, count do
   local task, data, created, runAt, priority, key, log = unpack(ARGV, i, i + 6)
   i = i + 7
   if key ~= '' then key = string.sub(key, 2) else key = nil end
@@ -28,10 +34,10 @@ for n = 1, tonumber(ARGV[1]) do
   if existing and redis.call('EXISTS', jobKey(existing)) == 1 then
     out[n] = redis.call('HGETALL', jobKey(existing))
   else
-    local id = tostring(redis.call('INCR', idKey))
+    local id = tostring(lastId - count + n)
     local status = runAt == '' and 'queued' or 'delayed'
     local fields = { 'id', id, 'task', task, 'status', status, 'created', created,
-      'attempts', '0', 'priority', priority }
+      'attempts', '0', 'priority', priority, 'log', log }
     if data ~= '' then fields[#fields + 1] = 'data'; fields[#fields + 1] = data end
     if runAt ~= '' then fields[#fields + 1] = 'runAt'; fields[#fields + 1] = runAt end
     if key then
@@ -51,7 +57,6 @@ for n = 1, tonumber(ARGV[1]) do
     -- task whose ready set was not empty is known already.
     if not seen[task] and woken[task] ~= false then redis.call('SADD', tasksKey, task) end
     seen[task] = true
-    redis.call('RPUSH', logsKey(id), log)
     out[n] = id
   end
 end

@@ -65,6 +65,7 @@ local function lease(id, task, maxAttempts, request, out)
     'maxAttempts', maxAttempts, 'token', id .. '.' .. request.suffix })
   moveIndexLater(id, task, from, 'processing')
   later('ZADD', leasesKey, request.leaseUntil, id)
+  job.log = nil -- the "created" log line: only logs() reads it
   out[#out + 1] = cjson.encode(job)
 end
 

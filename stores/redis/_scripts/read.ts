@@ -85,3 +85,18 @@ for _, task in ipairs(redis.call('SMEMBERS', tasksKey)) do
 end
 return out
 `;
+
+/**
+ * logs: a job's log lines. The first, "created", is the record's \`log\` field, the rest
+ * the \`logs:<id>\` list (a record without the field has every line in the list).
+ *
+ * - KEYS[1]: the base key; ARGV[1]: the id
+ * - Returns: the lines' JSON texts, oldest first
+ */
+export const LOGS = `
+local id = ARGV[1]
+local lines = redis.call('LRANGE', logsKey(id), 0, -1)
+local created = redis.call('HGET', jobKey(id), 'log')
+if created then table.insert(lines, 1, created) end
+return lines
+`;
