@@ -98,9 +98,12 @@ export class RedisStore implements Store {
   async add(jobs: readonly NewJob[]): Promise<Job[]> {
     const chunks: NewJob[][] = [];
     for (let i = 0; i < jobs.length; i += ADD_CHUNK) chunks.push(jobs.slice(i, i + ADD_CHUNK));
+    // Each job's arguments are kept: its data's JSON text also makes the record's copy.
+    const jobArgs = chunks.map((chunk) => chunk.map(codec.newJobArgs));
     const replies = await Promise.all(
-      chunks.map(async (chunk) => {
-        const args = [chunk.length, ...chunk.flatMap(codec.newJobArgs)];
+      chunks.map(async (chunk, c) => {
+        const args: codec.Arg[] = [chunk.length];
+        for (const one of jobArgs[c]) for (const arg of one) args.push(arg);
         const [saved, listeners] = await this.#run("add jobs", SCRIPTS.add, args) as unknown[];
         this.#heard(listeners);
         return saved;
@@ -109,7 +112,7 @@ export class RedisStore implements Store {
     return replies.flatMap((reply, c) =>
       (reply as unknown[]).map((saved, i) =>
         typeof saved === "string"
-          ? codec.newJobRecord(saved, chunks[c][i])
+          ? codec.newJobRecord(saved, chunks[c][i], jobArgs[c][i])
           : codec.publicJob(codec.decodeJob(saved)!)
       )
     );

@@ -35,10 +35,13 @@ export function newJobArgs(job: NewJob): Arg[] {
   ];
 }
 
-/** The record the add script saved for `job` under `id`, built here rather than read back. */
-export function newJobRecord(id: string, job: NewJob): Job {
-  const data = job.data === undefined ? undefined : JSON.parse(JSON.stringify(job.data));
-  return newRecord(id, job, data);
+/**
+ * The record the add script saved for `job` under `id`, built here rather than read back;
+ * `args` are the job's add arguments, whose data JSON gives the record its own copy.
+ */
+export function newJobRecord(id: string, job: NewJob, args: readonly Arg[]): Job {
+  const text = args[1] as string;
+  return newRecord(id, job, text === "" ? undefined : JSON.parse(text));
 }
 
 /** A claim request as script arguments (see `CLAIM_LIB`); `suffix` makes the tokens unique. */

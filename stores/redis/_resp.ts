@@ -31,6 +31,7 @@ export function encodeCommand(args: readonly Arg[]): string {
 
 /** The UTF-8 byte length of `text`, as `TextEncoder` would encode it (lone surrogates as U+FFFD). */
 export function byteLength(text: string): number {
+  if (!NON_ASCII.test(text)) return text.length; // most arguments: one native scan
   let bytes = text.length;
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
@@ -43,6 +44,8 @@ export function byteLength(text: string): number {
   }
   return bytes;
 }
+
+const NON_ASCII = /[\u0080-\uffff]/;
 
 function isLowSurrogate(code: number): boolean {
   return code >= 0xdc00 && code <= 0xdfff;
@@ -119,7 +122,7 @@ export class ReplyParser {
             this.#push(null);
             pos = next;
           } else if (next + length + 2 <= end) {
-            this.#push(decoder.decode(buffer.subarray(next, next + length)));
+            this.#push(decodeText(buffer, next, next + length));
             pos = next + length + 2;
           } else {
             this.#bulk = new Uint8Array(length + 2);
@@ -142,7 +145,7 @@ export class ReplyParser {
           pos = next;
           break;
         case 43: // + simple string
-          this.#push(decoder.decode(buffer.subarray(pos + 1, cr)));
+          this.#push(decodeText(buffer, pos + 1, cr));
           pos = next;
           break;
         case 45: // - error
@@ -181,6 +184,27 @@ export class ReplyParser {
       value = top.items;
     }
   }
+}
+
+/** Strings up to this many bytes are built by hand when they are ASCII. */
+const SHORT_TEXT = 32;
+
+/**
+ * The UTF-8 text in `buffer[start, end)`. Short ASCII strings, the bulk of most replies (ids,
+ * counts, statuses), are built byte by byte: a `subarray` plus a `TextDecoder` call costs
+ * more than they do (a fifth of a bulk add's client time on Bun went there).
+ */
+function decodeText(buffer: Uint8Array, start: number, end: number): string {
+  if (end - start <= SHORT_TEXT) {
+    let text = "";
+    for (let i = start; i < end; i++) {
+      const byte = buffer[i];
+      if (byte >= 0x80) return decoder.decode(buffer.subarray(start, end));
+      text += String.fromCharCode(byte);
+    }
+    return text;
+  }
+  return decoder.decode(buffer.subarray(start, end));
 }
 
 /** The decimal integer in `buffer[start, end)`, e.g. a length or an integer reply. */
