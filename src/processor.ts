@@ -17,8 +17,13 @@
  * - Runs finish in any order; their outcomes queue up and the next turn settles them as one
  *   batch, together with the claim that refills the free slots. At concurrency 1 that is one
  *   store call per job; at concurrency 50 one call settles and refills many.
+ * - A store with `maxInFlight` 2 (a network store) gets up to two such calls at once, each
+ *   with half the slots: the server runs one while this process handles the other's jobs.
+ *   Slots promised to a call in flight are not claimed twice, and a claim that comes back
+ *   short marks the tags drained unless a wake-up arrived meanwhile.
  * - A maintenance timer renews the leases of running jobs (a lost lease aborts the run) and
- *   recovers expired leases of crashed workers; the loop recovers too before idling.
+ *   recovers expired leases of crashed workers; an idle loop recovers too, at most once per
+ *   third of a lease.
  * - Store errors never end the loop: they are reported as `error` and retried with backoff.
  *   An unsettled outcome is kept and retried; if its lease expires meanwhile, another worker
  *   reruns the job (at-least-once delivery).

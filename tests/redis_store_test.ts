@@ -137,6 +137,41 @@ test(
 );
 
 test(
+  "RedisStore.add() of many jobs costs one key and about one command per job",
+  { skip },
+  async () => {
+    await withStore(async (store, redis, prefix) => {
+      await redis.config("RESETSTAT");
+      const jobs = await store.add(Array.from({ length: 100 }, () => newJob("bulk")));
+      const { scripts, commands } = await commandCounts(redis);
+      assert.equal(scripts, 1);
+      assert.ok(commands <= 110, `expected about 100 commands inside the script, got ${commands}`);
+      const logKeys = await redis.keys(`{kinetik:${prefix}}:logs:*`);
+      assert.deepEqual(logKeys, [], "the created line lives in the record");
+      assert.deepEqual(await store.logs(jobs[99].id), [{ time: T0, message: "Created" }]);
+    });
+  },
+);
+
+test(
+  "RedisStore.logs() reads a record whose created line is the list's first entry",
+  { skip },
+  async () => {
+    await withStore(async (store, redis, prefix) => {
+      const [job] = await store.add([newJob("older")]);
+      const base = `{kinetik:${prefix}}:`;
+      await redis.hdel(`${base}job:${job.id}`, "log");
+      await redis.rpush(`${base}logs:${job.id}`, JSON.stringify({ time: 1, message: "Made" }));
+      await store.appendLogs(job.id, [{ time: 2, message: "later" }]);
+      assert.deepEqual(await store.logs(job.id), [
+        { time: 1, message: "Made" },
+        { time: 2, message: "later" },
+      ]);
+    });
+  },
+);
+
+test(
   "RedisStore runs its scripts again after SCRIPT FLUSH (EVAL on NOSCRIPT)",
   { skip },
   async () => {
