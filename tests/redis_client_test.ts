@@ -98,6 +98,30 @@ test("RespClient.call() pipelines many commands and matches each reply to its co
   }
 });
 
+test("RespClient.call() writes and reads values larger than a socket takes at once", {
+  skip,
+}, async () => {
+  const redis = client();
+  try {
+    // 8 MB each way: the kernel takes such a write in parts, so the rest waits for the socket
+    // to drain, while the commands after it keep their order.
+    const big = "ü".repeat(4_000_000) + "end";
+    const replies = await Promise.all([
+      redis.call(["SET", "big", big]),
+      redis.call(["STRLEN", "big"]),
+      redis.call(["GET", "big"]),
+      redis.call(["ECHO", "after"]),
+    ]);
+    assert.equal(replies[0], "OK");
+    assert.equal(replies[1], 8_000_003);
+    assert.equal(replies[2], big);
+    assert.equal(replies[3], "after");
+  } finally {
+    await redis.call(["DEL", "big"]);
+    await redis.quit();
+  }
+});
+
 test("RespClient.call() rejects with Redis's error reply and goes on", { skip }, async () => {
   const redis = client();
   try {
