@@ -31,54 +31,14 @@
  * @module
  */
 
-import { type Clock, sleep } from "./clock.ts";
-import type { QueueEvent } from "./events.ts";
+import { sleep } from "./clock.ts";
 import { type AbortCause, JobRun, type RunResult } from "./job_run.ts";
 import { outcomeEvent, settlementFor } from "./outcome.ts";
 import type { Job } from "./job.ts";
-import type {
-  ClaimRequest,
-  ClaimResult,
-  LeasedJob,
-  Settlement,
-  Store,
-  WorkerRecord,
-} from "./store.ts";
-import type { Task } from "./task.ts";
+import type { ClaimRequest, ClaimResult, LeasedJob, Settlement, WorkerRecord } from "./store.ts";
 import { hostname, pid } from "./runtime.ts";
-
-/** The tasks a processor can run, as a claim needs them; cached by the queue. */
-export interface ClaimPlan {
-  /** Task names grouped by tag, in the processor's tag order. */
-  groups: string[][];
-  /** The tasks by name. */
-  tasks: Map<string, Task>;
-  /** `ClaimRequest.maxAttempts` for these tasks. */
-  maxAttempts: Record<string, number>;
-}
-
-/** What a processor needs from its queue. */
-export interface ProcessorHost {
-  readonly store: Store;
-  readonly clock: Clock;
-  /** The tasks with an action in the given tags. */
-  plan(tags: readonly string[]): ClaimPlan;
-  /** Routes a job event to tasks, streams and other processes. */
-  emitEvent(event: QueueEvent, error?: unknown): void;
-  emitEmpty(tags: string[]): void;
-  reportError(error: unknown): void;
-  /** Tracks runs so `cancel` can abort them. */
-  runs: Map<string, JobRun>;
-}
-
-/** Processor settings, all in ms. */
-export interface ProcessorOptions {
-  interval: number;
-  concurrency: number;
-  lease: number;
-  grace: number;
-  worker: string;
-}
+import { Alarm } from "./alarm.ts";
+import type { ProcessorHost, ProcessorOptions } from "./processor_host.ts";
 
 interface Finished {
   run: JobRun;
@@ -110,8 +70,8 @@ export class Processor {
   #wakes = 0;
   #failures = 0;
   #pausedUntil = -Infinity;
-  #isSignalled = false;
-  #stopWaiting?: () => void;
+  /** The loop's wait: ended early by new work, a run's end or a store call's return. */
+  #alarm: Alarm;
   #onDrained: (() => void)[] = [];
   #maintenance?: unknown;
   #maintaining?: Promise<void>;
@@ -127,6 +87,7 @@ export class Processor {
     this.#options = options;
     this.worker = options.worker;
     this.#started = host.clock.now();
+    this.#alarm = new Alarm(host.clock);
     this.#lanes = Math.max(1, Math.min(host.store.maxInFlight ?? 1, options.concurrency));
     this.#loop = this.#run();
   }
@@ -145,13 +106,7 @@ export class Processor {
   wake(): void {
     this.#wakes++;
     this.#isDrained = false;
-    this.#kick();
-  }
-
-  /** Ends the loop's wait: a run or a store call ended. */
-  #kick(): void {
-    this.#isSignalled = true;
-    this.#stopWaiting?.();
+    this.#alarm.kick();
   }
 
   /**
@@ -199,11 +154,11 @@ export class Processor {
         const needsTimer = paused > 0 ||
           (this.#calls === 0 && this.#free() > 0 && !this.#isStopping);
         const ms = paused > 0 ? paused : Math.min(this.#due(now), this.#options.interval);
-        if (await this.#wait(needsTimer ? ms : Infinity)) this.#isDrained = false;
+        if (await this.#alarm.wait(needsTimer ? ms : Infinity)) this.#isDrained = false;
       } else if (this.#isStopping) {
         break;
       } else if (paused > 0) {
-        await this.#wait(paused);
+        await this.#alarm.wait(paused);
       } else {
         // Every tag is empty: the only time the loop itself recovers and idles. Once per
         // third of a lease is enough (an idle wait lasts a lease at most): a worker fed one job
@@ -217,7 +172,9 @@ export class Processor {
           continue;
         }
         this.#host.emitEmpty([...this.tags]);
-        await this.#wait(Math.min(this.#options.interval, this.#due(now), this.#options.lease));
+        await this.#alarm.wait(
+          Math.min(this.#options.interval, this.#due(now), this.#options.lease),
+        );
         this.#isDrained = false;
       }
     }
@@ -290,7 +247,7 @@ export class Processor {
       this.#fail(error);
     } finally {
       this.#calls--;
-      this.#kick();
+      this.#alarm.kick();
     }
   }
 
@@ -435,28 +392,5 @@ export class Processor {
     } catch (error) {
       this.#host.reportError(error);
     }
-  }
-
-  /**
-   * Waits up to `ms`, or less when kicked; a kick before the wait ends it at once. Resolves
-   * to whether the whole time passed.
-   */
-  #wait(ms: number): Promise<boolean> {
-    if (this.#isSignalled) {
-      this.#isSignalled = false;
-      return Promise.resolve(false);
-    }
-    const { clock } = this.#host;
-    return new Promise((resolve) => {
-      const end = (isTimeUp: boolean) => {
-        if (timer !== undefined) clock.clearTimeout(timer);
-        this.#isSignalled = false;
-        this.#stopWaiting = undefined;
-        resolve(isTimeUp);
-      };
-      // Waiting without end needs no timer: a kick is sure to come.
-      const timer = Number.isFinite(ms) ? clock.setTimeout(() => end(true), ms) : undefined;
-      this.#stopWaiting = () => end(false);
-    });
   }
 }

@@ -12,7 +12,8 @@ import { FINAL_EVENT } from "./events.ts";
 import { isFinalStatus, type Job, type LogLine } from "./job.ts";
 import type { JobRun } from "./job_run.ts";
 import { assertTaskName, buildJob, type CreateOptions, type JobSpec } from "./job_spec.ts";
-import { Processor, type ProcessorHost } from "./processor.ts";
+import { Processor } from "./processor.ts";
+import type { ProcessorHost } from "./processor_host.ts";
 import {
   type ProcessOptions,
   type QueueOptions,

@@ -5,7 +5,7 @@
 
 import type { QueueEvent } from "./events.ts";
 import { stallLimit, toError } from "./outcome.ts";
-import type { ClaimPlan } from "./processor.ts";
+import type { ClaimPlan } from "./processor_host.ts";
 import { Task, type TaskOwner } from "./task.ts";
 
 const TASK_EVENTS = {
