@@ -146,17 +146,14 @@ export class Processor {
       const now = this.#host.clock.now();
       const paused = Math.max(0, this.#pausedUntil - now);
       if (this.#calls > 0 || this.#running.size > 0 || this.#finished.length > 0) {
-        // Runs or store calls are going: wait for one to end. Once stopping with none left,
-        // the loop ends instead: no wake-up may come (a store without messages, or a
-        // refused release).
-        // A call in flight or a run with no free slot beside it always kicks the loop when
-        // it ends; only free slots on drained tags need a timer, to look again.
+        // Runs or store calls are going: wait for one to end, which always kicks the loop.
+        // Only free slots on drained tags need a timer too, to look again after interval.
         const needsTimer = paused > 0 ||
           (this.#calls === 0 && this.#free() > 0 && !this.#isStopping);
         const ms = paused > 0 ? paused : Math.min(this.#due(now), this.#options.interval);
         if (await this.#alarm.wait(needsTimer ? ms : Infinity)) this.#isDrained = false;
       } else if (this.#isStopping) {
-        break;
+        break; // nothing left: no wake-up may come (a store without messages, say)
       } else if (paused > 0) {
         await this.#alarm.wait(paused);
       } else {
