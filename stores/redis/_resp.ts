@@ -102,7 +102,7 @@ export class ReplyParser {
       if (this.#bulk) return;
     }
     if (this.#rest) {
-      buffer = concat(this.#rest, chunk.subarray(pos));
+      buffer = concatBytes(this.#rest, chunk.subarray(pos));
       this.#rest = undefined;
       pos = 0;
     }
@@ -225,7 +225,8 @@ function parseInteger(buffer: Uint8Array, start: number, end: number): number {
   return isNegative ? -value : value;
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+/** `a` then `b` in one new buffer. */
+export function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
   const joined = new Uint8Array(a.length + b.length);
   joined.set(a);
   joined.set(b, a.length);

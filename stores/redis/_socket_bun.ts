@@ -4,6 +4,7 @@
  */
 
 import type { Socket, SocketEvents, SocketOptions } from "./_socket.ts";
+import { concatBytes } from "./_resp.ts";
 
 const bun = (globalThis as {
   Bun?: { connect(options: BunConnectOptions): Promise<BunSocket> };
@@ -77,7 +78,7 @@ class BunSocketTransport implements Socket {
   write(text: string): void {
     if (this.#isClosed) return;
     if (this.#unsent) {
-      this.#unsent = join(this.#unsent, encoder.encode(text));
+      this.#unsent = concatBytes(this.#unsent, encoder.encode(text));
       return;
     }
     const bytes = encoder.encode(text);
@@ -106,13 +107,6 @@ class BunSocketTransport implements Socket {
     }
     return Promise.resolve();
   }
-}
-
-function join(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const joined = new Uint8Array(a.length + b.length);
-  joined.set(a);
-  joined.set(b, a.length);
-  return joined;
 }
 
 /** Rejects with the abort reason once `signal` aborts, for connects that take no signal. */
