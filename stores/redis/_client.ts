@@ -26,7 +26,7 @@
 import type { ConnectionOptions } from "node:tls";
 import { type Arg, encodeCommand, type Reply, ReplyError, ReplyParser } from "./_resp.ts";
 import { openSocket, type Socket } from "./_socket.ts";
-import type { ConnectionStatus, RedisConnection } from "./_connection.ts";
+import { awaitQuit, type ConnectionStatus, type RedisConnection } from "./_connection.ts";
 
 /** How to reach Redis and who to be there. */
 export interface ClientSettings {
@@ -47,9 +47,6 @@ export interface ClientSettings {
   /** Milliseconds an attempt may take to open its socket. */
   connectTimeout: number;
 }
-
-/** How long `quit()` waits for Redis to answer QUIT. */
-const QUIT_TIMEOUT = 1000;
 
 /** A command sent, waiting for its reply. */
 interface InFlight {
@@ -124,10 +121,7 @@ export class RespClient implements RedisConnection {
   async quit(): Promise<void> {
     if (this.#status === "ready" && !this.#isClosing) {
       this.#isClosing = true;
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const timeout = new Promise<void>((resolve) => timer = setTimeout(resolve, QUIT_TIMEOUT));
-      await Promise.race([this.call(["QUIT"]).catch(() => {}), timeout]);
-      clearTimeout(timer);
+      await awaitQuit(this.call(["QUIT"]));
     }
     await this.disconnect();
   }

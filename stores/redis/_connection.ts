@@ -13,6 +13,17 @@ import type { ClientSettings } from "./_client.ts";
 /** An ioredis client passed in by the user: one Redis, or a Redis Cluster. */
 export type RedisClient = Redis | Cluster;
 
+/** How long closing a connection waits for Redis to answer QUIT. */
+const QUIT_TIMEOUT = 1000;
+
+/** Waits for `quitting` (a QUIT, its failure ignored), at most `QUIT_TIMEOUT` ms. */
+export async function awaitQuit(quitting: Promise<unknown>): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<void>((resolve) => timer = setTimeout(resolve, QUIT_TIMEOUT));
+  await Promise.race([quitting.catch(() => {}), timeout]);
+  clearTimeout(timer);
+}
+
 /** Where a connection is: only a `"ready"` one sends commands at once. */
 export type ConnectionStatus = "connecting" | "ready" | "reconnecting" | "end";
 

@@ -5,10 +5,12 @@
 
 import type { Redis } from "ioredis";
 import type { Arg } from "./_resp.ts";
-import type { ConnectionStatus, RedisClient, RedisConnection } from "./_connection.ts";
-
-/** How long `quit()` waits for Redis to answer QUIT. */
-const QUIT_TIMEOUT = 1000;
+import {
+  awaitQuit,
+  type ConnectionStatus,
+  type RedisClient,
+  type RedisConnection,
+} from "./_connection.ts";
 
 /** Sends the store's commands through an ioredis `Redis` or `Cluster`. */
 export class IoredisConnection implements RedisConnection {
@@ -60,11 +62,7 @@ export class IoredisConnection implements RedisConnection {
   async quit(): Promise<void> {
     const client = this.#client;
     if (!this.#isOwned || client.status === "end") return;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<void>((resolve) => timer = setTimeout(resolve, QUIT_TIMEOUT));
-    const ready = client.status === "ready";
-    await Promise.race([ready ? client.quit().catch(() => {}) : Promise.resolve(), timeout]);
-    clearTimeout(timer);
+    if (client.status === "ready") await awaitQuit(client.quit());
     client.disconnect();
   }
 }
