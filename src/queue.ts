@@ -41,7 +41,6 @@ export type { ProcessOptions, QueueOptions } from "./queue_options.ts";
 
 /** Events a queue emits (the seed's names, plus `stalled`). */
 export interface QueueEvents {
-  [event: string]: unknown[];
   error: [error: unknown];
   drain: [];
   empty: [tags: string[]];

@@ -46,7 +46,6 @@ export type Action = (job: JobContext, done: Done) => unknown;
 
 /** Events a task emits for each job it processes (the seed's names). */
 export interface TaskEvents {
-  [event: string]: unknown[];
   start: [job: Job];
   complete: [job: Job];
   fail: [error: Error, job: Job];
