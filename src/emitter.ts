@@ -14,12 +14,20 @@ type Listener = (...args: any[]) => unknown;
  */
 export type EventMap<Events> = { [E in keyof Events]: unknown[] };
 
-/** A typed emitter with the seed's `on` / `once` / `off` / `emit`. */
+/**
+ * A typed emitter with the seed's `on` / `once` / `off` / `emit`, the base of
+ * {@linkcode Queue} and {@linkcode Task}. A listener that throws or rejects never reaches the
+ * code that emitted: its error goes to `onListenerError` (on a queue, the `error` event).
+ */
 export class Emitter<Events extends EventMap<Events>> {
   #listeners = new Map<keyof Events, Listener[]>();
   #onListenerError: (error: unknown, event: string) => void;
 
-  /** @param onListenerError receives what a listener threw (default: `console.error`) */
+  /**
+   * An emitter with no listeners.
+   *
+   * @param onListenerError receives what a listener threw (default: `console.error`)
+   */
   constructor(onListenerError?: (error: unknown, event: string) => void) {
     this.#onListenerError = onListenerError ??
       ((error, event) => console.error(`kinetik: a "${event}" listener threw:`, error));
