@@ -51,3 +51,4 @@ export { MemoryStore } from "./stores/memory.ts";
 export { DEFAULT_STORE_URL, defaultStoreUrl, openStore } from "./src/open_store.ts";
 export { environment, type EnvironmentOptions } from "./src/middleware/environment.ts";
 export { cli, type CliOptions } from "./src/middleware/cli.ts";
+export type { RunCliOptions } from "./src/cli/run_cli.ts";
