@@ -22,7 +22,7 @@
  * @module
  */
 
-export { kinetik } from "./src/kinetik.ts";
+export { type Kinetik, kinetik } from "./src/kinetik.ts";
 export { Queue } from "./src/queue.ts";
 export type { Plugin, ProcessOptions, QueueEvents, QueueOptions } from "./src/queue.ts";
 export { Task } from "./src/task.ts";
@@ -34,6 +34,7 @@ export type {
   TaskConfig,
   TaskEvents,
 } from "./src/task.ts";
+export type { Emitter, EventMap } from "./src/emitter.ts";
 export { Processor } from "./src/processor.ts";
 export { JobContext } from "./src/job_context.ts";
 export { FINAL_STATUSES, isFinalStatus, JOB_STATUSES } from "./src/job.ts";
@@ -44,9 +45,10 @@ export type { EventFilter, QueueEvent, QueueEventType } from "./src/events.ts";
 export type { CleanOptions, FetchOptions, QueueStats } from "./src/queue_reads.ts";
 export { StoreError } from "./src/store.ts";
 export type * from "./src/store.ts";
-export { type Clock, systemClock } from "./src/clock.ts";
+export { type Clock, systemClock, type TimerHandle } from "./src/clock.ts";
 export { type Duration, parseDuration } from "./src/duration.ts";
 export { MemoryStore } from "./stores/memory.ts";
 export { DEFAULT_STORE_URL, defaultStoreUrl, openStore } from "./src/open_store.ts";
 export { environment, type EnvironmentOptions } from "./src/middleware/environment.ts";
 export { cli, type CliOptions } from "./src/middleware/cli.ts";
+export type { RunCliOptions } from "./src/cli/run_cli.ts";

@@ -13,6 +13,7 @@ export interface Clock {
   now(): number;
   /** Calls `fn` after `ms`; the timer never keeps the process alive on its own. */
   setTimeout(fn: () => void, ms: number): TimerHandle;
+  /** Cancels a timer that has not fired yet; a fired or unknown handle is ignored. */
   clearTimeout(handle: TimerHandle): void;
 }
 

@@ -7,15 +7,27 @@
 // deno-lint-ignore no-explicit-any
 type Listener = (...args: any[]) => unknown;
 
-/** Event names mapped to their argument tuples. */
-export type EventMap = Record<string, unknown[]>;
+/**
+ * The shape an emitter's event map must have: each event name maps to its listeners'
+ * argument tuple. An interface fits as it is, with no index signature, so an event name
+ * that is not in the map is a type error rather than a listener that never runs.
+ */
+export type EventMap<Events> = { [E in keyof Events]: unknown[] };
 
-/** A typed emitter with the seed's `on` / `once` / `off` / `emit`. */
-export class Emitter<Events extends EventMap> {
+/**
+ * A typed emitter with the seed's `on` / `once` / `off` / `emit`, the base of
+ * {@linkcode Queue} and {@linkcode Task}. A listener that throws or rejects never reaches the
+ * code that emitted: its error goes to `onListenerError` (on a queue, the `error` event).
+ */
+export class Emitter<Events extends EventMap<Events>> {
   #listeners = new Map<keyof Events, Listener[]>();
   #onListenerError: (error: unknown, event: string) => void;
 
-  /** @param onListenerError receives what a listener threw (default: `console.error`) */
+  /**
+   * An emitter with no listeners.
+   *
+   * @param onListenerError receives what a listener threw (default: `console.error`)
+   */
   constructor(onListenerError?: (error: unknown, event: string) => void) {
     this.#onListenerError = onListenerError ??
       ((error, event) => console.error(`kinetik: a "${event}" listener threw:`, error));

@@ -34,6 +34,7 @@ export const QUEUE_EVENT_TYPES: readonly QueueEventType[] = [
 
 /** One job event. */
 export interface QueueEvent {
+  /** What happened. */
   type: QueueEventType;
   /** The job record when the event happened. */
   job: Job;

@@ -41,13 +41,17 @@ export function isFinalStatus(status: JobStatus): boolean {
 
 /** Why a job failed, as stored: the error's message and, when it had one, its code. */
 export interface JobError {
+  /** The error's message (or the string the action failed with). */
   message: string;
+  /** The error's `code` when it had one (a number is stored as a string). */
   code?: string;
 }
 
 /** The latest `job.progress(current, total)` of a job. */
 export interface JobProgress {
+  /** How far the job got. */
   current: number;
+  /** Where it ends (> 0). */
   total: number;
 }
 
@@ -55,7 +59,9 @@ export interface JobProgress {
 export interface LogLine {
   /** Epoch milliseconds. */
   time: number;
+  /** What happened. */
   message: string;
+  /** JSON detail given with `job.log(message, data)`. */
   data?: unknown;
 }
 
@@ -67,6 +73,7 @@ export interface Job {
   task: string;
   /** The JSON data given at creation. */
   data: unknown;
+  /** Where the job is in its life. */
   status: JobStatus;
   /** Epoch milliseconds of creation. */
   created: number;
@@ -78,11 +85,13 @@ export interface Job {
   priority: number;
   /** Deduplication key: no two unfinished jobs share one. */
   key?: string;
+  /** Why the latest attempt failed or timed out. */
   error?: JobError;
   /** Epoch milliseconds of the latest start. */
   started?: number;
   /** Epoch milliseconds of reaching a final status. */
   finished?: number;
+  /** The latest `job.progress()` of the action. */
   progress?: JobProgress;
   /** The worker holding the lease while `processing`. */
   worker?: string;

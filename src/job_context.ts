@@ -15,15 +15,25 @@ export interface RunReporter {
 
 /** The job as its action sees it. */
 export class JobContext {
+  /** The job's id. */
   readonly id: string;
+  /** The name of the task running it. */
   readonly task: string;
+  /** The JSON data given at creation. */
   readonly data: unknown;
+  /** The status when claimed: `processing`. */
   readonly status: JobStatus;
+  /** Epoch milliseconds of creation. */
   readonly created: number;
+  /** When a delayed job became ready (epoch milliseconds). */
   readonly runAt?: number;
+  /** How many times the job has been claimed, this run included. */
   readonly attempts: number;
+  /** Lower runs first within a tag. */
   readonly priority: number;
+  /** The deduplication key given at creation. */
   readonly key?: string;
+  /** Epoch milliseconds of this run's start. */
   readonly started?: number;
   /** Which run this is: 1 for the first, 2 for the first retry, … */
   readonly attempt: number;

@@ -19,7 +19,9 @@ export interface CreateOptions {
 
 /** One job for `createMany`. */
 export interface JobSpec extends CreateOptions {
+  /** The task's name, or the task itself. */
   task: string | { name: string };
+  /** The job's JSON data. */
   data?: unknown;
 }
 

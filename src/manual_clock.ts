@@ -39,21 +39,28 @@ export class ManualClock implements Clock {
   #timers: Timer[] = [];
   #nextId = 1;
 
-  /** @param start the initial epoch ms (default: the real time now) */
+  /**
+   * A clock stopped at `start`.
+   *
+   * @param start the initial epoch ms (default: the real time now)
+   */
   constructor(start: number = Date.now()) {
     this.#now = start;
   }
 
+  /** The clock's time, epoch ms: it changes only through `advance()` and `set()`. */
   now(): number {
     return this.#now;
   }
 
+  /** Calls `fn` once `advance()` has moved the time `ms` past now. */
   setTimeout(fn: () => void, ms: number): TimerHandle {
     const timer = { id: this.#nextId++, at: this.#now + Math.max(0, ms), fn };
     this.#timers.push(timer);
     return timer.id;
   }
 
+  /** Drops a timer that has not fired yet. */
   clearTimeout(handle: TimerHandle): void {
     this.#timers = this.#timers.filter((timer) => timer.id !== handle);
   }

@@ -22,7 +22,9 @@ export interface QueueOptions {
 
 /** Options of `queue.process()`, overriding the queue's. */
 export interface ProcessOptions {
+  /** How long this processor waits when idle before looking again; default the queue's. */
   interval?: Duration;
+  /** Jobs this processor runs at once; default the queue's. */
   concurrency?: number;
 }
 

@@ -18,14 +18,20 @@ export interface FetchOptions {
 
 /** What `queue.clean()` accepts besides tags. */
 export interface CleanOptions {
+  /** Only jobs of tasks in these tags; unset means every tag. */
   tags?: string | string[];
-  /** @default "completed" */
+  /**
+   * Only jobs in these statuses.
+   * @default {"completed"}
+   */
   status?: JobStatus | JobStatus[];
 }
 
 /** Counts of jobs, as `queue.stats()` returns them and `kinetik jobs` prints them. */
 export interface QueueStats {
+  /** Every job in the store. */
   total: number;
+  /** Jobs by status. */
   status: Record<JobStatus, number>;
   /** By task: its tag when known, its total and counts by status. */
   tasks: Record<string, { tag?: string; total: number; status: Record<JobStatus, number> }>;

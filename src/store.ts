@@ -36,13 +36,17 @@ import type { Job, JobError, JobProgress, JobStatus, LogLine } from "./job.ts";
 
 /** A job to save, as the core built it. */
 export interface NewJob {
+  /** The name of the task that runs it. */
   task: string;
+  /** The job's JSON data, already checked. */
   data: unknown;
   /** Epoch ms. */
   created: number;
   /** Present and later than `created` for a delayed job. */
   runAt?: number;
+  /** Lower runs first within a tag. */
   priority: number;
+  /** Deduplication key: while an unfinished job has it, `add` returns that job instead. */
   key?: string;
   /** Kinetik's "created" log line. */
   log: LogLine;
@@ -62,6 +66,7 @@ export interface ClaimRequest {
   worker: string;
   /** Lease length in ms. */
   leaseMs: number;
+  /** The caller's time, epoch ms. */
   now: number;
   /** `maxAttempts` to record per task (see {@linkcode Job.maxAttempts}); absent means 0. */
   maxAttempts?: Readonly<Record<string, number>>;
@@ -69,11 +74,13 @@ export interface ClaimRequest {
 
 /** A claimed job with the token that proves the claim. */
 export interface LeasedJob extends Job {
+  /** Opaque and fresh per claim; `renew` and `settle` need it. */
   token: string;
 }
 
 /** What `claim` found. */
 export interface ClaimResult {
+  /** The claimed jobs, in claim order (at most `limit`). */
   jobs: LeasedJob[];
   /**
    * When nothing more is ready: the earliest `runAt` of a delayed job of the requested tasks,
@@ -97,13 +104,19 @@ export type SettleOutcome =
 
 /** One finished run, reported to `settle`. */
 export interface Settlement {
+  /** The job's id. */
   id: string;
+  /** The token of the claim that ran it; a stale one makes `settle` refuse. */
   token: string;
+  /** What the run's end makes of the job. */
   outcome: SettleOutcome;
+  /** The caller's time, epoch ms; becomes `finished` for a final outcome. */
   now: number;
+  /** For `failed`, `timeout` and `retry`: stored on the record. */
   error?: JobError;
   /** For `retry`. */
   runAt?: number;
+  /** The run's latest progress, stored on the record when given. */
   progress?: JobProgress;
   /** Log lines buffered during the run, appended in the same atomic step. */
   logs: LogLine[];
@@ -122,7 +135,9 @@ export interface SettleResult {
 
 /** A lease to extend. */
 export interface Lease {
+  /** The job's id. */
   id: string;
+  /** The token of the claim to extend. */
   token: string;
 }
 
@@ -174,7 +189,9 @@ export interface FindOptions {
 
 /** What `remove` deletes: jobs of these statuses and (when given) these tasks, with their logs. */
 export interface RemoveFilter {
+  /** Only jobs in one of these statuses. */
   status: readonly JobStatus[];
+  /** Only jobs of these tasks; unset means every task. */
   tasks?: readonly string[];
 }
 
@@ -192,10 +209,15 @@ export type StoreMessage =
 
 /** A task definition recorded by a worker, so tools on other machines know it. */
 export interface TaskRecord {
+  /** The task's name. */
   name: string;
+  /** Its tag. */
   tag: string;
+  /** What `desc()` set. */
   description?: string;
+  /** Its timeout in ms; unset means no limit. */
   timeout?: number;
+  /** Its retry policy (ms; `max` unset means no limit). */
   retry?: { delay: number; max?: number; backoff: string };
 }
 
@@ -207,12 +229,19 @@ export interface SubscribeOptions {
 
 /** A live worker, as recorded by its heartbeat. */
 export interface WorkerRecord {
+  /** The processor's worker id (`host:pid:random`), as recorded on the jobs it claims. */
   id: string;
+  /** The tags it processes, in priority order. */
   tags: string[];
+  /** The tasks it can run in those tags. */
   tasks: TaskRecord[];
+  /** The host name of its machine. */
   host?: string;
+  /** Its process id. */
   pid?: number;
+  /** When the processor started (epoch ms). */
   started: number;
+  /** The latest heartbeat (epoch ms). */
   seen: number;
 }
 

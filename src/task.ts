@@ -21,17 +21,29 @@ export interface RetryPolicy {
 
 /** What `retry({ … })` accepts. */
 export interface RetryOptions {
+  /** Wait before the first retry: milliseconds or a string like `"10s"`. */
   delay: Duration;
+  /**
+   * Retries after the first run; unset or `Infinity` means no limit.
+   * @default {Infinity}
+   */
   max?: number;
+  /**
+   * `fixed` waits `delay` every time; `exponential` doubles it per attempt, with jitter.
+   * @default {"fixed"}
+   */
   backoff?: "fixed" | "exponential";
 }
 
 /** A task's settings, as `task.config` shows them. */
 export interface TaskConfig {
+  /** The tag whose processors run the task; `"default"` until `tag()` is called. */
   tag: string;
+  /** What `desc()` set, shown by `kinetik tasks`. */
   description?: string;
   /** Milliseconds; unset means no limit. */
   timeout?: number;
+  /** How failed jobs are re-run; unset means they are not. */
   retry?: RetryPolicy;
 }
 
@@ -44,16 +56,43 @@ export type Done = (error?: unknown) => void;
  */
 export type Action = (job: JobContext, done: Done) => unknown;
 
-/** Events a task emits for each job it processes (the seed's names). */
+/**
+ * Events a task emits for each of its jobs (the seed's names), each with its listeners'
+ * arguments. They arrive from every process sharing the store when the store carries events.
+ * Any other name is a type error.
+ *
+ * @example Waiting for a job to complete
+ * ```ts
+ * import { kinetik } from "@kinetik/kinetik";
+ *
+ * const queue = kinetik({ interval: 50 });
+ * const task = queue.define("send email").action((job) => job.log("sent"));
+ * const lines: string[] = [];
+ * task.on("log", (_job, line) => lines.push(line.message));
+ * const completed = new Promise((resolve) => task.once("complete", resolve));
+ * await queue.create(task, { to: "ford@example.com" });
+ * queue.process("default");
+ * await completed;
+ * if (lines.join() !== "sent") throw new Error(lines.join());
+ * await queue.close();
+ * ```
+ */
 export interface TaskEvents {
-  [event: string]: unknown[];
+  /** A processor claimed the job and runs its action. */
   start: [job: Job];
+  /** The action succeeded; the job is `completed`. */
   complete: [job: Job];
+  /** The last attempt failed; the job is `failed`. Earlier failures emit `retry`. */
   fail: [error: Error, job: Job];
+  /** The action ran longer than the task's timeout; the job is `timeout`. */
   timeout: [job: Job];
+  /** The action called `job.log()` (Kinetik's own lines are stored, not emitted). */
   log: [job: Job, line: LogLine];
+  /** The action called `job.progress(current, total)`. */
   progress: [job: Job, current: number, total: number];
+  /** The job was cancelled (`queue.cancel()`). */
   cancelled: [job: Job];
+  /** An attempt failed with retries left; the job is `delayed` until its next run. */
   retry: [job: Job];
 }
 

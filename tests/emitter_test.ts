@@ -3,7 +3,6 @@ import assert from "node:assert/strict";
 import { Emitter } from "../src/emitter.ts";
 
 type Events = {
-  [event: string]: unknown[];
   greet: [name: string];
   tick: [];
 };

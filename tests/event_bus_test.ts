@@ -64,7 +64,7 @@ async function withTwoQueues(fn: (a: Queue, b: Queue) => unknown): Promise<void>
 function hear(queue: Queue, name: string): string[] {
   const task = queue.tasks.get(name) ?? queue.define(name);
   const heard: string[] = [];
-  for (const event of ["start", "log", "progress", "complete", "fail", "cancelled"]) {
+  for (const event of ["start", "log", "progress", "complete", "fail", "cancelled"] as const) {
     task.on(event, (...args: unknown[]) => {
       const job = (event === "fail" ? args[1] : args[0]) as Job;
       heard.push(`${event} ${job.id}`);

@@ -66,6 +66,32 @@ test("use() accepts a function or an object with handle(), and chains", async ()
   await queue.close();
 });
 
+test("on(), once(), off() and emit() take only the queue's own event names (deno check)", async () => {
+  const queue = kinetik();
+  const heard: string[] = [];
+  const onCompleted = () => heard.push("completed");
+  // @ts-expect-error "completed" is not a queue event
+  queue.emit("completed");
+  // @ts-expect-error drain's listeners take no arguments
+  queue.emit("drain", 1);
+  // Job events reach a queue as a stream (`events()`) or on the task (`complete`): a queue
+  // listener under a job event's name would never run, so the name is a type error.
+  // @ts-expect-error "completed" is not a queue event
+  queue.on("completed", onCompleted);
+  // @ts-expect-error "nope" is not a queue event
+  queue.once("nope", onCompleted);
+  // @ts-expect-error "started" is not a queue event
+  queue.off("started", onCompleted);
+  queue.on("drain", () => heard.push("drain"));
+  queue.define("send email").action(() => {});
+  const job = await queue.create("send email");
+  const finished = watchAll(queue, job.id);
+  queue.process("default");
+  assert.equal((await finished).at(-1)?.type, "completed");
+  assert.deepEqual(heard, ["drain"]);
+  await queue.close();
+});
+
 test("create() saves a queued job and emits job:define, then drain", async () => {
   const queue = kinetik();
   const events: string[] = [];

@@ -35,7 +35,16 @@ const JOB: Job = {
 function record(task: Task): unknown[][] {
   const heard: unknown[][] = [];
   for (
-    const name of ["start", "complete", "fail", "timeout", "log", "progress", "cancelled", "retry"]
+    const name of [
+      "start",
+      "complete",
+      "fail",
+      "timeout",
+      "log",
+      "progress",
+      "cancelled",
+      "retry",
+    ] as const
   ) {
     task.on(name, (...args: unknown[]) => heard.push([name, ...args]));
   }

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { kinetik, type Queue, Task } from "../mod.ts";
+import { type Job, kinetik, type Queue, Task } from "../mod.ts";
 
 /** Runs `fn` with a fresh queue and closes it afterwards. */
 async function withQueue(fn: (queue: Queue) => unknown): Promise<void> {
@@ -52,6 +52,28 @@ test("queue.define() emits task:define with the task", () =>
     queue.on("task:define", (task) => defined.push(task));
     const task = queue.define("send email");
     assert.deepEqual(defined, [task]);
+  }));
+
+test("on(), once(), off() and emit() take only the task's own event names (deno check)", () =>
+  withQueue(async (queue) => {
+    const task = queue.define("send email").action(() => {});
+    const heard: string[] = [];
+    const onCompleted = () => heard.push("completed");
+    // @ts-expect-error "completed" is the job event's name; the task's is "complete"
+    task.on("completed", onCompleted);
+    // @ts-expect-error "nope" is not a task event
+    task.once("nope", onCompleted);
+    // @ts-expect-error "nope" is not a task event
+    task.off("nope", onCompleted);
+    // @ts-expect-error "nope" is not a task event
+    task.emit("nope");
+    // @ts-expect-error fail's listeners take (error, job)
+    task.on("fail", (job: Job, error: Error) => heard.push(`${job.id} ${error.message}`));
+    const completed = new Promise<Job>((resolve) => task.once("complete", resolve));
+    queue.process("default");
+    const job = await queue.create(task);
+    assert.equal((await within(completed, 3000)).id, job.id);
+    assert.deepEqual(heard, []);
   }));
 
 test("queue.define() throws TypeError when the name is empty or contains a colon", () =>

@@ -6,12 +6,34 @@
 
 import { isIP } from "node:net";
 import type { ConnectionOptions } from "node:tls";
-import type { Cluster, Redis } from "ioredis";
 import type { Arg } from "./_resp.ts";
 import type { ClientSettings } from "./_client.ts";
 
-/** An ioredis client passed in by the user: one Redis, or a Redis Cluster. */
-export type RedisClient = Redis | Cluster;
+/**
+ * An ioredis client passed in by the user: a `Redis`, or a `Cluster`. Spelled out as the
+ * members the store uses rather than as `Redis | Cluster`, so the published docs do not
+ * pull in ioredis's own types; both ioredis classes fit it as they are.
+ */
+export interface RedisClient {
+  /** ioredis's connection status, e.g. `"ready"`, `"reconnecting"` or `"end"`. */
+  readonly status: string;
+  /** `true` on a `Cluster`. */
+  readonly isCluster?: boolean;
+  /** Sends one command, e.g. `call("EVALSHA", sha, 1, key)`. */
+  call(command: string, ...args: (string | number)[]): Promise<unknown>;
+  /** Listens to pub/sub messages. */
+  on(event: "message", listener: (channel: string, message: string) => void): this;
+  /** Listens to connection errors. */
+  on(event: "error", listener: (error: Error) => void): this;
+  /** Subscribes to a pub/sub channel. */
+  subscribe(channel: string): Promise<unknown>;
+  /** A new client with the same settings (the store's own pub/sub connection). */
+  duplicate(): RedisClient;
+  /** Sends QUIT. */
+  quit(): Promise<unknown>;
+  /** Closes the connection at once. */
+  disconnect(): void;
+}
 
 /** How long closing a connection waits for Redis to answer QUIT. */
 const QUIT_TIMEOUT = 1000;
