@@ -65,6 +65,19 @@ export interface LogLine {
   data?: unknown;
 }
 
+/**
+ * How a failed job is re-run: the task's `retry()` policy, or a per-job override given to
+ * `create(task, data, { retry })` and stored with the job.
+ */
+export interface RetryPolicy {
+  /** Milliseconds before the first retry. */
+  delay: number;
+  /** Retries after the first run; unset means no limit. */
+  max?: number;
+  /** `fixed` waits `delay` every time; `exponential` doubles it per attempt, with jitter. */
+  backoff: "fixed" | "exponential";
+}
+
 /** A stored job, as `create`, `get` and `fetch` return it. */
 export interface Job {
   /** Chosen by the store; unique within it. */
@@ -99,4 +112,15 @@ export interface Job {
   leaseUntil?: number;
   /** Attempts after which a stalled job fails instead of being requeued; 0 means never. */
   maxAttempts?: number;
+  /** What the action returned (JSON), on a `completed` job; absent when it returned nothing. */
+  result?: unknown;
+  /** Per-job retry policy given at creation; it wins over the task's. */
+  retry?: RetryPolicy;
+  /** Per-job timeout in ms given at creation; it wins over the task's. */
+  timeout?: number;
+  /**
+   * The trace context active when the job was created (W3C `traceparent`, `tracestate`),
+   * carried so a run's span can name its parent (see the `otel()` middleware).
+   */
+  trace?: Record<string, string>;
 }

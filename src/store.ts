@@ -32,7 +32,7 @@
  * @module
  */
 
-import type { Job, JobError, JobProgress, JobStatus, LogLine } from "./job.ts";
+import type { Job, JobError, JobProgress, JobStatus, LogLine, RetryPolicy } from "./job.ts";
 
 /** A job to save, as the core built it. */
 export interface NewJob {
@@ -50,6 +50,36 @@ export interface NewJob {
   key?: string;
   /** Kinetik's "created" log line. */
   log: LogLine;
+  /** Per-job retry override, stored and returned as `Job.retry`. */
+  retry?: RetryPolicy;
+  /** Per-job timeout override in ms, stored and returned as `Job.timeout`. */
+  timeout?: number;
+  /**
+   * The stall limit that follows from a per-job `retry` (see {@linkcode Job.maxAttempts}). A
+   * job saved with it keeps it: `claim` records `ClaimRequest.maxAttempts` only on jobs saved
+   * without one.
+   */
+  maxAttempts?: number;
+  /** Trace context carried from `create()`, stored and returned as `Job.trace`. */
+  trace?: Record<string, string>;
+}
+
+/** Options of `add`. */
+export interface AddOptions {
+  /**
+   * A transaction of the store's own client (e.g. a `postgres` transaction): the jobs are saved
+   * inside it, so they exist exactly when it commits. A store that cannot join the caller's
+   * transaction rejects with a `TypeError` when one is given.
+   */
+  tx?: unknown;
+}
+
+/** Limits of one task, enforced inside the claim across every worker on the store. */
+export interface TaskLimits {
+  /** At most `max` starts in any window of `per` ms (a sliding window). */
+  rate?: { max: number; per: number };
+  /** At most this many jobs of the task `processing` at once. */
+  concurrency?: number;
 }
 
 /** What `claim` asks for. */
@@ -70,6 +100,16 @@ export interface ClaimRequest {
   now: number;
   /** `maxAttempts` to record per task (see {@linkcode Job.maxAttempts}); absent means 0. */
   maxAttempts?: Readonly<Record<string, number>>;
+  /**
+   * The tag of each group (`tags[i]` names `groups[i]`), so the store can skip groups whose
+   * tag is paused. Absent: no group is skipped for its tag.
+   */
+  tags?: readonly string[];
+  /**
+   * Limits by task. The claim takes no job that would make a task exceed them (counting every
+   * worker on the store), skips that task, and goes on with the next ready jobs in order.
+   */
+  limits?: Readonly<Record<string, TaskLimits>>;
 }
 
 /** A claimed job with the token that proves the claim. */
@@ -83,8 +123,10 @@ export interface ClaimResult {
   /** The claimed jobs, in claim order (at most `limit`). */
   jobs: LeasedJob[];
   /**
-   * When nothing more is ready: the earliest `runAt` of a delayed job of the requested tasks,
-   * so the processor can sleep exactly until then. Optional for stores.
+   * When fewer than `limit` jobs were leased: the earliest time more may become claimable —
+   * the `runAt` of a delayed job of the requested tasks, or the time a task's rate window
+   * reopens for a ready job held back by it — so the processor sleeps exactly until then.
+   * Optional for stores.
    */
   next?: number;
 }
@@ -118,8 +160,10 @@ export interface Settlement {
   runAt?: number;
   /** The run's latest progress, stored on the record when given. */
   progress?: JobProgress;
-  /** Log lines buffered during the run, appended in the same atomic step. */
+  /** Log lines buffered during the run (those not flushed by `renew`), appended in the same atomic step. */
   logs: LogLine[];
+  /** For `completed`: the action's return value (JSON), stored as `Job.result`. */
+  result?: unknown;
 }
 
 /** What `settle` did. */
@@ -139,6 +183,14 @@ export interface Lease {
   id: string;
   /** The token of the claim to extend. */
   token: string;
+  /**
+   * Log lines written since the last flush, appended (in order, after the job's earlier
+   * lines) in the same atomic step as the renewal and only when the token still holds, so a
+   * crashed attempt keeps what it logged up to its last renewal.
+   */
+  logs?: LogLine[];
+  /** The latest progress, kept on the record when the token holds. */
+  progress?: JobProgress;
 }
 
 /** The log line texts stores write themselves, shared so every store writes the same. */
@@ -147,6 +199,7 @@ export const STORE_MESSAGES = {
   stalledFailed: "Stalled: lease expired and no attempts left",
   cancelled: "Cancelled",
   requeued: "Requeued by hand",
+  promoted: "Promoted by hand",
 } as const;
 
 /** The error a stalled job fails with once its attempts are spent. */
@@ -179,20 +232,90 @@ export type JobQuery = Record<string, unknown>;
 
 /** Paging and order for `find`. */
 export interface FindOptions {
-  /** Skip this many matches. */
+  /** Skip this many matches (after `after`, when both are given). */
   offset: number;
+  /**
+   * Keyset paging: only jobs strictly after this one in the sort order (the last job of the
+   * previous page, as `find` returned it). A store should serve it from an index, without
+   * reading the jobs before it, at least for the `created` and `id` orders.
+   */
+  after?: Job;
   /** Return at most this many. */
   limit: number;
   /** One top-level field and direction; ties break by creation order. Default `created` ascending. */
   sort?: { field: keyof Job; direction: 1 | -1 };
 }
 
-/** What `remove` deletes: jobs of these statuses and (when given) these tasks, with their logs. */
+/**
+ * What `remove` deletes: jobs of these statuses and (when given) these tasks, with their logs.
+ * `before`, `keep` and `limit` narrow it to the oldest finished jobs, for `clean({ before })`
+ * and retention sweeps.
+ */
 export interface RemoveFilter {
   /** Only jobs in one of these statuses. */
   status: readonly JobStatus[];
   /** Only jobs of these tasks; unset means every task. */
   tasks?: readonly string[];
+  /** Only jobs whose `finished` is earlier than this (epoch ms); jobs without one are kept. */
+  before?: number;
+  /** Spare the newest `keep` matching jobs by `finished` (then id); remove only older ones. */
+  keep?: number;
+  /** Remove at most this many, oldest `finished` first, so one call stays short. */
+  limit?: number;
+}
+
+/** Paused tags and tasks: no claim takes their jobs. */
+export interface PauseTarget {
+  tags: string[];
+  tasks: string[];
+}
+
+/** How a schedule treats fire times that passed while no processor ran. */
+export type MissedPolicy = "skip" | "latest" | "all";
+
+/** A stored schedule: what it creates, when, and its next fire time. */
+export interface ScheduleRecord {
+  id: string;
+  task: string;
+  /** A cron expression (5 fields, or 6 with seconds). */
+  cron?: string;
+  /** Or a fixed period in ms. */
+  every?: number;
+  /** IANA time zone of `cron`. */
+  tz: string;
+  data: unknown;
+  priority: number;
+  missed: MissedPolicy;
+  /** The next fire time, epoch ms. */
+  next: number;
+  /**
+   * The canonical text of the spec (every field above but `next`), built by the core: saving
+   * a schedule whose `spec` equals the stored one keeps the stored `next`.
+   */
+  spec: string;
+}
+
+/** One firing of a schedule, as the core computed it. */
+export interface ScheduleFire {
+  id: string;
+  /** The `spec` and `next` the core read; the fire happens only while both are still stored. */
+  spec: string;
+  expected: number;
+  /** The new `next`. */
+  next: number;
+  /** One job per fire time to create, each keyed `schedule:<id>:<fire time ms>`. */
+  jobs: NewJob[];
+}
+
+/** Per task and minute: outcomes and a run-time histogram (see `src/metrics.ts`). */
+export interface MetricsSample {
+  task: string;
+  /** Start of the minute, epoch ms (a multiple of 60,000). */
+  minute: number;
+  completed: number;
+  failed: number;
+  /** Run-time histogram: bucket index (as a string) → runs. */
+  runtimes: Record<string, number>;
 }
 
 /** Counts by task, then status. */
@@ -262,10 +385,13 @@ export interface Store {
    * Save jobs. A job whose `key` matches an unfinished job's is not saved; that job is
    * returned in its place. Resolves to the stored records, in order.
    */
-  add(jobs: readonly NewJob[]): Promise<Job[]>;
+  add(jobs: readonly NewJob[], options?: AddOptions): Promise<Job[]>;
   /** Atomically lease ready jobs (delayed jobs whose `runAt <= now` count as ready). */
   claim(request: ClaimRequest): Promise<ClaimResult>;
-  /** Extend leases to `now + leaseMs`; per lease, `false` when it was lost. */
+  /**
+   * Extend leases to `now + leaseMs`, appending each lease's `logs` and keeping its
+   * `progress`; per lease, `false` when it was lost (then nothing is written for it).
+   */
   renew(leases: readonly Lease[], leaseMs: number, now: number): Promise<boolean[]>;
   /** Record outcomes (token-fenced), then claim `next` when given. */
   settle(settlements: readonly Settlement[], next?: ClaimRequest): Promise<SettleResult>;
@@ -321,6 +447,50 @@ export interface Store {
   heartbeat?(worker: WorkerRecord, ttlMs: number): Promise<void>;
   /** Live workers and every task definition recorded. */
   workers?(now: number): Promise<WorkerRecord[]>;
+
+  // Wave 2 (DESIGN §6): each one atomic step; the core says which store lacks one.
+
+  /**
+   * Delete one job in any status, with its logs and dedupe key. Resolves to the record as it
+   * was, or `undefined` when there is no such job. (The core then aborts its run, if any.)
+   */
+  removeJob?(id: string): Promise<Job | undefined>;
+  /**
+   * Make a `delayed` job ready now: status `queued`, `runAt` cleared, log line
+   * `STORE_MESSAGES.promoted`, a wake-up for its task. Resolves to the record, or `undefined`
+   * when the job is unknown or not delayed.
+   */
+  promote?(id: string, now: number): Promise<Job | undefined>;
+  /** Add tags and tasks to the paused set (stored, so every process sees it). */
+  pause?(target: PauseTarget): Promise<void>;
+  /** Remove tags and tasks from the paused set, and wake every processor. */
+  resume?(target: PauseTarget): Promise<void>;
+  /** The paused set. */
+  paused?(): Promise<PauseTarget>;
+  /**
+   * Upsert a schedule: a new id is stored as given; an id whose stored `spec` equals
+   * `schedule.spec` is left as stored (its `next` kept); another spec replaces it. Resolves
+   * to the schedule as stored afterwards.
+   */
+  schedule?(schedule: ScheduleRecord): Promise<ScheduleRecord>;
+  /** Delete a schedule; `false` when there was none. */
+  unschedule?(id: string): Promise<boolean>;
+  /** Every schedule, by id. */
+  schedules?(): Promise<ScheduleRecord[]>;
+  /**
+   * Fire a schedule: only while it is stored with `fire.spec` and `next === fire.expected`,
+   * add `fire.jobs` (as `add` would, keys deduplicating) and set `next = fire.next`, in one
+   * atomic step. Resolves to the saved jobs, or `undefined` when the compare failed (another
+   * process fired it first, or it changed), in which case nothing was written.
+   */
+  fire?(fire: ScheduleFire): Promise<Job[] | undefined>;
+  /**
+   * Add samples to the stored per-task, per-minute totals (summing counts and histograms of
+   * the same task and minute) and drop minutes older than `now - 24 h`.
+   */
+  recordMetrics?(samples: readonly MetricsSample[], now: number): Promise<void>;
+  /** The stored totals of minutes at or after `since`, one sample per task and minute. */
+  metrics?(since: number): Promise<MetricsSample[]>;
 }
 
 /** A store failure: the backend is unreachable, refused a command, or returned garbage. */

@@ -6,18 +6,10 @@
 import { type Duration, parseDuration } from "./duration.ts";
 import { Emitter } from "./emitter.ts";
 import type { QueueEvent } from "./events.ts";
-import type { Job, LogLine } from "./job.ts";
+import type { Job, LogLine, RetryPolicy } from "./job.ts";
 import type { JobContext } from "./job_context.ts";
 
-/** How failed jobs are re-run. */
-export interface RetryPolicy {
-  /** Milliseconds before the first retry. */
-  delay: number;
-  /** Retries after the first run; unset means no limit. */
-  max?: number;
-  /** `fixed` waits `delay` every time; `exponential` doubles it per attempt, with jitter. */
-  backoff: "fixed" | "exponential";
-}
+export type { RetryPolicy } from "./job.ts";
 
 /** What `retry({ … })` accepts. */
 export interface RetryOptions {
