@@ -266,7 +266,9 @@ export interface RemoveFilter {
 
 /** Paused tags and tasks: no claim takes their jobs. */
 export interface PauseTarget {
+  /** Paused tags: no job of a task in one of them is claimed by a processor that knows the tag. */
   tags: string[];
+  /** Paused task names. */
   tasks: string[];
 }
 
@@ -275,7 +277,9 @@ export type MissedPolicy = "skip" | "latest" | "all";
 
 /** A stored schedule: what it creates, when, and its next fire time. */
 export interface ScheduleRecord {
+  /** Chosen by the caller; unique within the store. */
   id: string;
+  /** The task of the jobs it creates. */
   task: string;
   /** A cron expression (5 fields, or 6 with seconds). */
   cron?: string;
@@ -283,8 +287,11 @@ export interface ScheduleRecord {
   every?: number;
   /** IANA time zone of `cron`. */
   tz: string;
+  /** The data of every job it creates. */
   data: unknown;
+  /** The priority of every job it creates. */
   priority: number;
+  /** What to do with fire times that passed while no processor ran. */
   missed: MissedPolicy;
   /** The next fire time, epoch ms. */
   next: number;
@@ -297,9 +304,11 @@ export interface ScheduleRecord {
 
 /** One firing of a schedule, as the core computed it. */
 export interface ScheduleFire {
+  /** The schedule's id. */
   id: string;
-  /** The `spec` and `next` the core read; the fire happens only while both are still stored. */
+  /** The `spec` the core read; the fire happens only while it is still stored. */
   spec: string;
+  /** The `next` the core read; the fire happens only while it is still stored. */
   expected: number;
   /** The new `next`. */
   next: number;
@@ -309,10 +318,13 @@ export interface ScheduleFire {
 
 /** Per task and minute: outcomes and a run-time histogram (see `src/metrics.ts`). */
 export interface MetricsSample {
+  /** The task whose runs are counted. */
   task: string;
   /** Start of the minute, epoch ms (a multiple of 60,000). */
   minute: number;
+  /** Runs that completed in the minute. */
   completed: number;
+  /** Runs that ended failed or timed out in the minute (retries count too). */
   failed: number;
   /** Run-time histogram: bucket index (as a string) → runs. */
   runtimes: Record<string, number>;
