@@ -12,6 +12,8 @@ export interface EventDocument {
   _id: number;
   /** The writing store instance, which delivers its own messages without reading them back. */
   origin: string;
+  /** The server's time (ms) when the writer took the number: where subscriptions start. */
+  time: number;
   /** The message as JSON text, so it comes back exactly as sent. */
   body: string;
 }
@@ -26,10 +28,14 @@ export interface WorkerDocument {
   started: number;
 }
 
-/** A counter: `seq` is the last number handed out. */
+/**
+ * A counter: `seq` is the last number handed out (a missing one counts as 0). The `events`
+ * counter also keeps `time`, the server's time at its last write, stamped on each message.
+ */
 export interface CounterDocument {
   _id: "jobs" | "events";
   seq: number;
+  time?: Date;
 }
 
 /** The collections of one store, all named `<prefix><name>`. */
