@@ -4,7 +4,14 @@ import { MemoryStore } from "../stores/memory.ts";
 import { StoreError } from "../src/store.ts";
 import { testStore } from "../testing.ts";
 
-testStore(test, { name: "memory", open: () => new MemoryStore() });
+testStore(test, {
+  name: "memory",
+  open: () => new MemoryStore(),
+  skip: {
+    "add: saves one job when two stores add the same key at once":
+      "a memory store's data lives in that store alone: there is no second store to open on it",
+  },
+});
 
 const log = { time: 0, message: "Created" };
 const job = (key?: string) => ({ task: "t", data: null, created: 0, priority: 0, key, log });

@@ -30,5 +30,6 @@ after(async () => {
 testStore(test, {
   name: "mongo",
   open: () => new MongoStore({ url, database, prefix: `t${++prefixes}_` }),
+  openPeer: (store) => new MongoStore({ url, database, prefix: (store as MongoStore).prefix }),
   skip: skip ? Object.fromEntries(STORE_CASE_GROUPS.map((group) => [group, skip])) : {},
 });
