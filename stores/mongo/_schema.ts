@@ -81,6 +81,9 @@ const JOB_INDEXES: IndexDescription[] = [
   { name: "created", key: { created: 1, _id: 1 } },
   // Dedupe: `_activeKey` is set only while an unfinished job holds its key, so two concurrent
   // adds with one key cannot both insert; the loser's insert fails with a duplicate key error.
+  // Dedupe lookups: the unfinished jobs with a key (usually one; more after a requeue while
+  // another job held the key).
+  { name: "key", key: { key: 1 }, partialFilterExpression: { key: { $exists: true } } },
   {
     name: "active_key",
     key: { _activeKey: 1 },
