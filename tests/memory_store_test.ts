@@ -61,18 +61,6 @@ test("new MemoryStore() throws a RangeError for a bad maxFinished", () => {
   assert.throws(() => new MemoryStore({ maxFinished: 1.5 }), RangeError);
 });
 
-test("MemoryStore.requeue() takes the key back only when no other unfinished job holds it", async () => {
-  const store = new MemoryStore();
-  const [keyed] = await store.add([job("k")]);
-  await store.cancel(keyed.id, 1);
-  const [holder] = await store.add([job("k")]);
-  await store.requeue(keyed.id, 2);
-  assert.equal((await store.add([job("k")]))[0].id, holder.id);
-  await store.cancel(holder.id, 3);
-  assert.equal((await store.add([job("k")]))[0].id !== keyed.id, true);
-  await store.close();
-});
-
 test("MemoryStore.subscribe() throws a StoreError once closed", async () => {
   const store = new MemoryStore();
   await store.close();
