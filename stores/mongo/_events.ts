@@ -29,10 +29,11 @@ const GAP_POLLS = 100;
  * same clock, on a sharded cluster the counter's shard), and takes `from = S - (time since
  * subscribe() was called)`. `S` was read after the call, so `from` is at most the server's
  * time at the call: a message published after it is stamped `from` or later and delivered;
- * the cursor starts below the newest message stamped before `from`. What a message published
- * just before the call may also get through (by at most the reply time of that first poll)
- * is an extra message, never a missing one. This assumes the server's clock does not step
- * back meanwhile, as any ordering by time does.
+ * the cursor starts below the newest message stamped before `from`. A message published just
+ * before the call (by less than the reply time of that first touch) may get through too: an
+ * extra message, never a missing one. This assumes the server's clock does not step back
+ * meanwhile, as any ordering by time does. A subscriber that comes while others listen shares
+ * their cursor, which passes a message only by delivering it to everyone subscribed then.
  *
  * Why gaps are waited for: a writer takes its numbers from the `events` counter, then inserts,
  * so numbers become visible out of order (writer A takes 5, writer B takes 6 and inserts first).
@@ -165,6 +166,7 @@ export class EventBus {
     let documents: EventDocument[];
     try {
       const collections = await this.#ready();
+      if (period !== this.#period) return this.#restart();
       if (this.#cursor === undefined) {
         const start = await this.#start(collections, this.#since);
         if (period !== this.#period) return this.#restart();
@@ -186,7 +188,7 @@ export class EventBus {
       }
       this.#gapPolls = 0;
       this.#cursor = document._id;
-      // A gap below `from` that filled late: a message from before the subscription.
+      // A gap that filled late with a number taken before `from`: older than the subscription.
       if (document.origin === this.#origin || document.time < this.#from) continue;
       this.#subscribers.send(JSON.parse(document.body) as StoreMessage);
     }
