@@ -84,19 +84,28 @@ export async function mongoServer(): Promise<MongoServer | string> {
     return unavailable(`the mongo-wire emulator did not start (${(error as Error).message})`);
   }
   let isRunning = true;
+  const stop = () => {
+    if (!isRunning) return;
+    isRunning = false;
+    process.off("exit", stop);
+    globalThis.removeEventListener?.("unload", stop);
+    try {
+      process.kill(started.pid, "SIGTERM");
+    } catch {
+      // Already gone.
+    }
+    rmSync(temp, { recursive: true, force: true });
+  };
+  // The emulator is no child of this process (start.sh leaves it running in the background),
+  // so it is stopped when the process ends too: `deno test` skips a file's after() hooks when
+  // --filter leaves out some of its tests, and fires "unload" but not process "exit".
+  process.on("exit", stop);
+  globalThis.addEventListener?.("unload", stop);
   return {
     url: started.url,
     kind: "emulator",
     dispose() {
-      if (isRunning) {
-        isRunning = false;
-        try {
-          process.kill(started.pid, "SIGTERM");
-        } catch {
-          // Already gone.
-        }
-      }
-      rmSync(temp, { recursive: true, force: true });
+      stop();
       return Promise.resolve();
     },
   };
