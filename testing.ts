@@ -16,6 +16,9 @@
  * `subscribe` case waits (at most a few seconds) for messages to travel. Time in the cases
  * starts at `T0`, a 13-digit epoch ms, so stores must keep times exactly.
  *
+ * Cases that race two stores on the same data (concurrent adds of one key) open the second
+ * through `openPeer`; a store that cannot share its data skips them by name.
+ *
  * {@linkcode ManualClock} is re-exported here for tests of code that uses a queue.
  *
  * @module

@@ -142,7 +142,7 @@ export class JobTable {
     }
   }
 
-  /** `entry` waits again: it holds its key when it is free, else waits for it. */
+  /** `entry` is queued or delayed: it holds its key when that is free, else waits for it. */
   #holdKey(key: string, entry: Entry): void {
     const holder = this.#keys.get(key);
     if (holder === undefined) this.#keys.set(key, entry);
