@@ -16,6 +16,9 @@
  * `subscribe` case waits (at most a few seconds) for messages to travel. Time in the cases
  * starts at `T0`, a 13-digit epoch ms, so stores must keep times exactly.
  *
+ * Cases that race two stores on the same data (concurrent adds of one key) open the second
+ * through `openPeer`; a store that cannot share its data skips them by name.
+ *
  * {@linkcode ManualClock} is re-exported here for tests of code that uses a queue.
  *
  * @module
@@ -59,6 +62,12 @@ export interface TestStoreOptions {
   name: string;
   /** Opens a fresh, empty store; called once per case, which closes it afterwards. */
   open: () => Store | Promise<Store>;
+  /**
+   * Opens a second store on the data of `store` (one `open()` returned), as another process
+   * would. The cases that need two stores fail without it, so a store that cannot share its
+   * data (memory) skips them by name.
+   */
+  openPeer?: (store: Store) => Store | Promise<Store>;
   /** Case names or capability groups (see {@linkcode STORE_CASE_GROUPS}) → why skipped. */
   skip?: Record<string, string>;
 }
@@ -97,9 +106,21 @@ export function testStore(
     const reason = skip[storeCase.name] ?? skip[storeCase.name.split(":")[0]];
     test(`${options.name} store: ${storeCase.name}`, { skip: reason }, async () => {
       const store = await options.open();
+      const peers: Store[] = [];
+      const openPeer = async () => {
+        if (!options.openPeer) {
+          throw new TypeError(
+            `Cannot run "${storeCase.name}" as it needs testStore()'s openPeer, or a skip of the case by name: current value is undefined`,
+          );
+        }
+        const peer = await options.openPeer(store);
+        peers.push(peer);
+        return peer;
+      };
       try {
-        await storeCase.run(store);
+        await storeCase.run(store, { openPeer });
       } finally {
+        for (const peer of peers) await peer.close();
         if (!storeCase.closesStore) await store.close();
       }
     });

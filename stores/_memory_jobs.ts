@@ -40,6 +40,11 @@ export class JobTable {
   #processing = new Set<Entry>();
   /** Dedupe keys of unfinished jobs. */
   #keys = new Map<string, Entry>();
+  /**
+   * Unfinished jobs requeued while another job held their key: the first one left takes the
+   * key when its holder finishes, so `add` keeps returning an unfinished job with the key.
+   */
+  #waiting = new Map<string, Set<Entry>>();
   #lastId = 0;
   #lastToken = 0;
   #lastStamp = 0;
@@ -122,9 +127,7 @@ export class JobTable {
     }
     index.counts[job.status]--;
     entry.stamp = ++this.#lastStamp;
-    if (!isUnfinished(status) && job.key !== undefined && this.#keys.get(job.key) === entry) {
-      this.#keys.delete(job.key);
-    }
+    if (!isUnfinished(status) && job.key !== undefined) this.#releaseKey(job.key, entry);
     if (status === undefined) {
       this.#entries.delete(job.id);
       return;
@@ -134,9 +137,34 @@ export class JobTable {
     if (!isUnfinished(status) && this.#maxFinished !== Infinity) this.#retire(entry);
     if (status === "processing") this.#processing.add(entry);
     else if (status === "queued" || status === "delayed") {
-      if (job.key !== undefined && !this.#keys.has(job.key)) this.#keys.set(job.key, entry);
+      if (job.key !== undefined) this.#holdKey(job.key, entry);
       index.push(entry);
     }
+  }
+
+  /** `entry` is queued or delayed: it holds its key when that is free, else waits for it. */
+  #holdKey(key: string, entry: Entry): void {
+    const holder = this.#keys.get(key);
+    if (holder === undefined) this.#keys.set(key, entry);
+    else if (holder !== entry) {
+      let waiting = this.#waiting.get(key);
+      if (!waiting) this.#waiting.set(key, waiting = new Set());
+      waiting.add(entry);
+    }
+  }
+
+  /** `entry` is finishing: it stops waiting for its key, or hands it to the first waiting. */
+  #releaseKey(key: string, entry: Entry): void {
+    const waiting = this.#waiting.get(key);
+    waiting?.delete(entry);
+    if (this.#keys.get(key) !== entry) return;
+    const [next] = waiting ?? [];
+    if (next === undefined) this.#keys.delete(key);
+    else {
+      this.#keys.set(key, next);
+      waiting!.delete(next);
+    }
+    if (waiting?.size === 0) this.#waiting.delete(key);
   }
 
   /** Leases ready jobs, best first (see the comment above the class). */

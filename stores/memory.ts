@@ -216,7 +216,7 @@ export class MemoryStore implements Store {
   /**
    * Puts a `failed`, `timeout` or `cancelled` job back in the queue, in its original place
    * (it is ready since its creation). It takes its dedupe key back when no other
-   * unfinished job holds it meanwhile.
+   * unfinished job holds it meanwhile, else once that job has finished.
    */
   requeue(id: string, now: number): Promise<Job | undefined> {
     return this.#run(() => {

@@ -1,11 +1,12 @@
 /**
- * Conformance cases for `add` and `get`: JSON round trips, bulk order, dedupe keys.
+ * Conformance cases for `add` and `get`: JSON round trips, bulk order, dedupe keys (also
+ * from two stores at once, and with a job requeued while another holds its key).
  * @module
  */
 
 import assert from "node:assert/strict";
 import type { StoreCase } from "./_helpers.ts";
-import { assertFields, claim, claimOne, newJob, plain, T0 } from "./_helpers.ts";
+import { assertFields, claim, claimOne, ids, newJob, plain, runJob, T0 } from "./_helpers.ts";
 
 /** The `add` cases. */
 export const addCases: StoreCase[] = [
@@ -145,6 +146,62 @@ export const addCases: StoreCase[] = [
       const [afterCancel] = await store.add([newJob("later", { key: "d" })]);
       assert.notEqual(afterCancel.id, delayed.id);
       assert.equal(await store.count({}), 6);
+    },
+  },
+  {
+    name: "add: saves one job when two stores add the same key at once",
+    async run(store, { openPeer }) {
+      const peer = await openPeer();
+      for (let round = 0; round < 20; round++) {
+        const key = `race-${round}`;
+        const [[mine], [theirs]] = await Promise.all([
+          store.add([newJob("race", { key, data: "mine" })]),
+          peer.add([newJob("race", { key, data: "theirs" })]),
+        ]);
+        assert.equal(mine.id, theirs.id, `both adds of ${key} return the one job saved`);
+        assert.equal(mine.data, theirs.data, `both adds of ${key} return the saved data`);
+      }
+      assert.equal(await store.count({ task: "race" }), 20);
+
+      // Many keys per call, in opposite orders, so the two calls meet in the middle.
+      const keys = Array.from({ length: 50 }, (_, i) => `bulk-${i}`);
+      const [forward, backward] = await Promise.all([
+        store.add(keys.map((key) => newJob("bulk", { key }))),
+        peer.add(keys.toReversed().map((key) => newJob("bulk", { key }))),
+      ]);
+      assert.deepEqual(ids(forward), ids(backward.toReversed()));
+      assert.equal(new Set(ids(forward)).size, 50);
+      assert.equal(await peer.count({ task: "bulk" }), 50);
+    },
+  },
+  {
+    name: "add: returns the job holding a key, then one requeued while it held the key",
+    async run(store) {
+      assert.equal(
+        typeof store.requeue,
+        "function",
+        "requeue() is missing: implement it or skip this case by name with a reason",
+      );
+      const old = await runJob(store, "keyed", "failed", { key: "k" });
+      const [holder] = await store.add([newJob("keyed", { key: "k", data: "holder" })]);
+      assert.notEqual(holder.id, old.id, "a failed job frees its key");
+
+      const requeued = await store.requeue!(old.id, T0 + 2);
+      assertFields(requeued, { id: old.id, status: "queued", key: "k", attempts: 1 });
+      const [same] = await store.add([newJob("keyed", { key: "k" })]);
+      assertFields(same, { id: holder.id, data: "holder" }, "the job holding the key");
+      assert.equal(await store.count({}), 2);
+
+      // The holder finishes; the requeued job is unfinished with the key, so it is returned.
+      await store.cancel(holder.id, T0 + 3);
+      const [again] = await store.add([newJob("keyed", { key: "k" })]);
+      assertFields(again, { id: old.id, status: "queued" }, "the requeued job");
+      assert.equal(await store.count({}), 2);
+
+      await store.cancel(old.id, T0 + 4);
+      const [fresh] = await store.add([newJob("keyed", { key: "k", data: "fresh" })]);
+      assert.ok(fresh.id !== old.id && fresh.id !== holder.id, "a free key saves a new job");
+      assertFields(fresh, { status: "queued", key: "k", data: "fresh" });
     },
   },
 ];

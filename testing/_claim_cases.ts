@@ -1,6 +1,7 @@
 /**
  * Conformance cases for `claim`: exclusivity, the fields a claim sets, delayed jobs, and the
- * order of priority groups, tasks and the `priority` field. @module
+ * order of priority groups, tasks and the `priority` field, also when the limit leaves ready
+ * jobs behind. @module
  */
 
 import assert from "node:assert/strict";
@@ -141,6 +142,30 @@ export const claimCases: StoreCase[] = [
       const { jobs } = await claim(store, [["p", "q"]], { now: T0 + 10 });
       assert.deepEqual(ids(jobs), [q.id, pMinus.id, p0.id, p0late.id, p5.id]);
       assert.equal(jobs[0].leaseUntil, T0 + 10 + LEASE);
+    },
+  },
+  {
+    name:
+      "claim: takes the best jobs by group and priority when the limit is below the ready count",
+    async run(store) {
+      // Added oldest first with the worst priorities first, so a claim that took the oldest
+      // ready jobs (or one task's jobs) and ordered only those would hand out others.
+      const [p5, p0, pMinus, p0late, q, r, due] = await store.add([
+        newJob("p", { priority: 5, created: T0 }),
+        newJob("p", { priority: 0, created: T0 + 1 }),
+        newJob("p", { priority: -1, created: T0 + 2 }),
+        newJob("p", { priority: 0, created: T0 + 3 }),
+        newJob("q", { priority: -10, created: T0 + 4 }),
+        newJob("r", { priority: -100, created: T0 }),
+        newJob("p", { priority: -5, created: T0, runAt: T0 + 5 }),
+      ]);
+      const groups = [["p", "q"], ["r"]];
+      const take = async () => ids((await claim(store, groups, { now: T0 + 10, limit: 2 })).jobs);
+      assert.deepEqual(await take(), [q.id, due.id], "first claim");
+      assert.deepEqual(await take(), [pMinus.id, p0.id], "second claim");
+      assert.deepEqual(await take(), [p0late.id, p5.id], "third claim");
+      assert.deepEqual(await take(), [r.id], "the next group only once the first is empty");
+      assert.deepEqual(await take(), []);
     },
   },
 ];

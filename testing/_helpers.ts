@@ -14,10 +14,19 @@ import type {
   Store,
 } from "../src/store.ts";
 
+/** What a case may ask of the suite besides its store. */
+export interface CaseContext {
+  /**
+   * A second store on the same data as the case's store (another connection, as another
+   * process would have), closed after the case.
+   */
+  openPeer(): Promise<Store>;
+}
+
 /** One conformance case; its name is `<verb or capability>: <behaviour>`. */
 export interface StoreCase {
   name: string;
-  run(store: Store): Promise<void>;
+  run(store: Store, context: CaseContext): Promise<void>;
   /** The case closes the store itself. */
   closesStore?: boolean;
 }

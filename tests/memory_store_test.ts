@@ -4,7 +4,14 @@ import { MemoryStore } from "../stores/memory.ts";
 import { StoreError } from "../src/store.ts";
 import { testStore } from "../testing.ts";
 
-testStore(test, { name: "memory", open: () => new MemoryStore() });
+testStore(test, {
+  name: "memory",
+  open: () => new MemoryStore(),
+  skip: {
+    "add: saves one job when two stores add the same key at once":
+      "a memory store's data lives in that store alone: there is no second store to open on it",
+  },
+});
 
 const log = { time: 0, message: "Created" };
 const job = (key?: string) => ({ task: "t", data: null, created: 0, priority: 0, key, log });
@@ -52,18 +59,6 @@ test("new MemoryStore() throws a RangeError for a bad maxFinished", () => {
       "Cannot create a memory store as maxFinished must be a whole number: current value is -1",
   });
   assert.throws(() => new MemoryStore({ maxFinished: 1.5 }), RangeError);
-});
-
-test("MemoryStore.requeue() takes the key back only when no other unfinished job holds it", async () => {
-  const store = new MemoryStore();
-  const [keyed] = await store.add([job("k")]);
-  await store.cancel(keyed.id, 1);
-  const [holder] = await store.add([job("k")]);
-  await store.requeue(keyed.id, 2);
-  assert.equal((await store.add([job("k")]))[0].id, holder.id);
-  await store.cancel(holder.id, 3);
-  assert.equal((await store.add([job("k")]))[0].id !== keyed.id, true);
-  await store.close();
 });
 
 test("MemoryStore.subscribe() throws a StoreError once closed", async () => {

@@ -1,63 +1,42 @@
 import assert from "node:assert/strict";
-import { test } from "node:test";
+import { after, test } from "node:test";
+import { MongoClient } from "mongodb";
 import type { StoreMessage } from "../src/store.ts";
 import { EventBus } from "../stores/mongo/_events.ts";
-import type { Collections, EventDocument } from "../stores/mongo/_schema.ts";
+import { type Collections, collections } from "../stores/mongo/_schema.ts";
+import { mongoServer } from "./_mongo_server.ts";
 
-// The events collection's protocol, against an in-memory stand-in for the two collections it
-// uses (just the calls EventBus makes), since no MongoDB server is available to these tests.
+// The events collection's protocol, against the server mongoServer() gives (the mongo-wire
+// emulator unless KINETIK_MONGO_URL names a server). Each test uses collections of its own.
 
-class FakeDatabase {
-  events: EventDocument[] = [];
-  seq = 0;
+const server = await mongoServer();
+const skip = typeof server === "string" ? server : undefined;
+const client = typeof server === "string" ? undefined : new MongoClient(server.url);
+const database = `kinetik_events_${Date.now().toString(36)}`;
+let prefixes = 0;
+after(async () => {
+  await client?.db(database).dropDatabase().catch(() => {});
+  await client?.close();
+  if (typeof server !== "string") await server.dispose();
+});
 
-  collections(): Collections {
-    const events = {
-      findOne: () =>
-        Promise.resolve(this.events.reduce<EventDocument | null>(
-          (newest, doc) => newest === null || doc._id > newest._id ? doc : newest,
-          null,
-        )),
-      find: (filter: { _id: { $gt: number } }) => {
-        let limit = Infinity;
-        const cursor = {
-          sort: () => cursor,
-          limit: (n: number) => (limit = n, cursor),
-          toArray: () =>
-            Promise.resolve(
-              this.events.filter((doc) => doc._id > filter._id.$gt)
-                .sort((a, b) => a._id - b._id).slice(0, limit).map((doc) => ({ ...doc })),
-            ),
-        };
-        return cursor;
-      },
-      insertMany: (docs: EventDocument[]) => {
-        this.events.push(...docs.map((doc) => ({ ...doc })));
-        return Promise.resolve();
-      },
-      deleteMany: (filter: { _id: { $lte: number } }) => {
-        this.events = this.events.filter((doc) => doc._id > filter._id.$lte);
-        return Promise.resolve();
-      },
-    };
-    const counters = {
-      findOneAndUpdate: (_filter: unknown, update: { $inc: { seq: number } }) => {
-        this.seq += update.$inc.seq;
-        return Promise.resolve({ _id: "events", seq: this.seq });
-      },
-    };
-    return { events, counters } as unknown as Collections;
-  }
-
-  /** Inserts a message as another process would, at sequence number `_id`. */
-  insert(_id: number, message: StoreMessage): void {
-    this.events.push({ _id, origin: "elsewhere", body: JSON.stringify(message) });
-  }
+/** Collections no other test uses. */
+function fresh(): Collections {
+  return collections(client!.db(database), `e${++prefixes}_`);
 }
 
-function bus(db: FakeDatabase, maxRows = 10_000): EventBus {
-  const collections = db.collections();
-  return new EventBus(() => Promise.resolve(collections), 1, maxRows);
+/** A bus on `found` polling every ms; `ready` holds back its first connection. */
+function bus(
+  found: Collections,
+  options: { maxRows?: number; ready?: Promise<unknown> } = {},
+): EventBus {
+  const ready = options.ready ?? Promise.resolve();
+  return new EventBus(() => ready.then(() => found), 1, options.maxRows ?? 10_000);
+}
+
+/** Inserts a message as another process would, at sequence number `_id`, stamped now. */
+async function insert(found: Collections, _id: number, message: StoreMessage, time = Date.now()) {
+  await found.events.insertOne({ _id, origin: "elsewhere", time, body: JSON.stringify(message) });
 }
 
 /** A read that timed out is kept, so the message it later gets goes to the next read. */
@@ -80,15 +59,35 @@ async function read(reader: ReadableStreamDefaultReader<StoreMessage>, ms = 2_00
   }
 }
 
-/** Lets the subscription's first poll (which finds its starting point) run. */
-const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
+test("subscribe() delivers a message another store publishes right after it returns", {
+  skip,
+}, async () => {
+  const found = fresh();
+  // The subscriber's first poll cannot run before the publish has finished: it waits for
+  // `ready`, which opens only then. The starting point must not depend on that poll.
+  let open!: () => void;
+  const ready = new Promise<void>((resolve) => open = resolve);
+  const [a, b] = [bus(found, { ready }), bus(found)];
+  const reader = a.subscribe(new AbortController().signal).getReader();
+  try {
+    await b.publish([{ type: "wake", task: "right after" }]);
+    open();
+    assert.deepEqual(await read(reader), { type: "wake", task: "right after" });
+    await b.publish([{ type: "wake", task: "later" }]);
+    assert.deepEqual(await read(reader), { type: "wake", task: "later" });
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
 
-test("EventBus delivers another store's messages by polling and its own ones directly, once", async () => {
-  const db = new FakeDatabase();
-  const [a, b] = [bus(db), bus(db)];
+test("subscribe() delivers another store's messages by polling and its own ones directly, once", {
+  skip,
+}, async () => {
+  const found = fresh();
+  const [a, b] = [bus(found), bus(found)];
   const controller = new AbortController();
   const reader = a.subscribe(controller.signal).getReader();
-  await settle();
   try {
     await b.publish([{ type: "wake", task: "x" }, { type: "cancel", id: "1" }]);
     assert.deepEqual(await read(reader), { type: "wake", task: "x" });
@@ -109,17 +108,35 @@ test("EventBus delivers another store's messages by polling and its own ones dir
   assert.equal((await reader.read()).done, true);
 });
 
-test("EventBus holds messages behind a sequence gap until it fills", async () => {
-  const db = new FakeDatabase();
-  const a = bus(db);
+test("subscribe() skips messages stamped before it, also one filling a gap late", {
+  skip,
+}, async () => {
+  const found = fresh();
+  const a = bus(found);
+  const old = Date.now() - 60_000;
+  await insert(found, 1, { type: "wake", task: "old" }, old);
+  // Number 2 was taken before the subscription, and its writer inserts it only later.
+  await found.counters.insertOne({ _id: "events", seq: 3 });
   const reader = a.subscribe(new AbortController().signal).getReader();
-  await settle();
+  try {
+    await insert(found, 3, { type: "wake", task: "new" });
+    await insert(found, 2, { type: "wake", task: "old, inserted late" }, old);
+    assert.deepEqual(await read(reader), { type: "wake", task: "new" });
+  } finally {
+    await a.close();
+  }
+});
+
+test("subscribe() holds messages behind a sequence gap until it fills", { skip }, async () => {
+  const found = fresh();
+  const a = bus(found);
+  const reader = a.subscribe(new AbortController().signal).getReader();
   try {
     // Writer one took number 1, writer two took 2 and inserted first.
-    db.seq = 2;
-    db.insert(2, { type: "wake", task: "second" });
+    await found.counters.insertOne({ _id: "events", seq: 2 });
+    await insert(found, 2, { type: "wake", task: "second" });
     assert.equal(await read(reader, 30), "timeout", "2 waits for 1");
-    db.insert(1, { type: "wake", task: "first" });
+    await insert(found, 1, { type: "wake", task: "first" });
     assert.deepEqual(await read(reader), { type: "wake", task: "first" });
     assert.deepEqual(await read(reader), { type: "wake", task: "second" });
   } finally {
@@ -127,33 +144,28 @@ test("EventBus holds messages behind a sequence gap until it fills", async () =>
   }
 });
 
-test("EventBus skips a gap that never fills after a while", async () => {
-  const db = new FakeDatabase();
-  const a = bus(db);
+test("subscribe() skips a gap that never fills after a while", { skip }, async () => {
+  const found = fresh();
+  const a = bus(found);
   const reader = a.subscribe(new AbortController().signal).getReader();
-  await settle();
   try {
-    db.seq = 2;
-    db.insert(2, { type: "wake", task: "after a dead writer" });
+    await found.counters.insertOne({ _id: "events", seq: 2 });
+    await insert(found, 2, { type: "wake", task: "after a dead writer" });
     assert.deepEqual(await read(reader, 5_000), { type: "wake", task: "after a dead writer" });
   } finally {
     await a.close();
   }
 });
 
-test("EventBus starts a subscription after the newest message and prunes old ones", async () => {
-  const db = new FakeDatabase();
-  const [a, b] = [bus(db), bus(db, 3)];
-  await b.publish([{ type: "wake", task: "before" }]);
-  const reader = a.subscribe(new AbortController().signal).getReader();
-  await settle();
+test("publish() keeps the newest maxRows messages", { skip }, async () => {
+  const found = fresh();
+  const b = bus(found, { maxRows: 3 });
   try {
-    await b.publish([{ type: "wake", task: "now" }]);
-    assert.deepEqual(await read(reader), { type: "wake", task: "now" });
+    await b.publish([{ type: "wake", task: "first" }]);
     await b.publish(Array.from({ length: 600 }, (_, i) => ({ type: "cancel", id: String(i) })));
-    assert.deepEqual(db.events.map((doc) => doc._id), [600, 601, 602]);
+    const kept = await found.events.find({}, { sort: { _id: 1 } }).toArray();
+    assert.deepEqual(kept.map((doc) => doc._id), [599, 600, 601]);
   } finally {
-    await a.close();
     await b.close();
   }
 });

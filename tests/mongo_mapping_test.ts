@@ -22,7 +22,8 @@ import { spawnChild } from "./_cli_process.ts";
 
 // Everything of the MongoDB store that runs without a server: the query and field mapping,
 // documents and records, the update each outcome sends, option checks, and how an unreachable
-// server fails. The verbs themselves run in mongo_store_test.ts when a server is available.
+// server fails. The verbs themselves run in mongo_store_test.ts (on the mongo-wire emulator
+// unless KINETIK_MONGO_URL names a server).
 
 const T0 = 1_700_000_000_000;
 const UNREACHABLE = "mongodb://127.0.0.1:1";

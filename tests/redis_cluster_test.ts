@@ -10,20 +10,31 @@ const skip = typeof cluster === "string" ? cluster : undefined;
 if (skip) console.log(`Skipping the Redis Cluster tests: ${skip}`);
 const client = typeof cluster === "string" ? undefined : new Cluster(cluster.nodes);
 client?.on("error", () => {});
+// The second store of the two-store cases connects on its own, as another process would.
+const peerClient = typeof cluster === "string" ? undefined : new Cluster(cluster.nodes);
+peerClient?.on("error", () => {});
 after(async () => {
   if (typeof cluster === "string") return;
   await client!.quit();
+  await peerClient!.quit();
   await cluster.dispose();
 });
 
 let prefixes = 0;
+const prefixOf = new WeakMap<object, string>();
 const run = Math.random().toString(36).slice(2, 8);
 
 // Every verb runs against a three-node cluster: a key outside the queue's hash tag would
 // fail with CROSSSLOT or "non local key" errors.
 testStore(test, {
   name: "redis cluster",
-  open: () => new RedisStore({ client: client!, prefix: `c${++prefixes}-${run}` }),
+  open: () => {
+    const prefix = `c${++prefixes}-${run}`;
+    const store = new RedisStore({ client: client!, prefix });
+    prefixOf.set(store, prefix);
+    return store;
+  },
+  openPeer: (store) => new RedisStore({ client: peerClient!, prefix: prefixOf.get(store)! }),
   skip: skip ? Object.fromEntries(STORE_CASE_GROUPS.map((group) => [group, skip])) : {},
 });
 

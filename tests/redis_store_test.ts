@@ -4,7 +4,7 @@ import { after, test } from "node:test";
 import { Redis } from "ioredis";
 import { StoreError } from "../src/store.ts";
 import type { ClaimRequest, NewJob } from "../src/store.ts";
-import { RedisStore } from "../stores/redis.ts";
+import { RedisStore, type RedisStoreOptions } from "../stores/redis.ts";
 import { VERSION } from "../stores/redis/_version.ts";
 import { STORE_CASE_GROUPS, testStore } from "../testing.ts";
 import { redisServer } from "./_redis_server.ts";
@@ -19,15 +19,27 @@ let prefixes = 0;
 const run = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
 const freshPrefix = () => `t${++prefixes}-${run}`;
 
+/** The options of each store the suite opened, so a peer opens on the same prefix. */
+const optionsOf = new WeakMap<object, RedisStoreOptions>();
+function openFresh(extra: Partial<RedisStoreOptions> = {}): RedisStore {
+  const options = { url, prefix: freshPrefix(), ...extra };
+  const store = new RedisStore(options);
+  optionsOf.set(store, options);
+  return store;
+}
+const openPeer = (store: object) => new RedisStore(optionsOf.get(store)!);
+
 testStore(test, {
   name: "redis",
-  open: () => new RedisStore({ url, prefix: freshPrefix() }),
+  open: () => openFresh(),
+  openPeer,
   skip: skip ? Object.fromEntries(STORE_CASE_GROUPS.map((group) => [group, skip])) : {},
 });
 // Again with a retention limit, so every verb also runs the finished-job bookkeeping.
 testStore(test, {
   name: "redis (maxFinished)",
-  open: () => new RedisStore({ url, prefix: freshPrefix(), maxFinished: 1_000 }),
+  open: () => openFresh({ maxFinished: 1_000 }),
+  openPeer,
   skip: skip ? Object.fromEntries(STORE_CASE_GROUPS.map((group) => [group, skip])) : {},
 });
 

@@ -13,7 +13,17 @@ let files = 0;
 const freshPath = () => join(dir, `store-${++files}.db`);
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-testStore(test, { name: "sqlite", open: () => new SqliteStore({ path: freshPath() }) });
+const paths = new WeakMap<object, string>();
+testStore(test, {
+  name: "sqlite",
+  open: () => {
+    const path = freshPath();
+    const store = new SqliteStore({ path });
+    paths.set(store, path);
+    return store;
+  },
+  openPeer: (store) => new SqliteStore({ path: paths.get(store)! }),
+});
 
 const T0 = 1_700_000_000_000;
 const newJob = (task: string, created = T0) => ({

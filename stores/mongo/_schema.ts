@@ -12,6 +12,8 @@ export interface EventDocument {
   _id: number;
   /** The writing store instance, which delivers its own messages without reading them back. */
   origin: string;
+  /** The server's time (ms) when the writer took the number: where subscriptions start. */
+  time: number;
   /** The message as JSON text, so it comes back exactly as sent. */
   body: string;
 }
@@ -26,10 +28,14 @@ export interface WorkerDocument {
   started: number;
 }
 
-/** A counter: `seq` is the last number handed out. */
+/**
+ * A counter: `seq` is the last number handed out (a missing one counts as 0). The `events`
+ * counter also keeps `time`, the server's time at its last write, stamped on each message.
+ */
 export interface CounterDocument {
   _id: "jobs" | "events";
   seq: number;
+  time?: Date;
 }
 
 /** The collections of one store, all named `<prefix><name>`. */
@@ -75,6 +81,9 @@ const JOB_INDEXES: IndexDescription[] = [
   { name: "created", key: { created: 1, _id: 1 } },
   // Dedupe: `_activeKey` is set only while an unfinished job holds its key, so two concurrent
   // adds with one key cannot both insert; the loser's insert fails with a duplicate key error.
+  // Dedupe lookups: the unfinished jobs with a key (usually one; more after a requeue while
+  // another job held the key).
+  { name: "key", key: { key: 1 }, partialFilterExpression: { key: { $exists: true } } },
   {
     name: "active_key",
     key: { _activeKey: 1 },

@@ -41,13 +41,16 @@ function isDuplicateKey(error: unknown): boolean {
   return (error as { code?: unknown })?.code === DUPLICATE_KEY;
 }
 
-/** The unfinished job holding `key`, if any. */
+/**
+ * The unfinished job with `key`, if any: the one holding it (`_activeKey`), else one that was
+ * requeued while another held it and outlived that holder.
+ */
 async function holder(collections: Collections, key: string): Promise<Job | undefined> {
-  const document = await collections.jobs.findOne(
-    { _activeKey: key },
-    { projection: RECORD_PROJECTION },
-  );
-  return document === null ? undefined : toJob(document);
+  const [document] = await collections.jobs.find(
+    { key, status: { $in: UNFINISHED } },
+    { projection: RECORD_PROJECTION, sort: { _activeKey: -1 }, limit: 1 },
+  ).toArray();
+  return document === undefined ? undefined : toJob(document);
 }
 
 /**
@@ -145,8 +148,8 @@ export async function cancel(
 
 /**
  * Puts a failed, timed-out or cancelled job back in the queue (attempts kept). It takes its
- * key back when no newer unfinished job holds it; otherwise it runs without holding it, as in
- * the memory store.
+ * key back when no newer unfinished job holds it; otherwise it runs without holding it, and
+ * `add` returns it by its key once the holder has finished (see `holder`).
  */
 export async function requeue(
   collections: Collections,

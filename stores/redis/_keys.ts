@@ -16,6 +16,7 @@
  * | `<base>index:<task>:<status>` | set | ids by task and status: `find`, `count`, `stats`, `remove` |
  * | `<base>tasks` | set | every task name seen |
  * | `<base>keys` | hash | dedupe key → id of the unfinished job holding it |
+ * | `<base>key-waiting:<key>` | set | ids requeued while another job held `key`: the next holders |
  * | `<base>workers` | zset | worker id by heartbeat expiry |
  * | `<base>worker-records` | hash | worker id → {@linkcode WorkerRecord} JSON |
  * | `<base>events` | channel | {@linkcode StoreMessage} JSON: wake-ups, job events, cancels |

@@ -24,9 +24,11 @@ export function add(statements: Statements, jobs: readonly NewJob[]): Job[] {
     `INSERT INTO jobs (task, data, status, created, run_at, priority, key, logs)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   );
+  // Newest first: a job requeued while another held the key is (but for a requeue of both)
+  // older than that holder, which keeps the key as in the other stores.
   const byKey = statements.get(
     `SELECT ${JOB_COLUMNS} FROM jobs WHERE key = ? AND status IN ${UNFINISHED}
-     ORDER BY id LIMIT 1`,
+     ORDER BY id DESC LIMIT 1`,
   );
   return jobs.map((job) => {
     if (job.key !== undefined) {

@@ -22,6 +22,7 @@ local function indexKey(task, status) return base .. 'index:' .. task .. ':' .. 
 local leasesKey = base .. 'leases'
 local tasksKey = base .. 'tasks'
 local dedupeKey = base .. 'keys'
+local function keyWaitingKey(key) return base .. 'key-waiting:' .. key end
 local idKey = base .. 'id'
 local channel = base .. 'events'
 local finishedKey = base .. 'finished'
@@ -106,8 +107,22 @@ local function flatJob(job)
 end
 local LEASE_FIELDS = { 'worker', 'leaseUntil', 'token' }
 
+-- A job leaving the unfinished statuses lets go of its key; a job requeued while it held
+-- the key (see the requeue script) and still unfinished takes it over, so add keeps
+-- returning an unfinished job with the key.
 local function dropDedupe(id, key)
-  if key and redis.call('HGET', dedupeKey, key) == id then redis.call('HDEL', dedupeKey, key) end
+  if not key or redis.call('HGET', dedupeKey, key) ~= id then return end
+  local waiting = keyWaitingKey(key)
+  local heir = redis.call('SPOP', waiting)
+  while heir do
+    local f = redis.call('HMGET', jobKey(heir), 'status', 'key')
+    if heir ~= id and WAITING[f[1]] and f[2] == key then
+      redis.call('HSET', dedupeKey, key, heir)
+      return
+    end
+    heir = redis.call('SPOP', waiting)
+  end
+  redis.call('HDEL', dedupeKey, key)
 end
 
 -- Retention (the store's maxFinished; -1 keeps every job): finished jobs are remembered in

@@ -1,7 +1,8 @@
 /**
  * requeue: puts a failed, timed-out or cancelled job back to `queued` by hand: error,
  * finished and runAt cleared, attempts kept. It takes its dedupe key back unless another
- * unfinished job holds it by now.
+ * unfinished job holds it by now; then it waits in `key-waiting:<key>` and takes the key
+ * when that job finishes.
  *
  * - KEYS[1]: the base key `{kinetik:<prefix>}:`
  * - ARGV: id, the log line JSON
@@ -19,7 +20,9 @@ if not job then return false end
 local status, task = job.status, job.task
 if status ~= 'failed' and status ~= 'timeout' and status ~= 'cancelled' then return false end
 update(id, job, { 'status', 'queued' }, { 'error', 'finished', 'runAt' })
-if job.key then redis.call('HSETNX', dedupeKey, job.key, id) end
+if job.key and redis.call('HSETNX', dedupeKey, job.key, id) == 0 then
+  redis.call('SADD', keyWaitingKey(job.key), id)
+end
 moveIndex(id, task, status, 'queued')
 redis.call('ZREM', finishedKey, id)
 enqueue(id, task, job.priority, job.created)
