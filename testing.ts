@@ -28,6 +28,7 @@ import { capabilityCases } from "./testing/_capability_cases.ts";
 import { claimCases } from "./testing/_claim_cases.ts";
 import type { StoreCase } from "./testing/_helpers.ts";
 import { leaseCases } from "./testing/_lease_cases.ts";
+import { logsCases } from "./testing/_logs_cases.ts";
 import { readCases } from "./testing/_read_cases.ts";
 import { settleCases } from "./testing/_settle_cases.ts";
 
@@ -39,6 +40,7 @@ const CASES: readonly StoreCase[] = [
   ...settleCases,
   ...leaseCases,
   ...readCases,
+  ...logsCases,
   ...capabilityCases,
 ];
 

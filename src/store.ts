@@ -264,7 +264,11 @@ export interface Store {
   cancel(id: string, now: number): Promise<Job | undefined>;
   /** Append log lines to a job whatever its status (no-op for an unknown job). */
   appendLogs(id: string, lines: readonly LogLine[]): Promise<void>;
-  /** A job's log lines, oldest first. */
+  /**
+   * A job's log lines, oldest first by `time`; lines of equal time in the order they were
+   * appended. (Append order alone is not enough: a cancelled run's buffered lines arrive
+   * after the cancel line. `inTimeOrder` in `src/log_order.ts` does the sorting.)
+   */
   logs(id: string): Promise<LogLine[]>;
   /** Release the connection; further calls reject. */
   close(): Promise<void>;

@@ -1,6 +1,5 @@
 /**
- * Conformance cases for reading and cleaning: `find`, `count`, `stats`, `remove` and the
- * log verbs. @module
+ * Conformance cases for reading and cleaning: `find`, `count`, `stats` and `remove`. @module
  */
 
 import assert from "node:assert/strict";
@@ -182,42 +181,6 @@ export const readCases: StoreCase[] = [
       const removed = [doneA1, doneA2, failedA, doneB, queuedA].map((job) => job.id);
       const [fresh] = await store.add([newJob("a")]);
       assert.ok(!removed.includes(fresh.id), `id ${fresh.id} of a removed job was reused`);
-    },
-  },
-  {
-    name: "logs: appends lines in order whatever the status and ignores unknown jobs",
-    async run(store) {
-      const [job] = await store.add([newJob("log")]);
-      const line = (n: number, data?: unknown) => ({
-        time: T0 + n,
-        message: `line ${n}`,
-        ...(data === undefined ? {} : { data }),
-      });
-      await store.appendLogs(job.id, [line(1, { list: [1, 2], deep: { ok: true } }), line(2)]);
-      await store.appendLogs(job.id, [line(3)]);
-      const leased = await claimOne(store, "log");
-      await store.settle([{
-        id: job.id,
-        token: leased.token,
-        outcome: "completed",
-        now: T0 + 5,
-        logs: [line(4)],
-      }]);
-      await store.appendLogs(job.id, [line(5, "text")]);
-      const expected = [
-        { time: T0, message: "Created" },
-        line(1, { list: [1, 2], deep: { ok: true } }),
-        line(2),
-        line(3),
-        line(4),
-        line(5, "text"),
-      ];
-      const lines = await store.logs(job.id);
-      assert.deepEqual(plain(lines), expected);
-      (lines[1].data as { list: number[] }).list.push(3);
-      assert.deepEqual(plain(await store.logs(job.id)), expected, "logs returns copies");
-      await store.appendLogs("404404", [line(6)]);
-      assert.deepEqual(await store.logs("404404"), []);
     },
   },
 ];

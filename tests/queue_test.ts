@@ -1,7 +1,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { kinetik, MemoryStore, Queue, type QueueEvent } from "../mod.ts";
-import { waitForStatus, watchAll } from "./_helpers.ts";
+import { ManualClock } from "../src/manual_clock.ts";
+import type { Store } from "../src/store.ts";
+import { SqliteStore } from "../stores/sqlite.ts";
+import { waitFor, waitForStatus, watchAll } from "./_helpers.ts";
 
 test("kinetik() uses a MemoryStore and a 10s interval when given nothing", async () => {
   const queue = kinetik();
@@ -235,6 +241,52 @@ test("cancel() cancels a queued or delayed job and returns false once finished",
   await assert.rejects(queue.cancel(""), TypeError);
   await queue.close();
 });
+
+/** A fresh store of each kind the queue's own tests run on, and how to clean it up. */
+const STORES: Record<string, () => { store: Store; dispose: () => void }> = {
+  memory: () => ({ store: new MemoryStore(), dispose: () => {} }),
+  sqlite: () => {
+    const dir = mkdtempSync(join(tmpdir(), "kinetik-queue-"));
+    const store = new SqliteStore({ path: join(dir, "queue.db") });
+    return { store, dispose: () => rmSync(dir, { recursive: true, force: true }) };
+  },
+};
+
+for (const [name, open] of Object.entries(STORES)) {
+  test(`logs() lists a running job cancelled on the ${name} store oldest first`, async () => {
+    const clock = new ManualClock(Date.UTC(2026, 0, 1));
+    const t0 = clock.now();
+    const { store, dispose } = open();
+    const queue = kinetik(store, { interval: "1h", clock });
+    let isRunning = false;
+    queue.define("slow").action(async (job) => {
+      job.log("working");
+      isRunning = true;
+      await new Promise((resolve) => job.signal.addEventListener("abort", resolve));
+    });
+    try {
+      const job = await queue.create("slow");
+      await clock.advance(1000);
+      queue.process("default");
+      await waitFor(() => isRunning, 3000, "the job to start");
+      await clock.advance(1000);
+      assert.equal(await queue.cancel(job.id), true);
+      // The run's buffered lines reach the store after the cancel line does.
+      await waitFor(async () => (await queue.logs(job.id)).length === 5, 3000, "the run's lines");
+      const lines = await queue.logs(job.id);
+      assert.deepEqual(lines.map((line) => `${line.time - t0} ${line.message}`), [
+        "0 Created",
+        "1000 Started (attempt 1)",
+        "1000 working",
+        "2000 Cancelled",
+        "2000 Run stopped: the job was cancelled",
+      ]);
+    } finally {
+      await queue.close();
+      dispose();
+    }
+  });
+}
 
 test("events() streams job events of every kind, filtered on request", async () => {
   const queue = kinetik({ interval: 20 });

@@ -4,6 +4,7 @@
  */
 
 import type { Job, JobStatus, LogLine } from "../../src/job.ts";
+import { inTimeOrder } from "../../src/log_order.ts";
 import type { JobStats, NewJob, RemoveFilter, WorkerRecord } from "../../src/store.ts";
 import { STORE_MESSAGES } from "../../src/store.ts";
 import {
@@ -198,7 +199,7 @@ export async function logs(collections: Collections, id: string): Promise<LogLin
   const _id = documentId(id);
   if (_id === undefined) return [];
   const document = await collections.jobs.findOne({ _id }, { projection: { _logs: 1 } });
-  return document?._logs ?? [];
+  return inTimeOrder(document?._logs ?? []);
 }
 
 /** Records a worker until `seen + ttlMs`. */
