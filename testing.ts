@@ -31,6 +31,7 @@ import { leaseCases } from "./testing/_lease_cases.ts";
 import { logsCases } from "./testing/_logs_cases.ts";
 import { readCases } from "./testing/_read_cases.ts";
 import { settleCases } from "./testing/_settle_cases.ts";
+import { sortCases } from "./testing/_sort_cases.ts";
 
 export { ManualClock } from "./src/manual_clock.ts";
 
@@ -40,6 +41,7 @@ const CASES: readonly StoreCase[] = [
   ...settleCases,
   ...leaseCases,
   ...readCases,
+  ...sortCases,
   ...logsCases,
   ...capabilityCases,
 ];

@@ -145,27 +145,84 @@ export function queryHints(query: JobQuery): QueryHints {
   return hints;
 }
 
-/** Orders jobs as `FindOptions.sort` says (default: creation order). */
+/** A status's place in a job's life (`JOB_STATUSES` order): how `status` sorts. */
+const STATUS_RANK: ReadonlyMap<string, number> = new Map(
+  JOB_STATUSES.map((status, rank) => [status, rank]),
+);
+
+/** How the values of one sort field compare (both set and different). */
+function valueOrder(field: keyof Job): (x: unknown, y: unknown) => number {
+  if (field === "id") return (x, y) => compareIds(x as string, y as string);
+  if (field === "status") {
+    const rank = (status: unknown) => STATUS_RANK.get(status as string) ?? STATUS_RANK.size;
+    return (x, y) => rank(x) - rank(y);
+  }
+  return (x, y) => {
+    if (typeof x === "string" && typeof y === "string") return compareStrings(x, y);
+    return (x as number) < (y as number) ? -1 : (x as number) > (y as number) ? 1 : 0;
+  };
+}
+
+/**
+ * Orders jobs as `FindOptions.sort` says (default: creation order); see there for the rules
+ * every store follows: ids as numbers, strings by code point, statuses in life order, missing
+ * values last, ties by creation order.
+ */
 export function compareJobs(
   sort: { field: keyof Job; direction: 1 | -1 } = { field: "created", direction: 1 },
 ): (a: Job, b: Job) => number {
   const { field, direction } = sort;
+  const compareValues = valueOrder(field);
   return (a, b) => {
-    const x = a[field] as number | string | undefined;
-    const y = b[field] as number | string | undefined;
+    const x = a[field];
+    const y = b[field];
     if (x !== y) {
       if (x === undefined) return 1;
       if (y === undefined) return -1;
-      return (x < y ? -1 : 1) * direction;
+      const order = compareValues(x, y);
+      if (order !== 0) return order * direction;
     }
     return (a.created - b.created || compareIds(a.id, b.id)) * direction;
   };
 }
 
-/** Ids compare numerically when both are numbers, else as strings. */
+const DECIMAL = /^[0-9]+$/;
+
+/**
+ * Ids in creation order where a store's ids say it: decimal ids (every built-in store's)
+ * compare as numbers, of any length, and go before other ids, which compare as strings
+ * ({@linkcode compareStrings}). A total order, so paging by id never skips or repeats a job.
+ */
 export function compareIds(a: string, b: string): number {
-  const x = Number(a);
-  const y = Number(b);
-  if (Number.isFinite(x) && Number.isFinite(y)) return x - y;
-  return a < b ? -1 : a > b ? 1 : 0;
+  const isDecimal = DECIMAL.test(a);
+  if (isDecimal !== DECIMAL.test(b)) return isDecimal ? -1 : 1;
+  if (!isDecimal) return compareStrings(a, b);
+  const x = a.replace(/^0+(?=.)/, "");
+  const y = b.replace(/^0+(?=.)/, "");
+  if (x.length !== y.length) return x.length - y.length;
+  return x < y ? -1 : x > y ? 1 : compareStrings(a, b);
+}
+
+/**
+ * Strings in Unicode code point order, which is also the order of their UTF-8 bytes: the
+ * order SQLite (`BINARY`), MongoDB (its simple binary comparison) and Redis use natively, so
+ * every store can sort by a string field on its server. It differs from JavaScript's `<`
+ * (UTF-16 code units) only between characters above U+FFFF, which UTF-16 writes as
+ * surrogates (U+D800–U+DFFF), and U+E000–U+FFFF: code point order puts the former last.
+ */
+export function compareStrings(a: string, b: string): number {
+  if (a === b) return 0;
+  const length = Math.min(a.length, b.length);
+  for (let i = 0; i < length; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x >= 0xd800 && y >= 0xd800) {
+      // Move surrogates above U+E000–U+FFFF, as their code points (U+10000 and up) are.
+      x = x >= 0xe000 ? x - 0x800 : x + 0x2000;
+      y = y >= 0xe000 ? y - 0x800 : y + 0x2000;
+    }
+    return x - y;
+  }
+  return a.length - b.length;
 }

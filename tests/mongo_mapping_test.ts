@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { test } from "node:test";
 import { MongoClient } from "mongodb";
 import { openStore } from "../src/open_store.ts";
+import { JOB_STATUSES } from "../src/job.ts";
 import { validateQuery } from "../src/query.ts";
 import { type Settlement, StoreError } from "../src/store.ts";
 import { MongoStore } from "../stores/mongo.ts";
@@ -79,16 +80,27 @@ test("serverSort() orders like compareJobs, with missing values last", () => {
   assert.deepEqual(serverSort({ field: "priority", direction: -1 }), {
     sort: { priority: -1, created: -1, _id: -1 },
   });
+  assert.deepEqual(serverSort({ field: "task", direction: 1 }), {
+    sort: { task: 1, created: 1, _id: 1 },
+  });
   assert.deepEqual(serverSort({ field: "runAt", direction: 1 }), {
-    sort: { runAt: 1, created: 1, _id: 1 },
-    missingLast: "runAt",
+    sort: { _missing: 1, runAt: 1, created: 1, _id: 1 },
+    computed: { _missing: { $cond: [{ $eq: [{ $type: "$runAt" }, "missing"] }, 1, 0] } },
   });
   assert.equal(serverSort({ field: "data", direction: 1 }), undefined);
   assert.equal(serverSort({ field: "progress", direction: 1 }), undefined);
 });
 
-test("findPipeline() sorts documents without the field after the others and pages last", () => {
-  const pipeline = findPipeline({ task: "a" }, { runAt: -1, created: -1, _id: -1 }, "runAt", {
+test("serverSort() orders statuses by their place in JOB_STATUSES, not alphabetically", () => {
+  assert.deepEqual(serverSort({ field: "status", direction: -1 }), {
+    sort: { _rank: -1, created: -1, _id: -1 },
+    computed: { _rank: { $indexOfArray: [{ $literal: JOB_STATUSES }, "$status"] } },
+  });
+});
+
+test("findPipeline() computes the sort keys, pages, and drops the keys last", () => {
+  const order = serverSort({ field: "runAt", direction: -1 })!;
+  const pipeline = findPipeline({ task: "a" }, { sort: order.sort, computed: order.computed! }, {
     offset: 5,
     limit: 10,
   });

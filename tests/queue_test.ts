@@ -253,6 +253,25 @@ const STORES: Record<string, () => { store: Store; dispose: () => void }> = {
 };
 
 for (const [name, open] of Object.entries(STORES)) {
+  test(`fetch() sorts ids as numbers on the ${name} store (2 before 10)`, async () => {
+    const { store, dispose } = open();
+    const queue = kinetik(store);
+    try {
+      await queue.createMany(Array.from({ length: 12 }, () => ({ task: "email" })));
+      const ids = async (direction: 1 | -1) => {
+        const out = [];
+        for await (const job of queue.fetch({}, { sort: { id: direction } })) out.push(job.id);
+        return out;
+      };
+      const numbers = Array.from({ length: 12 }, (_, i) => String(i + 1));
+      assert.deepEqual(await ids(1), numbers);
+      assert.deepEqual(await ids(-1), numbers.reverse());
+    } finally {
+      await queue.close();
+      dispose();
+    }
+  });
+
   test(`logs() lists a running job cancelled on the ${name} store oldest first`, async () => {
     const clock = new ManualClock(Date.UTC(2026, 0, 1));
     const t0 = clock.now();
