@@ -6,9 +6,10 @@
 
 import assert from "node:assert/strict";
 import type { LogLine } from "../src/job.ts";
+import { MAX_DATA_DEPTH } from "../src/json_data.ts";
 import { STORE_MESSAGES } from "../src/store.ts";
 import type { StoreCase } from "./_helpers.ts";
-import { claimOne, newJob, plain, T0 } from "./_helpers.ts";
+import { assertSameJson, claimOne, deepData, newJob, plain, T0 } from "./_helpers.ts";
 
 /** A log line at `T0 + at`. */
 function lineAt(at: number, message: string): LogLine {
@@ -22,6 +23,26 @@ function texts(lines: readonly LogLine[]): string[] {
 
 /** The log cases. */
 export const logsCases: StoreCase[] = [
+  {
+    name: "logs: keep line data nested 1000 levels deep (the core's limit) from every verb",
+    async run(store) {
+      const data = deepData(MAX_DATA_DEPTH);
+      const [job] = await store.add([newJob("deep")]);
+      await store.appendLogs(job.id, [{ time: T0 + 1, message: "appended", data }]);
+      const leased = await claimOne(store, "deep");
+      await store.settle([{
+        id: job.id,
+        token: leased.token,
+        outcome: "completed",
+        now: T0 + 3,
+        logs: [{ time: T0 + 2, message: "settled", data }],
+      }]);
+      const lines = await store.logs(job.id);
+      assert.deepEqual(lines.map((l) => l.message), ["Created", "appended", "settled"]);
+      assertSameJson(lines[1].data, data, "appendLogs keeps the data");
+      assertSameJson(lines[2].data, data, "settle keeps the data");
+    },
+  },
   {
     name: "logs: appends lines in order whatever the status and ignores unknown jobs",
     async run(store) {

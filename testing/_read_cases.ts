@@ -3,9 +3,20 @@
  */
 
 import assert from "node:assert/strict";
+import { MAX_DATA_DEPTH } from "../src/json_data.ts";
 import type { JobStats, Store } from "../src/store.ts";
 import type { StoreCase } from "./_helpers.ts";
-import { claim, claimOne, ids, newJob, plain, runJob, T0 } from "./_helpers.ts";
+import {
+  assertSameJson,
+  claim,
+  claimOne,
+  deepData,
+  ids,
+  newJob,
+  plain,
+  runJob,
+  T0,
+} from "./_helpers.ts";
 
 function all(store: Store, query: Record<string, unknown>) {
   return store.find(query, { offset: 0, limit: 1_000 }).then(ids);
@@ -23,6 +34,27 @@ function nonZero(stats: JobStats): JobStats {
 
 /** The read and clean cases. */
 export const readCases: StoreCase[] = [
+  {
+    name:
+      "get: returns data nested 1000 levels deep (the core's limit) as added, as do find, claim and settle",
+    async run(store) {
+      const data = deepData(MAX_DATA_DEPTH);
+      const [added] = await store.add([newJob("deep", { data })]);
+      assertSameJson(added.data, data, "add returns the data");
+      assertSameJson((await store.get(added.id))?.data, data, "get returns the data");
+      const [found] = await store.find({ task: "deep" }, { offset: 0, limit: 1 });
+      assertSameJson(found?.data, data, "find returns the data");
+      const [matched] = await store.find({ "data.1": { $exists: true } }, { offset: 0, limit: 1 });
+      assertSameJson(matched?.data, data, "find through a data query returns the data");
+      const leased = await claimOne(store, "deep");
+      assertSameJson(leased.data, data, "claim returns the data");
+      const { jobs } = await store.settle([
+        { id: leased.id, token: leased.token, outcome: "completed", now: T0 + 1, logs: [] },
+      ]);
+      assertSameJson(jobs[0]?.data, data, "settle returns the data");
+      assertSameJson((await store.get(added.id))?.data, data, "get after settle returns the data");
+    },
+  },
   {
     name: "find: matches status, task lists, data paths, $or and nested operators",
     async run(store) {

@@ -15,7 +15,15 @@ import {
   databaseFromUrl,
   redact,
 } from "../stores/mongo/_connection.ts";
-import { documentId, type JobDocument, toDocument, toJob } from "../stores/mongo/_documents.ts";
+import { MAX_LOG_DATA_DEPTH, nestsDeeper } from "../stores/mongo/_depth.ts";
+import {
+  documentId,
+  fromLogLine,
+  type JobDocument,
+  toDocument,
+  toJob,
+  toLogLine,
+} from "../stores/mongo/_documents.ts";
 import { findPipeline } from "../stores/mongo/_find.ts";
 import { serverSort, translateQuery } from "../stores/mongo/_query.ts";
 import { settleUpdate } from "../stores/mongo/_settle.ts";
@@ -113,6 +121,36 @@ test("findPipeline() computes the sort keys, pages, and drops the keys last", ()
     { $limit: 10 },
     { $project: { _missing: 0 } },
   ]);
+});
+
+test("nestsDeeper() counts each array and object as one level, as MongoDB does", () => {
+  assert.equal(nestsDeeper(1, 0), false);
+  assert.equal(nestsDeeper({}, 0), true);
+  assert.equal(nestsDeeper({ a: [1] }, 2), false);
+  assert.equal(nestsDeeper({ a: [1] }, 1), true);
+  assert.equal(nestsDeeper({ a: 1, b: [[{}]] }, 4), false);
+  assert.equal(nestsDeeper({ a: 1, b: [[{}]] }, 3), true);
+  assert.equal(nestsDeeper({ when: new Date(0) }, 1), false, "a Date is stored as a string");
+  let deep: unknown = 0;
+  for (let i = 0; i < 100_000; i++) deep = [deep];
+  assert.equal(nestsDeeper(deep, 99), true);
+  assert.equal(nestsDeeper(deep, 100_000), false);
+});
+
+test("toLogLine() keeps data too deep for a document as JSON text, fromLogLine() reads it", () => {
+  let deep: unknown = { leaf: 1 };
+  for (let i = 1; i < MAX_LOG_DATA_DEPTH + 1; i++) deep = [deep];
+  const stored = toLogLine({ time: T0, message: "deep", data: deep });
+  assert.deepEqual(stored, { time: T0, message: "deep", _json: JSON.stringify(deep) });
+  assert.deepEqual(fromLogLine(stored), { time: T0, message: "deep", data: deep });
+  const fits = (deep as unknown[])[0];
+  assert.deepEqual(toLogLine({ time: T0, message: "fits", data: fits }), {
+    time: T0,
+    message: "fits",
+    data: fits,
+  });
+  const plain = { time: T0, message: "plain" };
+  assert.deepEqual(fromLogLine(toLogLine(plain)), plain);
 });
 
 test("toDocument() stores a queued job ready at its creation, with its created log line", () => {
