@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { kinetik, MemoryStore, Queue, type QueueEvent } from "../mod.ts";
+import { MAX_DATA_DEPTH } from "../src/json_data.ts";
 import { ManualClock } from "../src/manual_clock.ts";
 import type { Store } from "../src/store.ts";
 import { SqliteStore } from "../stores/sqlite.ts";
@@ -266,6 +267,33 @@ for (const [name, open] of Object.entries(STORES)) {
       const numbers = Array.from({ length: 12 }, (_, i) => String(i + 1));
       assert.deepEqual(await ids(1), numbers);
       assert.deepEqual(await ids(-1), numbers.reverse());
+    } finally {
+      await queue.close();
+      dispose();
+    }
+  });
+
+  test(`create() keeps data nested 1000 levels deep through a run on the ${name} store, refuses 5000`, async () => {
+    const { store, dispose } = open();
+    const queue = kinetik(store, { interval: 20 });
+    let data: unknown = "leaf";
+    for (let i = 0; i < MAX_DATA_DEPTH; i++) data = i % 2 ? { [i % 10]: data } : [data];
+    const same = (value: unknown) => JSON.stringify(value) === JSON.stringify(data);
+    queue.define("deep").action((job) => {
+      assert.ok(same(job.data), "the action gets the data");
+      job.log("echo", job.data);
+    });
+    try {
+      const job = await queue.create("deep", data);
+      queue.process("default");
+      const done = await waitForStatus(queue, job.id, "completed");
+      assert.ok(same(done.data), "the completed record keeps the data");
+      const lines = await queue.logs(job.id);
+      assert.ok(same(lines.find((line) => line.message === "echo")?.data), "the log keeps it");
+      let deeper: unknown = data;
+      for (let i = 0; i < 4_000; i++) deeper = [deeper];
+      await assert.rejects(queue.create("deep", deeper), RangeError);
+      assert.equal(await queue.count({}), 1, "the refused job was not saved");
     } finally {
       await queue.close();
       dispose();
