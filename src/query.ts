@@ -52,7 +52,15 @@ function describe(value: unknown): string {
   }
 }
 
-function check(value: unknown, path: string): void {
+/**
+ * How deep a query may nest (each object or array one level): MongoDB's own limit for
+ * queries, so the MongoDB store never sends one its server refuses. `sift`, which matches
+ * queries in memory for the other stores, recurses per level and overflows the stack at
+ * about 900 nested `$and`s (1,800 levels) under Deno; 100 keeps far below that.
+ */
+export const MAX_QUERY_DEPTH = 100;
+
+function checkValue(value: unknown, path: string): void {
   if (typeof value === "function") {
     throw new TypeError(
       `Cannot query jobs as functions are not allowed: current value of ${path} is a function`,
@@ -63,24 +71,50 @@ function check(value: unknown, path: string): void {
       `Cannot query jobs as ${path} must be JSON: current value is ${String(value)}`,
     );
   }
-  if (
-    value === null || typeof value !== "object" || value instanceof RegExp || value instanceof Date
-  ) {
-    return;
-  }
-  if (Array.isArray(value)) {
-    value.forEach((item, index) => check(item, `${path}[${index}]`));
-    return;
-  }
-  for (const [key, inner] of Object.entries(value)) {
-    if (key.startsWith("$") && !QUERY_OPERATORS.has(key)) {
+}
+
+/** A part of a query still to check: its value, path, depth and the key that leads to it. */
+type Pending = [value: unknown, path: string, depth: number, key?: string];
+
+/**
+ * Walks a query depth first, in key order, with an explicit stack (no recursion, so a deep
+ * query gets the RangeError below rather than a stack overflow).
+ */
+function check(query: object): void {
+  const stack: Pending[] = [[query, "", 0]];
+  while (stack.length > 0) {
+    const [value, path, depth, key] = stack.pop()!;
+    if (key !== undefined && key.startsWith("$") && !QUERY_OPERATORS.has(key)) {
       throw new TypeError(
         `Cannot query jobs as operator ${key} is not supported: current value is ${
-          describe({ [key]: inner })
+          describe({ [key]: value })
         }`,
       );
     }
-    check(inner, path ? `${path}.${key}` : key);
+    checkValue(value, path);
+    if (
+      value === null || typeof value !== "object" || value instanceof RegExp ||
+      value instanceof Date
+    ) {
+      continue;
+    }
+    if (depth >= MAX_QUERY_DEPTH) {
+      throw new RangeError(
+        `Cannot query jobs as a query must be nested at most ${MAX_QUERY_DEPTH} levels deep: current value is nested deeper at ${
+          path || "the top"
+        }`,
+      );
+    }
+    const children: Pending[] = Array.isArray(value)
+      ? value.map((item, index) => [item, `${path}[${index}]`, depth + 1])
+      : Object.entries(value).map(([name, inner]) => [
+        inner,
+        path ? `${path}.${name}` : name,
+        depth + 1,
+        name,
+      ]);
+    // Reversed, so the first child is checked first, as a recursive walk would.
+    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]);
   }
 }
 
@@ -89,6 +123,7 @@ function check(value: unknown, path: string): void {
  *
  * @throws {TypeError} when the query is not an object, uses an unknown operator or `$where`,
  * or holds a function
+ * @throws {RangeError} when the query nests deeper than {@linkcode MAX_QUERY_DEPTH} levels
  */
 export function validateQuery(query: unknown = {}): JobQuery {
   if (query === null || typeof query !== "object" || Array.isArray(query)) {
@@ -96,7 +131,7 @@ export function validateQuery(query: unknown = {}): JobQuery {
       `Cannot query jobs as the query must be an object: current value is ${describe(query)}`,
     );
   }
-  check(query, "");
+  check(query);
   return query as JobQuery;
 }
 

@@ -6,6 +6,7 @@ import {
   compareJobs,
   compareStrings,
   compileQuery,
+  MAX_QUERY_DEPTH,
   queryHints,
   validateQuery,
 } from "../src/query.ts";
@@ -120,6 +121,45 @@ test("queryHints() gives no hint for conditions it cannot narrow by", () => {
   assert.deepEqual(queryHints({ task: { $in: ["a"], $nin: ["b"] } }), {});
   assert.deepEqual(queryHints({ $or: [{ status: "queued" }] }), {});
   assert.deepEqual(queryHints({ "data.status": "queued" }), {});
+});
+
+/** `$and`s nested `levels` JSON levels deep (each `$and` is an object and an array). */
+function nestedAnd(levels: number): Record<string, unknown> {
+  let query: Record<string, unknown> = { task: "a" };
+  for (let depth = 1; depth < levels; depth += 2) query = { $and: [query] };
+  return query;
+}
+
+test("validateQuery() accepts a query nested MAX_QUERY_DEPTH levels and refuses deeper", () => {
+  assert.equal(MAX_QUERY_DEPTH, 100);
+  const deepest = nestedAnd(99);
+  assert.equal(validateQuery(deepest), deepest);
+  assert.ok(compileQuery(deepest)(job("1", { task: "a" })));
+  assert.doesNotThrow(() => validateQuery({ within: deepest }), "100 levels");
+  assert.throws(() => validateQuery({ beyond: [deepest] }), {
+    name: "RangeError",
+    message:
+      /^Cannot query jobs as a query must be nested at most 100 levels deep: current value is nested deeper at beyond\[0\](\.\$and\[0\])+$/,
+  });
+});
+
+test("validateQuery() refuses a query nested 10,000 levels with a RangeError, not a stack overflow", () => {
+  assert.throws(() => validateQuery(nestedAnd(10_000)), {
+    name: "RangeError",
+    message: /^Cannot query jobs as a query must be nested at most 100 levels deep/,
+  });
+  let value: unknown = 1;
+  for (let i = 0; i < 10_000; i++) value = { a: value };
+  assert.throws(() => validateQuery({ data: value }), /nested at most 100 levels deep/);
+});
+
+test("validateQuery() reports the first problem in key order", () => {
+  assert.throws(() => validateQuery({ x: () => 1, $bad: 1 }), /functions are not allowed/);
+  assert.throws(() => validateQuery({ $bad: 1, x: () => 1 }), /operator \$bad is not supported/);
+  assert.throws(
+    () => validateQuery({ a: [{ b: 1n }], c: { $where: "1" } }),
+    /a\[0\]\.b must be JSON/,
+  );
 });
 
 test("compareJobs() sorts by creation order by default, ties by id", () => {
