@@ -1,14 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { kinetik, MemoryStore, Queue, type QueueEvent } from "../mod.ts";
 import { MAX_DATA_DEPTH } from "../src/json_data.ts";
 import { ManualClock } from "../src/manual_clock.ts";
-import type { Store } from "../src/store.ts";
-import { SqliteStore } from "../stores/sqlite.ts";
-import { waitFor, waitForStatus, watchAll } from "./_helpers.ts";
+import { waitFor, waitForStatus, watchAll, withQueueOn } from "./_helpers.ts";
 
 test("kinetik() uses a MemoryStore and a 10s interval when given nothing", async () => {
   const queue = kinetik();
@@ -243,21 +238,9 @@ test("cancel() cancels a queued or delayed job and returns false once finished",
   await queue.close();
 });
 
-/** A fresh store of each kind the queue's own tests run on, and how to clean it up. */
-const STORES: Record<string, () => { store: Store; dispose: () => void }> = {
-  memory: () => ({ store: new MemoryStore(), dispose: () => {} }),
-  sqlite: () => {
-    const dir = mkdtempSync(join(tmpdir(), "kinetik-queue-"));
-    const store = new SqliteStore({ path: join(dir, "queue.db") });
-    return { store, dispose: () => rmSync(dir, { recursive: true, force: true }) };
-  },
-};
-
-for (const [name, open] of Object.entries(STORES)) {
-  test(`fetch() sorts ids as numbers on the ${name} store (2 before 10)`, async () => {
-    const { store, dispose } = open();
-    const queue = kinetik(store);
-    try {
+for (const kind of ["memory", "sqlite"] as const) {
+  test(`fetch() sorts ids as numbers on the ${kind} store (2 before 10)`, () =>
+    withQueueOn(kind, {}, async (queue) => {
       await queue.createMany(Array.from({ length: 12 }, () => ({ task: "email" })));
       const ids = async (direction: 1 | -1) => {
         const out = [];
@@ -267,23 +250,17 @@ for (const [name, open] of Object.entries(STORES)) {
       const numbers = Array.from({ length: 12 }, (_, i) => String(i + 1));
       assert.deepEqual(await ids(1), numbers);
       assert.deepEqual(await ids(-1), numbers.reverse());
-    } finally {
-      await queue.close();
-      dispose();
-    }
-  });
+    }));
 
-  test(`create() keeps data nested 1000 levels deep through a run on the ${name} store, refuses 5000`, async () => {
-    const { store, dispose } = open();
-    const queue = kinetik(store, { interval: 20 });
-    let data: unknown = "leaf";
-    for (let i = 0; i < MAX_DATA_DEPTH; i++) data = i % 2 ? { [i % 10]: data } : [data];
-    const same = (value: unknown) => JSON.stringify(value) === JSON.stringify(data);
-    queue.define("deep").action((job) => {
-      assert.ok(same(job.data), "the action gets the data");
-      job.log("echo", job.data);
-    });
-    try {
+  test(`create() keeps data nested 1000 levels deep through a run on the ${kind} store, refuses 5000`, () =>
+    withQueueOn(kind, { interval: 20 }, async (queue) => {
+      let data: unknown = "leaf";
+      for (let i = 0; i < MAX_DATA_DEPTH; i++) data = i % 2 ? { [i % 10]: data } : [data];
+      const same = (value: unknown) => JSON.stringify(value) === JSON.stringify(data);
+      queue.define("deep").action((job) => {
+        assert.ok(same(job.data), "the action gets the data");
+        job.log("echo", job.data);
+      });
       const job = await queue.create("deep", data);
       queue.process("default");
       const done = await waitForStatus(queue, job.id, "completed");
@@ -294,24 +271,18 @@ for (const [name, open] of Object.entries(STORES)) {
       for (let i = 0; i < 4_000; i++) deeper = [deeper];
       await assert.rejects(queue.create("deep", deeper), RangeError);
       assert.equal(await queue.count({}), 1, "the refused job was not saved");
-    } finally {
-      await queue.close();
-      dispose();
-    }
-  });
+    }));
 
-  test(`logs() lists a running job cancelled on the ${name} store oldest first`, async () => {
+  test(`logs() lists a running job cancelled on the ${kind} store oldest first`, () => {
     const clock = new ManualClock(Date.UTC(2026, 0, 1));
-    const t0 = clock.now();
-    const { store, dispose } = open();
-    const queue = kinetik(store, { interval: "1h", clock });
-    let isRunning = false;
-    queue.define("slow").action(async (job) => {
-      job.log("working");
-      isRunning = true;
-      await new Promise((resolve) => job.signal.addEventListener("abort", resolve));
-    });
-    try {
+    return withQueueOn(kind, { interval: "1h", clock }, async (queue) => {
+      let isRunning = false;
+      queue.define("slow").action(async (job) => {
+        job.log("working");
+        isRunning = true;
+        await new Promise((resolve) => job.signal.addEventListener("abort", resolve));
+      });
+      const t0 = clock.now();
       const job = await queue.create("slow");
       await clock.advance(1000);
       queue.process("default");
@@ -328,10 +299,7 @@ for (const [name, open] of Object.entries(STORES)) {
         "2000 Cancelled",
         "2000 Run stopped: the job was cancelled",
       ]);
-    } finally {
-      await queue.close();
-      dispose();
-    }
+    });
   });
 }
 
