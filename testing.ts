@@ -31,8 +31,10 @@ import { capabilityCases } from "./testing/_capability_cases.ts";
 import { claimCases } from "./testing/_claim_cases.ts";
 import type { StoreCase } from "./testing/_helpers.ts";
 import { leaseCases } from "./testing/_lease_cases.ts";
+import { logsCases } from "./testing/_logs_cases.ts";
 import { readCases } from "./testing/_read_cases.ts";
 import { settleCases } from "./testing/_settle_cases.ts";
+import { sortCases } from "./testing/_sort_cases.ts";
 
 export { ManualClock } from "./src/manual_clock.ts";
 
@@ -42,6 +44,8 @@ const CASES: readonly StoreCase[] = [
   ...settleCases,
   ...leaseCases,
   ...readCases,
+  ...sortCases,
+  ...logsCases,
   ...capabilityCases,
 ];
 

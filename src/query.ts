@@ -52,7 +52,15 @@ function describe(value: unknown): string {
   }
 }
 
-function check(value: unknown, path: string): void {
+/**
+ * How deep a query may nest (each object or array one level): MongoDB's own limit for
+ * queries, so the MongoDB store never sends one its server refuses. `sift`, which matches
+ * queries in memory for the other stores, recurses per level and overflows the stack at
+ * about 900 nested `$and`s (1,800 levels) under Deno; 100 keeps far below that.
+ */
+export const MAX_QUERY_DEPTH = 100;
+
+function checkValue(value: unknown, path: string): void {
   if (typeof value === "function") {
     throw new TypeError(
       `Cannot query jobs as functions are not allowed: current value of ${path} is a function`,
@@ -63,24 +71,50 @@ function check(value: unknown, path: string): void {
       `Cannot query jobs as ${path} must be JSON: current value is ${String(value)}`,
     );
   }
-  if (
-    value === null || typeof value !== "object" || value instanceof RegExp || value instanceof Date
-  ) {
-    return;
-  }
-  if (Array.isArray(value)) {
-    value.forEach((item, index) => check(item, `${path}[${index}]`));
-    return;
-  }
-  for (const [key, inner] of Object.entries(value)) {
-    if (key.startsWith("$") && !QUERY_OPERATORS.has(key)) {
+}
+
+/** A part of a query still to check: its value, path, depth and the key that leads to it. */
+type Pending = [value: unknown, path: string, depth: number, key?: string];
+
+/**
+ * Walks a query depth first, in key order, with an explicit stack (no recursion, so a deep
+ * query gets the RangeError below rather than a stack overflow).
+ */
+function check(query: object): void {
+  const stack: Pending[] = [[query, "", 0]];
+  while (stack.length > 0) {
+    const [value, path, depth, key] = stack.pop()!;
+    if (key !== undefined && key.startsWith("$") && !QUERY_OPERATORS.has(key)) {
       throw new TypeError(
         `Cannot query jobs as operator ${key} is not supported: current value is ${
-          describe({ [key]: inner })
+          describe({ [key]: value })
         }`,
       );
     }
-    check(inner, path ? `${path}.${key}` : key);
+    checkValue(value, path);
+    if (
+      value === null || typeof value !== "object" || value instanceof RegExp ||
+      value instanceof Date
+    ) {
+      continue;
+    }
+    if (depth >= MAX_QUERY_DEPTH) {
+      throw new RangeError(
+        `Cannot query jobs as a query must be nested at most ${MAX_QUERY_DEPTH} levels deep: current value is nested deeper at ${
+          path || "the top"
+        }`,
+      );
+    }
+    const children: Pending[] = Array.isArray(value)
+      ? value.map((item, index) => [item, `${path}[${index}]`, depth + 1])
+      : Object.entries(value).map(([name, inner]) => [
+        inner,
+        path ? `${path}.${name}` : name,
+        depth + 1,
+        name,
+      ]);
+    // Reversed, so the first child is checked first, as a recursive walk would.
+    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]);
   }
 }
 
@@ -89,6 +123,7 @@ function check(value: unknown, path: string): void {
  *
  * @throws {TypeError} when the query is not an object, uses an unknown operator or `$where`,
  * or holds a function
+ * @throws {RangeError} when the query nests deeper than {@linkcode MAX_QUERY_DEPTH} levels
  */
 export function validateQuery(query: unknown = {}): JobQuery {
   if (query === null || typeof query !== "object" || Array.isArray(query)) {
@@ -96,7 +131,7 @@ export function validateQuery(query: unknown = {}): JobQuery {
       `Cannot query jobs as the query must be an object: current value is ${describe(query)}`,
     );
   }
-  check(query, "");
+  check(query);
   return query as JobQuery;
 }
 
@@ -145,27 +180,84 @@ export function queryHints(query: JobQuery): QueryHints {
   return hints;
 }
 
-/** Orders jobs as `FindOptions.sort` says (default: creation order). */
+/** A status's place in a job's life (`JOB_STATUSES` order): how `status` sorts. */
+const STATUS_RANK: ReadonlyMap<string, number> = new Map(
+  JOB_STATUSES.map((status, rank) => [status, rank]),
+);
+
+/** How the values of one sort field compare (both set and different). */
+function valueOrder(field: keyof Job): (x: unknown, y: unknown) => number {
+  if (field === "id") return (x, y) => compareIds(x as string, y as string);
+  if (field === "status") {
+    const rank = (status: unknown) => STATUS_RANK.get(status as string) ?? STATUS_RANK.size;
+    return (x, y) => rank(x) - rank(y);
+  }
+  return (x, y) => {
+    if (typeof x === "string" && typeof y === "string") return compareStrings(x, y);
+    return (x as number) < (y as number) ? -1 : (x as number) > (y as number) ? 1 : 0;
+  };
+}
+
+/**
+ * Orders jobs as `FindOptions.sort` says (default: creation order); see there for the rules
+ * every store follows: ids as numbers, strings by code point, statuses in life order, missing
+ * values last, ties by creation order.
+ */
 export function compareJobs(
   sort: { field: keyof Job; direction: 1 | -1 } = { field: "created", direction: 1 },
 ): (a: Job, b: Job) => number {
   const { field, direction } = sort;
+  const compareValues = valueOrder(field);
   return (a, b) => {
-    const x = a[field] as number | string | undefined;
-    const y = b[field] as number | string | undefined;
+    const x = a[field];
+    const y = b[field];
     if (x !== y) {
       if (x === undefined) return 1;
       if (y === undefined) return -1;
-      return (x < y ? -1 : 1) * direction;
+      const order = compareValues(x, y);
+      if (order !== 0) return order * direction;
     }
     return (a.created - b.created || compareIds(a.id, b.id)) * direction;
   };
 }
 
-/** Ids compare numerically when both are numbers, else as strings. */
+const DECIMAL = /^[0-9]+$/;
+
+/**
+ * Ids in creation order where a store's ids say it: decimal ids (every built-in store's)
+ * compare as numbers, of any length, and go before other ids, which compare as strings
+ * ({@linkcode compareStrings}). A total order, so paging by id never skips or repeats a job.
+ */
 export function compareIds(a: string, b: string): number {
-  const x = Number(a);
-  const y = Number(b);
-  if (Number.isFinite(x) && Number.isFinite(y)) return x - y;
-  return a < b ? -1 : a > b ? 1 : 0;
+  const isDecimal = DECIMAL.test(a);
+  if (isDecimal !== DECIMAL.test(b)) return isDecimal ? -1 : 1;
+  if (!isDecimal) return compareStrings(a, b);
+  const x = a.replace(/^0+(?=.)/, "");
+  const y = b.replace(/^0+(?=.)/, "");
+  if (x.length !== y.length) return x.length - y.length;
+  return x < y ? -1 : x > y ? 1 : compareStrings(a, b);
+}
+
+/**
+ * Strings in Unicode code point order, which is also the order of their UTF-8 bytes: the
+ * order SQLite (`BINARY`), MongoDB (its simple binary comparison) and Redis use natively, so
+ * every store can sort by a string field on its server. It differs from JavaScript's `<`
+ * (UTF-16 code units) only between characters above U+FFFF, which UTF-16 writes as
+ * surrogates (U+D800–U+DFFF), and U+E000–U+FFFF: code point order puts the former last.
+ */
+export function compareStrings(a: string, b: string): number {
+  if (a === b) return 0;
+  const length = Math.min(a.length, b.length);
+  for (let i = 0; i < length; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x >= 0xd800 && y >= 0xd800) {
+      // Move surrogates above U+E000–U+FFFF, as their code points (U+10000 and up) are.
+      x = x >= 0xe000 ? x - 0x800 : x + 0x2000;
+      y = y >= 0xe000 ? y - 0x800 : y + 0x2000;
+    }
+    return x - y;
+  }
+  return a.length - b.length;
 }

@@ -12,7 +12,11 @@ import type { FindOptions, JobQuery, Store } from "./store.ts";
 export interface FetchOptions {
   /** At most this many jobs. */
   limit?: number;
-  /** One field and a direction, Mongo style: `{ created: -1 }`. Default creation order. */
+  /**
+   * One field and a direction, Mongo style: `{ created: -1 }`. Default creation order. The
+   * same order on every store: ids as numbers, statuses in life order (queued first), strings
+   * by code point, missing values last, ties by creation order (see `FindOptions.sort`).
+   */
   sort?: Partial<Record<keyof Job, 1 | -1>>;
 }
 

@@ -242,7 +242,23 @@ export interface FindOptions {
   after?: Job;
   /** Return at most this many. */
   limit: number;
-  /** One top-level field and direction; ties break by creation order. Default `created` ascending. */
+  /**
+   * One top-level field and a direction (1 ascending, -1 descending). Default `created`
+   * ascending. Every store orders the same way (`compareJobs` in `src/query.ts` is the
+   * reference):
+   * - `id`: ids that are decimal strings (every built-in store's, assigned in creation order)
+   *   compare as numbers, so `2` comes before `10`; they go before any other ids, which
+   *   compare as strings.
+   * - `status`: in life order, as `JOB_STATUSES` lists them: queued, delayed, processing,
+   *   completed, failed, cancelled, timeout.
+   * - `task` and other strings: by Unicode code point, which is the order of their UTF-8
+   *   bytes (what SQLite, MongoDB and Redis compare natively); no locale, so `"B"` comes
+   *   before `"a"`, and `"é"` after `"f"`.
+   * - numbers by value; jobs without the field come last in both directions.
+   * - ties break by creation order (`created`, then id) in the same direction, so a
+   *   descending sort is the exact reverse of the ascending one (but for missing values),
+   *   and paging with `offset` never skips or repeats a job.
+   */
   sort?: { field: keyof Job; direction: 1 | -1 };
 }
 
@@ -431,7 +447,11 @@ export interface Store {
   cancel(id: string, now: number): Promise<Job | undefined>;
   /** Append log lines to a job whatever its status (no-op for an unknown job). */
   appendLogs(id: string, lines: readonly LogLine[]): Promise<void>;
-  /** A job's log lines, oldest first. */
+  /**
+   * A job's log lines, oldest first by `time`; lines of equal time in the order they were
+   * appended. (Append order alone is not enough: a cancelled run's buffered lines arrive
+   * after the cancel line. `inTimeOrder` in `src/log_order.ts` does the sorting.)
+   */
   logs(id: string): Promise<LogLine[]>;
   /** Release the connection; further calls reject. */
   close(): Promise<void>;

@@ -19,6 +19,7 @@
  */
 
 import type { Job, LogLine } from "../src/job.ts";
+import { inTimeOrder } from "../src/log_order.ts";
 import { compareJobs } from "../src/query.ts";
 import type {
   ClaimRequest,
@@ -240,7 +241,7 @@ export class MemoryStore implements Store {
   }
 
   logs(id: string): Promise<LogLine[]> {
-    return this.#run(() => this.#table.get(id)?.logs.map(copyLine) ?? []);
+    return this.#run(() => inTimeOrder(this.#table.get(id)?.logs.map(copyLine) ?? []));
   }
 
   close(): Promise<void> {

@@ -17,6 +17,7 @@
  */
 
 import type { Job, LogLine } from "../src/job.ts";
+import { inTimeOrder } from "../src/log_order.ts";
 import { compareJobs } from "../src/query.ts";
 import type {
   ClaimRequest,
@@ -231,7 +232,7 @@ export class RedisStore implements Store {
   async logs(id: string): Promise<LogLine[]> {
     this.#checkOpen("read logs");
     const lines = await this.#run("read logs", SCRIPTS.logs, [id]);
-    return codec.decodeLogs(lines as string[]);
+    return inTimeOrder(codec.decodeLogs(lines as string[]));
   }
 
   /**

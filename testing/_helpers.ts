@@ -123,3 +123,20 @@ export async function assertLastLog(
   const lines = await store.logs(id);
   assert.deepEqual(plain(lines.at(-1)), plain(line), `unexpected last log line of job ${id}`);
 }
+
+/**
+ * Data nested `levels` deep: arrays and objects in turn, with integer-like keys (which send
+ * V8's JSON.stringify down its recursive path) and a few scalars on the way.
+ */
+export function deepData(levels: number): unknown {
+  let value: unknown = { leaf: "🍃", n: -1.5, yes: true, none: null };
+  for (let i = 1; i < levels; i++) {
+    value = i % 2 ? [i, value] : { [String(i % 10)]: value, text: "é\n" };
+  }
+  return value;
+}
+
+/** Asserts that `actual` is `expected` as JSON (deep values overflow a recursive deepEqual). */
+export function assertSameJson(actual: unknown, expected: unknown, message: string): void {
+  assert.ok(JSON.stringify(actual) === JSON.stringify(expected), message);
+}

@@ -1,12 +1,22 @@
 /**
- * Conformance cases for reading and cleaning: `find`, `count`, `stats`, `remove` and the
- * log verbs. @module
+ * Conformance cases for reading and cleaning: `find`, `count`, `stats` and `remove`. @module
  */
 
 import assert from "node:assert/strict";
+import { MAX_DATA_DEPTH } from "../src/json_data.ts";
 import type { JobStats, Store } from "../src/store.ts";
 import type { StoreCase } from "./_helpers.ts";
-import { claim, claimOne, ids, newJob, plain, runJob, T0 } from "./_helpers.ts";
+import {
+  assertSameJson,
+  claim,
+  claimOne,
+  deepData,
+  ids,
+  newJob,
+  plain,
+  runJob,
+  T0,
+} from "./_helpers.ts";
 
 function all(store: Store, query: Record<string, unknown>) {
   return store.find(query, { offset: 0, limit: 1_000 }).then(ids);
@@ -24,6 +34,27 @@ function nonZero(stats: JobStats): JobStats {
 
 /** The read and clean cases. */
 export const readCases: StoreCase[] = [
+  {
+    name:
+      "get: returns data nested 1000 levels deep (the core's limit) as added, as do find, claim and settle",
+    async run(store) {
+      const data = deepData(MAX_DATA_DEPTH);
+      const [added] = await store.add([newJob("deep", { data })]);
+      assertSameJson(added.data, data, "add returns the data");
+      assertSameJson((await store.get(added.id))?.data, data, "get returns the data");
+      const [found] = await store.find({ task: "deep" }, { offset: 0, limit: 1 });
+      assertSameJson(found?.data, data, "find returns the data");
+      const [matched] = await store.find({ "data.1": { $exists: true } }, { offset: 0, limit: 1 });
+      assertSameJson(matched?.data, data, "find through a data query returns the data");
+      const leased = await claimOne(store, "deep");
+      assertSameJson(leased.data, data, "claim returns the data");
+      const { jobs } = await store.settle([
+        { id: leased.id, token: leased.token, outcome: "completed", now: T0 + 1, logs: [] },
+      ]);
+      assertSameJson(jobs[0]?.data, data, "settle returns the data");
+      assertSameJson((await store.get(added.id))?.data, data, "get after settle returns the data");
+    },
+  },
   {
     name: "find: matches status, task lists, data paths, $or and nested operators",
     async run(store) {
@@ -182,42 +213,6 @@ export const readCases: StoreCase[] = [
       const removed = [doneA1, doneA2, failedA, doneB, queuedA].map((job) => job.id);
       const [fresh] = await store.add([newJob("a")]);
       assert.ok(!removed.includes(fresh.id), `id ${fresh.id} of a removed job was reused`);
-    },
-  },
-  {
-    name: "logs: appends lines in order whatever the status and ignores unknown jobs",
-    async run(store) {
-      const [job] = await store.add([newJob("log")]);
-      const line = (n: number, data?: unknown) => ({
-        time: T0 + n,
-        message: `line ${n}`,
-        ...(data === undefined ? {} : { data }),
-      });
-      await store.appendLogs(job.id, [line(1, { list: [1, 2], deep: { ok: true } }), line(2)]);
-      await store.appendLogs(job.id, [line(3)]);
-      const leased = await claimOne(store, "log");
-      await store.settle([{
-        id: job.id,
-        token: leased.token,
-        outcome: "completed",
-        now: T0 + 5,
-        logs: [line(4)],
-      }]);
-      await store.appendLogs(job.id, [line(5, "text")]);
-      const expected = [
-        { time: T0, message: "Created" },
-        line(1, { list: [1, 2], deep: { ok: true } }),
-        line(2),
-        line(3),
-        line(4),
-        line(5, "text"),
-      ];
-      const lines = await store.logs(job.id);
-      assert.deepEqual(plain(lines), expected);
-      (lines[1].data as { list: number[] }).list.push(3);
-      assert.deepEqual(plain(await store.logs(job.id)), expected, "logs returns copies");
-      await store.appendLogs("404404", [line(6)]);
-      assert.deepEqual(await store.logs("404404"), []);
     },
   },
 ];

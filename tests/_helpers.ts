@@ -2,8 +2,12 @@
  * Small helpers shared by the core's tests. @module
  */
 
-import type { Queue } from "../mod.ts";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { kinetik, MemoryStore, type Queue, type QueueOptions } from "../mod.ts";
 import type { Job, JobStatus, QueueEvent } from "../mod.ts";
+import { SqliteStore } from "../stores/sqlite.ts";
 
 /** Polls `predicate` every 2 ms until it holds; fails after `timeoutMs`. */
 export async function waitFor(
@@ -41,4 +45,24 @@ export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T)
   let resolve!: (value: T) => void;
   const promise = new Promise<T>((r) => resolve = r);
   return { promise, resolve };
+}
+
+/**
+ * Runs `fn` with a queue on a fresh store of `kind` (a memory store, or SQLite in a temporary
+ * file), then closes the queue and removes the file.
+ */
+export async function withQueueOn(
+  kind: "memory" | "sqlite",
+  options: QueueOptions,
+  fn: (queue: Queue) => Promise<void>,
+): Promise<void> {
+  const dir = kind === "sqlite" ? mkdtempSync(join(tmpdir(), "kinetik-queue-")) : undefined;
+  const store = dir ? new SqliteStore({ path: join(dir, "queue.db") }) : new MemoryStore();
+  const queue = kinetik(store, options);
+  try {
+    await fn(queue);
+  } finally {
+    await queue.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }
 }

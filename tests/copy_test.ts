@@ -72,3 +72,30 @@ test("copyLine() copies the data of a log line and leaves out unset data", () =>
   assert.notEqual(copy.data, line.data);
   assert.deepEqual(Object.keys(copyLine({ time: 1, message: "m" })), ["time", "message"]);
 });
+
+/** `levels` arrays and objects, one inside the other, around `leaf`. */
+function nested(levels: number, leaf: unknown): unknown {
+  let value = leaf;
+  for (let i = 0; i < levels; i++) value = i % 2 ? { inner: value, gone: undefined } : [value];
+  return value;
+}
+
+test("copyValue() copies data nested 20,000 levels deep as JSON would", () => {
+  // Deeper than the core lets job data nest: a store used directly must not overflow either.
+  const deep = nested(20_000, { when: new Date(0), list: [undefined, () => 1, "x"] });
+  const copy = copyValue(deep);
+  let original = deep as Record<string, unknown> | unknown[];
+  let copied = copy as Record<string, unknown> | unknown[];
+  for (let level = 0; level < 20_000; level++) {
+    assert.notEqual(copied, original, `level ${level} is shared`);
+    if (Array.isArray(original)) {
+      original = original[0] as typeof original;
+      copied = (copied as unknown[])[0] as typeof copied;
+    } else {
+      assert.equal("gone" in copied, false, `level ${level} kept an unset field`);
+      original = original.inner as typeof original;
+      copied = (copied as Record<string, unknown>).inner as typeof copied;
+    }
+  }
+  assert.deepEqual(copied, { when: "1970-01-01T00:00:00.000Z", list: [null, null, "x"] });
+});

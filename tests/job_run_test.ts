@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { type Action, JobContext, kinetik, type Task } from "../mod.ts";
 import type { JobProgress, LogLine } from "../src/job.ts";
 import { JobRun, type RunListener } from "../src/job_run.ts";
+import { MAX_DATA_DEPTH } from "../src/json_data.ts";
 import { ManualClock } from "../src/manual_clock.ts";
 import type { LeasedJob } from "../src/store.ts";
 
@@ -338,6 +339,31 @@ test("job.log() with data that is not JSON fails the run when the action lets it
     const error = (result as { error: Error }).error;
     assert.ok(error instanceof TypeError);
     assert.match(error.message, /data\.n is NaN$/);
+  }));
+
+/** `levels` objects, one inside the other. */
+function nested(levels: number): unknown {
+  let value: unknown = 0;
+  for (let i = 0; i < levels; i++) value = { [i % 10]: value };
+  return value;
+}
+
+test("job.log() keeps data nested MAX_DATA_DEPTH levels deep", () =>
+  withRun(() => {}, (run) => {
+    const deep = nested(MAX_DATA_DEPTH);
+    run.context.log("deep", deep);
+    assert.equal(run.logs.length, 1);
+    assert.equal(run.logs[0].data, deep);
+  }));
+
+test("job.log() throws RangeError naming the limit when its data is nested deeper", () =>
+  withRun(() => {}, (run) => {
+    assert.throws(() => run.context.log("too deep", nested(5_000)), {
+      name: "RangeError",
+      message: "Cannot log line as its data must be nested at most 1000 levels deep: " +
+        "current value is nested more than 1000 levels deep",
+    });
+    assert.deepEqual(run.logs, []);
   }));
 
 test("job.progress() emits to the listener and keeps the latest value", () =>

@@ -148,6 +148,18 @@ test("buildJob() throws TypeError naming the task and path when the data is not 
   );
 });
 
+test("buildJob() throws RangeError naming the limit when the data is nested too deep", () => {
+  let deep: unknown = 1;
+  for (let i = 0; i < 5_000; i++) deep = [deep];
+  assert.throws(
+    () => buildJob("send email", deep, undefined, NOW),
+    new RangeError(
+      'Cannot create job for "send email" as its data must be nested at most 1000 levels ' +
+        "deep: current value is nested more than 1000 levels deep",
+    ),
+  );
+});
+
 test("buildJob() reads a null delay as no delay", () => {
   const job = buildJob("email", {}, null as never, 1000);
   assert.equal(job.runAt, undefined);

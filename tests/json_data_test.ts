@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { assertJsonData } from "../src/json_data.ts";
+import { assertJsonData, MAX_DATA_DEPTH } from "../src/json_data.ts";
 
 const WHAT = 'create job for "send email"';
 
@@ -96,5 +96,64 @@ test("assertJsonData() names a bad value below the fast check's depth", () => {
   assert.throws(
     () => assertJsonData(deep, WHAT),
     notJson(`data${".a".repeat(100)}.bad is a function`),
+  );
+});
+
+/** `levels` arrays or objects, one inside the other, around `leaf`. */
+function nested(levels: number, leaf: unknown = 1): unknown {
+  let value = leaf;
+  for (let i = 0; i < levels; i++) value = i % 2 ? { inner: value } : [value];
+  return value;
+}
+
+test("assertJsonData() passes data nested MAX_DATA_DEPTH (1,000) levels deep", () => {
+  assert.equal(MAX_DATA_DEPTH, 1_000);
+  assert.doesNotThrow(() => assertJsonData(nested(MAX_DATA_DEPTH), WHAT));
+  assert.doesNotThrow(() => assertJsonData(nested(MAX_DATA_DEPTH - 1, {}), WHAT));
+});
+
+test("assertJsonData() passes the deepest data in shapes JSON.stringify walks recursively", () => {
+  // Integer-like keys and toJSON values send V8's JSON.stringify down its recursive path.
+  let deep: unknown = { when: new Date(0) };
+  for (let i = 1; i < MAX_DATA_DEPTH; i++) deep = { [i % 10]: deep };
+  assert.doesNotThrow(() => assertJsonData(deep, WHAT));
+  const text = JSON.stringify(deep);
+  assert.equal(JSON.stringify(JSON.parse(text)), text);
+});
+
+test("assertJsonData() throws RangeError naming the limit when data is nested deeper", () => {
+  const tooDeep = new RangeError(
+    `Cannot ${WHAT} as its data must be nested at most 1000 levels deep: ` +
+      "current value is nested more than 1000 levels deep",
+  );
+  assert.throws(() => assertJsonData(nested(MAX_DATA_DEPTH + 1), WHAT), tooDeep);
+  assert.throws(() => assertJsonData(nested(MAX_DATA_DEPTH, []), WHAT), tooDeep);
+  assert.throws(() => assertJsonData(nested(10_000), WHAT), tooDeep);
+  assert.throws(() => assertJsonData(nested(1_000_000), WHAT), tooDeep);
+});
+
+test("assertJsonData() names a bad value and a cycle 900 levels down", () => {
+  let deep: Record<string, unknown> = { bad: 1n };
+  for (let i = 0; i < 900; i++) deep = { a: deep };
+  assert.throws(
+    () => assertJsonData(deep, WHAT),
+    notJson(`data${".a".repeat(900)}.bad is a BigInt (1n)`),
+  );
+  const root: Record<string, unknown> = {};
+  let tip = root;
+  for (let i = 0; i < 900; i++) tip = (tip.a = {}) as Record<string, unknown>;
+  tip.back = root;
+  assert.throws(
+    () => assertJsonData(root, WHAT),
+    notJson(`data${".a".repeat(900)}.back is a circular reference`),
+  );
+});
+
+test("assertJsonData() reports a cycle rather than the depth limit it would run past", () => {
+  const loop: unknown[] = [];
+  loop.push([loop]);
+  assert.throws(
+    () => assertJsonData({ loop }, WHAT),
+    notJson("data.loop[0][0] is a circular reference"),
   );
 });

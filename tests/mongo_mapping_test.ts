@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { test } from "node:test";
 import { MongoClient } from "mongodb";
 import { openStore } from "../src/open_store.ts";
+import { JOB_STATUSES } from "../src/job.ts";
 import { validateQuery } from "../src/query.ts";
 import { type Settlement, StoreError } from "../src/store.ts";
 import { MongoStore } from "../stores/mongo.ts";
@@ -14,7 +15,15 @@ import {
   databaseFromUrl,
   redact,
 } from "../stores/mongo/_connection.ts";
-import { documentId, type JobDocument, toDocument, toJob } from "../stores/mongo/_documents.ts";
+import { MAX_LOG_DATA_DEPTH, nestsDeeper } from "../stores/mongo/_depth.ts";
+import {
+  documentId,
+  fromLogLine,
+  type JobDocument,
+  toDocument,
+  toJob,
+  toLogLine,
+} from "../stores/mongo/_documents.ts";
 import { findPipeline } from "../stores/mongo/_find.ts";
 import { serverSort, translateQuery } from "../stores/mongo/_query.ts";
 import { settleUpdate } from "../stores/mongo/_settle.ts";
@@ -80,16 +89,27 @@ test("serverSort() orders like compareJobs, with missing values last", () => {
   assert.deepEqual(serverSort({ field: "priority", direction: -1 }), {
     sort: { priority: -1, created: -1, _id: -1 },
   });
+  assert.deepEqual(serverSort({ field: "task", direction: 1 }), {
+    sort: { task: 1, created: 1, _id: 1 },
+  });
   assert.deepEqual(serverSort({ field: "runAt", direction: 1 }), {
-    sort: { runAt: 1, created: 1, _id: 1 },
-    missingLast: "runAt",
+    sort: { _missing: 1, runAt: 1, created: 1, _id: 1 },
+    computed: { _missing: { $cond: [{ $eq: [{ $type: "$runAt" }, "missing"] }, 1, 0] } },
   });
   assert.equal(serverSort({ field: "data", direction: 1 }), undefined);
   assert.equal(serverSort({ field: "progress", direction: 1 }), undefined);
 });
 
-test("findPipeline() sorts documents without the field after the others and pages last", () => {
-  const pipeline = findPipeline({ task: "a" }, { runAt: -1, created: -1, _id: -1 }, "runAt", {
+test("serverSort() orders statuses by their place in JOB_STATUSES, not alphabetically", () => {
+  assert.deepEqual(serverSort({ field: "status", direction: -1 }), {
+    sort: { _rank: -1, created: -1, _id: -1 },
+    computed: { _rank: { $indexOfArray: [{ $literal: JOB_STATUSES }, "$status"] } },
+  });
+});
+
+test("findPipeline() computes the sort keys, pages, and drops the keys last", () => {
+  const order = serverSort({ field: "runAt", direction: -1 })!;
+  const pipeline = findPipeline({ task: "a" }, { sort: order.sort, computed: order.computed! }, {
     offset: 5,
     limit: 10,
   });
@@ -102,6 +122,36 @@ test("findPipeline() sorts documents without the field after the others and page
     { $limit: 10 },
     { $project: { _missing: 0 } },
   ]);
+});
+
+test("nestsDeeper() counts each array and object as one level, as MongoDB does", () => {
+  assert.equal(nestsDeeper(1, 0), false);
+  assert.equal(nestsDeeper({}, 0), true);
+  assert.equal(nestsDeeper({ a: [1] }, 2), false);
+  assert.equal(nestsDeeper({ a: [1] }, 1), true);
+  assert.equal(nestsDeeper({ a: 1, b: [[{}]] }, 4), false);
+  assert.equal(nestsDeeper({ a: 1, b: [[{}]] }, 3), true);
+  assert.equal(nestsDeeper({ when: new Date(0) }, 1), false, "a Date is stored as a string");
+  let deep: unknown = 0;
+  for (let i = 0; i < 100_000; i++) deep = [deep];
+  assert.equal(nestsDeeper(deep, 99), true);
+  assert.equal(nestsDeeper(deep, 100_000), false);
+});
+
+test("toLogLine() keeps data too deep for a document as JSON text, fromLogLine() reads it", () => {
+  let deep: unknown = { leaf: 1 };
+  for (let i = 1; i < MAX_LOG_DATA_DEPTH + 1; i++) deep = [deep];
+  const stored = toLogLine({ time: T0, message: "deep", data: deep });
+  assert.deepEqual(stored, { time: T0, message: "deep", _json: JSON.stringify(deep) });
+  assert.deepEqual(fromLogLine(stored), { time: T0, message: "deep", data: deep });
+  const fits = (deep as unknown[])[0];
+  assert.deepEqual(toLogLine({ time: T0, message: "fits", data: fits }), {
+    time: T0,
+    message: "fits",
+    data: fits,
+  });
+  const plain = { time: T0, message: "plain" };
+  assert.deepEqual(fromLogLine(toLogLine(plain)), plain);
 });
 
 test("toDocument() stores a queued job ready at its creation, with its created log line", () => {

@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import { MongoClient } from "mongodb";
+import { kinetik } from "../mod.ts";
+import { MAX_DATA_DEPTH } from "../src/json_data.ts";
+import type { NewJob } from "../src/store.ts";
 import { MongoStore } from "../stores/mongo.ts";
+import { MAX_DOCUMENT_DATA_DEPTH, MAX_LOG_DATA_DEPTH } from "../stores/mongo/_depth.ts";
 import { STORE_CASE_GROUPS, testStore } from "../testing.ts";
 import { mongoServer } from "./_mongo_server.ts";
 
@@ -28,11 +32,16 @@ after(async () => {
   }
 });
 
+const open = (prefix = `t${++prefixes}_`) => new MongoStore({ url: url!, database, prefix });
+
 testStore(test, {
   name: "mongo",
-  open: () => new MongoStore({ url, database, prefix: `t${++prefixes}_` }),
-  openPeer: (store) => new MongoStore({ url, database, prefix: (store as MongoStore).prefix }),
-  skip: skip ? Object.fromEntries(STORE_CASE_GROUPS.map((group) => [group, skip])) : {},
+  open: () => open(),
+  openPeer: (store) => open((store as MongoStore).prefix),
+  skip: skip ? Object.fromEntries(STORE_CASE_GROUPS.map((group) => [group, skip])) : {
+    "get: returns data nested 1000 levels deep (the core's limit) as added, as do find, claim and settle":
+      "MongoDB keeps documents at most 100 levels deep, so job data at most 99 (tested below)",
+  },
 });
 
 test("MongoStore.subscribe() hears a message another store publishes right after it returns", {
@@ -61,3 +70,93 @@ test("MongoStore.subscribe() hears a message another store publishes right after
     await publisher.close();
   }
 });
+
+const T0 = 1_700_000_000_000;
+
+/** `levels` objects and arrays in turn, one inside the other. */
+function nested(levels: number): unknown {
+  let value: unknown = { leaf: true };
+  for (let i = 1; i < levels; i++) value = i % 2 ? [value] : { inner: value };
+  return value;
+}
+
+function newJob(task: string, data: unknown): NewJob {
+  return { task, data, created: T0, priority: 0, log: { time: T0, message: "Created" } };
+}
+
+test(
+  "MongoStore keeps job data nested 99 levels deep, as a MongoDB document may",
+  { skip },
+  async () => {
+    const store = open();
+    try {
+      const data = nested(MAX_DOCUMENT_DATA_DEPTH);
+      const [job] = await store.add([newJob("deep", data)]);
+      assert.deepEqual((await store.get(job.id))?.data, data);
+      assert.deepEqual(
+        (await store.find({ "data.inner.0.inner": { $exists: true } }, { offset: 0, limit: 1 }))[0]
+          ?.id,
+        job.id,
+      );
+    } finally {
+      await store.close();
+    }
+  },
+);
+
+test(
+  "MongoStore refuses job data nested deeper than 99 levels with a RangeError and saves nothing",
+  { skip },
+  async () => {
+    const store = open();
+    try {
+      await assert.rejects(store.add([newJob("ok", 1), newJob("deep", nested(100))]), {
+        name: "RangeError",
+        message: 'Cannot add job for "deep" as MongoDB keeps job data nested at most 99 levels ' +
+          "deep (documents at most 100): current value is nested deeper",
+      });
+      assert.equal(await store.count({}), 0, "no job of the batch was saved");
+      const queue = kinetik(open());
+      try {
+        await assert.rejects(queue.create("deep", nested(MAX_DATA_DEPTH)), RangeError);
+        assert.equal(await queue.count(), 0);
+      } finally {
+        await queue.close();
+      }
+    } finally {
+      await store.close();
+    }
+  },
+);
+
+test(
+  "MongoStore keeps log data nested 1000 levels deep as JSON text and reads it back",
+  { skip },
+  async () => {
+    const prefix = `t${++prefixes}_`;
+    const store = open(prefix);
+    const client = new MongoClient(url!, { serverSelectionTimeoutMS: 5_000 });
+    try {
+      const data = nested(MAX_DATA_DEPTH);
+      const shallow = nested(MAX_LOG_DATA_DEPTH);
+      const [job] = await store.add([newJob("deep", null)]);
+      await store.appendLogs(job.id, [
+        { time: T0 + 1, message: "deep", data },
+        { time: T0 + 2, message: "shallow", data: shallow },
+      ]);
+      const lines = await store.logs(job.id);
+      assert.equal(JSON.stringify(lines[1].data), JSON.stringify(data));
+      assert.deepEqual(lines[2].data, shallow);
+      const stored = await client.db(database).collection(`${prefix}jobs`).findOne({
+        _id: Number(job.id) as never,
+      });
+      const [, deep, kept] = stored?._logs as Record<string, unknown>[];
+      assert.equal(typeof deep._json, "string", "the deep line's data is JSON text");
+      assert.equal("data" in deep, false);
+      assert.deepEqual(kept.data, shallow, "data a document may hold stays a document");
+    } finally {
+      await client.close();
+      await store.close();
+    }
+  },
+);

@@ -1,7 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { kinetik, MemoryStore, Queue, type QueueEvent } from "../mod.ts";
-import { waitForStatus, watchAll } from "./_helpers.ts";
+import { MAX_DATA_DEPTH } from "../src/json_data.ts";
+import { ManualClock } from "../src/manual_clock.ts";
+import { waitFor, waitForStatus, watchAll, withQueueOn } from "./_helpers.ts";
 
 test("kinetik() uses a MemoryStore and a 10s interval when given nothing", async () => {
   const queue = kinetik();
@@ -261,6 +263,71 @@ test("cancel() cancels a queued or delayed job and returns false once finished",
   await assert.rejects(queue.cancel(""), TypeError);
   await queue.close();
 });
+
+for (const kind of ["memory", "sqlite"] as const) {
+  test(`fetch() sorts ids as numbers on the ${kind} store (2 before 10)`, () =>
+    withQueueOn(kind, {}, async (queue) => {
+      await queue.createMany(Array.from({ length: 12 }, () => ({ task: "email" })));
+      const ids = async (direction: 1 | -1) => {
+        const out = [];
+        for await (const job of queue.fetch({}, { sort: { id: direction } })) out.push(job.id);
+        return out;
+      };
+      const numbers = Array.from({ length: 12 }, (_, i) => String(i + 1));
+      assert.deepEqual(await ids(1), numbers);
+      assert.deepEqual(await ids(-1), numbers.reverse());
+    }));
+
+  test(`create() keeps data nested 1000 levels deep through a run on the ${kind} store, refuses 5000`, () =>
+    withQueueOn(kind, { interval: 20 }, async (queue) => {
+      let data: unknown = "leaf";
+      for (let i = 0; i < MAX_DATA_DEPTH; i++) data = i % 2 ? { [i % 10]: data } : [data];
+      const same = (value: unknown) => JSON.stringify(value) === JSON.stringify(data);
+      queue.define("deep").action((job) => {
+        assert.ok(same(job.data), "the action gets the data");
+        job.log("echo", job.data);
+      });
+      const job = await queue.create("deep", data);
+      queue.process("default");
+      const done = await waitForStatus(queue, job.id, "completed");
+      assert.ok(same(done.data), "the completed record keeps the data");
+      const lines = await queue.logs(job.id);
+      assert.ok(same(lines.find((line) => line.message === "echo")?.data), "the log keeps it");
+      let deeper: unknown = data;
+      for (let i = 0; i < 4_000; i++) deeper = [deeper];
+      await assert.rejects(queue.create("deep", deeper), RangeError);
+      assert.equal(await queue.count({}), 1, "the refused job was not saved");
+    }));
+
+  test(`logs() lists a running job cancelled on the ${kind} store oldest first`, () => {
+    const clock = new ManualClock(Date.UTC(2026, 0, 1));
+    return withQueueOn(kind, { interval: "1h", clock }, async (queue) => {
+      let isRunning = false;
+      queue.define("slow").action(async (job) => {
+        job.log("working");
+        isRunning = true;
+        await new Promise((resolve) => job.signal.addEventListener("abort", resolve));
+      });
+      const t0 = clock.now();
+      const job = await queue.create("slow");
+      await clock.advance(1000);
+      queue.process("default");
+      await waitFor(() => isRunning, 3000, "the job to start");
+      await clock.advance(1000);
+      assert.equal(await queue.cancel(job.id), true);
+      // The run's buffered lines reach the store after the cancel line does.
+      await waitFor(async () => (await queue.logs(job.id)).length === 5, 3000, "the run's lines");
+      const lines = await queue.logs(job.id);
+      assert.deepEqual(lines.map((line) => `${line.time - t0} ${line.message}`), [
+        "0 Created",
+        "1000 Started (attempt 1)",
+        "1000 working",
+        "2000 Cancelled",
+        "2000 Run stopped: the job was cancelled",
+      ]);
+    });
+  });
+}
 
 test("events() streams job events of every kind, filtered on request", async () => {
   const queue = kinetik({ interval: 20 });

@@ -4,6 +4,7 @@ import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { after, test } from "node:test";
 import { kinetik, type Queue, type QueueEvent } from "../mod.ts";
+import { ManualClock } from "../src/manual_clock.ts";
 import { RedisStore } from "../stores/redis.ts";
 import { deferred, waitFor } from "./_helpers.ts";
 import { redisServer } from "./_redis_server.ts";
@@ -168,5 +169,44 @@ test(
     });
     assert.match(stdout, /completed europa\.png/);
     assert.match(stdout, /resize image \(images\): 6 completed, 0 queued/);
+  },
+);
+
+test(
+  "Redis queue lists a running job's log oldest first after it is cancelled",
+  { skip },
+  async () => {
+    const clock = new ManualClock(Date.UTC(2026, 0, 1));
+    const t0 = clock.now();
+    const queue = kinetik(new RedisStore({ url, prefix: `q${++prefixes}-${run}` }), {
+      interval: "1h",
+      clock,
+    });
+    try {
+      let isRunning = false;
+      queue.define("slow").action(async (job) => {
+        job.log("working");
+        isRunning = true;
+        await new Promise((resolve) => job.signal.addEventListener("abort", resolve));
+      });
+      const job = await queue.create("slow");
+      await clock.advance(1000);
+      queue.process("default");
+      await waitFor(() => isRunning, 3000, "the job to start");
+      await clock.advance(1000);
+      assert.equal(await queue.cancel(job.id), true);
+      // The run's buffered lines reach the store after the cancel line does.
+      await waitFor(async () => (await queue.logs(job.id)).length === 5, 3000, "the run's lines");
+      const lines = await queue.logs(job.id);
+      assert.deepEqual(lines.map((line) => `${line.time - t0} ${line.message}`), [
+        "0 Created",
+        "1000 Started (attempt 1)",
+        "1000 working",
+        "2000 Cancelled",
+        "2000 Run stopped: the job was cancelled",
+      ]);
+    } finally {
+      await queue.close();
+    }
   },
 );

@@ -5,6 +5,7 @@
 
 import type { Job, JobError, JobProgress, JobStatus, LogLine } from "../../src/job.ts";
 import type { NewJob } from "../../src/store.ts";
+import { MAX_LOG_DATA_DEPTH, nestsDeeper } from "./_depth.ts";
 
 /**
  * A job as stored. Record fields keep their record names (so a query needs no renaming but
@@ -34,8 +35,8 @@ export interface JobDocument {
   _readyAt: number;
   /** The dedupe key while the job is unfinished and holds it (unique index). */
   _activeKey?: string;
-  /** The job's log, oldest first; appended to with `$push`, never rewritten. */
-  _logs: LogLine[];
+  /** The job's log, in append order; appended to with `$push`, never rewritten. */
+  _logs: StoredLine[];
 }
 
 /** The record fields, in the order records list them. */
@@ -66,11 +67,27 @@ export function jsonCopy<T>(value: T): T {
   return value === undefined ? value : JSON.parse(JSON.stringify(value));
 }
 
-/** A log line as stored: `data` only when it has some, always a JSON copy. */
-export function toLogLine(line: LogLine): LogLine {
-  return line.data === undefined
-    ? { time: line.time, message: line.message }
-    : { time: line.time, message: line.message, data: jsonCopy(line.data) };
+/** A log line as `_logs` keeps it: data too deep for a document is JSON text (`_json`). */
+export interface StoredLine extends LogLine {
+  _json?: string;
+}
+
+/**
+ * A log line as stored: `data` only when it has some, always a JSON copy, or as `_json` text
+ * when it nests deeper than a document may (see `_depth.ts`).
+ */
+export function toLogLine(line: LogLine): StoredLine {
+  if (line.data === undefined) return { time: line.time, message: line.message };
+  if (nestsDeeper(line.data, MAX_LOG_DATA_DEPTH)) {
+    return { time: line.time, message: line.message, _json: JSON.stringify(line.data) };
+  }
+  return { time: line.time, message: line.message, data: jsonCopy(line.data) };
+}
+
+/** The log line a stored one holds. */
+export function fromLogLine(line: StoredLine): LogLine {
+  if (line._json === undefined) return line;
+  return { time: line.time, message: line.message, data: JSON.parse(line._json) };
 }
 
 /** The job id as the `_id`, or `undefined` for an id this store never made. */

@@ -7,30 +7,26 @@ import type { Job } from "../../src/job.ts";
 import { compareJobs, compileQuery } from "../../src/query.ts";
 import type { FindOptions, JobQuery } from "../../src/store.ts";
 import { type JobDocument, RECORD_PROJECTION, toJob } from "./_documents.ts";
-import { serverSort, translateQuery } from "./_query.ts";
+import { type ServerSort, serverSort, translateQuery } from "./_query.ts";
 import type { Collections } from "./_schema.ts";
 
 /**
- * The pipeline for a server-side find: filter, order (missing values of `missingLast` after
- * the others, as in memory), page.
+ * The pipeline for a server-side find whose order needs computed keys: filter, compute the
+ * keys, order, page, drop the keys.
  */
 export function findPipeline(
   filter: Record<string, unknown>,
-  sort: Record<string, 1 | -1>,
-  missingLast: string,
+  order: Required<ServerSort>,
   page?: { offset: number; limit: number },
 ): Record<string, unknown>[] {
+  const dropped = Object.fromEntries(Object.keys(order.computed).map((key) => [key, 0]));
   return [
     { $match: filter },
     { $project: RECORD_PROJECTION },
-    {
-      $addFields: {
-        _missing: { $cond: [{ $eq: [{ $type: `$${missingLast}` }, "missing"] }, 1, 0] },
-      },
-    },
-    { $sort: { _missing: 1, ...sort } },
+    { $addFields: order.computed },
+    { $sort: order.sort },
     ...(page ? [{ $skip: page.offset }, { $limit: page.limit }] : []),
-    { $project: { _missing: 0 } },
+    { $project: dropped },
   ];
 }
 
@@ -38,12 +34,12 @@ export function findPipeline(
 function ordered(
   collections: Collections,
   filter: Record<string, unknown>,
-  order: NonNullable<ReturnType<typeof serverSort>>,
+  order: ServerSort,
   page?: { offset: number; limit: number },
 ): AsyncIterable<JobDocument> {
-  if (order.missingLast !== undefined) {
+  if (order.computed !== undefined) {
     return collections.jobs.aggregate<JobDocument>(
-      findPipeline(filter, order.sort, order.missingLast, page),
+      findPipeline(filter, { sort: order.sort, computed: order.computed }, page),
     );
   }
   const cursor = collections.jobs.find(filter, { projection: RECORD_PROJECTION })

@@ -4,7 +4,7 @@
  * server cannot answer exactly is matched in memory afterwards. @module
  */
 
-import type { Job } from "../../src/job.ts";
+import { type Job, JOB_STATUSES } from "../../src/job.ts";
 import type { FindOptions, JobQuery } from "../../src/store.ts";
 import { documentId, RECORD_FIELDS } from "./_documents.ts";
 
@@ -116,24 +116,41 @@ const SOMETIMES_SET = new Set<keyof Job>([
 
 /** How the server orders a `find`. */
 export interface ServerSort {
-  /** The sort document: the field, then `created`, then `_id`, all in one direction. */
+  /** The sort document: the field (or its computed key), then `created`, then `_id`. */
   sort: Record<string, 1 | -1>;
-  /** The field whose missing values must go last (needs an aggregation), if any. */
-  missingLast?: string;
+  /**
+   * Keys computed for the sort (an aggregation's `$addFields`, removed again afterwards), when
+   * the field's own values do not sort as `compareJobs` does.
+   */
+  computed?: Record<string, unknown>;
 }
 
 /**
- * The server's order for `FindOptions.sort`, matching `compareJobs`: missing values last in
- * both directions, ties by creation time then id. `undefined` for fields without a scalar
- * order (data, error, progress), which are sorted in memory.
+ * The server's order for `FindOptions.sort`, matching `compareJobs`: `_id` is numeric, so ids
+ * sort as numbers; strings compare by their UTF-8 bytes (MongoDB's simple binary comparison,
+ * which is code point order, as `compareStrings`); statuses by their place in `JOB_STATUSES`
+ * (a computed `_rank`, not alphabetically); missing values last in both directions (a
+ * computed `_missing`); ties by creation time then id. `undefined` for fields without a
+ * scalar order (data, error, progress), which are sorted in memory.
  */
 export function serverSort(sort: FindOptions["sort"]): ServerSort | undefined {
   const field = sort?.field ?? "created";
   const direction = sort?.direction ?? 1;
   if (field === "id") return { sort: { _id: direction } };
   if (field === "created") return { sort: { created: direction, _id: direction } };
+  if (field === "status") {
+    return {
+      sort: { _rank: direction, created: direction, _id: direction },
+      computed: { _rank: { $indexOfArray: [{ $literal: JOB_STATUSES }, "$status"] } },
+    };
+  }
   const ordered = { sort: { [field]: direction, created: direction, _id: direction } };
   if (ALWAYS_SET.has(field)) return ordered;
-  if (SOMETIMES_SET.has(field)) return { ...ordered, missingLast: field };
+  if (SOMETIMES_SET.has(field)) {
+    return {
+      sort: { _missing: 1, ...ordered.sort },
+      computed: { _missing: { $cond: [{ $eq: [{ $type: `$${field}` }, "missing"] }, 1, 0] } },
+    };
+  }
   return undefined;
 }

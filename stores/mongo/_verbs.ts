@@ -4,16 +4,19 @@
  */
 
 import type { Job, JobStatus, LogLine } from "../../src/job.ts";
+import { inTimeOrder } from "../../src/log_order.ts";
 import type { JobStats, NewJob, RemoveFilter, WorkerRecord } from "../../src/store.ts";
 import { STORE_MESSAGES } from "../../src/store.ts";
 import {
   documentId,
+  fromLogLine,
   type JobDocument,
   RECORD_PROJECTION,
   toDocument,
   toJob,
   toLogLine,
 } from "./_documents.ts";
+import { MAX_DOCUMENT_DATA_DEPTH, nestsDeeper } from "./_depth.ts";
 import type { Collections } from "./_schema.ts";
 
 const UNFINISHED: JobStatus[] = ["queued", "delayed", "processing"];
@@ -73,11 +76,28 @@ async function addKeyed(collections: Collections, document: JobDocument): Promis
 }
 
 /**
+ * Refuses the whole batch when any job's data nests deeper than a document may (see
+ * `_depth.ts`), before anything is written.
+ *
+ * @throws {RangeError} naming the first such job's task and the limit
+ */
+function assertDocumentDepth(jobs: readonly NewJob[]): void {
+  const deep = jobs.find((job) => nestsDeeper(job.data, MAX_DOCUMENT_DATA_DEPTH));
+  if (deep === undefined) return;
+  throw new RangeError(
+    `Cannot add job for ${JSON.stringify(deep.task)} as MongoDB keeps job data nested at most ` +
+      `${MAX_DOCUMENT_DATA_DEPTH} levels deep (documents at most 100): current value is ` +
+      `nested deeper`,
+  );
+}
+
+/**
  * Saves jobs: keyless ones in one `insertMany`, keyed ones one by one through the unique
  * index. A key repeated within one call saves one job. Ids are handed out in input order.
  */
 export async function add(collections: Collections, jobs: readonly NewJob[]): Promise<Job[]> {
   if (jobs.length === 0) return [];
+  assertDocumentDepth(jobs);
   const ids = await nextIds(collections, "jobs", jobs.length);
   const documents = jobs.map((job, i) => toDocument(ids[i], job));
   const plain = documents.filter((document) => document.key === undefined);
@@ -201,7 +221,7 @@ export async function logs(collections: Collections, id: string): Promise<LogLin
   const _id = documentId(id);
   if (_id === undefined) return [];
   const document = await collections.jobs.findOne({ _id }, { projection: { _logs: 1 } });
-  return document?._logs ?? [];
+  return inTimeOrder((document?._logs ?? []).map(fromLogLine));
 }
 
 /** Records a worker until `seen + ttlMs`. */

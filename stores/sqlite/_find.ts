@@ -45,10 +45,16 @@ function narrow(query: JobQuery): Narrowed {
   return { where, params, exact };
 }
 
+/** `status` in life order (`JOB_STATUSES`), as {@linkcode compareJobs} sorts it. */
+const STATUS_RANK = `CASE status ${
+  JOB_STATUSES.map((status, rank) => `WHEN '${status}' THEN ${rank}`).join(" ")
+} ELSE ${JOB_STATUSES.length} END`;
+
 /**
- * `ORDER BY` matching {@linkcode compareJobs}: missing values last in both directions, ties by
- * creation time then id. Text columns order by UTF-8 bytes in SQLite and by UTF-16 units in
- * JavaScript; the two differ only between astral characters and U+E000–U+FFFF.
+ * `ORDER BY` matching {@linkcode compareJobs}: ids as the integers they are, statuses in life
+ * order, text by its UTF-8 bytes (SQLite's `BINARY`, which is code point order, as
+ * `compareStrings` sorts), missing values last in both directions, ties by creation time then
+ * id.
  */
 function orderBy(sort: FindOptions["sort"]): string | undefined {
   const field = sort?.field ?? "created";
@@ -58,6 +64,7 @@ function orderBy(sort: FindOptions["sort"]): string | undefined {
   if (column === "id") return `ORDER BY id ${dir}`;
   const tie = `created ${dir}, id ${dir}`;
   if (column === "created") return `ORDER BY ${tie}`;
+  if (column === "status") return `ORDER BY ${STATUS_RANK} ${dir}, ${tie}`;
   return `ORDER BY (${column} IS NULL), ${column} ${dir}, ${tie}`;
 }
 

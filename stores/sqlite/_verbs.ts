@@ -4,6 +4,7 @@
  */
 
 import type { Job, LogLine } from "../../src/job.ts";
+import { inTimeOrder } from "../../src/log_order.ts";
 import type { JobStats, Lease, NewJob, RemoveFilter, WorkerRecord } from "../../src/store.ts";
 import { newJobRecord, STALLED_ERROR, STORE_MESSAGES } from "../../src/store.ts";
 import { fromJsonLines, JOB_COLUMNS, type JobRow, toJob, toJsonLines, toText } from "./_rows.ts";
@@ -154,7 +155,7 @@ export function logs(statements: Statements, id: string): LogLine[] {
   const found = statements.get("SELECT logs FROM jobs WHERE id = ?").get(row) as
     | { logs: string }
     | undefined;
-  return found ? fromJsonLines(found.logs) : [];
+  return found ? inTimeOrder(fromJsonLines(found.logs)) : [];
 }
 
 /** Records a worker until `seen + ttlMs`. */

@@ -91,7 +91,7 @@ return out
  * the \`logs:<id>\` list (a record without the field has every line in the list).
  *
  * - KEYS[1]: the base key; ARGV[1]: the id
- * - Returns: the lines' JSON texts, oldest first
+ * - Returns: the lines' JSON texts in append order (the store puts them in time order)
  */
 export const LOGS = `
 local id = ARGV[1]
