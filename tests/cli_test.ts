@@ -6,41 +6,29 @@
  */
 
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { after, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import { type Job, Queue } from "../mod.ts";
 import { openStore } from "../src/open_store.ts";
 import { waitFor } from "./_helpers.ts";
 import { runBinary, spawnChild } from "./_cli_process.ts";
 import { redisServer } from "./_redis_server.ts";
+import { buildKinetik, ROOT } from "./_kinetik_binary.ts";
+import { unavailable } from "./_unavailable.ts";
 
-const root = fileURLToPath(new URL("..", import.meta.url));
+const root = ROOT;
 const dir = mkdtempSync(join(tmpdir(), "kinetik-cli-"));
-const bin = join(dir, "kinetik");
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-/** Why the binary tests are skipped, or `undefined` once the binary is built. */
-function build(): string | undefined {
-  const built = spawnSync(
-    "bun",
-    ["build", "--compile", "cli.ts", "--outfile", bin],
-    { cwd: root, encoding: "utf8" },
-  );
-  if (built.error) return `bun is not available to build the binary (${built.error.message})`;
-  if (built.status !== 0) return `bun build failed:\n${built.stderr}`;
-  return undefined;
-}
-const skip = build();
-if (skip) console.log(`Skipping the kinetik binary tests: ${skip}`);
+const built = buildKinetik(dir);
+const skip = unavailable("the kinetik binary tests", typeof built === "string" ? built : undefined);
+const bin = typeof built === "string" ? "" : built.bin;
 
 const redis = skip ? skip : await redisServer();
-const skipRedis = typeof redis === "string" ? redis : undefined;
-if (skipRedis && !skip) console.log(`Skipping the kinetik tests on Redis: ${skipRedis}`);
+const skipRedis = skip ??
+  unavailable("the kinetik tests on Redis", typeof redis === "string" ? redis : undefined);
 after(() => typeof redis === "string" ? undefined : redis.dispose());
 
 let files = 0;
