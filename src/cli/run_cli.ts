@@ -8,6 +8,7 @@ import process from "node:process";
 import { isatty } from "node:tty";
 import { defaultStoreUrl, openStore } from "../open_store.ts";
 import { Queue } from "../queue.ts";
+import type { Store } from "../store.ts";
 import { getEnv } from "../runtime.ts";
 import { GLOBAL_OPTIONS, parseCommandArgs, suggestion, UsageError } from "./_args.ts";
 import type { CliContext, Command } from "./_command.ts";
@@ -53,6 +54,11 @@ export interface RunCliOptions {
   signal?: AbortSignal;
   /** The program name in help. @default "kinetik" */
   program?: string;
+  /**
+   * Opens the store of `--store`/`KINETIK_STORE`. The binary passes one whose store imports a
+   * bundler can follow. @default openStore
+   */
+  openStore?: (url: string) => Promise<Store>;
 }
 
 /** The option names that take a value, of every command, to find the subcommand. */
@@ -88,9 +94,9 @@ function signalOnShutdown(): { signal: AbortSignal; dispose(): void } {
 }
 
 /** Opens the queue on `url`; a malformed URL is a usage error. */
-async function openQueue(url: string): Promise<Queue> {
+async function openQueue(url: string, open = openStore): Promise<Queue> {
   try {
-    return new Queue(await openStore(url));
+    return new Queue(await open(url));
   } catch (error) {
     if (error instanceof TypeError) throw new UsageError(`--store: ${error.message}`);
     throw error;
@@ -152,7 +158,7 @@ export async function runCli(
       throw new UsageError(`--store cannot be used here: ${program} works on its own queue`);
     }
     queue = options.queue ??
-      await openQueue(String(parsed.values.store ?? defaultStoreUrl()));
+      await openQueue(String(parsed.values.store ?? defaultStoreUrl()), options.openStore);
     if (!options.signal) shutdown = signalOnShutdown();
     const context: CliContext = {
       queue,
