@@ -87,6 +87,16 @@ function sqlitePath(url: string): string {
   return path;
 }
 
+/**
+ * The file a `sqlite:` URL names (`:memory:` for `sqlite::memory:`), or `undefined` for
+ * another scheme.
+ *
+ * @throws {TypeError} when the `sqlite:` URL is malformed
+ */
+export function sqliteFilePath(url: string): string | undefined {
+  return /^sqlite:/i.test(url) ? sqlitePath(url) : undefined;
+}
+
 /** Checks a network URL's shape before its driver is loaded. */
 function networkUrl(url: string): string {
   // MongoDB's seed lists (`host1:27017,host2:27017`) are not WHATWG URLs, so only the scheme

@@ -1,11 +1,12 @@
 /**
  * Child processes for the CLI tests: run a command to its end, or keep one running and wait
- * for what it prints. Through `node:child_process`, so Deno and Bun run the same tests;
+ * for what it prints; and the command line run in process, its output captured. Through `node:child_process`, so Deno and Bun run the same tests;
  * every process is awaited, so Deno's sanitizers stay quiet. @module
  */
 
 import { type ChildProcess, spawn } from "node:child_process";
 import process from "node:process";
+import { runCli, type RunCliOptions } from "../src/cli/run_cli.ts";
 
 /** How a finished command ended. */
 export interface Finished {
@@ -91,10 +92,9 @@ export function spawnChild(
 export async function runBinary(
   command: string,
   args: readonly string[],
-  env: Record<string, string> = {},
-  timeoutMs = 15_000,
+  { timeoutMs = 15_000, ...options }: SpawnOptions & { timeoutMs?: number } = {},
 ): Promise<Finished> {
-  const running = spawnChild(command, args, { env });
+  const running = spawnChild(command, args, options);
   const timer = setTimeout(() => running.child.kill("SIGKILL"), timeoutMs);
   try {
     const code = await running.exited;
@@ -106,4 +106,24 @@ export async function runBinary(
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Runs the command line in this process (`runCli()`), capturing what it writes; the default
+ * store is `KINETIK_STORE` as for the binary, so tests pass `--store` or a queue.
+ */
+export async function runCaptured(
+  args: readonly string[],
+  options: Omit<RunCliOptions, "stdout" | "stderr"> = {},
+): Promise<Finished> {
+  let stdout = "";
+  let stderr = "";
+  const code = await runCli(args, {
+    isTTY: false,
+    isColor: false,
+    ...options,
+    stdout: (text) => stdout += text,
+    stderr: (text) => stderr += text,
+  });
+  return { code, stdout, stderr };
 }

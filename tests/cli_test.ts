@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -39,7 +39,7 @@ function freshStore(): string {
 
 /** Runs the binary with `KINETIK_STORE=store`. */
 function kinetik(store: string, ...args: string[]) {
-  return runBinary(bin, args, { KINETIK_STORE: store });
+  return runBinary(bin, args, { env: { KINETIK_STORE: store } });
 }
 
 /** Runs `fn` with a queue on `url`, closed afterwards. */
@@ -99,7 +99,10 @@ test("kinetik add, jobs, show, cancel, retry and clean change the store as they 
 }, async () => {
   const url = freshStore();
   const added = await kinetik(url, "add", "send email", '{"to":"ford@example.com"}');
-  assert.deepEqual([added.code, added.stdout], [0, "Created job 1 (send email), queued.\n"]);
+  assert.deepEqual([added.code, added.stdout], [
+    0,
+    `Created job 1 (send email) in ${url}, queued.\n`,
+  ]);
   const delayed = await kinetik(url, "add", "resize image", "--delay", "10m", "--json");
   assert.equal(delayed.code, 0);
   const record = JSON.parse(delayed.stdout) as Job;
@@ -153,9 +156,9 @@ test("kinetik add, jobs, show, cancel, retry and clean change the store as they 
 
   assert.equal((await kinetik(url, "cancel", "3")).code, 0);
   const clean = await kinetik(url, "clean", "--status", "cancelled");
-  assert.deepEqual([clean.code, clean.stdout], [0, "Removed 1 cancelled job.\n"]);
+  assert.deepEqual([clean.code, clean.stdout], [0, `Removed 1 cancelled job from ${url}.\n`]);
   const none = await kinetik(url, "clean");
-  assert.equal(none.stdout, "Removed 0 completed jobs.\n");
+  assert.equal(none.stdout, `Removed 0 completed jobs from ${url}.\n`);
   await withQueue(url, async (queue) => {
     assert.equal(await queue.get("3"), undefined);
     assert.deepEqual(await queue.logs("3"), []);
@@ -245,6 +248,7 @@ test("kinetik watch --json --count stops after that many events, one JSON event 
   skip,
 }, async () => {
   const url = freshStore();
+  await withQueue(url, () => Promise.resolve()); // watch reads a store; it creates none
   const watch = spawnChild(bin, ["watch", "--json", "--count", "2", "--type", "created"], {
     env: { KINETIK_STORE: url },
   });
@@ -259,6 +263,25 @@ test("kinetik watch --json --count stops after that many events, one JSON event 
   ]);
 });
 
+test("kinetik in a directory without a store says so and creates no kinetik.db", {
+  skip,
+}, async () => {
+  const empty = mkdtempSync(join(dir, "empty-"));
+  for (const args of [["jobs"], ["tasks"], ["show", "1"], ["watch", "--timeout", "1s"]]) {
+    // KINETIK_STORE empty: the default store, sqlite:kinetik.db in the working directory.
+    const result = await runBinary(bin, args, { cwd: empty, env: { KINETIK_STORE: "" } });
+    assert.equal(result.code, 1, `kinetik ${args.join(" ")}: ${result.stderr}`);
+    assertOneLineError(
+      result.stderr,
+      /^kinetik: no store at sqlite:kinetik\.db: \S+\/kinetik\.db does not exist \(kinetik add/,
+    );
+  }
+  assert.deepEqual(readdirSync(empty), []);
+  const added = await runBinary(bin, ["add", "x"], { cwd: empty, env: { KINETIK_STORE: "" } });
+  assert.equal(added.stdout, "Created job 1 (x) in sqlite:kinetik.db, queued.\n");
+  assert.ok(readdirSync(empty).includes("kinetik.db"));
+});
+
 test("kinetik refuses bad input with one line, the documented code, and no change", {
   skip,
 }, async () => {
@@ -270,7 +293,7 @@ test("kinetik refuses bad input with one line, the documented code, and no chang
     [["add", "bad:name"], 2, /add: Cannot .*task.*"bad:name"/],
     [["add", "x", "--delay", "soon"], 2, /--delay must be a duration .*"soon"/],
     [["add"], 2, /add needs a task name/],
-    [["show", "404"], 1, /^kinetik: no job with id 404$/m],
+    [["show", "404"], 1, /^kinetik: no job with id 404 in sqlite:\S+k\d+\.db$/m],
     [["cancel", "404"], 1, /no job with id 404/],
     [["retry", "404"], 1, /no job with id 404/],
     [["show"], 2, /show needs a job id/],
@@ -280,7 +303,8 @@ test("kinetik refuses bad input with one line, the documented code, and no chang
     [["clean", "extra"], 2, /clean: unexpected argument "extra"/],
     [["--store", "postgres://x", "jobs"], 2, /--store: Cannot open a store .*"postgres:\/\/x"/],
     [["--store", "sqlite:", "jobs"], 2, /--store: Cannot open a store/],
-    [["--store", `sqlite:${join(dir, "missing", "k.db")}`, "jobs"], 1, /sqlite: Cannot open/],
+    [["--store", `sqlite:${join(dir, "missing", "k.db")}`, "add", "x"], 1, /sqlite: Cannot open/],
+    [["--store", `sqlite:${join(dir, "missing", "k.db")}`, "jobs"], 1, /no store at sqlite:/],
     [["--store", "redis://127.0.0.1:1", "jobs"], 1, /^kinetik: redis: /],
   ];
   for (const [args, code, pattern] of cases) {
@@ -339,14 +363,16 @@ test(
         10_000,
         "the retried job to complete",
       );
-      const watching = kinetik(url, "watch", "--json", "--count", "3", "--timeout", "20s");
-      await new Promise((resolve) => setTimeout(resolve, 300)); // let watch subscribe
+      const watching = spawnChild(bin, ["watch", "--json", "--count", "3", "--timeout", "20s"], {
+        env: { KINETIK_STORE: url },
+      });
+      // It prints this once it has subscribed (and ends by itself after 20 s at most).
+      await watching.printedOnStderr(`Watching ${url}`);
       const next = JSON.parse(
         (await kinetik(url, "add", "send email", '{"to":"arthur@example.com"}', "--json")).stdout,
       ) as Job;
-      const watched = await watching;
-      assert.equal(watched.code, 0, watched.stderr);
-      const events = watched.stdout.trim().split("\n").map((line) => JSON.parse(line));
+      assert.equal(await watching.exited, 0, watching.errors());
+      const events = watching.output().trim().split("\n").map((line) => JSON.parse(line));
       // Processes publish on their own: the add's "created" may arrive after the worker's start.
       assert.deepEqual(
         events.filter((event) => event.job.id === next.id).map((event) => event.type).sort(),
@@ -357,7 +383,7 @@ test(
     }
     const clean = await kinetik(url, "clean");
     assert.equal(clean.code, 0);
-    assert.match(clean.stdout, /^Removed 2 completed jobs\.\n$/);
+    assert.equal(clean.stdout, `Removed 2 completed jobs from ${url}.\n`);
     await withQueue(
       url,
       async (queue) => assert.equal(await queue.count({ status: "completed" }), 0),
