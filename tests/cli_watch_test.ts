@@ -9,6 +9,11 @@ import { kinetik } from "../mod.ts";
 import { runCli } from "../src/cli/run_cli.ts";
 import { deferred } from "./_helpers.ts";
 
+// deno-lint-ignore no-control-regex
+const ERASE = /(\x1b\[\d+A\x1b\[J)/;
+// deno-lint-ignore no-control-regex
+const ERASE_ONE = /^\x1b\[(\d+)A\x1b\[J$/;
+
 /**
  * The lines a terminal shows after `writes`: `ESC[nA ESC[J` (cursor up n lines, clear to
  * the end of the screen) removes the last n lines, as watch uses it to redraw its bars.
@@ -16,8 +21,8 @@ import { deferred } from "./_helpers.ts";
 function screen(writes: readonly string[]): string[] {
   const lines: string[] = [];
   for (const write of writes) {
-    for (const part of write.split(/(\x1b\[\d+A\x1b\[J)/)) {
-      const up = /^\x1b\[(\d+)A\x1b\[J$/.exec(part);
+    for (const part of write.split(ERASE)) {
+      const up = ERASE_ONE.exec(part);
       if (up) lines.splice(-Number(up[1]));
       else lines.push(...part.split("\n").filter(Boolean));
     }
