@@ -2,14 +2,14 @@
  * What tests do when something they need from outside is missing (the compiled binary,
  * `redis-server`, a MongoDB): one call per prerequisite, whose result is the tests' `skip`.
  *
- * ```ts
+ * ```ts ignore
  * const server = await redisServer(); // the server, or the reason there is none
  * const skip = unavailable("the Redis store tests", typeof server === "string" ? server : undefined);
  * test("RedisStore …", { skip }, async () => {});
  * ```
  *
  * - In CI (`CI` set, as `.ci/run` sets it) a missing prerequisite is a failure: one test
- *   named "<what> have what they need" fails with the reason, so a broken build or a missing
+ *   named "<what> can run" fails with the reason, so a broken build or a missing
  *   server turns the run red instead of shrinking it. The dependent tests are skipped, as
  *   running them without it would only add noise.
  * - Elsewhere the dependent tests are skipped and one line says what and why. Under
@@ -40,7 +40,7 @@ export function isCI(): boolean {
 export function unavailable(what: string, reason: string | undefined): string | undefined {
   if (reason === undefined) return undefined;
   if (isCI()) {
-    test(`${what} have what they need`, () => {
+    test(`${what} can run`, () => {
       throw new Error(`${what} cannot run in CI: ${reason}`);
     });
     return reason;
