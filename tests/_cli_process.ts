@@ -25,11 +25,14 @@ export interface Running {
   output(): string;
   /** Everything it printed on stderr so far. */
   errors(): string;
-  /** Resolves once stdout contains `text`; rejects if the process ends first. */
-  printed(text: string): Promise<void>;
-  /** Resolves once stderr contains `text`; rejects if the process ends first. */
-  printedOnStderr(text: string): Promise<void>;
+  /** Resolves once stdout contains `text`; rejects if the process ends first, or after 15 s. */
+  printed(text: string, timeoutMs?: number): Promise<void>;
+  /** Resolves once stderr contains `text`; rejects if the process ends first, or after 15 s. */
+  printedOnStderr(text: string, timeoutMs?: number): Promise<void>;
 }
+
+/** How long `printed()` waits for a line by default: a regression fails instead of hanging. */
+const WAIT_MS = 15_000;
 
 /** Options of {@linkcode spawnChild}. */
 export interface SpawnOptions {
@@ -62,20 +65,28 @@ export function spawnChild(
     child.once("error", reject);
     child.once("close", (code, signal) => resolve(code ?? signal ?? -1));
   });
-  const waitFor = (stream: "stdout" | "stderr", wanted: string) =>
+  const waitFor = (stream: "stdout" | "stderr", wanted: string, timeoutMs = WAIT_MS) =>
     new Promise<void>((resolve, reject) => {
       if (text[stream].includes(wanted)) return resolve();
-      waiters.push({ stream, text: wanted, resolve });
-      exited.then(
-        (code) =>
-          reject(
-            new Error(
-              `${command} ended (${code}) before printing ${JSON.stringify(wanted)}:\n` +
-                `stdout: ${text.stdout}\nstderr: ${text.stderr}`,
-            ),
+      const fail = (why: string) => {
+        clearTimeout(timer);
+        reject(
+          new Error(
+            `${command} ${why} before printing ${JSON.stringify(wanted)}:\n` +
+              `stdout: ${text.stdout}\nstderr: ${text.stderr}`,
           ),
-        reject,
-      );
+        );
+      };
+      const timer = setTimeout(() => fail(`did not print it within ${timeoutMs} ms`), timeoutMs);
+      waiters.push({
+        stream,
+        text: wanted,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      });
+      exited.then((code) => fail(`ended (${code})`), reject);
     });
   return {
     child,
@@ -83,8 +94,8 @@ export function spawnChild(
     exited,
     output: () => text.stdout,
     errors: () => text.stderr,
-    printed: (wanted) => waitFor("stdout", wanted),
-    printedOnStderr: (wanted) => waitFor("stderr", wanted),
+    printed: (wanted, timeoutMs) => waitFor("stdout", wanted, timeoutMs),
+    printedOnStderr: (wanted, timeoutMs) => waitFor("stderr", wanted, timeoutMs),
   };
 }
 

@@ -9,6 +9,19 @@ import { kinetik } from "../mod.ts";
 import { runCli } from "../src/cli/run_cli.ts";
 import { deferred } from "./_helpers.ts";
 
+/** `promise`, or a rejection after `ms`: a regression fails instead of hanging. */
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Timed out waiting for ${what}`)), ms);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 // deno-lint-ignore no-control-regex
 const ERASE = /(\x1b\[\d+A\x1b\[J)/;
 // deno-lint-ignore no-control-regex
@@ -51,7 +64,7 @@ test("watch --type progress,completed removes the bar of a job that failed", asy
   const timer = setTimeout(() => stop.abort(), 10_000);
   let resize;
   try {
-    await watching.promise;
+    await within(watching.promise, 10_000, "watch to start");
     resize = await queue.create("resize image");
     await queue.create("send email");
     queue.process("default");
@@ -77,10 +90,11 @@ test("watch --type completed prints only that type and counts only what it print
   const run = runCli(["watch", "--type", "completed", "--count", "1"], {
     queue,
     isTTY: false,
+    signal: AbortSignal.timeout(10_000), // ends watch if the event never comes
     stdout: (text) => out += text,
     stderr: (text) => text.startsWith("Watching") && watching.resolve(),
   });
-  await watching.promise;
+  await within(watching.promise, 10_000, "watch to start");
   await queue.create("send email");
   queue.process("default");
   assert.equal(await run, 0);
