@@ -16,6 +16,7 @@
 
 import process from "node:process";
 import { runCli } from "./src/cli/run_cli.ts";
+import { type DriverStores, openStoreWith } from "./src/open_store.ts";
 
 export { runCli, type RunCliOptions } from "./src/cli/run_cli.ts";
 
@@ -24,8 +25,19 @@ function drain(stream: NodeJS.WriteStream): Promise<void> {
   return new Promise((resolve) => stream.write("", () => resolve()));
 }
 
+/**
+ * Every store, as imports a bundler follows: `deno task compile` and `bun build --compile`
+ * put them all in the binary (the library imports them at run time only; see
+ * `src/open_store.ts`).
+ */
+const BUNDLED_STORES: DriverStores = {
+  redis: () => import("./stores/redis.ts"),
+  mongo: () => import("./stores/mongo.ts"),
+};
+
 if (import.meta.main) {
-  const code = await runCli(process.argv.slice(2));
+  const openStore = (url: string) => openStoreWith(url, BUNDLED_STORES);
+  const code = await runCli(process.argv.slice(2), { openStore });
   await Promise.all([drain(process.stdout), drain(process.stderr)]);
   // A store client may keep timers alive (reconnects); the command is done, so exit now.
   process.exit(code);

@@ -73,10 +73,15 @@ function runCase(
 ): Promise<Record<string, unknown>> {
   const [cmd, ...pre] = command(who.runtime);
   // Kinetik resolves its imports through the project (deno.json, package.json); the peers
-  // through bench/peers/node_modules.
-  const cwd = who.system === "kinetik" ? ROOT : PEERS;
+  // through bench/peers/node_modules. Deno would take bench/peers/package.json, the one
+  // nearest to case.mjs, and look for Kinetik's packages in node_modules: `--config` gives
+  // it the project's import map instead.
+  const isKinetik = who.system === "kinetik";
+  const cwd = isKinetik ? ROOT : PEERS;
+  const config = isKinetik && who.runtime === "deno" ? ["--config", `${ROOT}deno.json`] : [];
   const child = spawn(cmd, [
     ...pre,
+    ...config,
     `${PEERS}case.mjs`,
     "--system",
     who.system,

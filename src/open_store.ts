@@ -7,6 +7,39 @@
 import process from "node:process";
 import type { Store } from "./store.ts";
 
+/**
+ * How the stores behind a network driver are loaded: `openStoreWith()` takes them, so the
+ * `kinetik` binary (`cli.ts`) can pass imports a bundler follows.
+ */
+export interface DriverStores {
+  /** Loads `stores/redis.ts`. */
+  redis(): Promise<{ RedisStore: StoreFromUrl }>;
+  /** Loads `stores/mongo.ts`. */
+  mongo(): Promise<{ MongoStore: StoreFromUrl }>;
+}
+
+/** A store class that opens from a URL (`src/` names no store module, not even as a type). */
+export type StoreFromUrl = new (options: { url: string }) => Store;
+
+/** Imports `specifier` (relative to this file) at run time; see {@linkcode LAZY_DRIVER_STORES}. */
+function importLater<T>(specifier: string): Promise<T> {
+  // `deno publish` warns that it cannot analyze this import: a relative specifier needs no
+  // import map, so it resolves at run time from JSR too.
+  return import(specifier);
+}
+
+/**
+ * The network stores, imported at run time only. Deno adds every `import()` of a string
+ * literal to a program's module graph and fetches what it imports before the program starts:
+ * with literals here, every program that imports mod.ts (the memory-store demo too) would
+ * download the MongoDB and Redis drivers. A specifier in a variable is imported only when
+ * the line runs. Bundlers cannot follow it either, so `cli.ts` passes literal imports.
+ */
+export const LAZY_DRIVER_STORES: DriverStores = {
+  redis: () => importLater("../stores/redis.ts"),
+  mongo: () => importLater("../stores/mongo.ts"),
+};
+
 /** The URL forms {@linkcode openStore} accepts, as error messages show them. */
 export const STORE_URL_FORMS: readonly string[] = [
   "memory:",
@@ -54,6 +87,16 @@ function sqlitePath(url: string): string {
   return path;
 }
 
+/**
+ * The file a `sqlite:` URL names (`:memory:` for `sqlite::memory:`), or `undefined` for
+ * another scheme.
+ *
+ * @throws {TypeError} when the `sqlite:` URL is malformed
+ */
+export function sqliteFilePath(url: string): string | undefined {
+  return /^sqlite:/i.test(url) ? sqlitePath(url) : undefined;
+}
+
 /** Checks a network URL's shape before its driver is loaded. */
 function networkUrl(url: string): string {
   // MongoDB's seed lists (`host1:27017,host2:27017`) are not WHATWG URLs, so only the scheme
@@ -82,7 +125,18 @@ function networkUrl(url: string): string {
  * await store.close();
  * ```
  */
-export async function openStore(url: string): Promise<Store> {
+export function openStore(url: string): Promise<Store> {
+  return openStoreWith(url, LAZY_DRIVER_STORES);
+}
+
+/**
+ * {@linkcode openStore}, loading the network stores through `stores`.
+ *
+ * @param url as for {@linkcode openStore}
+ * @param stores how `redis://` and `mongodb://` stores are loaded
+ * @returns the open store; the caller closes it
+ */
+export async function openStoreWith(url: string, stores: DriverStores): Promise<Store> {
   if (typeof url !== "string") throw invalid(url);
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1].toLowerCase();
   switch (scheme) {
@@ -101,13 +155,13 @@ export async function openStore(url: string): Promise<Store> {
     case "redis":
     case "rediss": {
       const checked = networkUrl(url);
-      const { RedisStore } = await import("../stores/redis.ts");
+      const { RedisStore } = await stores.redis();
       return new RedisStore({ url: checked });
     }
     case "mongodb":
     case "mongodb+srv": {
       const checked = networkUrl(url);
-      const { MongoStore } = await import("../stores/mongo.ts");
+      const { MongoStore } = await stores.mongo();
       return new MongoStore({ url: checked });
     }
     default:

@@ -1,11 +1,12 @@
 /**
  * Child processes for the CLI tests: run a command to its end, or keep one running and wait
- * for what it prints. Through `node:child_process`, so Deno and Bun run the same tests;
+ * for what it prints; and the command line run in process, its output captured. Through `node:child_process`, so Deno and Bun run the same tests;
  * every process is awaited, so Deno's sanitizers stay quiet. @module
  */
 
 import { type ChildProcess, spawn } from "node:child_process";
 import process from "node:process";
+import { runCli, type RunCliOptions } from "../src/cli/run_cli.ts";
 
 /** How a finished command ended. */
 export interface Finished {
@@ -24,11 +25,14 @@ export interface Running {
   output(): string;
   /** Everything it printed on stderr so far. */
   errors(): string;
-  /** Resolves once stdout contains `text`; rejects if the process ends first. */
-  printed(text: string): Promise<void>;
-  /** Resolves once stderr contains `text`; rejects if the process ends first. */
-  printedOnStderr(text: string): Promise<void>;
+  /** Resolves once stdout contains `text`; rejects if the process ends first, or after 15 s. */
+  printed(text: string, timeoutMs?: number): Promise<void>;
+  /** Resolves once stderr contains `text`; rejects if the process ends first, or after 15 s. */
+  printedOnStderr(text: string, timeoutMs?: number): Promise<void>;
 }
+
+/** How long `printed()` waits for a line by default: a regression fails instead of hanging. */
+const WAIT_MS = 15_000;
 
 /** Options of {@linkcode spawnChild}. */
 export interface SpawnOptions {
@@ -61,20 +65,28 @@ export function spawnChild(
     child.once("error", reject);
     child.once("close", (code, signal) => resolve(code ?? signal ?? -1));
   });
-  const waitFor = (stream: "stdout" | "stderr", wanted: string) =>
+  const waitFor = (stream: "stdout" | "stderr", wanted: string, timeoutMs = WAIT_MS) =>
     new Promise<void>((resolve, reject) => {
       if (text[stream].includes(wanted)) return resolve();
-      waiters.push({ stream, text: wanted, resolve });
-      exited.then(
-        (code) =>
-          reject(
-            new Error(
-              `${command} ended (${code}) before printing ${JSON.stringify(wanted)}:\n` +
-                `stdout: ${text.stdout}\nstderr: ${text.stderr}`,
-            ),
+      const fail = (why: string) => {
+        clearTimeout(timer);
+        reject(
+          new Error(
+            `${command} ${why} before printing ${JSON.stringify(wanted)}:\n` +
+              `stdout: ${text.stdout}\nstderr: ${text.stderr}`,
           ),
-        reject,
-      );
+        );
+      };
+      const timer = setTimeout(() => fail(`did not print it within ${timeoutMs} ms`), timeoutMs);
+      waiters.push({
+        stream,
+        text: wanted,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      });
+      exited.then((code) => fail(`ended (${code})`), reject);
     });
   return {
     child,
@@ -82,8 +94,8 @@ export function spawnChild(
     exited,
     output: () => text.stdout,
     errors: () => text.stderr,
-    printed: (wanted) => waitFor("stdout", wanted),
-    printedOnStderr: (wanted) => waitFor("stderr", wanted),
+    printed: (wanted, timeoutMs) => waitFor("stdout", wanted, timeoutMs),
+    printedOnStderr: (wanted, timeoutMs) => waitFor("stderr", wanted, timeoutMs),
   };
 }
 
@@ -91,10 +103,9 @@ export function spawnChild(
 export async function runBinary(
   command: string,
   args: readonly string[],
-  env: Record<string, string> = {},
-  timeoutMs = 15_000,
+  { timeoutMs = 15_000, ...options }: SpawnOptions & { timeoutMs?: number } = {},
 ): Promise<Finished> {
-  const running = spawnChild(command, args, { env });
+  const running = spawnChild(command, args, options);
   const timer = setTimeout(() => running.child.kill("SIGKILL"), timeoutMs);
   try {
     const code = await running.exited;
@@ -106,4 +117,24 @@ export async function runBinary(
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Runs the command line in this process (`runCli()`), capturing what it writes; the default
+ * store is `KINETIK_STORE` as for the binary, so tests pass `--store` or a queue.
+ */
+export async function runCaptured(
+  args: readonly string[],
+  options: Omit<RunCliOptions, "stdout" | "stderr"> = {},
+): Promise<Finished> {
+  let stdout = "";
+  let stderr = "";
+  const code = await runCli(args, {
+    isTTY: false,
+    isColor: false,
+    ...options,
+    stdout: (text) => stdout += text,
+    stderr: (text) => stderr += text,
+  });
+  return { code, stdout, stderr };
 }

@@ -1,47 +1,28 @@
 /**
  * The `kinetik` binary end to end: built once with `bun build --compile`, run as a user runs
- * it against a real SQLite file (and a private Redis when one is available), next to a real
+ * it against a real SQLite file (Redis: `cli_redis_test.ts`), next to a real
  * worker process (`examples/worker.ts`) for `tasks`, `watch` and `cancel`. Every store change
  * the command claims is checked through the library.
  */
 
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { after, test } from "node:test";
-import { fileURLToPath } from "node:url";
-import { type Job, Queue } from "../mod.ts";
-import { openStore } from "../src/open_store.ts";
+import type { Job } from "../mod.ts";
 import { waitFor } from "./_helpers.ts";
 import { runBinary, spawnChild } from "./_cli_process.ts";
-import { redisServer } from "./_redis_server.ts";
+import { assertOneLineError, buildKinetik, ROOT, SLOW, withQueue } from "./_kinetik_binary.ts";
+import { unavailable } from "./_unavailable.ts";
 
-const root = fileURLToPath(new URL("..", import.meta.url));
+const root = ROOT;
 const dir = mkdtempSync(join(tmpdir(), "kinetik-cli-"));
-const bin = join(dir, "kinetik");
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-/** Why the binary tests are skipped, or `undefined` once the binary is built. */
-function build(): string | undefined {
-  const built = spawnSync(
-    "bun",
-    ["build", "--compile", "cli.ts", "--outfile", bin],
-    { cwd: root, encoding: "utf8" },
-  );
-  if (built.error) return `bun is not available to build the binary (${built.error.message})`;
-  if (built.status !== 0) return `bun build failed:\n${built.stderr}`;
-  return undefined;
-}
-const skip = build();
-if (skip) console.log(`Skipping the kinetik binary tests: ${skip}`);
-
-const redis = skip ? skip : await redisServer();
-const skipRedis = typeof redis === "string" ? redis : undefined;
-if (skipRedis && !skip) console.log(`Skipping the kinetik tests on Redis: ${skipRedis}`);
-after(() => typeof redis === "string" ? undefined : redis.dispose());
+const built = buildKinetik(dir);
+const skip = unavailable("the kinetik binary tests", typeof built === "string" ? built : undefined);
+const bin = typeof built === "string" ? "" : built.bin;
 
 let files = 0;
 /** A fresh SQLite store URL in the temp dir. */
@@ -51,17 +32,7 @@ function freshStore(): string {
 
 /** Runs the binary with `KINETIK_STORE=store`. */
 function kinetik(store: string, ...args: string[]) {
-  return runBinary(bin, args, { KINETIK_STORE: store });
-}
-
-/** Runs `fn` with a queue on `url`, closed afterwards. */
-async function withQueue<T>(url: string, fn: (queue: Queue) => Promise<T>): Promise<T> {
-  const queue = new Queue(await openStore(url));
-  try {
-    return await fn(queue);
-  } finally {
-    await queue.close();
-  }
+  return runBinary(bin, args, { env: { KINETIK_STORE: store } });
 }
 
 /** Everything in a store, to show a failed command changed nothing. */
@@ -82,12 +53,10 @@ function assertExitedCleanly(code: number | string, message: string): void {
   if (!("Deno" in globalThis)) assert.equal(code, 0, message);
 }
 
-function assertOneLineError(stderr: string, pattern: RegExp): void {
-  assert.match(stderr, /^kinetik: [^\n]+\n$/, `expected one line on stderr, got ${stderr}`);
-  assert.match(stderr, pattern);
-}
-
-test("kinetik --help lists the commands, options, examples and exit codes", { skip }, async () => {
+test("kinetik --help lists the commands, options, examples and exit codes", {
+  skip,
+  timeout: SLOW,
+}, async () => {
   const help = await kinetik(freshStore(), "--help");
   assert.equal(help.code, 0);
   for (const command of ["tasks", "jobs", "show", "add", "cancel", "retry", "clean", "watch"]) {
@@ -108,10 +77,14 @@ test("kinetik --help lists the commands, options, examples and exit codes", { sk
 
 test("kinetik add, jobs, show, cancel, retry and clean change the store as they say", {
   skip,
+  timeout: SLOW,
 }, async () => {
   const url = freshStore();
   const added = await kinetik(url, "add", "send email", '{"to":"ford@example.com"}');
-  assert.deepEqual([added.code, added.stdout], [0, "Created job 1 (send email), queued.\n"]);
+  assert.deepEqual([added.code, added.stdout], [
+    0,
+    `Created job 1 (send email) in ${url}, queued.\n`,
+  ]);
   const delayed = await kinetik(url, "add", "resize image", "--delay", "10m", "--json");
   assert.equal(delayed.code, 0);
   const record = JSON.parse(delayed.stdout) as Job;
@@ -165,9 +138,9 @@ test("kinetik add, jobs, show, cancel, retry and clean change the store as they 
 
   assert.equal((await kinetik(url, "cancel", "3")).code, 0);
   const clean = await kinetik(url, "clean", "--status", "cancelled");
-  assert.deepEqual([clean.code, clean.stdout], [0, "Removed 1 cancelled job.\n"]);
+  assert.deepEqual([clean.code, clean.stdout], [0, `Removed 1 cancelled job from ${url}.\n`]);
   const none = await kinetik(url, "clean");
-  assert.equal(none.stdout, "Removed 0 completed jobs.\n");
+  assert.equal(none.stdout, `Removed 0 completed jobs from ${url}.\n`);
   await withQueue(url, async (queue) => {
     assert.equal(await queue.get("3"), undefined);
     assert.deepEqual(await queue.logs("3"), []);
@@ -255,8 +228,10 @@ test("kinetik with a worker running: tasks, watch, cancel of a running job, retr
 
 test("kinetik watch --json --count stops after that many events, one JSON event per line", {
   skip,
+  timeout: SLOW,
 }, async () => {
   const url = freshStore();
+  await withQueue(url, () => Promise.resolve()); // watch reads a store; it creates none
   const watch = spawnChild(bin, ["watch", "--json", "--count", "2", "--type", "created"], {
     env: { KINETIK_STORE: url },
   });
@@ -271,8 +246,29 @@ test("kinetik watch --json --count stops after that many events, one JSON event 
   ]);
 });
 
+test("kinetik in a directory without a store says so and creates no kinetik.db", {
+  skip,
+  timeout: SLOW,
+}, async () => {
+  const empty = mkdtempSync(join(dir, "empty-"));
+  for (const args of [["jobs"], ["tasks"], ["show", "1"], ["watch", "--timeout", "1s"]]) {
+    // KINETIK_STORE empty: the default store, sqlite:kinetik.db in the working directory.
+    const result = await runBinary(bin, args, { cwd: empty, env: { KINETIK_STORE: "" } });
+    assert.equal(result.code, 1, `kinetik ${args.join(" ")}: ${result.stderr}`);
+    assertOneLineError(
+      result.stderr,
+      /^kinetik: no store at sqlite:kinetik\.db: \S+\/kinetik\.db does not exist \(kinetik add/,
+    );
+  }
+  assert.deepEqual(readdirSync(empty), []);
+  const added = await runBinary(bin, ["add", "x"], { cwd: empty, env: { KINETIK_STORE: "" } });
+  assert.equal(added.stdout, "Created job 1 (x) in sqlite:kinetik.db, queued.\n");
+  assert.ok(readdirSync(empty).includes("kinetik.db"));
+});
+
 test("kinetik refuses bad input with one line, the documented code, and no change", {
   skip,
+  timeout: SLOW,
 }, async () => {
   const url = freshStore();
   await kinetik(url, "add", "send email", '{"to":"ford@example.com"}');
@@ -282,7 +278,7 @@ test("kinetik refuses bad input with one line, the documented code, and no chang
     [["add", "bad:name"], 2, /add: Cannot .*task.*"bad:name"/],
     [["add", "x", "--delay", "soon"], 2, /--delay must be a duration .*"soon"/],
     [["add"], 2, /add needs a task name/],
-    [["show", "404"], 1, /^kinetik: no job with id 404$/m],
+    [["show", "404"], 1, /^kinetik: no job with id 404 in sqlite:\S+k\d+\.db$/m],
     [["cancel", "404"], 1, /no job with id 404/],
     [["retry", "404"], 1, /no job with id 404/],
     [["show"], 2, /show needs a job id/],
@@ -292,7 +288,8 @@ test("kinetik refuses bad input with one line, the documented code, and no chang
     [["clean", "extra"], 2, /clean: unexpected argument "extra"/],
     [["--store", "postgres://x", "jobs"], 2, /--store: Cannot open a store .*"postgres:\/\/x"/],
     [["--store", "sqlite:", "jobs"], 2, /--store: Cannot open a store/],
-    [["--store", `sqlite:${join(dir, "missing", "k.db")}`, "jobs"], 1, /sqlite: Cannot open/],
+    [["--store", `sqlite:${join(dir, "missing", "k.db")}`, "add", "x"], 1, /sqlite: Cannot open/],
+    [["--store", `sqlite:${join(dir, "missing", "k.db")}`, "jobs"], 1, /no store at sqlite:/],
     [["--store", "redis://127.0.0.1:1", "jobs"], 1, /^kinetik: redis: /],
   ];
   for (const [args, code, pattern] of cases) {
@@ -303,76 +300,3 @@ test("kinetik refuses bad input with one line, the documented code, and no chang
   }
   assert.deepEqual(await snapshot(url), before);
 });
-
-test(
-  "kinetik add, jobs, show, cancel, retry, tasks, watch and clean work on a redis:// store",
-  { skip: skipRedis, timeout: 30_000 },
-  async () => {
-    const url = (redis as Exclude<typeof redis, string>).url;
-    const added = await kinetik(url, "add", "send email", '{"to":"ford@example.com"}', "--json");
-    assert.equal(added.code, 0);
-    const job = JSON.parse(added.stdout) as Job;
-    const jobs = JSON.parse((await kinetik(url, "jobs", "--json")).stdout);
-    assert.equal(jobs.tasks.find((row: { task: string }) => row.task === "send email").total, 1);
-    const show = await kinetik(url, "show", job.id);
-    assert.match(show.stdout, new RegExp(`^Job ${job.id} +send email +queued\n`));
-    const cancel = await kinetik(url, "cancel", job.id);
-    assert.deepEqual([cancel.code, cancel.stdout], [0, `Cancelled job ${job.id} (send email).\n`]);
-    const unknown = await kinetik(url, "show", "404404");
-    assert.equal(unknown.code, 1);
-    assertOneLineError(unknown.stderr, /no job with id 404404/);
-    await withQueue(url, async (queue) => {
-      assert.equal((await queue.get(job.id))?.status, "cancelled");
-      assert.deepEqual((await queue.logs(job.id)).map((line) => line.message), [
-        "Created",
-        "Cancelled",
-      ]);
-    });
-    const retry = await kinetik(url, "retry", job.id);
-    assert.deepEqual([retry.code, retry.stdout], [0, `Requeued job ${job.id} (send email).\n`]);
-
-    // A worker on the same Redis: its heartbeat makes `tasks` know it, and `watch` sees its jobs.
-    const worker = new Queue(await openStore(url), { interval: 50 });
-    worker.define("send email").tag("messaging").desc("Sends an email").action(() => {});
-    try {
-      worker.process("messaging");
-      let tasks: { tasks: { name: string; tag: string }[] } = { tasks: [] };
-      await waitFor(
-        async () => {
-          tasks = JSON.parse((await kinetik(url, "tasks", "--json")).stdout);
-          return tasks.tasks.some((task) => task.name === "send email");
-        },
-        10_000,
-        "the worker's heartbeat",
-      );
-      assert.equal(tasks.tasks.find((task) => task.name === "send email")?.tag, "messaging");
-      await waitFor(
-        async () => (await worker.get(job.id))?.status === "completed",
-        10_000,
-        "the retried job to complete",
-      );
-      const watching = kinetik(url, "watch", "--json", "--count", "3", "--timeout", "20s");
-      await new Promise((resolve) => setTimeout(resolve, 300)); // let watch subscribe
-      const next = JSON.parse(
-        (await kinetik(url, "add", "send email", '{"to":"arthur@example.com"}', "--json")).stdout,
-      ) as Job;
-      const watched = await watching;
-      assert.equal(watched.code, 0, watched.stderr);
-      const events = watched.stdout.trim().split("\n").map((line) => JSON.parse(line));
-      // Processes publish on their own: the add's "created" may arrive after the worker's start.
-      assert.deepEqual(
-        events.filter((event) => event.job.id === next.id).map((event) => event.type).sort(),
-        ["completed", "created", "started"],
-      );
-    } finally {
-      await worker.close();
-    }
-    const clean = await kinetik(url, "clean");
-    assert.equal(clean.code, 0);
-    assert.match(clean.stdout, /^Removed 2 completed jobs\.\n$/);
-    await withQueue(
-      url,
-      async (queue) => assert.equal(await queue.count({ status: "completed" }), 0),
-    );
-  },
-);

@@ -4,6 +4,9 @@
  */
 
 import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { describe, test } from "node:test";
@@ -23,14 +26,14 @@ interface Exit {
   elapsed: number;
 }
 
-function runExample(name: string): Promise<Exit> {
+function runExample(name: string, env: Record<string, string> = {}): Promise<Exit> {
   const file = fileURLToPath(new URL(`../examples/${name}`, import.meta.url));
   const args = isBun ? [file] : ["run", "-A", file];
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, {
       cwd: ROOT,
-      env: { ...process.env, NO_COLOR: "1" },
+      env: { ...process.env, NO_COLOR: "1", ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
@@ -129,6 +132,23 @@ describe("examples", () => {
       assert.match(exit.stdout, /\[task\.events\] #2: progress 3\/3/);
       assert.doesNotMatch(exit.stdout, /\[task\.events\] #1/);
       assert.match(exit.stdout, /\[queue\.watch\] #2: completed/);
+    },
+  );
+
+  test(
+    "demo.ts on the memory store downloads no store driver into an empty DENO_DIR",
+    { ...OPTIONS, skip: isBun && "Bun resolves from node_modules and downloads nothing" },
+    async () => {
+      const cache = mkdtempSync(join(tmpdir(), "kinetik-deno-dir-"));
+      try {
+        const exit = await runExample("demo.ts", { DENO_DIR: cache });
+        assert.equal(exit.code, 0, exit.stderr);
+        const npm = join(cache, "npm", "registry.npmjs.org");
+        const fetched = existsSync(npm) ? readdirSync(npm).sort() : [];
+        assert.deepEqual(fetched, ["ms", "sift"], `downloaded:\n${exit.stderr}`);
+      } finally {
+        rmSync(cache, { recursive: true, force: true });
+      }
     },
   );
 });

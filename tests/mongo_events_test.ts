@@ -5,12 +5,16 @@ import type { StoreMessage } from "../src/store.ts";
 import { EventBus } from "../stores/mongo/_events.ts";
 import { type Collections, collections } from "../stores/mongo/_schema.ts";
 import { mongoServer } from "./_mongo_server.ts";
+import { unavailable } from "./_unavailable.ts";
 
 // The events collection's protocol, against the server mongoServer() gives (the mongo-wire
 // emulator unless KINETIK_MONGO_URL names a server). Each test uses collections of its own.
 
 const server = await mongoServer();
-const skip = typeof server === "string" ? server : undefined;
+const skip = unavailable(
+  "the MongoDB events tests",
+  typeof server === "string" ? server : undefined,
+);
 const client = typeof server === "string" ? undefined : new MongoClient(server.url);
 const database = `kinetik_events_${Date.now().toString(36)}`;
 let prefixes = 0;

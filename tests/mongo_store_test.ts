@@ -8,12 +8,16 @@ import { MongoStore } from "../stores/mongo.ts";
 import { MAX_DOCUMENT_DATA_DEPTH, MAX_LOG_DATA_DEPTH } from "../stores/mongo/_depth.ts";
 import { STORE_CASE_GROUPS, testStore } from "../testing.ts";
 import { mongoServer } from "./_mongo_server.ts";
+import { unavailable } from "./_unavailable.ts";
 
 // The conformance suite against the server mongoServer() gives: the mongo-wire emulator
 // (not MongoDB) unless KINETIK_MONGO_URL names a server. Every run uses a fresh database,
 // dropped at the end; every case a fresh collection prefix in it.
 const server = await mongoServer();
-const skip = typeof server === "string" ? server : undefined;
+const skip = unavailable(
+  "the MongoDB store tests",
+  typeof server === "string" ? server : undefined,
+);
 const url = typeof server === "string" ? "" : server.url;
 
 const database = `kinetik_test_${Date.now().toString(36)}_${

@@ -12,14 +12,17 @@ import { connectionSettings } from "../stores/redis/_connection.ts";
 import { ReplyError } from "../stores/redis/_resp.ts";
 import { waitFor } from "./_helpers.ts";
 import { freePort, redisServer } from "./_redis_server.ts";
+import { unavailable } from "./_unavailable.ts";
 
 const server = await redisServer({});
-const skip = typeof server === "string" ? server : undefined;
+const skip = unavailable(
+  "the Redis client tests",
+  typeof server === "string" ? server : undefined,
+);
 const skipRestarts = skip ??
   (typeof server !== "string" && !server.ownsServer
     ? "KINETIK_REDIS_URL is set: these tests need a redis-server of their own"
     : undefined);
-if (skip) console.log(`Skipping the Redis client tests: ${skip}`);
 const url = typeof server === "string" ? "redis://127.0.0.1:1" : server.url;
 after(() => typeof server === "string" ? undefined : server.dispose());
 

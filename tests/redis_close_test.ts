@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { RedisStore } from "../stores/redis.ts";
 import { redisServer } from "./_redis_server.ts";
+import { unavailable } from "./_unavailable.ts";
 
 const T0 = 1_700_000_000_000;
 const deno = (globalThis as { Deno?: { test: (options: object) => void } }).Deno;
@@ -18,8 +19,10 @@ if (!deno) {
   }, () => {});
 } else {
   const server = await redisServer({});
-  const skip = typeof server === "string" ? server : undefined;
-  if (skip) console.log(`Skipping the Redis close test: ${skip}`);
+  const skip = unavailable(
+    "the Redis close test",
+    typeof server === "string" ? server : undefined,
+  );
   deno.test({
     name: "RedisStore.close() leaves no timers or connections behind (Deno sanitizers)",
     ignore: skip !== undefined,

@@ -4,10 +4,13 @@ import { Cluster } from "ioredis";
 import { RedisStore } from "../stores/redis.ts";
 import { STORE_CASE_GROUPS, testStore } from "../testing.ts";
 import { redisCluster } from "./_redis_cluster.ts";
+import { unavailable } from "./_unavailable.ts";
 
 const cluster = await redisCluster();
-const skip = typeof cluster === "string" ? cluster : undefined;
-if (skip) console.log(`Skipping the Redis Cluster tests: ${skip}`);
+const skip = unavailable(
+  "the Redis Cluster tests",
+  typeof cluster === "string" ? cluster : undefined,
+);
 const client = typeof cluster === "string" ? undefined : new Cluster(cluster.nodes);
 client?.on("error", () => {});
 // The second store of the two-store cases connects on its own, as another process would.

@@ -7,10 +7,13 @@ import { Redis } from "ioredis";
 import { RedisStore } from "../stores/redis.ts";
 import { waitFor } from "./_helpers.ts";
 import { redisServer } from "./_redis_server.ts";
+import { unavailable } from "./_unavailable.ts";
 
 const server = await redisServer();
-const skip = typeof server === "string" ? server : undefined;
-if (skip) console.log(`Skipping the Redis multi-process tests: ${skip}`);
+const skip = unavailable(
+  "the Redis multi-process tests",
+  typeof server === "string" ? server : undefined,
+);
 const url = typeof server === "string" ? "" : server.url;
 after(() => typeof server === "string" ? undefined : server.dispose());
 

@@ -8,10 +8,13 @@ import { ManualClock } from "../src/manual_clock.ts";
 import { RedisStore } from "../stores/redis.ts";
 import { deferred, waitFor } from "./_helpers.ts";
 import { redisServer } from "./_redis_server.ts";
+import { unavailable } from "./_unavailable.ts";
 
 const server = await redisServer();
-const skip = typeof server === "string" ? server : undefined;
-if (skip) console.log(`Skipping the Redis queue tests: ${skip}`);
+const skip = unavailable(
+  "the Redis queue tests",
+  typeof server === "string" ? server : undefined,
+);
 const url = typeof server === "string" ? "" : server.url;
 after(() => typeof server === "string" ? undefined : server.dispose());
 

@@ -4,14 +4,17 @@ import { kinetik, StoreError } from "../mod.ts";
 import { RedisStore } from "../stores/redis.ts";
 import { waitFor } from "./_helpers.ts";
 import { redisServer } from "./_redis_server.ts";
+import { unavailable } from "./_unavailable.ts";
 
 const server = await redisServer({ durable: true });
-const skip = typeof server === "string"
-  ? server
-  : server.ownsServer
-  ? undefined
-  : "KINETIK_REDIS_URL is set: this test needs a redis-server of its own to restart";
-if (skip) console.log(`Skipping the Redis restart test: ${skip}`);
+const missing = unavailable(
+  "the Redis restart test",
+  typeof server === "string" ? server : undefined,
+);
+const skip = missing ??
+  (typeof server !== "string" && !server.ownsServer
+    ? "KINETIK_REDIS_URL is set: this test needs a redis-server of its own to restart"
+    : undefined);
 after(() => typeof server === "string" ? undefined : server.dispose());
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -8,10 +8,13 @@ import { RedisStore, type RedisStoreOptions } from "../stores/redis.ts";
 import { VERSION } from "../stores/redis/_version.ts";
 import { STORE_CASE_GROUPS, testStore } from "../testing.ts";
 import { redisServer } from "./_redis_server.ts";
+import { unavailable } from "./_unavailable.ts";
 
 const server = await redisServer({ durable: true });
-const skip = typeof server === "string" ? server : undefined;
-if (skip) console.log(`Skipping the Redis store tests: ${skip}`);
+const skip = unavailable(
+  "the Redis store tests",
+  typeof server === "string" ? server : undefined,
+);
 const url = typeof server === "string" ? "" : server.url;
 after(() => typeof server === "string" ? undefined : server.dispose());
 

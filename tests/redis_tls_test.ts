@@ -3,10 +3,13 @@ import { after, test } from "node:test";
 import { StoreError } from "../src/store.ts";
 import { RedisStore } from "../stores/redis.ts";
 import { redisServer } from "./_redis_server.ts";
+import { unavailable } from "./_unavailable.ts";
 
 const server = await redisServer({ tls: true });
-const skip = typeof server === "string" ? server : undefined;
-if (skip) console.log(`Skipping the Redis TLS tests: ${skip}`);
+const skip = unavailable(
+  "the Redis TLS tests",
+  typeof server === "string" ? server : undefined,
+);
 after(() => typeof server === "string" ? undefined : server.dispose());
 
 const T0 = 1_700_000_000_000;

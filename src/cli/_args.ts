@@ -65,6 +65,7 @@ export interface ParsedArgs {
 /**
  * Parses one command's arguments strictly.
  *
+ * @param command the subcommand, or `""` for the options before any (`kinetik --version`)
  * @throws {UsageError} for an unknown option (with the closest known one), a missing option
  * value, or more positionals than `maxPositionals`
  */
@@ -75,22 +76,47 @@ export function parseCommandArgs(
   maxPositionals: number,
 ): ParsedArgs {
   const spec = { ...GLOBAL_OPTIONS, ...options };
+  const at = command === "" ? "" : `${command}: `;
+  const help = command === "" ? "kinetik --help" : `kinetik ${command} --help`;
   let parsed;
   try {
-    parsed = parseArgs({ args: [...args], options: spec, strict: true, allowPositionals: true });
+    parsed = parseArgs({
+      args: joinNegativeValues(args, spec),
+      options: spec,
+      strict: true,
+      allowPositionals: true,
+    });
   } catch (error) {
-    throw toUsageError(command, error, spec);
+    throw toUsageError(at, help, error, spec);
   }
   if (parsed.positionals.length > maxPositionals) {
     const extra = parsed.positionals[maxPositionals];
-    throw new UsageError(
-      `${command}: unexpected argument ${JSON.stringify(extra)}; see kinetik ${command} --help`,
-    );
+    throw new UsageError(`${at}unexpected argument ${JSON.stringify(extra)}; see ${help}`);
   }
   return parsed as ParsedArgs;
 }
 
-function toUsageError(command: string, error: unknown, spec: OptionSpec): UsageError {
+/**
+ * `--priority -1` as `--priority=-1`. `parseArgs` takes a value that starts with `-` for an
+ * option, so a negative number after an option that needs a value would be refused (the
+ * help's own `add report --priority -1`).
+ */
+function joinNegativeValues(args: readonly string[], spec: OptionSpec): string[] {
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === "--") {
+      joined.push(...args.slice(i));
+      break;
+    }
+    const takesValue = arg.startsWith("--") && spec[arg.slice(2)]?.type === "string";
+    if (takesValue && /^-\d/.test(args[i + 1] ?? "")) joined.push(`${arg}=${args[++i]}`);
+    else joined.push(arg);
+  }
+  return joined;
+}
+
+function toUsageError(at: string, help: string, error: unknown, spec: OptionSpec): UsageError {
   const message = error instanceof Error ? error.message : String(error);
   const code = (error as { code?: string })?.code;
   const flags = Object.entries(spec).flatMap(([name, option]) => [
@@ -101,23 +127,23 @@ function toUsageError(command: string, error: unknown, spec: OptionSpec): UsageE
   if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" || /unknown option/i.test(message)) {
     const name = token ?? "option";
     return new UsageError(
-      `${command}: unknown option ${name}${suggestion(name, flags)}; see kinetik ${command} --help`,
+      `${at}unknown option ${name}${suggestion(name, flags)}; see ${help}`,
       { cause: error },
     );
   }
   if (token && /argument missing|requires a value|expects a value/i.test(message)) {
-    return new UsageError(`${command}: option ${token} needs a value`, { cause: error });
+    return new UsageError(`${at}option ${token} needs a value`, { cause: error });
   }
   if (token && /ambiguous/i.test(message)) {
     return new UsageError(
-      `${command}: option ${token} needs a value; write ${token}=VALUE for one starting with -`,
+      `${at}option ${token} needs a value; write ${token}=VALUE for one starting with -`,
       { cause: error },
     );
   }
   if (token && /does not take an argument|does not expect a value/i.test(message)) {
-    return new UsageError(`${command}: option ${token} takes no value`, { cause: error });
+    return new UsageError(`${at}option ${token} takes no value`, { cause: error });
   }
-  return new UsageError(`${command}: ${message.split("\n")[0]}`, { cause: error });
+  return new UsageError(`${at}${message.split("\n")[0]}`, { cause: error });
 }
 
 /** A comma-separated list, trimmed, empties dropped; `undefined` when not given. */

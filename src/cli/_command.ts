@@ -13,6 +13,13 @@ export interface CliContext {
   queue: Queue;
   /** Whether the queue is the script's own, with its task definitions (`cli()` middleware). */
   isLocal: boolean;
+  /**
+   * The store as messages name it (`sqlite:kinetik.db`, passwords masked); unset for the
+   * script's own queue, whose store the script chose.
+   */
+  store?: string;
+  /** Writes a warning to standard error (as JSON with `--json`). */
+  warn(message: string): void;
   /** Writes to standard output. */
   out(text: string): void;
   /** Writes a note to standard error (kept off stdout, so pipes get data only). */
@@ -44,6 +51,11 @@ export interface Command {
   examples: [string, string][];
   /** How many positional arguments it takes at most. */
   maxPositionals: number;
+  /**
+   * Whether it may create the store (only `add`): the others refuse a SQLite file that does
+   * not exist rather than create an empty one to read.
+   */
+  createsStore?: boolean;
   /** Runs it; resolves to the exit code (0 unless said otherwise). Throws to fail. */
   run(context: CliContext, args: ParsedArgs): Promise<number | void>;
 }
@@ -60,4 +72,9 @@ export function jobIdArgument(command: string, args: ParsedArgs): string {
 /** Prints `value` as indented JSON. */
 export function printJson(context: CliContext, value: unknown): void {
   context.out(JSON.stringify(value, null, 2) + "\n");
+}
+
+/** ` in sqlite:kinetik.db`, or nothing for the script's own queue. */
+export function inStore(context: CliContext, preposition = "in"): string {
+  return context.store === undefined ? "" : ` ${preposition} ${context.store}`;
 }

@@ -4,9 +4,9 @@
  */
 
 import type { CreateOptions } from "../job_spec.ts";
-import { durationOption, integerOption, UsageError } from "./_args.ts";
-import type { Command } from "./_command.ts";
-import { printJson } from "./_command.ts";
+import { closest, durationOption, integerOption, UsageError } from "./_args.ts";
+import type { CliContext, Command } from "./_command.ts";
+import { inStore, printJson } from "./_command.ts";
 import { relativeTime } from "./_format.ts";
 
 /** The job data from the JSON argument; no argument means no data. */
@@ -20,6 +20,34 @@ function parseData(text: string | undefined): unknown {
       `add: data must be valid JSON (${reason}): current value is ${JSON.stringify(text)}`,
     );
   }
+}
+
+/**
+ * Warns when neither a live worker nor the script's own definitions know `task`: a typo in
+ * the name would leave the job waiting for ever. The job is created anyway, since a producer
+ * may well run before its workers (the warning says so). Stores that record no workers and
+ * a queue with no definitions give nothing to compare with, so no warning.
+ */
+async function warnIfNobodyRuns(context: CliContext, task: string): Promise<void> {
+  const { queue } = context;
+  let workers;
+  try {
+    workers = queue.store.workers ? await queue.store.workers(Date.now()) : undefined;
+  } catch {
+    return; // The job is saved; a failed advisory read must not turn that into a failure.
+  }
+  if (workers === undefined && queue.tasks.size === 0) return;
+  const known = new Set(queue.tasks.keys());
+  for (const worker of workers ?? []) for (const record of worker.tasks) known.add(record.name);
+  if (known.has(task)) return;
+  const near = closest(task, [...known]);
+  const hint = near === undefined ? "" : ` (did you mean ${JSON.stringify(near)}?)`;
+  const who = context.isLocal ? "this script nor a live worker defines" : "no live worker runs";
+  context.warn(
+    `${context.isLocal ? "neither " : ""}${who} task ${JSON.stringify(task)}${
+      inStore(context, "on")
+    }${hint}; the job waits until a worker for it starts`,
+  );
 }
 
 /** The `add` command. */
@@ -43,6 +71,7 @@ export const addCommand: Command = {
     [`add report --key daily-2024-06-01 --priority -1`, "at most one unfinished daily report"],
   ],
   maxPositionals: 2,
+  createsStore: true,
   async run(context, { positionals, values }) {
     const [task, text] = positionals;
     if (task === undefined) throw new UsageError("add needs a task name: kinetik add TASK [JSON]");
@@ -64,6 +93,7 @@ export const addCommand: Command = {
       }
       throw error;
     }
+    await warnIfNobodyRuns(context, task);
     if (context.json) return printJson(context, job);
     if (job.created < before) {
       context.out(
@@ -72,6 +102,6 @@ export const addCommand: Command = {
       return;
     }
     const when = job.status === "delayed" ? `, runs ${relativeTime(job.runAt, Date.now())}` : "";
-    context.out(`Created job ${job.id} (${job.task}), ${job.status}${when}.\n`);
+    context.out(`Created job ${job.id} (${job.task})${inStore(context)}, ${job.status}${when}.\n`);
   },
 };

@@ -4,7 +4,7 @@
  */
 
 import type { Command } from "./_command.ts";
-import { jobIdArgument, printJson } from "./_command.ts";
+import { inStore, jobIdArgument, printJson } from "./_command.ts";
 
 /** The `cancel` command. */
 export const cancelCommand: Command = {
@@ -21,7 +21,9 @@ export const cancelCommand: Command = {
     if (!(await queue.cancel(id))) {
       const job = await queue.get(id);
       throw new Error(
-        job ? `job ${id} is already ${job.status}; nothing to cancel` : `no job with id ${id}`,
+        job
+          ? `job ${id} is already ${job.status}; nothing to cancel`
+          : `no job with id ${id}${inStore(context)}`,
       );
     }
     const job = await queue.get(id);

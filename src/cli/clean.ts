@@ -6,7 +6,7 @@
 import { JOB_STATUSES } from "../job.ts";
 import { choiceList, listOption } from "./_args.ts";
 import type { Command } from "./_command.ts";
-import { printJson } from "./_command.ts";
+import { inStore, printJson } from "./_command.ts";
 
 /** The `clean` command. */
 export const cleanCommand: Command = {
@@ -27,10 +27,11 @@ export const cleanCommand: Command = {
     const status = choiceList("status", values.status, JOB_STATUSES) ?? ["completed"];
     const tags = listOption(values.tags);
     const removed = await context.queue.clean({ status, tags });
-    if (context.json) return printJson(context, { removed, status, tags });
+    if (context.json) return printJson(context, { removed, status, tags, store: context.store });
     const where = tags ? ` of ${tags.join(", ")}` : "";
+    const s = removed === 1 ? "" : "s";
     context.out(
-      `Removed ${removed} ${status.join("/")} job${removed === 1 ? "" : "s"}${where}.\n`,
+      `Removed ${removed} ${status.join("/")} job${s}${where}${inStore(context, "from")}.\n`,
     );
   },
 };

@@ -40,7 +40,7 @@ export function mainHelp(commands: readonly Command[], program: string): string 
     ...commands.map((c) => `  ${`${c.name} ${c.usage}`.padEnd(width)}  ${c.summary}`),
     "",
     "Options:",
-    ...options(GLOBAL_HELP),
+    ...options([...GLOBAL_HELP, ["-V, --version", "print the version"]]),
     "",
     "Examples:",
     ...examples([
@@ -58,6 +58,17 @@ export function mainHelp(commands: readonly Command[], program: string): string 
   ].join("\n");
 }
 
+/** The first flag of a help row: `--json` of `--json`, `-h` of `-h, --help`. */
+function flagOf(row: [string, string]): string {
+  return row[0].split(/[ ,=]/)[0];
+}
+
+/** The global options' help, less those the command describes itself (`watch --json`). */
+function globalHelpBesides(command: Command): [string, string][] {
+  const own = new Set(command.optionHelp.map(flagOf));
+  return GLOBAL_HELP.filter((row) => flagOf(row) === "" || !own.has(flagOf(row)));
+}
+
 /** The help of one subcommand. */
 export function commandHelp(command: Command, program: string): string {
   return [
@@ -66,7 +77,7 @@ export function commandHelp(command: Command, program: string): string {
     `Usage: ${program} ${command.name}${command.usage ? ` ${command.usage}` : ""} [options]`,
     "",
     "Options:",
-    ...options([...command.optionHelp, ...GLOBAL_HELP]),
+    ...options([...command.optionHelp, ...globalHelpBesides(command)]),
     "",
     "Examples:",
     ...examples(command.examples, program),

@@ -7,7 +7,7 @@ import { type Job, JOB_STATUSES, type JobStatus } from "../job.ts";
 import type { QueueStats } from "../queue_reads.ts";
 import { choiceList, integerOption, listOption } from "./_args.ts";
 import type { CliContext, Command } from "./_command.ts";
-import { printJson } from "./_command.ts";
+import { inStore, printJson } from "./_command.ts";
 import { relativeTime, STATUS_STYLES, table } from "./_format.ts";
 
 /** One row of the counts table: a task, with its tag. */
@@ -93,13 +93,14 @@ export const jobsCommand: Command = {
     for (const row of rows) for (const s of JOB_STATUSES) totals[s] += row.status[s];
     const total = rows.reduce((sum, row) => sum + row.total, 0);
     if (context.json) {
-      return printJson(context, { total, status: totals, tasks: rows, jobs });
+      return printJson(context, { store: context.store, total, status: totals, tasks: rows, jobs });
     }
 
     const { paint } = context;
     const shown = status ?? JOB_STATUSES;
-    if (rows.length === 0) context.out("No jobs.\n");
+    if (rows.length === 0) context.out(`No jobs${inStore(context)}.\n`);
     else {
+      if (context.store) context.out(`Jobs in ${context.store}\n`);
       const count = (n: number, s: JobStatus) =>
         n === 0 ? paint("gray", "0") : paint(STATUS_STYLES[s], String(n));
       context.out(table(

@@ -4,7 +4,7 @@
  */
 
 import type { Command } from "./_command.ts";
-import { jobIdArgument, printJson } from "./_command.ts";
+import { inStore, jobIdArgument, printJson } from "./_command.ts";
 
 /** The `retry` command. */
 export const retryCommand: Command = {
@@ -24,7 +24,7 @@ export const retryCommand: Command = {
       throw new Error(
         found
           ? `job ${id} is ${found.status}; only failed, timeout or cancelled jobs can be retried`
-          : `no job with id ${id}`,
+          : `no job with id ${id}${inStore(context)}`,
       );
     }
     if (context.json) return printJson(context, job);

@@ -8,8 +8,17 @@ import process from "node:process";
 import { isatty } from "node:tty";
 import { defaultStoreUrl, openStore } from "../open_store.ts";
 import { Queue } from "../queue.ts";
+import type { Store } from "../store.ts";
 import { getEnv } from "../runtime.ts";
-import { GLOBAL_OPTIONS, parseCommandArgs, suggestion, UsageError } from "./_args.ts";
+import config from "../../deno.json" with { type: "json" };
+import {
+  GLOBAL_OPTIONS,
+  type OptionSpec,
+  parseCommandArgs,
+  suggestion,
+  UsageError,
+} from "./_args.ts";
+import { assertStoreExists, storeLabel } from "./_store.ts";
 import type { CliContext, Command } from "./_command.ts";
 import { painter } from "./_format.ts";
 import { addCommand } from "./add.ts";
@@ -34,6 +43,12 @@ export const COMMANDS: readonly Command[] = [
   watchCommand,
 ];
 
+/** Options of `kinetik` alone, before any command. */
+const TOP_OPTIONS: OptionSpec = { version: { type: "boolean", short: "V" } };
+
+/** Kinetik's version, from deno.json. */
+export const VERSION: string = config.version;
+
 /** Exit codes of the command. */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
 
@@ -53,6 +68,11 @@ export interface RunCliOptions {
   signal?: AbortSignal;
   /** The program name in help. @default "kinetik" */
   program?: string;
+  /**
+   * Opens the store of `--store`/`KINETIK_STORE`. The binary passes one whose store imports a
+   * bundler can follow. @default openStore
+   */
+  openStore?: (url: string) => Promise<Store>;
 }
 
 /** The option names that take a value, of every command, to find the subcommand. */
@@ -87,10 +107,17 @@ function signalOnShutdown(): { signal: AbortSignal; dispose(): void } {
   };
 }
 
-/** Opens the queue on `url`; a malformed URL is a usage error. */
-async function openQueue(url: string): Promise<Queue> {
+/**
+ * Opens the queue on `url`; a malformed URL is a usage error. Unless `mayCreate`, a SQLite
+ * file that does not exist is an error rather than a new, empty store.
+ */
+async function openQueue(
+  url: string,
+  { mayCreate, open = openStore }: { mayCreate: boolean; open?: (url: string) => Promise<Store> },
+): Promise<Queue> {
   try {
-    return new Queue(await openStore(url));
+    if (!mayCreate) assertStoreExists(url);
+    return new Queue(await open(url));
   } catch (error) {
     if (error instanceof TypeError) throw new UsageError(`--store: ${error.message}`);
     throw error;
@@ -129,6 +156,12 @@ export async function runCli(
   const paint = painter(isColor);
   let queue: Queue | undefined;
   let shutdown: ReturnType<typeof signalOnShutdown> | undefined;
+  // Decided before parsing, so that a usage error of a `--json` command is JSON as well.
+  const isJson = args.includes("--json");
+  const report = (kind: "error" | "warning", message: string, exitCode?: number) => {
+    if (isJson) stderr(JSON.stringify({ [kind]: { message, exitCode } }) + "\n");
+    else stderr(`${program}: ${kind === "warning" ? "warning: " : ""}${message}\n`);
+  };
   try {
     const at = commandIndex(args);
     const name = at < 0 ? undefined : args[at];
@@ -137,7 +170,13 @@ export async function runCli(
       const topic = name === "help" ? rest.find((arg) => !arg.startsWith("-")) : undefined;
       const command = COMMANDS.find((c) => c.name === topic);
       if (topic !== undefined && !command) throw unknownCommand(topic);
-      if (name === undefined) parseCommandArgs("kinetik", rest, {}, 0);
+      const top = name === undefined ? parseCommandArgs("", rest, TOP_OPTIONS, 0) : undefined;
+      if (top?.values.version) {
+        stdout(
+          program === "kinetik" ? `kinetik ${VERSION}\n` : `${program} (kinetik ${VERSION})\n`,
+        );
+        return EXIT.ok;
+      }
       stdout(command ? commandHelp(command, program) : mainHelp(COMMANDS, program));
       return EXIT.ok;
     }
@@ -151,14 +190,17 @@ export async function runCli(
     if (options.queue && parsed.values.store !== undefined) {
       throw new UsageError(`--store cannot be used here: ${program} works on its own queue`);
     }
+    const url = options.queue ? undefined : String(parsed.values.store ?? defaultStoreUrl());
     queue = options.queue ??
-      await openQueue(String(parsed.values.store ?? defaultStoreUrl()));
+      await openQueue(url!, { mayCreate: command.createsStore === true, open: options.openStore });
     if (!options.signal) shutdown = signalOnShutdown();
     const context: CliContext = {
       queue,
       isLocal: options.queue !== undefined,
+      store: url === undefined ? undefined : storeLabel(url),
       out: stdout,
       note: (text) => stderr(paint("gray", text)),
+      warn: (message) => report("warning", message),
       isTTY,
       paint,
       json: parsed.values.json === true,
@@ -169,12 +211,13 @@ export async function runCli(
   } catch (error) {
     // Usage messages point at `kinetik … --help`; under cli() that is the script.
     const message = oneLine(error).replace(/\bkinetik (?=[a-z-]+)/g, `${program} `);
-    stderr(`${program}: ${message}\n`);
-    return error instanceof UsageError ? EXIT.usage : EXIT.failure;
+    const code = error instanceof UsageError ? EXIT.usage : EXIT.failure;
+    report("error", message, code);
+    return code;
   } finally {
     shutdown?.dispose();
     if (queue && !options.queue) {
-      await queue.close().catch((error) => stderr(`${program}: ${oneLine(error)}\n`));
+      await queue.close().catch((error) => report("error", oneLine(error)));
     }
   }
 }

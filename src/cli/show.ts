@@ -4,7 +4,7 @@
 
 import type { Job } from "../job.ts";
 import type { Command } from "./_command.ts";
-import { jobIdArgument, printJson } from "./_command.ts";
+import { inStore, jobIdArgument, printJson } from "./_command.ts";
 import {
   clockTime,
   elapsed,
@@ -81,7 +81,7 @@ export const showCommand: Command = {
   async run(context, args) {
     const id = jobIdArgument("show", args);
     const job = await context.queue.get(id);
-    if (!job) throw new Error(`no job with id ${id}`);
+    if (!job) throw new Error(`no job with id ${id}${inStore(context)}`);
     const log = await context.queue.logs(id);
     if (context.json) return printJson(context, { ...job, log });
     context.out(describeJob(job, log, context.paint));

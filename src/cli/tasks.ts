@@ -49,15 +49,16 @@ export const tasksCommand: Command = {
     const listings = [...tasks.values()].sort((a, b) =>
       a.tag.localeCompare(b.tag) || a.name.localeCompare(b.name)
     );
-    if (context.json) return printJson(context, { tasks: listings, workers });
+    if (context.json) return printJson(context, { store: context.store, tasks: listings, workers });
 
     const { paint } = context;
     if (listings.length === 0) {
       const why = queue.store.workers
-        ? "no worker is running on this store"
+        ? `no worker is running on ${context.store ?? "this store"}`
         : `the ${queue.store.name} store does not record workers`;
       context.out(`No tasks: ${why}.\n`);
     } else {
+      if (context.store) context.out(`Tasks on ${context.store}\n`);
       context.out(table(
         ["TASK", "TAG", "WORKERS", "TIMEOUT", "RETRY", "DESCRIPTION"],
         listings.map((t) => [

@@ -68,23 +68,42 @@ class Display {
     this.#context = context;
   }
 
-  show(event: QueueEvent): void {
+  /**
+   * Prints `event`, or with `isShown` false only updates the bars: an event the user did not
+   * ask for may still end a job whose bar is on screen.
+   */
+  show(event: QueueEvent, isShown = true): void {
     const { out, paint, isTTY, json } = this.#context;
-    if (json) return out(JSON.stringify(event) + "\n");
-    if (!isTTY) return out(formatEvent(event, paint) + "\n");
+    if (json || !isTTY) {
+      if (isShown) out((json ? JSON.stringify(event) : formatEvent(event, paint)) + "\n");
+      return;
+    }
     const id = event.job.id;
+    const hadBar = this.#bars.has(id);
     if (event.type === "progress") {
       const { current = 0, total = 0 } = event.progress ?? {};
       this.#bars.set(id, `  #${id} ${event.job.task}  ${progressBar(current, total, 30)}`);
     } else if (event.type !== "log" && event.type !== "started") this.#bars.delete(id);
+    if (!isShown && !(hadBar && !this.#bars.has(id))) return;
     // Erase the bars, print the line, draw the bars again.
     const erase = this.#drawn > 0 ? `\x1b[${this.#drawn}A\x1b[J` : "";
     const bars = [...this.#bars.values()];
     this.#drawn = bars.length;
     const below = bars.map((bar) => paint("blue", bar) + "\n").join("");
-    out(erase + (event.type === "progress" ? "" : formatEvent(event, paint) + "\n") + below);
+    const line = isShown && event.type !== "progress" ? formatEvent(event, paint) + "\n" : "";
+    out(erase + line + below);
   }
 }
+
+/** The events after which a job has no progress bar: it ended, or went back to the queue. */
+const BAR_ENDINGS: readonly QueueEventType[] = [
+  "completed",
+  "failed",
+  "timeout",
+  "cancelled",
+  "retry",
+  "stalled",
+];
 
 /** The `watch` command. */
 export const watchCommand: Command = {
@@ -118,21 +137,31 @@ export const watchCommand: Command = {
     const stop = new AbortController();
     const signals = [context.signal, stop.signal];
     const timer = timeout === undefined ? undefined : setTimeout(() => stop.abort(), timeout);
-    const stream = context.queue.events({ type, task });
+    // `--type progress,completed` still needs a job's other endings, to remove its bar.
+    const wanted = type && type.includes("progress")
+      ? [...new Set([...type, ...BAR_ENDINGS])]
+      : type;
+    const stream = context.queue.events({ type: wanted, task });
     const reader = stream.getReader();
     const cancel = () => reader.cancel().catch(() => {});
     for (const signal of signals) signal.addEventListener("abort", cancel, { once: true });
     const display = new Display(context);
-    // On stderr, so that `--json` output stays one event per line; scripts may wait for it.
     const until = timeout === undefined ? "Ctrl-C to stop" : `for ${elapsed(timeout)}`;
-    context.note(`Watching ${context.queue.store.name} (${until})\n`);
     let seen = 0;
     try {
+      // A store call after subscribing, so the note below is true when printed: a store
+      // with pub/sub (Redis) answers it only once its SUBSCRIBE is in place, and a script
+      // that waits for the note cannot miss an event published after it.
+      const running = await context.queue.count({ status: "processing" });
+      const jobs = `${running} job${running === 1 ? "" : "s"} running`;
+      // On stderr, so that `--json` output stays one event per line; scripts may wait for it.
+      context.note(`Watching ${context.store ?? context.queue.store.name}, ${jobs} (${until})\n`);
       while (seen < count && !signals.some((s) => s.aborted)) {
         const { done, value } = await reader.read();
         if (done) break;
-        display.show(value);
-        seen++;
+        const isShown = type === undefined || type.includes(value.type);
+        display.show(value, isShown);
+        if (isShown) seen++;
       }
     } finally {
       clearTimeout(timer);
