@@ -122,6 +122,7 @@ export class MemoryStore implements Store {
         if (outcome === "completed") {
           job.finished = now;
           job.error = undefined;
+          job.result = settlement.result === undefined ? undefined : copyValue(settlement.result);
           this.#table.move(entry, "completed");
         } else if (outcome === "failed" || outcome === "timeout") {
           job.finished = now;

@@ -476,3 +476,72 @@ test("close() returns right after the grace period even when the store sends no 
   await queue.close({ grace: 100 });
   assert.ok(Date.now() - begin < 1000, `close took ${Date.now() - begin} ms`);
 });
+
+test("an action's return value is stored as the job's result and carried by completed", async () => {
+  const queue = kinetik({ interval: 20 });
+  queue.define("sum").action((job) => {
+    const { a, b } = job.data as { a: number; b: number };
+    return Promise.resolve({ sum: a + b });
+  });
+  queue.define("seed").action((_job, done) => done(null, "seeded"));
+  try {
+    const sum = await queue.create("sum", { a: 2, b: 3 });
+    const seed = await queue.create("seed");
+    const completed = queue.events({ type: "completed" }).getReader();
+    queue.process("default");
+    const events = [(await completed.read()).value!, (await completed.read()).value!];
+    await completed.cancel();
+    const byId = new Map(events.map((event) => [event.job.id, event.job]));
+    assert.deepEqual(byId.get(sum.id)?.result, { sum: 5 });
+    assert.equal(byId.get(seed.id)?.result, "seeded");
+    assert.deepEqual((await queue.get(sum.id))?.result, { sum: 5 });
+  } finally {
+    await queue.close();
+  }
+});
+
+test("a result that is not JSON fails the run with a TypeError's message", async () => {
+  const queue = kinetik({ interval: 20 });
+  queue.define("bad").action(() => ({ when: 1n }) as unknown as void);
+  try {
+    const job = await queue.create("bad");
+    queue.process("default");
+    const failed = await waitForStatus(queue, job.id, "failed");
+    assert.match(failed.error!.message, /^Cannot store job result as its data must be JSON/);
+    assert.equal(failed.result, undefined);
+  } finally {
+    await queue.close();
+  }
+});
+
+test("create() with retry and timeout overrides runs the job by them, not the task's", async () => {
+  const clock = new ManualClock(0);
+  const queue = kinetik({ interval: "1h", clock });
+  const runs: string[] = [];
+  queue.define("flaky").timeout("1h").action((job) => {
+    runs.push(`${(job.data as { n: number }).n}.${job.attempt}`);
+    if ((job.data as { n: number }).n === 2) return new Promise(() => {}); // runs forever
+    throw new Error("no");
+  });
+  try {
+    // A producer without the task's definition sets the overrides.
+    const producer = kinetik(queue.store, { clock });
+    const retried = await producer.create("flaky", { n: 1 }, { retry: { delay: "5s", max: 1 } });
+    const limited = await producer.create("flaky", { n: 2 }, { timeout: "2s" });
+    assert.deepEqual(retried.retry, { delay: 5_000, max: 1, backoff: "fixed" });
+    assert.equal(retried.maxAttempts, 3);
+    queue.process("default", { concurrency: 2 });
+    await waitForStatus(queue, retried.id, "delayed");
+    await clock.advance(2_000);
+    assert.equal(
+      (await waitForStatus(queue, limited.id, "timeout")).error?.message,
+      "Timed out after 2s",
+    );
+    await clock.advance(3_000);
+    await waitForStatus(queue, retried.id, "failed");
+    assert.deepEqual(runs.sort(), ["1.1", "1.2", "2.1"]);
+    assert.equal((await queue.get(retried.id))?.maxAttempts, 3, "the claim kept its own limit");
+  } finally {
+    await queue.close();
+  }
+});
