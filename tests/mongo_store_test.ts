@@ -13,6 +13,14 @@ if (skip) console.log(`Skipping the MongoDB store tests: ${skip}`);
 const database = `kinetik_test_${Date.now().toString(36)}_${
   Math.random().toString(36).slice(2, 6)
 }`;
+// Wave 2's job lifecycle groups, until this store implements them (the lead removes this).
+const NOT_YET = "not yet implemented (wave 2)";
+const WAVE2_SKIPS: Record<string, string> = Object.fromEntries(
+  ["settle result", "add overrides", "renew logs", "remove sweep", "removeJob", "promote"].map(
+    (group) => [group, NOT_YET],
+  ),
+);
+
 let prefixes = 0;
 
 after(async () => {
@@ -28,5 +36,5 @@ after(async () => {
 testStore(test, {
   name: "mongo",
   open: () => new MongoStore({ url: url!, database, prefix: `t${++prefixes}_` }),
-  skip: skip ? Object.fromEntries(STORE_CASE_GROUPS.map((group) => [group, skip])) : {},
+  skip: skip ? Object.fromEntries(STORE_CASE_GROUPS.map((group) => [group, skip])) : WAVE2_SKIPS,
 });

@@ -13,7 +13,18 @@ let files = 0;
 const freshPath = () => join(dir, `store-${++files}.db`);
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-testStore(test, { name: "sqlite", open: () => new SqliteStore({ path: freshPath() }) });
+// Wave 2's job lifecycle groups, until this store implements them (the lead removes this).
+const NOT_YET = "not yet implemented (wave 2)";
+const WAVE2_SKIPS: Record<string, string> = Object.fromEntries(
+  ["settle result", "add overrides", "renew logs", "remove sweep", "removeJob", "promote"].map(
+    (group) => [group, NOT_YET],
+  ),
+);
+testStore(test, {
+  name: "sqlite",
+  open: () => new SqliteStore({ path: freshPath() }),
+  skip: WAVE2_SKIPS,
+});
 
 const T0 = 1_700_000_000_000;
 const newJob = (task: string, created = T0) => ({
