@@ -9,7 +9,7 @@ import type { Clock, TimerHandle } from "./clock.ts";
 import type { JobProgress, LogLine } from "./job.ts";
 import { JobContext } from "./job_context.ts";
 import { assertJsonData } from "./json_data.ts";
-import type { LeasedJob } from "./store.ts";
+import type { Lease, LeasedJob } from "./store.ts";
 import type { Task, TaskConfig } from "./task.ts";
 
 /** Why a run was cut short from outside. */
@@ -56,9 +56,17 @@ export class JobRun {
   readonly context: JobContext;
   /** The task's settings with the job's own `retry` and `timeout` over them. */
   readonly settings: Readonly<TaskConfig>;
-  /** Lines buffered for the store; written in one batch when the run is settled. */
+  /**
+   * Lines not yet in the store. Each lease renewal writes them (and drops them from here);
+   * the settle writes the rest, so a crashed attempt keeps what it logged up to its last
+   * renewal.
+   */
   readonly logs: LogLine[] = [];
   progress?: JobProgress;
+  /** A renewal in flight: how many of `logs` it carries, and what waits for its answer. */
+  #flush?: { lines: number; progress?: JobProgress; done: Promise<void>; end: () => void };
+  /** The progress the store has. */
+  #storedProgress?: JobProgress;
   #controller?: AbortController;
   /** Why the signal is (to be) aborted, once it is. */
   #abortReason?: DOMException;
@@ -93,6 +101,41 @@ export class JobRun {
       if (this.#abortReason) this.#controller.abort(this.#abortReason);
     }
     return this.#controller.signal;
+  }
+
+  /**
+   * The lease to renew, carrying the lines and progress the store lacks; marks them in flight
+   * until {@linkcode JobRun.endFlush}.
+   */
+  startFlush(): Lease {
+    const lease: Lease = { id: this.job.id, token: this.job.token };
+    if (this.logs.length > 0) lease.logs = this.logs.slice();
+    const progress = this.progress !== this.#storedProgress ? this.progress : undefined;
+    if (progress) lease.progress = progress;
+    let end!: () => void;
+    const done = new Promise<void>((resolve) => end = resolve);
+    this.#flush = { lines: this.logs.length, progress, done, end };
+    return lease;
+  }
+
+  /** The renewal of {@linkcode JobRun.startFlush} ended; `isKept`: its lines were written. */
+  endFlush(isKept: boolean): void {
+    const flush = this.#flush;
+    if (!flush) return;
+    this.#flush = undefined;
+    if (isKept) {
+      this.logs.splice(0, flush.lines);
+      if (flush.progress) this.#storedProgress = flush.progress;
+    }
+    flush.end();
+  }
+
+  /**
+   * Resolves once a renewal in flight has ended, so a settle sent afterwards knows which lines
+   * it still has to write (a store may run two calls at once); `undefined` when none is.
+   */
+  get flushing(): Promise<void> | undefined {
+    return this.#flush?.done;
   }
 
   /** Adds one of Kinetik's own lines to the buffer. */

@@ -3,8 +3,9 @@
  * recovering the jobs of crashed workers, and the heartbeat that lists the worker and its
  * tasks in the store.
  *
- * - While jobs run, a timer fires every third of a lease: renew every running lease (a lost
- *   one aborts its run), recover expired leases, beat.
+ * - While jobs run, a timer fires every third of a lease: renew every running lease with the
+ *   log lines and progress its run wrote since the last renewal (a lost lease aborts its run
+ *   and writes nothing), recover expired leases, beat.
  * - While the processor idles, its loop calls {@linkcode Maintenance.idle} instead, which
  *   recovers and beats at most once per third of a lease: a worker fed one job at a time would
  *   otherwise recover after every job.
@@ -119,11 +120,15 @@ export class Maintenance {
     const { store, clock } = this.#host;
     const runs = [...this.#processor.running()].filter((run) => !run.isOver);
     if (runs.length > 0) {
-      const kept = await store.renew(
-        runs.map((r) => ({ id: r.job.id, token: r.job.token })),
-        this.#options.lease,
-        clock.now(),
-      );
+      // Each lease carries its run's new log lines: written only while the token holds.
+      const leases = runs.map((run) => run.startFlush());
+      let kept: boolean[] = [];
+      try {
+        kept = await store.renew(leases, this.#options.lease, clock.now());
+      } finally {
+        // A failed call keeps the lines for the next renewal or the settle.
+        runs.forEach((run, i) => run.endFlush(kept[i] === true));
+      }
       kept.forEach((isKept, i) => isKept || runs[i].abort("lease"));
     }
     await this.#recover(clock.now());

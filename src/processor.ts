@@ -288,6 +288,10 @@ export class Processor {
   }
 
   #finish(run: JobRun, result: RunResult): void {
+    // A renewal carrying this run's lines is out: wait for it, so the settle (or the
+    // abandoned run's last append) writes exactly the lines the store does not have yet.
+    const flushing = run.flushing;
+    if (flushing) return void flushing.then(() => this.#finish(run, result));
     this.#running.delete(run.job.id);
     if (this.#host.runs.get(run.job.id) === run) this.#host.runs.delete(run.job.id);
     if (this.#running.size === 0) this.#onDrained.splice(0).forEach((resolve) => resolve());

@@ -14,7 +14,6 @@ import { parseRetryPolicy, parseTimeout, type RetryOptions } from "./run_policy.
 export type { RetryPolicy } from "./job.ts";
 export type { RetryOptions } from "./run_policy.ts";
 
-
 /** A task's settings, as `task.config` shows them. */
 export interface TaskConfig {
   tag: string;

@@ -465,3 +465,39 @@ test("JobRun.settings takes the job's own retry policy over the task's", async (
     await queue.close();
   }
 });
+
+test("JobRun.startFlush() carries the unwritten lines and new progress; endFlush(true) drops them", () =>
+  withRun(never, async (run) => {
+    run.execute();
+    run.context.log("one");
+    run.context.progress(1, 3);
+    const lease = run.startFlush();
+    assert.deepEqual(lease.logs?.map((line) => line.message), ["one"]);
+    assert.deepEqual(lease.progress, { current: 1, total: 3 });
+    assert.equal(lease.token, "token-1");
+    run.context.log("two"); // written while the renewal is out
+    const flushing = run.flushing!;
+    run.endFlush(true);
+    assert.equal(await isSettled(flushing), true);
+    assert.equal(run.flushing, undefined);
+    assert.deepEqual(run.logs.map((line) => line.message), ["two"]);
+    const next = run.startFlush();
+    assert.deepEqual(next.logs?.map((line) => line.message), ["two"]);
+    assert.equal(next.progress, undefined, "the store has this progress already");
+    run.endFlush(true);
+    assert.deepEqual(run.startFlush(), { id: "job-1", token: "token-1" }, "nothing new");
+    run.endFlush(true);
+  }));
+
+test("JobRun.endFlush(false) keeps the lines and progress for the next write", () =>
+  withRun(never, (run) => {
+    run.execute();
+    run.context.log("kept");
+    run.context.progress(2, 3);
+    run.startFlush();
+    run.endFlush(false);
+    const again = run.startFlush();
+    assert.deepEqual(again.logs?.map((line) => line.message), ["kept"]);
+    assert.deepEqual(again.progress, { current: 2, total: 3 });
+    run.endFlush(false);
+  }));

@@ -120,3 +120,69 @@ test("Maintenance.heartbeat() records the worker with its tags and task definiti
     await queue.close();
   }
 });
+
+test("Maintenance.schedule() writes each run's new log lines and progress with its renewal", async () => {
+  const { clock, store, queue, maintenance, start } = setUp();
+  try {
+    const run = await start();
+    run.execute();
+    run.context.log("first", { n: 1 });
+    run.context.progress(1, 2);
+    maintenance.schedule();
+    await clock.advance(LEASE / 3);
+    const messages = async () => (await store.logs(run.job.id)).map((line) => line.message);
+    assert.deepEqual(await messages(), ["Created", "first"]);
+    assert.deepEqual((await store.get(run.job.id))?.progress, { current: 1, total: 2 });
+    assert.deepEqual(run.logs, [], "written lines leave the buffer");
+    run.context.log("second");
+    await clock.advance(LEASE / 3);
+    assert.deepEqual(await messages(), ["Created", "first", "second"]);
+    await maintenance.stop();
+  } finally {
+    await queue.close();
+  }
+});
+
+test("Maintenance.schedule() writes nothing for a lease that was lost, and keeps the lines", async () => {
+  const { clock, store, queue, maintenance, start } = setUp();
+  try {
+    const run = await start();
+    const result = run.execute();
+    run.context.log("unwritten");
+    await store.cancel(run.job.id, clock.now());
+    maintenance.schedule();
+    await clock.advance(LEASE / 3);
+    assert.deepEqual(await result, { kind: "aborted", cause: "lease" });
+    assert.deepEqual((await store.logs(run.job.id)).map((line) => line.message), [
+      "Created",
+      "Cancelled",
+    ]);
+    assert.deepEqual(run.logs.map((line) => line.message), ["unwritten"]);
+    await maintenance.stop();
+  } finally {
+    await queue.close();
+  }
+});
+
+test("Maintenance keeps the lines of a renewal that failed for the next one", async () => {
+  const { clock, store, queue, errors, maintenance, start } = setUp();
+  try {
+    const run = await start();
+    run.execute();
+    run.context.log("retried");
+    const renew = store.renew.bind(store);
+    store.renew = () => Promise.reject(new Error("memory: down"));
+    maintenance.schedule();
+    await clock.advance(LEASE / 3);
+    assert.equal(errors.length, 1);
+    store.renew = renew;
+    await clock.advance(LEASE / 3);
+    assert.deepEqual((await store.logs(run.job.id)).map((line) => line.message), [
+      "Created",
+      "retried",
+    ]);
+    await maintenance.stop();
+  } finally {
+    await queue.close();
+  }
+});

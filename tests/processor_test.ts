@@ -292,7 +292,7 @@ test("cancel() of a running job aborts its signal, marks it cancelled and refuse
   }
 });
 
-test("job.log() is emitted at once and stored in one batch when the job ends", async () => {
+test("job.log() is emitted at once and stored when the job ends (within a lease third)", async () => {
   const queue = kinetik({ interval: 20 });
   const gate = deferred();
   const live: string[] = [];
@@ -542,6 +542,110 @@ test("create() with retry and timeout overrides runs the job by them, not the ta
     assert.deepEqual(runs.sort(), ["1.1", "1.2", "2.1"]);
     assert.equal((await queue.get(retried.id))?.maxAttempts, 3, "the claim kept its own limit");
   } finally {
+    await queue.close();
+  }
+});
+
+test("job.log() lines and progress reach the store with the next lease renewal, before the end", async () => {
+  const clock = new ManualClock(0);
+  const queue = kinetik({ interval: "1h", lease: "30s", clock });
+  const gate = deferred();
+  queue.define("long").action(async (job) => {
+    job.log("step 1");
+    job.progress(1, 2);
+    await gate.promise;
+    job.log("step 2");
+  });
+  try {
+    const job = await queue.create("long");
+    queue.process("default");
+    await waitForStatus(queue, job.id, "processing");
+    const messages = async () => (await queue.logs(job.id)).map((l) => l.message.split(" (")[0]);
+    assert.deepEqual(await messages(), ["Created"]);
+    await clock.advance(10_000);
+    assert.deepEqual(await messages(), ["Created", "Started", "step 1"]);
+    assert.deepEqual((await queue.get(job.id))?.progress, { current: 1, total: 2 });
+    gate.resolve();
+    await waitForStatus(queue, job.id, "completed");
+    assert.deepEqual(await messages(), [
+      "Created",
+      "Started",
+      "step 1",
+      "step 2",
+      "Completed in 10s",
+    ]);
+  } finally {
+    await queue.close();
+  }
+});
+
+test("a run that ends while its renewal is out settles after it, each line stored once", async () => {
+  const clock = new ManualClock(0);
+  const store = new MemoryStore();
+  const held = deferred();
+  const renewing = deferred();
+  const calls: string[] = [];
+  const renew = store.renew.bind(store);
+  store.renew = async (...args) => {
+    const kept = await renew(...args); // the renewal runs, its answer is held back
+    renewing.resolve();
+    await held.promise;
+    calls.push("renewed");
+    return kept;
+  };
+  const settle = store.settle.bind(store);
+  store.settle = (...args) => (calls.push("settle"), settle(...args));
+  const queue = kinetik(store, { interval: "1h", lease: "30s", clock });
+  const gate = deferred();
+  queue.define("racing").action(async (job) => {
+    job.log("before");
+    await gate.promise;
+    job.log("after");
+  });
+  try {
+    const job = await queue.create("racing");
+    queue.process("default");
+    await waitForStatus(queue, job.id, "processing");
+    clock.advance(10_000);
+    await renewing.promise;
+    gate.resolve();
+    await new Promise((resolve) => setTimeout(resolve, 0)); // the action has ended
+    assert.deepEqual(calls, [], "the settle waits for the renewal's answer");
+    held.resolve();
+    await waitForStatus(queue, job.id, "completed");
+    assert.deepEqual(calls, ["renewed", "settle"]);
+    const lines = (await queue.logs(job.id)).map((l) => l.message.split(" (")[0]);
+    assert.deepEqual(lines, ["Created", "Started", "before", "after", "Completed in 10s"]);
+  } finally {
+    await queue.close();
+  }
+});
+
+test("a job cancelled while it runs keeps each of its lines once", async () => {
+  const clock = new ManualClock(0);
+  const queue = kinetik({ interval: "1h", lease: "30s", clock });
+  const gate = deferred();
+  queue.define("cancelled").action(async (job) => {
+    job.log("flushed");
+    await gate.promise;
+  });
+  try {
+    const job = await queue.create("cancelled");
+    queue.process("default");
+    await waitForStatus(queue, job.id, "processing");
+    await clock.advance(10_000);
+    await queue.cancel(job.id);
+    await waitFor(async () => (await queue.logs(job.id)).length === 5);
+    const lines = (await queue.logs(job.id)).map((l) => l.message.split(" (")[0]);
+    assert.deepEqual(lines, [
+      "Created",
+      "Started",
+      "flushed",
+      "Cancelled",
+      "Run stopped: the job was cancelled",
+    ]);
+  } finally {
+    gate.resolve();
     await queue.close();
   }
 });
