@@ -52,6 +52,19 @@ export function assertTaskName(name: unknown, action: string): asserts name is s
   }
 }
 
+/**
+ * Builds the jobs of `createMany`; `now` is their creation time.
+ * @throws {TypeError | RangeError} when `specs` is not an array, or for any bad spec
+ */
+export function buildJobs(specs: readonly JobSpec[], now: number): NewJob[] {
+  if (!Array.isArray(specs)) {
+    throw new TypeError(
+      `Cannot create jobs as specs must be an array: current value is ${show(specs)}`,
+    );
+  }
+  return specs.map((spec) => buildJob(spec?.task, spec?.data, spec, now));
+}
+
 /** Builds the job to save; `now` is the creation time. */
 export function buildJob(
   task: string | { name: string },

@@ -5,10 +5,11 @@
  *
  * - While jobs run, a timer fires every third of a lease: renew every running lease with the
  *   log lines and progress its run wrote since the last renewal (a lost lease aborts its run
- *   and writes nothing), recover expired leases, beat.
+ *   and writes nothing), recover expired leases, beat, and sweep expired finished jobs when a
+ *   sweep is due (see `retention.ts`).
  * - While the processor idles, its loop calls {@linkcode Maintenance.idle} instead, which
- *   recovers and beats at most once per third of a lease: a worker fed one job at a time would
- *   otherwise recover after every job.
+ *   recovers and beats at most once per third of a lease (a worker fed one job at a time would
+ *   otherwise recover after every job) and sweeps when due.
  *
  * @module
  */
@@ -58,6 +59,7 @@ export class Maintenance {
   async idle(now: number): Promise<void> {
     if (now - this.#recovered >= this.#options.lease / 3) await this.#recover(now);
     if (now - this.#beaten >= this.#options.lease / 3) await this.heartbeat();
+    await this.#host.sweep();
   }
 
   /** Starts the renewal timer, unless it is already set or nothing runs. */
@@ -133,5 +135,6 @@ export class Maintenance {
     }
     await this.#recover(clock.now());
     await this.heartbeat();
+    await this.#host.sweep();
   }
 }

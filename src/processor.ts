@@ -23,7 +23,7 @@
  *   short marks the tags drained unless a wake-up arrived meanwhile.
  * - Maintenance (`maintenance.ts`) renews the leases of running jobs (a lost lease aborts the
  *   run) and recovers expired leases of crashed workers; an idle loop recovers too, at most
- *   once per third of a lease.
+ *   once per third of a lease. Both run the queue's retention sweep when it is due.
  * - Store errors never end the loop: they are reported as `error` and retried with backoff.
  *   An unsettled outcome is kept and retried; if its lease expires meanwhile, another worker
  *   reruns the job (at-least-once delivery).
@@ -166,8 +166,10 @@ export class Processor {
           continue;
         }
         this.#host.emitEmpty([...this.tags]);
+        // A sweep that is behind is due at once: it goes on after one more claim.
+        const sweep = this.#host.sweepDue(this.#host.clock.now());
         await this.#alarm.wait(
-          Math.min(this.#options.interval, this.#due(now), this.#options.lease),
+          Math.min(this.#options.interval, this.#due(now), this.#options.lease, sweep),
         );
         this.#isDrained = false;
       }

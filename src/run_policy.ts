@@ -13,7 +13,10 @@ export interface RetryOptions {
   delay: Duration;
   /** Retries after the first run; unset or `Infinity` means no limit. */
   max?: number;
-  /** @default "fixed" */
+  /**
+   * `fixed` waits `delay` every time; `exponential` doubles it per attempt, with jitter.
+   * @default "fixed"
+   */
   backoff?: "fixed" | "exponential";
 }
 

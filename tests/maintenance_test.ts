@@ -21,6 +21,7 @@ function setUp() {
   const task = queue.define("work").tag("t").action(() => new Promise(() => {}));
   const events: QueueEvent[] = [];
   const errors: unknown[] = [];
+  let sweeps = 0;
   const host: ProcessorHost = {
     store,
     clock,
@@ -29,6 +30,8 @@ function setUp() {
     emitEmpty: () => {},
     reportError: (error) => errors.push(error),
     runs: new Map(),
+    sweep: () => (sweeps++, Promise.resolve()),
+    sweepDue: () => Infinity,
   };
   const runs = new Map<string, JobRun>();
   const maintenance = new Maintenance(
@@ -50,7 +53,7 @@ function setUp() {
     runs.set(run.job.id, run);
     return run;
   };
-  return { clock, store, queue, events, errors, runs, maintenance, start };
+  return { clock, store, queue, events, errors, runs, maintenance, start, sweeps: () => sweeps };
 }
 
 test("Maintenance.schedule() renews running leases every third of a lease", async () => {
@@ -181,6 +184,21 @@ test("Maintenance keeps the lines of a renewal that failed for the next one", as
       "Created",
       "retried",
     ]);
+    await maintenance.stop();
+  } finally {
+    await queue.close();
+  }
+});
+
+test("Maintenance runs the queue's sweep when idle and with each renewal round", async () => {
+  const { clock, queue, maintenance, start, sweeps } = setUp();
+  try {
+    await maintenance.idle(clock.now());
+    assert.equal(sweeps(), 1);
+    (await start()).execute();
+    maintenance.schedule();
+    await clock.advance(LEASE / 3);
+    assert.equal(sweeps(), 2);
     await maintenance.stop();
   } finally {
     await queue.close();

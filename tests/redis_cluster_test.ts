@@ -9,6 +9,14 @@ const cluster = await redisCluster();
 const skip = typeof cluster === "string" ? cluster : undefined;
 if (skip) console.log(`Skipping the Redis Cluster tests: ${skip}`);
 const client = typeof cluster === "string" ? undefined : new Cluster(cluster.nodes);
+
+// Wave 2's job lifecycle groups, until this store implements them (the lead removes this).
+const NOT_YET = "not yet implemented (wave 2)";
+const WAVE2_SKIPS: Record<string, string> = Object.fromEntries(
+  ["settle result", "add overrides", "renew logs", "remove sweep", "removeJob", "promote"].map(
+    (group) => [group, NOT_YET],
+  ),
+);
 client?.on("error", () => {});
 after(async () => {
   if (typeof cluster === "string") return;
@@ -24,7 +32,7 @@ const run = Math.random().toString(36).slice(2, 8);
 testStore(test, {
   name: "redis cluster",
   open: () => new RedisStore({ client: client!, prefix: `c${++prefixes}-${run}` }),
-  skip: skip ? Object.fromEntries(STORE_CASE_GROUPS.map((group) => [group, skip])) : {},
+  skip: skip ? Object.fromEntries(STORE_CASE_GROUPS.map((group) => [group, skip])) : WAVE2_SKIPS,
 });
 
 test(
