@@ -120,7 +120,11 @@ export class Queue extends Emitter<QueueEvents> {
       listening: () => this.#bus.connect(),
     });
     this.#bus = new EventBus(resolved, {
-      dispatch: (event, error) => this.#dispatch(event, error),
+      // A job event goes to its task (under the seed's names) and to queue listeners.
+      dispatch: (event, error) => {
+        if (event.type === "stalled") this.emit("stalled", event.job);
+        this.#registry.dispatch(event, error);
+      },
       wake: (task) => this.#wake(task),
       cancel: (id) => {
         this.#runs.get(id)?.abort("cancel");
@@ -277,12 +281,9 @@ export class Queue extends Emitter<QueueEvents> {
   }
 
   /**
-   * Resolves with the job's record once it is final (completed, failed, timeout or
-   * cancelled): at once when it already is, else on its final event from any process sharing
-   * the store (or by reading it every `interval` on a store without events).
-   * Rejects with a `DOMException` named `TimeoutError` after `timeout`, `AbortError` (or the
-   * signal's reason) when `signal` aborts, and a `TypeError` when there is no such job or it
-   * is removed meanwhile.
+   * Resolves with the job's record once it is final, from any process on the store (see
+   * `wait.ts`). Rejects with a `DOMException` `TimeoutError` after `timeout`, `AbortError` (or
+   * the signal's reason) on `signal`, a `TypeError` when the job does not exist or is removed.
    */
   async wait(id: string, options?: WaitOptions): Promise<Job> {
     this.#assertOpen("wait for job");
@@ -391,11 +392,5 @@ export class Queue extends Emitter<QueueEvents> {
     for (const processor of this.#processors) {
       if (task === undefined || processor.handles(task)) processor.wake();
     }
-  }
-
-  /** Delivers a job event to its task (under the seed's names) and queue listeners. */
-  #dispatch(event: QueueEvent, error?: unknown): void {
-    if (event.type === "stalled") this.emit("stalled", event.job);
-    this.#registry.dispatch(event, error);
   }
 }
