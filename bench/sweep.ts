@@ -118,15 +118,21 @@ try {
     reportError: (error) => console.error(error),
   });
   let isSwept = false;
+  const sweeps: number[] = [];
   const sweeping = performance.now();
   const sweep = (async () => {
-    while ((await store.count({ task: "old" })) > 0) await sweeper.sweep();
+    while ((await store.count({ task: "old" })) > 0) {
+      const start = performance.now();
+      await sweeper.sweep();
+      sweeps.push(performance.now() - start);
+    }
     isSwept = true;
   })();
   const during = await timeClaims(store, Number.MAX_SAFE_INTEGER, () => isSwept);
   await sweep;
   const took = (performance.now() - sweeping) / 1000;
   console.log(`during sweep: ${summary(during)}`);
+  console.log(`sweep calls:  ${summary(sweeps).replace("claims", "sweeps")}`);
   console.log(
     `sweep of ${finished} jobs: ${took.toFixed(1)} s (${Math.round(finished / took)} jobs/s)`,
   );
