@@ -416,7 +416,7 @@ test("JobRun.note() buffers a line without telling the listener, also after the 
   }));
 
 test("JobRun.execute() completes with what a sync or async action returns", async () => {
-  await withRun(() => ({ sent: 3 }) as unknown as void, async (run) => {
+  await withRun(() => ({ sent: 3 }), async (run) => {
     assert.deepEqual(await run.execute(), { kind: "completed", value: { sent: 3 } });
   });
   await withRun(() => Promise.resolve("ok"), async (run) => {

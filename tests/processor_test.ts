@@ -502,7 +502,7 @@ test("an action's return value is stored as the job's result and carried by comp
 
 test("a result that is not JSON fails the run with a TypeError's message", async () => {
   const queue = kinetik({ interval: 20 });
-  queue.define("bad").action(() => ({ when: 1n }) as unknown as void);
+  queue.define("bad").action(() => ({ when: 1n }));
   try {
     const job = await queue.create("bad");
     queue.process("default");
