@@ -119,6 +119,11 @@ test("kinetik retry refuses an id with --status, options without --status, bad s
     assert.match(bad.stderr, /unknown status "completed".*use one of failed, timeout, cancelled/);
     const empty = await runOn(queue, ["retry", "--status", ","]);
     assert.equal(empty.code, 2);
+    assert.deepEqual(await runOn(queue, ["retry"]), {
+      code: 2,
+      stdout: "",
+      stderr: "kinetik: retry needs a job id or --status: kinetik retry ID | --status failed\n",
+    });
     const help = await runOn(queue, ["retry", "--help"]);
     assert.match(help.stdout, /Usage: kinetik retry ID \| --status S1,S2 \[options\]/);
     assert.match(help.stdout, /-y, --yes/);

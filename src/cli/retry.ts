@@ -12,6 +12,9 @@ import type { CliContext, Command } from "./_command.ts";
 import { jobIdArgument, printJson } from "./_command.ts";
 
 async function retryOne(context: CliContext, args: ParsedArgs): Promise<void> {
+  if (args.positionals.length === 0) {
+    throw new UsageError("retry needs a job id or --status: kinetik retry ID | --status failed");
+  }
   const id = jobIdArgument("retry", args);
   const { queue } = context;
   const job = await queue.retry(id);
