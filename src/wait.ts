@@ -119,7 +119,9 @@ export class JobWaiters {
     resolve: (job: Job) => void,
     reject: (reason: unknown) => void,
   ): void {
-    const { clock, interval } = this.#source;
+    const { clock } = this.#source;
+    // An interval of 0 (no idle wait) must not turn the safety read into a busy loop.
+    const interval = Math.max(10, this.#source.interval);
     let isDone = false;
     let isReading = false;
     let isStale = false;

@@ -238,3 +238,20 @@ test("watch() streams a job's events to its final one, and just that one when al
     assert.deepEqual((await watched).map((event) => event.type), ["started", "completed"]);
     assert.deepEqual((await watchAll(queue, job.id)).map((event) => event.type), ["completed"]);
   }));
+
+test("wait() on a queue with interval 0 reads again every 10 ms, not in a busy loop", async () => {
+  const clock = new ManualClock(T0);
+  const store = storeWithoutEvents();
+  const queue = kinetik(store, { interval: 0, clock });
+  try {
+    const job = await queue.create("quiet");
+    const waited = queue.wait(job.id);
+    await completeElsewhere(store, "quiet");
+    await clock.advance(9);
+    assert.equal(await isSettled(waited), false);
+    await clock.advance(1);
+    assert.equal((await waited).status, "completed");
+  } finally {
+    await queue.close();
+  }
+});
