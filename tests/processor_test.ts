@@ -292,7 +292,7 @@ test("cancel() of a running job aborts its signal, marks it cancelled and refuse
   }
 });
 
-test("job.log() is emitted at once and stored in one batch when the job ends", async () => {
+test("job.log() is emitted at once and stored when the job ends (within a lease third)", async () => {
   const queue = kinetik({ interval: 20 });
   const gate = deferred();
   const live: string[] = [];
@@ -475,4 +475,177 @@ test("close() returns right after the grace period even when the store sends no 
   const begin = Date.now();
   await queue.close({ grace: 100 });
   assert.ok(Date.now() - begin < 1000, `close took ${Date.now() - begin} ms`);
+});
+
+test("an action's return value is stored as the job's result and carried by completed", async () => {
+  const queue = kinetik({ interval: 20 });
+  queue.define("sum").action((job) => {
+    const { a, b } = job.data as { a: number; b: number };
+    return Promise.resolve({ sum: a + b });
+  });
+  queue.define("seed").action((_job, done) => done(null, "seeded"));
+  try {
+    const sum = await queue.create("sum", { a: 2, b: 3 });
+    const seed = await queue.create("seed");
+    const completed = queue.events({ type: "completed" }).getReader();
+    queue.process("default");
+    const events = [(await completed.read()).value!, (await completed.read()).value!];
+    await completed.cancel();
+    const byId = new Map(events.map((event) => [event.job.id, event.job]));
+    assert.deepEqual(byId.get(sum.id)?.result, { sum: 5 });
+    assert.equal(byId.get(seed.id)?.result, "seeded");
+    assert.deepEqual((await queue.get(sum.id))?.result, { sum: 5 });
+  } finally {
+    await queue.close();
+  }
+});
+
+test("a result that is not JSON fails the run with a TypeError's message", async () => {
+  const queue = kinetik({ interval: 20 });
+  queue.define("bad").action(() => ({ when: 1n }));
+  try {
+    const job = await queue.create("bad");
+    queue.process("default");
+    const failed = await waitForStatus(queue, job.id, "failed");
+    assert.match(failed.error!.message, /^Cannot store job result as its data must be JSON/);
+    assert.equal(failed.result, undefined);
+  } finally {
+    await queue.close();
+  }
+});
+
+test("create() with retry and timeout overrides runs the job by them, not the task's", async () => {
+  const clock = new ManualClock(0);
+  const queue = kinetik({ interval: "1h", clock });
+  const runs: string[] = [];
+  queue.define("flaky").timeout("1h").action((job) => {
+    runs.push(`${(job.data as { n: number }).n}.${job.attempt}`);
+    if ((job.data as { n: number }).n === 2) return new Promise(() => {}); // runs forever
+    throw new Error("no");
+  });
+  try {
+    // A producer without the task's definition sets the overrides.
+    const producer = kinetik(queue.store, { clock });
+    const retried = await producer.create("flaky", { n: 1 }, { retry: { delay: "5s", max: 1 } });
+    const limited = await producer.create("flaky", { n: 2 }, { timeout: "2s" });
+    assert.deepEqual(retried.retry, { delay: 5_000, max: 1, backoff: "fixed" });
+    assert.equal(retried.maxAttempts, 3);
+    queue.process("default", { concurrency: 2 });
+    await waitForStatus(queue, retried.id, "delayed");
+    await clock.advance(2_000);
+    assert.equal(
+      (await waitForStatus(queue, limited.id, "timeout")).error?.message,
+      "Timed out after 2s",
+    );
+    await clock.advance(3_000);
+    await waitForStatus(queue, retried.id, "failed");
+    assert.deepEqual(runs.sort(), ["1.1", "1.2", "2.1"]);
+    assert.equal((await queue.get(retried.id))?.maxAttempts, 3, "the claim kept its own limit");
+  } finally {
+    await queue.close();
+  }
+});
+
+test("job.log() lines and progress reach the store with the next lease renewal, before the end", async () => {
+  const clock = new ManualClock(0);
+  const queue = kinetik({ interval: "1h", lease: "30s", clock });
+  const gate = deferred();
+  queue.define("long").action(async (job) => {
+    job.log("step 1");
+    job.progress(1, 2);
+    await gate.promise;
+    job.log("step 2");
+  });
+  try {
+    const job = await queue.create("long");
+    queue.process("default");
+    await waitForStatus(queue, job.id, "processing");
+    const messages = async () => (await queue.logs(job.id)).map((l) => l.message.split(" (")[0]);
+    assert.deepEqual(await messages(), ["Created"]);
+    await clock.advance(10_000);
+    assert.deepEqual(await messages(), ["Created", "Started", "step 1"]);
+    assert.deepEqual((await queue.get(job.id))?.progress, { current: 1, total: 2 });
+    gate.resolve();
+    await waitForStatus(queue, job.id, "completed");
+    assert.deepEqual(await messages(), [
+      "Created",
+      "Started",
+      "step 1",
+      "step 2",
+      "Completed in 10s",
+    ]);
+  } finally {
+    await queue.close();
+  }
+});
+
+test("a run that ends while its renewal is out settles after it, each line stored once", async () => {
+  const clock = new ManualClock(0);
+  const store = new MemoryStore();
+  const held = deferred();
+  const renewing = deferred();
+  const calls: string[] = [];
+  const renew = store.renew.bind(store);
+  store.renew = async (...args) => {
+    const kept = await renew(...args); // the renewal runs, its answer is held back
+    renewing.resolve();
+    await held.promise;
+    calls.push("renewed");
+    return kept;
+  };
+  const settle = store.settle.bind(store);
+  store.settle = (...args) => (calls.push("settle"), settle(...args));
+  const queue = kinetik(store, { interval: "1h", lease: "30s", clock });
+  const gate = deferred();
+  queue.define("racing").action(async (job) => {
+    job.log("before");
+    await gate.promise;
+    job.log("after");
+  });
+  try {
+    const job = await queue.create("racing");
+    queue.process("default");
+    await waitForStatus(queue, job.id, "processing");
+    clock.advance(10_000);
+    await renewing.promise;
+    gate.resolve();
+    await new Promise((resolve) => setTimeout(resolve, 0)); // the action has ended
+    assert.deepEqual(calls, [], "the settle waits for the renewal's answer");
+    held.resolve();
+    await waitForStatus(queue, job.id, "completed");
+    assert.deepEqual(calls, ["renewed", "settle"]);
+    const lines = (await queue.logs(job.id)).map((l) => l.message.split(" (")[0]);
+    assert.deepEqual(lines, ["Created", "Started", "before", "after", "Completed in 10s"]);
+  } finally {
+    await queue.close();
+  }
+});
+
+test("a job cancelled while it runs keeps each of its lines once", async () => {
+  const clock = new ManualClock(0);
+  const queue = kinetik({ interval: "1h", lease: "30s", clock });
+  const gate = deferred();
+  queue.define("cancelled").action(async (job) => {
+    job.log("flushed");
+    await gate.promise;
+  });
+  try {
+    const job = await queue.create("cancelled");
+    queue.process("default");
+    await waitForStatus(queue, job.id, "processing");
+    await clock.advance(10_000);
+    await queue.cancel(job.id);
+    await waitFor(async () => (await queue.logs(job.id)).length === 5);
+    const lines = (await queue.logs(job.id)).map((l) => l.message.split(" (")[0]);
+    assert.deepEqual(lines, [
+      "Created",
+      "Started",
+      "flushed",
+      "Cancelled",
+      "Run stopped: the job was cancelled",
+    ]);
+  } finally {
+    gate.resolve();
+    await queue.close();
+  }
 });

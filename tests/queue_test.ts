@@ -399,3 +399,20 @@ test("close() stops processors, closes streams and the store; later creates reje
   await assert.rejects(queue.create("x", {}), /queue is closed/);
   await queue.close();
 });
+
+test("workers() lists the live workers of the store with their tasks", async () => {
+  const queue = kinetik({ interval: "1h" });
+  queue.define("work").tag("jobs").action(() => {});
+  try {
+    assert.deepEqual(await queue.workers(), []);
+    const empty = new Promise((resolve) => queue.once("empty", resolve));
+    const processor = queue.process("jobs");
+    await empty;
+    const [worker] = await queue.workers();
+    assert.equal(worker.id, processor.worker);
+    assert.deepEqual(worker.tags, ["jobs"]);
+    assert.deepEqual(worker.tasks.map((task) => task.name), ["work"]);
+  } finally {
+    await queue.close();
+  }
+});
