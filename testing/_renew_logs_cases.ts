@@ -112,7 +112,11 @@ export const renewLogsCases: StoreCase[] = [
         worker: "worker-1",
       }, "the newer claim's lease is untouched");
       assert.equal(again.id, reclaimed.id);
-      assert.deepEqual(plain((await store.logs(live.id)).at(-1)), line(13));
+      // logs() is in time order: line 13 (written at T0 + 13) sorts before the stall line.
+      assert.deepEqual(
+        plain((await store.logs(live.id)).find((l) => l.message === "line 13")),
+        line(13),
+      );
       assertFields(await store.get(live.id), { leaseUntil: T0 + 6_004 });
     },
   },

@@ -102,7 +102,9 @@ test("kinetik workers lists a worker process with its pid, tags and task count",
     await stopWorker(worker);
   }
   // A stopped worker stays listed until its heartbeat expires: a fresh store has none.
-  const none = await kinetik(freshStore(), "workers");
+  const empty = freshStore();
+  await withQueue(empty, (queue) => queue.count()); // creates the file: kinetik reads only
+  const none = await kinetik(empty, "workers");
   assert.deepEqual([none.code, none.stdout], [0, "No live workers.\n"]);
 });
 
