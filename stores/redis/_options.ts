@@ -64,6 +64,8 @@ export interface ResolvedOptions {
   base: string;
   /** The retention limit for the scripts; -1 for none. */
   maxFinished: number;
+  /** Ms of silence that make the store's own connections count as dead (see the option). */
+  commandTimeout: number;
   /** The connection for commands: the store's own for a URL, else the client passed in. */
   client: RedisConnection;
   /** Opens a connection of the store's own, for pub/sub. */
@@ -101,6 +103,7 @@ export function resolveOptions(options: RedisStoreOptions): ResolvedOptions {
   return {
     base,
     maxFinished: maxFinished === Infinity ? -1 : maxFinished,
+    commandTimeout,
     client: client ? new IoredisConnection(client, { isOwned: false }) : open(),
     open,
   };
