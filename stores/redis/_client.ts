@@ -7,8 +7,8 @@
  * - **connecting → ready.** Each attempt opens a socket (TCP keepalive on) and sends the
  *   handshake in one write (`_handshake.ts`): AUTH, SELECT, CLIENT SETNAME, and a SUBSCRIBE
  *   per followed channel. It is ready once they succeed; commands issued before then wait.
- * - **ready.** Commands are pipelined: each is written at once (the commands of one tick in a
- *   single write) and replies are matched to them in order.
+ * - **ready.** Commands are pipelined (`_pipeline.ts`): each is written at once (the commands
+ *   of one tick in a single write) and replies are matched to them in order.
  * - **reconnecting.** A failed attempt or a dropped connection waits `min(times * 100, 1000)`
  *   ms and tries again, for as long as the client is open. Commands in flight when the
  *   connection drops reject and are never resent: a resent add script could add a job twice
@@ -36,6 +36,7 @@ import { awaitQuit, type ConnectionStatus, type RedisConnection } from "./_conne
 import { RedisAuthError } from "./_auth.ts";
 import { handshakeError, type HandshakeSettings, handshakeSteps } from "./_handshake.ts";
 import { Watchdog } from "./_watchdog.ts";
+import { type InFlight, Pipeline } from "./_pipeline.ts";
 
 /** How to reach Redis, who to be there, and how long to wait for it. */
 export interface ClientSettings extends HandshakeSettings {
@@ -52,12 +53,6 @@ export interface ClientSettings extends HandshakeSettings {
    * connection counts as dead; also the longest a command waits to be sent.
    */
   commandTimeout: number;
-}
-
-/** A command sent, waiting for its reply. */
-interface InFlight {
-  resolve(reply: Reply): void;
-  reject(error: Error): void;
 }
 
 /** A command issued while no connection was ready. */
@@ -89,9 +84,10 @@ export class RespClient implements RedisConnection {
   /** Counts attempts, so the callbacks of an earlier socket are told apart. */
   #epoch = 0;
   #parser = new ReplyParser((reply) => this.#onReply(reply));
-  #inFlight: InFlight[] = [];
-  #head = 0;
-  #outbox: string[] = [];
+  #pipeline = new Pipeline(
+    (text) => this.#socket?.write(text),
+    () => this.#watchdog.noteSend(),
+  );
   #waiting: Waiting[] = [];
   #channels = new Map<string, Channel>();
   /** Failed attempts in a row, for the backoff. */
@@ -109,9 +105,9 @@ export class RespClient implements RedisConnection {
   constructor(settings: ClientSettings) {
     this.#settings = settings;
     this.#watchdog = new Watchdog(settings.commandTimeout, {
-      hasInFlight: () => this.#head < this.#inFlight.length,
+      hasInFlight: () => this.#pipeline.hasInFlight,
       canProbe: () => this.#status === "ready" && !this.#isClosing,
-      probe: () => this.#send(PING, PROBE),
+      probe: () => this.#pipeline.send(PING, PROBE),
       drop: (reason) => this.#drop(reason),
       expireWaiting: (before) => this.#expireWaiting(before),
     });
@@ -134,7 +130,9 @@ export class RespClient implements RedisConnection {
    */
   call(command: readonly Arg[]): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      if (this.#status === "ready") return this.#send(encodeCommand(command), { resolve, reject });
+      if (this.#status === "ready") {
+        return this.#pipeline.send(encodeCommand(command), { resolve, reject });
+      }
       if (this.#isClosing) return reject(this.#closedError());
       // Refused until an attempt succeeds: retrying does not change a password.
       if (this.#lastFailure instanceof RedisAuthError) return reject(this.#lastFailure);
@@ -179,7 +177,7 @@ export class RespClient implements RedisConnection {
       this.#watchdog.stop();
       this.#abort.abort(this.#closedError());
       const error = this.#closedError();
-      this.#rejectInFlight(error);
+      this.#pipeline.rejectAll(error);
       for (const waiting of this.#waiting.splice(0)) waiting.reject(error);
     }
     const socket = this.#socket;
@@ -187,22 +185,6 @@ export class RespClient implements RedisConnection {
     await this.#connecting;
     await socket?.close();
   }
-
-  /** Queues `text` for this tick's write and `pending` for its reply. */
-  #send(text: string, pending: InFlight): void {
-    if (this.#head === this.#inFlight.length) this.#watchdog.noteSend();
-    this.#inFlight.push(pending);
-    if (this.#outbox.push(text) === 1) queueMicrotask(this.#flush);
-  }
-
-  /** Writes the commands of this tick at once. */
-  #flush = (): void => {
-    const outbox = this.#outbox;
-    if (outbox.length === 0) return;
-    const text = outbox.length === 1 ? outbox[0] : outbox.join("");
-    outbox.length = 0;
-    this.#socket?.write(text);
-  };
 
   #onReply(reply: Reply): void {
     if (this.#channels.size > 0 && isMessage(reply)) {
@@ -214,15 +196,7 @@ export class RespClient implements RedisConnection {
       }
       return;
     }
-    if (this.#head >= this.#inFlight.length) {
-      throw new SyntaxError("Cannot match a Redis reply as no command is waiting for one");
-    }
-    const pending = this.#inFlight[this.#head];
-    this.#inFlight[this.#head++] = undefined!;
-    if (this.#head === this.#inFlight.length) {
-      this.#inFlight.length = 0;
-      this.#head = 0;
-    }
+    const pending = this.#pipeline.next();
     if (reply instanceof ReplyError) pending.reject(reply);
     else pending.resolve(reply);
   }
@@ -254,7 +228,7 @@ export class RespClient implements RedisConnection {
     if (error) {
       this.#epoch++;
       this.#socket = undefined;
-      this.#rejectInFlight(error);
+      this.#pipeline.rejectAll(error);
       this.#onFailed(error);
       await socket.close();
       return;
@@ -262,7 +236,7 @@ export class RespClient implements RedisConnection {
     this.#status = "ready";
     this.#attempts = 0;
     this.#lastFailure = undefined;
-    for (const waiting of this.#waiting.splice(0)) this.#send(waiting.text, waiting);
+    for (const waiting of this.#waiting.splice(0)) this.#pipeline.send(waiting.text, waiting);
     this.#watchdog.arm(); // An idle connection is probed too.
     for (const followed of renewed) {
       try {
@@ -278,7 +252,9 @@ export class RespClient implements RedisConnection {
     const steps = handshakeSteps(this.#settings, this.#channels.keys());
     const results = await Promise.allSettled(
       steps.map(({ command }) =>
-        new Promise((resolve, reject) => this.#send(encodeCommand(command), { resolve, reject }))
+        new Promise((resolve, reject) =>
+          this.#pipeline.send(encodeCommand(command), { resolve, reject })
+        )
       ),
     );
     return handshakeError(steps, results, this.#settings);
@@ -313,7 +289,7 @@ export class RespClient implements RedisConnection {
       }`,
       { cause: error },
     );
-    this.#rejectInFlight(lost);
+    this.#pipeline.rejectAll(lost);
     if (this.#status === "ready") this.#schedule();
     else this.#onFailed(error ?? lost); // Dropped during the handshake: that attempt failed.
   }
@@ -364,15 +340,6 @@ export class RespClient implements RedisConnection {
       for (const waiting of this.#waiting.splice(0, expired)) waiting.reject(reason);
     }
     return this.#waiting[0]?.issued;
-  }
-
-  #rejectInFlight(error: Error): void {
-    const inFlight = this.#inFlight;
-    const head = this.#head;
-    this.#inFlight = [];
-    this.#head = 0;
-    this.#outbox.length = 0;
-    for (let i = head; i < inFlight.length; i++) inFlight[i].reject(error);
   }
 
   #where(): string {
