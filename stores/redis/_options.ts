@@ -4,7 +4,7 @@
  */
 
 import type { ConnectionOptions } from "node:tls";
-import { type Duration, parseDuration } from "../../src/duration.ts";
+import { parseDuration } from "../../src/duration.ts";
 import {
   COMMAND_TIMEOUT,
   connectionSettings,
@@ -55,7 +55,7 @@ export interface RedisStoreOptions {
    * settings.
    * @default {5000}
    */
-  commandTimeout?: Duration;
+  commandTimeout?: number | string;
 }
 
 /** What the store keeps of its options. */
@@ -118,7 +118,7 @@ const MAX_TIMEOUT = 2 ** 31 - 1;
  * @throws {TypeError} when it is not a duration
  * @throws {RangeError} when it is not above 0, or beyond what a timer can wait
  */
-function readCommandTimeout(value: Duration | null): number {
+function readCommandTimeout(value: number | string | null): number {
   if (value === null) return COMMAND_TIMEOUT;
   const millis = parseDuration(value, "the Redis store's commandTimeout");
   if (millis <= 0 || millis > MAX_TIMEOUT) {
