@@ -6,7 +6,8 @@
  * The peers are installed into `bench/peers/node_modules` (npm) on the first run.
  *
  * Flags: `--reps 3`, `--jobs 20000`, `--latency-jobs 1000`, `--rate 200`,
- * `--systems kinetik,bullmq,bee-queue`, `--runtimes deno,bun` (add `node` for the peers),
+ * `--systems kinetik,bullmq,bee-queue` (also `kinetik-node-redis`: the store on node-redis
+ * instead of its own client), `--runtimes deno,bun` (add `node` for the peers),
  * `--cases enqueue-single,enqueue-bulk,process-c1,process-c50,latency`, `--no-count` (skip
  * the MONITOR pass that counts the commands clients send per job).
  *
@@ -50,8 +51,9 @@ interface Entrant {
   runtime: string;
 }
 // Kinetik runs on Deno and Bun only; the peers on whichever runtimes were asked for.
+const isKinetik = (system: string) => system.startsWith("kinetik");
 const entrants: Entrant[] = flags.runtimes.split(",").flatMap((runtime) =>
-  flags.systems.split(",").filter((system) => system !== "kinetik" || runtime !== "node")
+  flags.systems.split(",").filter((system) => !isKinetik(system) || runtime !== "node")
     .map((system) => ({ system, runtime }))
 );
 
@@ -74,7 +76,7 @@ function runCase(
   const [cmd, ...pre] = command(who.runtime);
   // Kinetik resolves its imports through the project (deno.json, package.json); the peers
   // through bench/peers/node_modules.
-  const cwd = who.system === "kinetik" ? ROOT : PEERS;
+  const cwd = isKinetik(who.system) ? ROOT : PEERS;
   const child = spawn(cmd, [
     ...pre,
     `${PEERS}case.mjs`,

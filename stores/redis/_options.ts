@@ -11,7 +11,7 @@ import {
   type RedisClient,
   type RedisConnection,
 } from "./_connection.ts";
-import { RespClient } from "./_client.ts";
+import { type ClientSettings, RespClient } from "./_client.ts";
 import { IoredisConnection } from "./_ioredis.ts";
 import { baseKey } from "./_keys.ts";
 
@@ -58,6 +58,15 @@ export interface RedisStoreOptions {
   commandTimeout?: number | string;
 }
 
+/**
+ * Opens the store's own connections for a URL: the lean client. An object with a writable
+ * field, not a constant, for one caller: `bench:peers` swaps in a node-redis connection
+ * (`bench/peers/adapters/`) to measure that client against this one on the same store.
+ */
+export const urlConnections = {
+  open: (settings: ClientSettings): RedisConnection => new RespClient(settings),
+};
+
 /** What the store keeps of its options. */
 export interface ResolvedOptions {
   /** `{kinetik:<prefix>}:` */
@@ -98,7 +107,7 @@ export function resolveOptions(options: RedisStoreOptions): ResolvedOptions {
   } else {
     const url = options.url ?? "redis://127.0.0.1:6379";
     const settings = connectionSettings(url, { tls: options.tls, commandTimeout });
-    open = () => new RespClient(settings);
+    open = () => urlConnections.open(settings);
   }
   return {
     base,
