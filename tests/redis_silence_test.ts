@@ -106,7 +106,7 @@ test("RespClient.subscribe() finds a silent idle subscriber, subscribes again an
     );
     assert.equal(renewals, 0);
     proxy.thaw();
-    await waitFor(() => renewals === 1, DEADLINE, "the subscription renewed");
+    await waitFor(() => renewals >= 1, DEADLINE, "the subscription renewed");
     assert.equal(await followers(admin, "silent-news"), 1);
     await admin.call(["PUBLISH", "silent-news", "back"]);
     await waitFor(() => heard.length === 1, DEADLINE, "a message after the renewal");
