@@ -135,32 +135,43 @@ test("RedisStore.subscribe() errors its stream with 'authentication required'", 
   }
 });
 
-test("RedisStore rejects every verb with 'authentication failed' for a wrong password", {
-  skip,
-}, async () => {
-  const stores = [
-    new RedisStore({ url: withPassword("wrong"), prefix: "auth-wrong" }),
-    new RedisStore({ url: withPassword(PASSWORD, "nobody"), prefix: "auth-wrong" }),
-  ];
-  try {
-    for (const store of stores) {
-      for (const [name, call] of Object.entries(verbs(store))) {
+test(
+  "RedisStore rejects every verb and subscribe() with 'authentication failed' for a wrong password",
+  {
+    skip,
+  },
+  async () => {
+    const stores = [
+      new RedisStore({ url: withPassword("wrong"), prefix: "auth-wrong" }),
+      new RedisStore({ url: withPassword(PASSWORD, "nobody"), prefix: "auth-wrong" }),
+    ];
+    try {
+      for (const store of stores) {
+        for (const [name, call] of Object.entries(verbs(store))) {
+          await assert.rejects(
+            call(),
+            (error) =>
+              assertAuthError(
+                error,
+                /^redis: authentication failed to [a-z ]+: /,
+                /answered "WRONGPASS invalid username-password pair or user is disabled\."/,
+              ),
+            name,
+          );
+        }
+        const stop = new AbortController();
         await assert.rejects(
-          call(),
+          store.subscribe(stop.signal).getReader().read(),
           (error) =>
-            assertAuthError(
-              error,
-              /^redis: authentication failed to [a-z ]+: /,
-              /answered "WRONGPASS invalid username-password pair or user is disabled\."/,
-            ),
-          name,
+            assertAuthError(error, /^redis: authentication failed to subscribe: /, /WRONGPASS/),
         );
+        stop.abort();
       }
+    } finally {
+      await Promise.all(stores.map((store) => store.close()));
     }
-  } finally {
-    await Promise.all(stores.map((store) => store.close()));
-  }
-});
+  },
+);
 
 test("queue.create() says how to pass the password, and works once it is in the URL", {
   skip,
