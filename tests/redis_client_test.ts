@@ -10,6 +10,7 @@ import { after, test } from "node:test";
 import { type ClientSettings, RespClient } from "../stores/redis/_client.ts";
 import { connectionSettings } from "../stores/redis/_connection.ts";
 import { ReplyError } from "../stores/redis/_resp.ts";
+import { RedisAuthError } from "../stores/redis/_auth.ts";
 import { waitFor } from "./_helpers.ts";
 import { freePort, redisServer } from "./_redis_server.ts";
 import { unavailable } from "./_unavailable.ts";
@@ -176,12 +177,23 @@ test("RespClient names its connection, selects its database and authenticates", 
     await byUser.call(["SELECT", 3]);
     assert.equal(await byUser.call(["GET", "in-db-3"]), "yes");
     const wrong = connect({ username: "alice", password: "nope" });
-    await assert.rejects(
-      wrong.call(["PING"]),
-      /^Error: Cannot reach Redis at 127\.0\.0\.1:\d+ \(3 connection attempts failed\): WRONGPASS/,
-    );
+    await assert.rejects(wrong.call(["PING"]), (error) => {
+      assert.ok(error instanceof RedisAuthError);
+      assert.match(error.message, /^authentication failed: Redis at .* answered "WRONGPASS /);
+      return true;
+    });
     const anonymous = connect({});
-    await assert.rejects(anonymous.call(["PING"]), /NOAUTH Authentication required/);
+    await assert.rejects(anonymous.call(["PING"]), (error) => {
+      assert.ok(error instanceof RedisAuthError);
+      assert.match(error.message, /^authentication required: .*"NOAUTH Authentication required\."/);
+      return true;
+    });
+    // Refused at once from then on, while the client goes on trying: once Redis lets it in,
+    // it works.
+    await assert.rejects(anonymous.call(["PING"]), RedisAuthError);
+    await admin.call(["CONFIG", "SET", "requirepass", ""]);
+    await waitFor(() => anonymous.status === "ready", 3000, "the next attempt");
+    assert.equal(await anonymous.call(["PING"]), "PONG");
   } finally {
     await Promise.all([admin, ...users].map((user) => user.disconnect()));
     await guarded.dispose();
