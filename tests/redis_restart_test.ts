@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import { kinetik, StoreError } from "../mod.ts";
 import { RedisStore } from "../stores/redis.ts";
-import { waitFor } from "./_helpers.ts";
+import { deferred, waitFor, withTimeout } from "./_helpers.ts";
 import { redisServer } from "./_redis_server.ts";
 
 const server = await redisServer({ durable: true });
@@ -13,8 +13,6 @@ const skip = typeof server === "string"
   : "KINETIK_REDIS_URL is set: this test needs a redis-server of its own to restart";
 if (skip) console.log(`Skipping the Redis restart test: ${skip}`);
 after(() => typeof server === "string" ? undefined : server.dispose());
-
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 test(
   "Redis: processors report an outage as errors, reconnect and finish every job",
@@ -34,21 +32,25 @@ test(
     worker.on("error", (error) => errors.push(error));
     producer.on("error", () => {});
     let runs = 0;
+    // Runs past the 50th hold until Redis is back, so the outage hits jobs mid-run.
+    const fifty = deferred();
+    const outageOver = deferred();
     worker.define("work").action(async () => {
-      runs++;
-      await pause(5);
+      if (++runs === 50) fifty.resolve();
+      if (runs > 50) await outageOver.promise;
     });
     try {
       await producer.createMany(
         Array.from({ length: 400 }, (_, i) => ({ task: "work", data: { i } })),
       );
       worker.process("default");
-      await waitFor(() => runs >= 50, 5_000, "50 runs");
+      await withTimeout(fifty.promise, 5_000, "50 runs");
       await server.stop();
-      await waitFor(() => errors.length > 0, 5_000, "an error event");
+      // Two errors: the processors keep trying (with backoff) while Redis is away.
+      await waitFor(() => errors.length >= 2, 5_000, "errors during the outage");
       const runsDuringOutage = runs;
-      await pause(300);
       await server.start();
+      outageOver.resolve();
       await waitFor(
         async () => (await producer.count({ status: "completed" }).catch(() => 0)) === 400,
         15_000,
