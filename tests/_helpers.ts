@@ -53,18 +53,19 @@ export function nextEvent<Events extends EventMap, E extends keyof Events & stri
   return withTimeout(fired, ms, `a "${event}" event`);
 }
 
-/** Polls `predicate` every 2 ms until it holds; fails after `timeoutMs`. */
+/** Polls `predicate` every `everyMs` until it holds; fails after `timeoutMs`. */
 export async function waitFor(
   predicate: () => boolean | Promise<boolean>,
   timeoutMs = 3000,
   what = "condition",
+  everyMs = 2,
 ): Promise<void> {
   let isLate = false;
   const timer = setTimeout(() => isLate = true, timeoutMs);
   try {
     while (!(await predicate())) {
       if (isLate) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 2));
+      await new Promise((resolve) => setTimeout(resolve, everyMs));
     }
   } finally {
     clearTimeout(timer);
