@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { kinetik, MemoryStore, Queue, type QueueEvent } from "../mod.ts";
-import { waitForStatus, watchAll } from "./_helpers.ts";
+import { PATIENCE, waitForStatus, watchAll, withTimeout } from "./_helpers.ts";
 
 test("kinetik() uses a MemoryStore and a 10s interval when given nothing", async () => {
   const queue = kinetik();
@@ -301,7 +301,7 @@ test("close() stops processors, closes streams and the store; later creates reje
   const stream = queue.events();
   queue.process("default");
   await queue.close();
-  const { done } = await stream.getReader().read();
+  const { done } = await withTimeout(stream.getReader().read(), PATIENCE, "the end");
   assert.equal(done, true);
   await assert.rejects(queue.create("x", {}), /queue is closed/);
   await queue.close();
