@@ -4,7 +4,7 @@ import { kinetik, MemoryStore, type Queue, type QueueEvent } from "../mod.ts";
 import { type BusHandlers, EventBus } from "../src/event_bus.ts";
 import type { Job } from "../src/job.ts";
 import type { Store, StoreMessage } from "../src/store.ts";
-import { deferred, waitFor, withTimeout } from "./_helpers.ts";
+import { deferred, PATIENCE, waitFor, withTimeout } from "./_helpers.ts";
 
 /** Reads `reader` into `into` until an event passes `isLast`. */
 function readUntil(
@@ -326,7 +326,7 @@ test("a task listener on a producer hears jobs completed by a worker queue on th
   try {
     worker.process("default");
     const job = await producer.create("email", {});
-    await done;
+    await withTimeout(done, PATIENCE, "the complete event");
     assert.deepEqual(heard, [job.id]);
   } finally {
     await producer.close();
