@@ -3,7 +3,6 @@
  * (memory, or a fresh SQLite file), a ManualClock, and what the queue reported. @module
  */
 
-import { after } from "node:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,14 +16,10 @@ import { PATIENCE, withTimeout } from "./_helpers.ts";
 /** The time every failure test starts at. */
 export const T0 = 1_700_000_000_000;
 
-const dir = mkdtempSync(join(tmpdir(), "kinetik-failures-"));
-after(() => rmSync(dir, { recursive: true, force: true }));
-let files = 0;
-
-/** The real stores the tests wrap, by name. */
-export const STORES: readonly [string, () => Store][] = [
+/** The real stores the tests wrap, by name; each opens in a fresh temp dir of its test. */
+export const STORES: readonly [string, (dir: string) => Store][] = [
   ["memory", () => new MemoryStore()],
-  ["sqlite", () => new SqliteStore({ path: join(dir, `${++files}.db`) })],
+  ["sqlite", (dir) => new SqliteStore({ path: join(dir, "jobs.db") })],
 ];
 
 /** What a failure test gets. */
@@ -39,14 +34,16 @@ export interface Fixture {
 }
 
 /**
- * Runs `fn` with a queue (interval 1h, lease 30s) on a FailingStore around `open()`, then
+ * Runs `fn` with a queue (interval 1h, lease 30s) on a FailingStore around `open(dir)` (a
+ * fresh temp dir, removed afterwards), then
  * closes it (failing when that or the end of its event stream takes longer than PATIENCE).
  */
 export async function withQueue(
-  open: () => Store,
+  open: (dir: string) => Store,
   fn: (fixture: Fixture) => Promise<void>,
 ): Promise<void> {
-  const store = new FailingStore(open());
+  const dir = mkdtempSync(join(tmpdir(), "kinetik-failures-"));
+  const store = new FailingStore(open(dir));
   const clock = new ManualClock(T0);
   const queue = kinetik(store, { interval: "1h", lease: "30s", clock });
   const errors: unknown[] = [];
@@ -63,7 +60,11 @@ export async function withQueue(
     // No grace: a run the test left hanging is aborted at once (on this clock, at advance).
     const closing = queue.close({ grace: 0 });
     await clock.advance(0);
-    await withTimeout(closing, PATIENCE, "the queue to close");
+    try {
+      await withTimeout(closing, PATIENCE, "the queue to close");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
   await withTimeout(reading, PATIENCE, "the event stream to end with the queue");
 }
