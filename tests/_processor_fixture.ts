@@ -34,9 +34,9 @@ export interface Fixture {
 }
 
 /**
- * Runs `fn` with a queue (interval 1h, lease 30s) on a FailingStore around `open(dir)` (a
- * fresh temp dir, removed afterwards), then
- * closes it (failing when that or the end of its event stream takes longer than PATIENCE).
+ * Runs `fn` with a queue (interval 1h, lease 30s) on a FailingStore around `open(dir)`, `dir`
+ * a fresh temp dir; then closes the queue (failing when that or the end of its event stream
+ * takes longer than PATIENCE) and removes the dir.
  */
 export async function withQueue(
   open: (dir: string) => Store,
