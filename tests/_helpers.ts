@@ -39,18 +39,23 @@ interface Emits<Events extends EventMap> {
 }
 
 /**
- * The arguments of the next `event` the emitter emits, within `ms`. Call it before the code
- * that emits, so the listener is there in time.
+ * The arguments of the next `event` the emitter emits. Call it before the code that emits, so
+ * the listener is there in time; awaiting it fails after `ms`. The timer only starts when it
+ * is awaited, so one that is never awaited cannot fail a later test.
  */
 export function nextEvent<Events extends EventMap, E extends keyof Events & string>(
   emitter: Emits<Events>,
   event: E,
   ms: number = PATIENCE,
-): Promise<Events[E]> {
+): PromiseLike<Events[E]> {
   const fired = new Promise<Events[E]>((resolve) =>
     emitter.once(event, (...args: Events[E]) => void resolve(args))
   );
-  return withTimeout(fired, ms, `a "${event}" event`);
+  let waiting: Promise<Events[E]> | undefined;
+  return {
+    then: (onFulfilled, onRejected) =>
+      (waiting ??= withTimeout(fired, ms, `a "${event}" event`)).then(onFulfilled, onRejected),
+  };
 }
 
 /** Polls `predicate` every `everyMs` until it holds; fails after `timeoutMs`. */

@@ -329,6 +329,8 @@ test("a task listener on a producer hears jobs completed by a worker queue on th
     await withTimeout(done, PATIENCE, "the complete event");
     assert.deepEqual(heard, [job.id]);
   } finally {
+    // The worker first: closing a queue closes the store they share.
+    await worker.close();
     await producer.close();
   }
 });

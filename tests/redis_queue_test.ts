@@ -45,11 +45,11 @@ test("Redis queue starts a job another queue creates on an idle worker, by a wak
   try {
     let started = deferred();
     worker.define("ping").action(() => started.resolve());
-    let empty = nextEvent(worker, "empty");
+    let idle = nextEvent(worker, "empty");
     worker.process("default");
     for (let i = 0; i < 5; i++) {
-      await empty; // idle: the previous job is settled and nothing is ready
-      empty = nextEvent(worker, "empty");
+      await idle; // the previous job is settled and nothing is ready
+      idle = nextEvent(worker, "empty");
       started = deferred();
       await producer.create("ping", { i });
       await withTimeout(started.promise, PATIENCE, `the wake-up for job ${i + 1}`);
