@@ -92,7 +92,7 @@ test("Redis queue runs a job delayed by another queue on time, though the worker
 test("Redis queue carries events, watch() and task events to another queue", { skip }, async () => {
   const [worker, watcher] = pair({ interval: "1m" });
   try {
-    worker.define("report").action(async (job) => {
+    worker.define("report").action((job) => {
       job.log("halfway", { at: 1 });
       job.progress(1, 2);
     });
