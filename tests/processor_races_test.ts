@@ -2,14 +2,17 @@
  * The processor racing other actors for a job: another worker takes over the lease, a stale
  * token's outcome is refused, a cancel lands as the job completes. Each case runs on the memory
  * store and on a real SQLite file (through a FailingStore, which here only holds calls back to
- * order a race), on a ManualClock.
+ * order a race), on a ManualClock. Last, the leases themselves: renewed while a job runs,
+ * recovered once a dead worker's lease expires.
  */
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { kinetik, MemoryStore } from "../mod.ts";
+import { ManualClock } from "../src/manual_clock.ts";
 import type { Store } from "../src/store.ts";
 import { finalEvents, STORES, T0, withQueue } from "./_processor_fixture.ts";
-import { deferred, PATIENCE, waitFor, withTimeout } from "./_helpers.ts";
+import { deferred, PATIENCE, waitFor, waitForStatus, withTimeout } from "./_helpers.ts";
 
 /**
  * What another worker does to a job whose worker seems gone: its lease is recovered once
@@ -171,3 +174,54 @@ for (const [kind, open] of STORES) {
       assert.deepEqual(errors, []);
     }));
 }
+
+test("a running job's lease is renewed while it runs, so a long job is never recovered", async () => {
+  const clock = new ManualClock(0);
+  const queue = kinetik({ interval: "1h", lease: "30s", clock });
+  const finish = deferred();
+  const stalled: string[] = [];
+  queue.on("stalled", (job) => stalled.push(job.id));
+  queue.define("long").action(() => finish.promise);
+  try {
+    const job = await queue.create("long");
+    queue.process("default");
+    await waitForStatus(queue, job.id, "processing");
+    for (let i = 0; i < 10; i++) await clock.advance(10_000);
+    assert.ok((await queue.get(job.id))!.leaseUntil! > clock.now());
+    finish.resolve();
+    await waitForStatus(queue, job.id, "completed");
+    assert.deepEqual(stalled, []);
+  } finally {
+    await queue.close();
+  }
+});
+
+test("a job whose worker died is recovered after its lease expires, with a stalled event", async () => {
+  const clock = new ManualClock(0);
+  const store = new MemoryStore();
+  const queue = kinetik(store, { interval: "1h", lease: "30s", clock });
+  const stalled: string[] = [];
+  queue.on("stalled", (job) => stalled.push(`${job.id} ${job.status}`));
+  queue.define("work").action(() => {});
+  try {
+    const job = await queue.create("work");
+    // A worker elsewhere claims the job, then dies without a word.
+    const { jobs } = await store.claim({
+      groups: [["work"]],
+      limit: 1,
+      worker: "dead",
+      leaseMs: 30_000,
+      now: clock.now(),
+    });
+    assert.equal(jobs.length, 1);
+    queue.process("default");
+    await clock.advance(61_000); // an idle processor recovers at least once per lease
+    await waitForStatus(queue, job.id, "completed");
+    assert.deepEqual(stalled, [`${job.id} queued`]);
+    const lines = (await queue.logs(job.id)).map((line) => line.message);
+    assert.ok(lines.some((line) => line.startsWith("Stalled")), lines.join("\n"));
+    assert.equal((await queue.get(job.id))?.attempts, 2);
+  } finally {
+    await queue.close();
+  }
+});

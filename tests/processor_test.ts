@@ -219,57 +219,6 @@ test("timeout() marks the job timeout, aborts its signal and ignores what the ac
   }
 });
 
-test("a running job's lease is renewed while it runs, so a long job is never recovered", async () => {
-  const clock = new ManualClock(0);
-  const queue = kinetik({ interval: "1h", lease: "30s", clock });
-  const finish = deferred();
-  const stalled: string[] = [];
-  queue.on("stalled", (job) => stalled.push(job.id));
-  queue.define("long").action(() => finish.promise);
-  try {
-    const job = await queue.create("long");
-    queue.process("default");
-    await waitForStatus(queue, job.id, "processing");
-    for (let i = 0; i < 10; i++) await clock.advance(10_000);
-    assert.ok((await queue.get(job.id))!.leaseUntil! > clock.now());
-    finish.resolve();
-    await waitForStatus(queue, job.id, "completed");
-    assert.deepEqual(stalled, []);
-  } finally {
-    await queue.close();
-  }
-});
-
-test("a job whose worker died is recovered after its lease expires, with a stalled event", async () => {
-  const clock = new ManualClock(0);
-  const store = new MemoryStore();
-  const queue = kinetik(store, { interval: "1h", lease: "30s", clock });
-  const stalled: string[] = [];
-  queue.on("stalled", (job) => stalled.push(`${job.id} ${job.status}`));
-  queue.define("work").action(() => {});
-  try {
-    const job = await queue.create("work");
-    // A worker elsewhere claims the job, then dies without a word.
-    const { jobs } = await store.claim({
-      groups: [["work"]],
-      limit: 1,
-      worker: "dead",
-      leaseMs: 30_000,
-      now: clock.now(),
-    });
-    assert.equal(jobs.length, 1);
-    queue.process("default");
-    await clock.advance(61_000); // an idle processor recovers at least once per lease
-    await waitForStatus(queue, job.id, "completed");
-    assert.deepEqual(stalled, [`${job.id} queued`]);
-    const lines = (await queue.logs(job.id)).map((line) => line.message);
-    assert.ok(lines.some((line) => line.startsWith("Stalled")), lines.join("\n"));
-    assert.equal((await queue.get(job.id))?.attempts, 2);
-  } finally {
-    await queue.close();
-  }
-});
-
 test("cancel() of a running job aborts its signal, marks it cancelled and refuses its outcome", async () => {
   const queue = kinetik({ interval: 20 });
   const running = deferred<AbortSignal>();
