@@ -13,6 +13,9 @@ import { isFinalStatus, type Job, type LogLine } from "./job.ts";
 import type { JobRun } from "./job_run.ts";
 import { assertTaskName, buildJob, type CreateOptions, type JobSpec } from "./job_spec.ts";
 import { Processor } from "./processor.ts";
+import { type PauseInput, QueueControl } from "./queue_control.ts";
+import type { QueueEvents } from "./queue_events.ts";
+import { applyPlugin, configureFor, type PluginOf } from "./queue_plugins.ts";
 import type { ProcessorHost } from "./processor_host.ts";
 import {
   type ProcessOptions,
@@ -31,49 +34,18 @@ import {
   queueStats,
 } from "./queue_reads.ts";
 import { validateQuery } from "./query.ts";
-import { getEnv, hostname, pid } from "./runtime.ts";
-import type { NewJob, Store } from "./store.ts";
+import { hostname, pid } from "./runtime.ts";
+import type { Schedule, ScheduleSpec } from "./schedules/schedule_spec.ts";
+import type { NewJob, PauseTarget, Store } from "./store.ts";
 import type { Task } from "./task.ts";
 import { TaskRegistry } from "./task_registry.ts";
 import { MemoryStore } from "../stores/memory.ts";
 
 export type { ProcessOptions, QueueOptions } from "./queue_options.ts";
+export type { QueueEvents } from "./queue_events.ts";
 
-/**
- * Events a queue emits (the seed's names, plus `stalled`), each with its listeners'
- * arguments. Job events (`completed`, `failed`, …) are not among them: listen on the task
- * (`task.on("complete")`) or read `queue.events()`. Any other name is a type error.
- *
- * @example Listening on a queue
- * ```ts
- * import { kinetik } from "@kinetik/kinetik";
- *
- * const queue = kinetik();
- * const heard: string[] = [];
- * queue.on("job:define", (job) => heard.push(`saved ${job.task}`));
- * queue.on("drain", () => heard.push("drain"));
- * await queue.create("send email", { to: "ford@example.com" });
- * if (heard.join() !== "saved send email,drain") throw new Error(heard.join());
- * await queue.close();
- * ```
- */
-export interface QueueEvents {
-  /** A store or listener error that no caller could be given; printed when nobody listens. */
-  error: [error: unknown];
-  /** No `create()` is waiting for the store any more. */
-  drain: [];
-  /** A processor found no ready job in any of its tags and goes idle. */
-  empty: [tags: string[]];
-  /** A job was saved (after the store confirmed it). */
-  "job:define": [job: Job];
-  /** `queue.define()` made a task. */
-  "task:define": [task: Task];
-  /** A job's lease expired and the job was recovered (requeued, or failed when spent). */
-  stalled: [job: Job];
-}
-
-/** A plugin for `queue.use()`. */
-export type Plugin = ((queue: Queue) => unknown) | { handle(queue: Queue): unknown };
+/** A plugin for `queue.use()`: a function of the queue, or an object with `handle(queue)`. */
+export type Plugin = PluginOf<Queue>;
 
 function isStore(value: unknown): value is Store {
   return typeof (value as Store | undefined)?.claim === "function";
@@ -107,6 +79,7 @@ export class Queue extends Emitter<QueueEvents> {
   readonly #processors = new Set<Processor>();
   readonly #runs = new Map<string, JobRun>();
   readonly #bus: EventBus;
+  readonly #control: QueueControl;
   #pending = 0;
   #drained?: Promise<void>;
   #resolveDrained?: () => void;
@@ -127,8 +100,15 @@ export class Queue extends Emitter<QueueEvents> {
     });
     this.#bus = new EventBus(resolved, {
       dispatch: (event, error) => this.#dispatch(event, error),
-      wake: (task) => this.#wake(task),
+      wake: (task) => this.#control.woken(task),
       cancel: (id) => this.#runs.get(id)?.abort("cancel"),
+      emitted: (event) => this.#control.observe(event),
+      reportError: (error) => this.reportError(error),
+    });
+    this.#control = new QueueControl(resolved, this.#clock, this.#bus, {
+      wake: (task) => this.#wake(task),
+      saved: (jobs) => this.#saved(jobs),
+      concurrencyOf: (task) => this.#registry.tasks.get(task)?.settings.concurrency,
       reportError: (error) => this.reportError(error),
     });
   }
@@ -150,24 +130,12 @@ export class Queue extends Emitter<QueueEvents> {
 
   /** Runs `fn` when no env is given or `NODE_ENV` (default "development") equals `env`. */
   configure<T>(env: string | (() => T), fn?: () => T): T | false {
-    if (typeof env === "function") return env();
-    if (typeof fn !== "function") {
-      throw new TypeError(
-        `Cannot configure as the second argument must be a function: current value is ${show(fn)}`,
-      );
-    }
-    return (getEnv("NODE_ENV") ?? "development") === env ? fn() : false;
+    return configureFor(env, fn);
   }
 
   /** Attaches a plugin: a function of the queue, or an object with `handle(queue)`. */
   use(plugin: Plugin): this {
-    if (typeof plugin === "function") plugin(this);
-    else if (typeof plugin?.handle === "function") plugin.handle(this);
-    else {throw new TypeError(
-        `Cannot use plugin as it must be a function or have handle(): current value is ${
-          show(plugin)
-        }`,
-      );}
+    applyPlugin(this, plugin);
     return this;
   }
 
@@ -217,12 +185,7 @@ export class Queue extends Emitter<QueueEvents> {
     }
     try {
       const saved = jobs.length === 0 ? [] : await this.store.add(jobs);
-      const now = this.#clock.now();
-      for (const job of saved) {
-        this.emit("job:define", job);
-        this.#bus.emit({ type: "created", job, time: now });
-      }
-      for (const task of new Set(saved.map((job) => job.task))) this.#wake(task);
+      this.#saved(saved);
       return saved;
     } finally {
       if (--this.#pending === 0) {
@@ -230,6 +193,16 @@ export class Queue extends Emitter<QueueEvents> {
         this.emit("drain");
       }
     }
+  }
+
+  /** Announces saved jobs: `job:define`, `created` events, wake-ups of their tasks. */
+  #saved(saved: Job[]): void {
+    const now = this.#clock.now();
+    for (const job of saved) {
+      this.emit("job:define", job);
+      this.#bus.emit({ type: "created", job, time: now });
+    }
+    for (const task of new Set(saved.map((job) => job.task))) this.#wake(task);
   }
 
   /**
@@ -249,6 +222,7 @@ export class Queue extends Emitter<QueueEvents> {
     });
     this.#processors.add(processor);
     this.#bus.connect();
+    this.#control.processorStarted(interval);
     return processor;
   }
 
@@ -285,6 +259,36 @@ export class Queue extends Emitter<QueueEvents> {
     return job;
   }
 
+  /** Stores a schedule ({@linkcode ScheduleSpec}); the same id and spec again keeps it. */
+  schedule(id: string, spec: ScheduleSpec): Promise<Schedule> {
+    return this.#control.schedule(id, spec);
+  }
+
+  /** Deletes a schedule; resolves `false` when there was none. */
+  unschedule(id: string): Promise<boolean> {
+    return this.#control.unschedule(id);
+  }
+
+  /** The stored schedules, by id, with their next fire time. */
+  schedules(): Promise<Schedule[]> {
+    return this.#control.schedules();
+  }
+
+  /** Pauses a tag, or `{ tags, tasks }`, in the store: no processor claims their jobs. */
+  pause(target: PauseInput): Promise<void> {
+    return this.#control.pause(target);
+  }
+
+  /** Resumes a tag, or `{ tags, tasks }`; waiting jobs start at once. */
+  resume(target: PauseInput): Promise<void> {
+    return this.#control.resume(target);
+  }
+
+  /** The paused tags and tasks. */
+  paused(): Promise<PauseTarget> {
+    return this.#control.paused();
+  }
+
   /** A stream of job events, from every process when the store carries events. */
   events(filter?: EventFilter): ReadableStream<QueueEvent> {
     return this.#bus.open(filter);
@@ -311,6 +315,7 @@ export class Queue extends Emitter<QueueEvents> {
     this.#isClosed = true;
     const grace = options.grace === undefined ? undefined : parseDuration(options.grace, "grace");
     await Promise.all([...this.#processors].map((p) => p.stop({ grace })));
+    await this.#control.close();
     await this.#drained;
     await this.#bus.close();
     await this.store.close();
@@ -375,6 +380,7 @@ export class Queue extends Emitter<QueueEvents> {
       emitEmpty: (tags) => this.emit("empty", tags),
       reportError: (error) => this.reportError(error),
       runs: this.#runs,
+      stopped: () => this.#control.processorStopped(),
     };
   }
 
