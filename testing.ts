@@ -11,10 +11,13 @@
  * ```
  *
  * Cases are named `<verb or capability>: <behaviour>`; a `skip` key is either a whole case
- * name or the part before the colon (`subscribe`, `workers`, …), which skips every case of
- * that capability. Cases pass `now` to the store and never sleep, except that the
- * `subscribe` case waits (at most a few seconds) for messages to travel. Time in the cases
- * starts at `T0`, a 13-digit epoch ms, so stores must keep times exactly.
+ * name or the part before the colon (`subscribe`, `workers`, `schedule`, `fire`, `pause`,
+ * `rate`, `concurrency`, …), which skips every case of that capability. Cases pass `now` to
+ * the store and never sleep, except that the cases on messages (`subscribe`, and the wake-ups
+ * of `fire` and `pause`) wait (at most a few seconds) for messages to travel. Time in the
+ * cases starts at `T0`, a 13-digit epoch ms, so stores must keep times exactly. The cases
+ * that race two processes (two fires of one schedule, a pause against claims, limits
+ * counted across workers) use a second connection when the suite is given `openPeer`.
  *
  * {@linkcode ManualClock} is re-exported here for tests of code that uses a queue.
  *
@@ -28,7 +31,10 @@ import { capabilityCases } from "./testing/_capability_cases.ts";
 import { claimCases } from "./testing/_claim_cases.ts";
 import type { StoreCase } from "./testing/_helpers.ts";
 import { leaseCases } from "./testing/_lease_cases.ts";
+import { limitCases } from "./testing/_limit_cases.ts";
+import { pauseCases } from "./testing/_pause_cases.ts";
 import { readCases } from "./testing/_read_cases.ts";
+import { scheduleCases } from "./testing/_schedule_cases.ts";
 import { settleCases } from "./testing/_settle_cases.ts";
 
 export { ManualClock } from "./src/manual_clock.ts";
@@ -40,6 +46,9 @@ const CASES: readonly StoreCase[] = [
   ...leaseCases,
   ...readCases,
   ...capabilityCases,
+  ...scheduleCases,
+  ...pauseCases,
+  ...limitCases,
 ];
 
 /** The name of every conformance case, in the order they run. */
@@ -61,6 +70,13 @@ export interface TestStoreOptions {
   open: () => Store | Promise<Store>;
   /** Case names or capability groups (see {@linkcode STORE_CASE_GROUPS}) → why skipped. */
   skip?: Record<string, string>;
+  /**
+   * Opens a second connection to the same data as `store` (e.g. another client of the same
+   * file, or of the same server and prefix), for the cases that race two processes: fires of
+   * one schedule, pause against claims, limits counted across connections. Without it those
+   * cases race calls on the one store. Each peer is closed after its case.
+   */
+  openPeer?: (store: Store) => Store | Promise<Store>;
 }
 
 /**
@@ -97,9 +113,17 @@ export function testStore(
     const reason = skip[storeCase.name] ?? skip[storeCase.name.split(":")[0]];
     test(`${options.name} store: ${storeCase.name}`, { skip: reason }, async () => {
       const store = await options.open();
+      const peers: Store[] = [];
+      const peer = async () => {
+        if (!options.openPeer) return store;
+        const opened = await options.openPeer(store);
+        peers.push(opened);
+        return opened;
+      };
       try {
-        await storeCase.run(store);
+        await storeCase.run(store, { peer });
       } finally {
+        for (const opened of peers) if (opened !== store) await opened.close();
         if (!storeCase.closesStore) await store.close();
       }
     });

@@ -16,6 +16,7 @@ import type {
   RemoveFilter,
 } from "../src/store.ts";
 import { copyJob, copyLine, copyValue } from "./_copy.ts";
+import type { ClaimControl } from "./_memory_control.ts";
 import { type Entry, TaskIndex } from "./_memory_index.ts";
 
 const isUnfinished = (status: JobStatus | undefined) =>
@@ -139,33 +140,59 @@ export class JobTable {
     }
   }
 
-  /** Leases ready jobs, best first (see the comment above the class). */
-  claim(request: ClaimRequest): ClaimResult {
+  /**
+   * Leases ready jobs, best first (see the comment above the class), passing paused tags and
+   * tasks and limited tasks through `control`'s gate (see `_memory_control.ts`).
+   */
+  claim(request: ClaimRequest, control?: ClaimControl): ClaimResult {
     const { limit, now } = request;
     if (!(limit >= 1)) {
       throw new RangeError(
         `Cannot claim jobs as limit must be at least 1: current value is ${limit}`,
       );
     }
+    const gate = control?.gate(request, (task) => this.#tasks.get(task)?.counts.processing ?? 0);
     const jobs: LeasedJob[] = [];
-    for (const group of request.groups) {
+    /** The tasks whose delayed jobs may make more claimable later (paused ones never do). */
+    const open: string[] = [];
+    for (let g = 0; g < request.groups.length; g++) {
+      if (gate?.skipsGroup(g)) continue;
+      const group = request.groups[g];
       const indexes: TaskIndex[] = [];
+      const names: string[] = [];
       for (const task of group) {
+        if (gate?.skipsTask(task)) continue;
+        open.push(task);
         const index = this.#tasks.get(task);
-        if (index) indexes.push(index.promote(now));
+        if (!index) continue;
+        index.promote(now);
+        if (gate && gate.allowance(task) === 0) {
+          if (index.readyTop()) gate.heldBack(task);
+          continue;
+        }
+        indexes.push(index);
+        names.push(task);
       }
       while (jobs.length < limit) {
-        let best: TaskIndex | undefined;
-        for (const index of indexes) {
-          if (index.readyTop() && (!best || index.readsBefore(best))) best = index;
+        let best = -1;
+        for (let i = 0; i < indexes.length; i++) {
+          if (indexes[i].readyTop() && (best < 0 || indexes[i].readsBefore(indexes[best]))) {
+            best = i;
+          }
         }
-        if (!best) break;
-        jobs.push(this.#lease(best.popReady()!, request));
+        if (best < 0) break;
+        jobs.push(this.#lease(indexes[best].popReady()!, request));
+        if (!gate) continue;
+        gate.started(names[best]);
+        if (gate.allowance(names[best]) > 0) continue;
+        if (indexes[best].readyTop()) gate.heldBack(names[best]);
+        indexes.splice(best, 1);
+        names.splice(best, 1);
       }
     }
     if (jobs.length === limit) return { jobs };
-    let next: number | undefined;
-    for (const task of request.groups.flat()) {
+    let next = gate?.next;
+    for (const task of open) {
       const runAt = this.#tasks.get(task)?.nextRunAt();
       if (runAt !== undefined && (next === undefined || runAt < next)) next = runAt;
     }

@@ -14,10 +14,20 @@ import type {
   Store,
 } from "../src/store.ts";
 
+/** What a case gets besides the store under test. */
+export interface CaseContext {
+  /**
+   * A second connection to the same data as the store (another client of the same file,
+   * server and prefix), as another process would have; the store itself when the suite was
+   * given no `openPeer`. The suite closes it after the case.
+   */
+  peer(): Promise<Store>;
+}
+
 /** One conformance case; its name is `<verb or capability>: <behaviour>`. */
 export interface StoreCase {
   name: string;
-  run(store: Store): Promise<void>;
+  run(store: Store, context: CaseContext): Promise<void>;
   /** The case closes the store itself. */
   closesStore?: boolean;
 }

@@ -13,6 +13,14 @@ if (skip) console.log(`Skipping the MongoDB store tests: ${skip}`);
 const database = `kinetik_test_${Date.now().toString(36)}_${
   Math.random().toString(36).slice(2, 6)
 }`;
+// DESIGN §6.2 comes to this store after the memory store's reference implementation.
+const NOT_YET = Object.fromEntries(
+  ["schedule", "fire", "pause", "rate", "concurrency"].map((group) => [
+    group,
+    "not yet implemented (wave 2)",
+  ]),
+);
+
 let prefixes = 0;
 
 after(async () => {
@@ -28,5 +36,5 @@ after(async () => {
 testStore(test, {
   name: "mongo",
   open: () => new MongoStore({ url: url!, database, prefix: `t${++prefixes}_` }),
-  skip: skip ? Object.fromEntries(STORE_CASE_GROUPS.map((group) => [group, skip])) : {},
+  skip: skip ? Object.fromEntries(STORE_CASE_GROUPS.map((group) => [group, skip])) : NOT_YET,
 });

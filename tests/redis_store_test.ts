@@ -15,6 +15,14 @@ if (skip) console.log(`Skipping the Redis store tests: ${skip}`);
 const url = typeof server === "string" ? "" : server.url;
 after(() => typeof server === "string" ? undefined : server.dispose());
 
+// DESIGN §6.2 comes to this store after the memory store's reference implementation.
+const NOT_YET = Object.fromEntries(
+  ["schedule", "fire", "pause", "rate", "concurrency"].map((group) => [
+    group,
+    "not yet implemented (wave 2)",
+  ]),
+);
+
 let prefixes = 0;
 const run = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
 const freshPrefix = () => `t${++prefixes}-${run}`;
@@ -22,13 +30,13 @@ const freshPrefix = () => `t${++prefixes}-${run}`;
 testStore(test, {
   name: "redis",
   open: () => new RedisStore({ url, prefix: freshPrefix() }),
-  skip: skip ? Object.fromEntries(STORE_CASE_GROUPS.map((group) => [group, skip])) : {},
+  skip: skip ? Object.fromEntries(STORE_CASE_GROUPS.map((group) => [group, skip])) : NOT_YET,
 });
 // Again with a retention limit, so every verb also runs the finished-job bookkeeping.
 testStore(test, {
   name: "redis (maxFinished)",
   open: () => new RedisStore({ url, prefix: freshPrefix(), maxFinished: 1_000 }),
-  skip: skip ? Object.fromEntries(STORE_CASE_GROUPS.map((group) => [group, skip])) : {},
+  skip: skip ? Object.fromEntries(STORE_CASE_GROUPS.map((group) => [group, skip])) : NOT_YET,
 });
 
 const T0 = 1_700_000_000_000;

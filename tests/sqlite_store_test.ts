@@ -13,7 +13,18 @@ let files = 0;
 const freshPath = () => join(dir, `store-${++files}.db`);
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-testStore(test, { name: "sqlite", open: () => new SqliteStore({ path: freshPath() }) });
+// DESIGN §6.2 comes to this store after the memory store's reference implementation.
+const NOT_YET = Object.fromEntries(
+  ["schedule", "fire", "pause", "rate", "concurrency"].map((group) => [
+    group,
+    "not yet implemented (wave 2)",
+  ]),
+);
+testStore(test, {
+  name: "sqlite",
+  open: () => new SqliteStore({ path: freshPath() }),
+  skip: NOT_YET,
+});
 
 const T0 = 1_700_000_000_000;
 const newJob = (task: string, created = T0) => ({
