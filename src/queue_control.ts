@@ -179,12 +179,13 @@ export class QueueControl {
 
   /**
    * A job event of this process. When it freed a slot of a concurrency-limited task, every
-   * processor waiting on that limit is woken (batched per task, once per microtask).
+   * processor waiting on that limit is woken (batched per task, once per microtask). A cancel
+   * always wakes: the canceller (the CLI, say) need not know the task's limits.
    */
   observe(event: QueueEvent): void {
     if (!FREES_A_SLOT.has(event.type)) return;
     const task = event.job.task;
-    if (this.#host.concurrencyOf(task) === undefined) return;
+    if (event.type !== "cancelled" && this.#host.concurrencyOf(task) === undefined) return;
     if (this.#freed.size === 0) queueMicrotask(() => this.#wakeFreed());
     this.#freed.add(task);
   }

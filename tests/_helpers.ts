@@ -2,7 +2,7 @@
  * Small helpers shared by the core's tests. @module
  */
 
-import type { Queue } from "../mod.ts";
+import { MemoryStore, type Queue, type Store } from "../mod.ts";
 import type { Job, JobStatus, QueueEvent } from "../mod.ts";
 
 /** Polls `predicate` every 2 ms until it holds; fails after `timeoutMs`. */
@@ -41,4 +41,19 @@ export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T)
   let resolve!: (value: T) => void;
   const promise = new Promise<T>((r) => resolve = r);
   return { promise, resolve };
+}
+
+/**
+ * `store`'s verbs bound to it, leaving out `omitted` ones: the same data seen through a store
+ * that lacks those capabilities (`subscribe` and `publish`: a store without messages).
+ */
+export function storeWithout(store: MemoryStore, ...omitted: string[]): Store {
+  const verbs: Record<string, unknown> = { name: store.name };
+  for (const name of Object.getOwnPropertyNames(MemoryStore.prototype)) {
+    const verb = (store as unknown as Record<string, unknown>)[name];
+    if (typeof verb === "function" && name !== "constructor" && !omitted.includes(name)) {
+      verbs[name] = verb.bind(store);
+    }
+  }
+  return verbs as unknown as Store;
 }

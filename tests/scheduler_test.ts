@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { type Job, MemoryStore, Queue, type ScheduleSpec, type Store } from "../mod.ts";
 import { ManualClock } from "../src/manual_clock.ts";
-import { waitFor } from "./_helpers.ts";
+import { storeWithout, waitFor } from "./_helpers.ts";
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -41,18 +41,6 @@ async function startWorkers(
       await Promise.all(queues.map((queue) => queue.close())); // the first closes the store
     },
   };
-}
-
-/** The store's verbs without `subscribe` and `publish`, as a store without messages has. */
-function withoutMessages(store: MemoryStore): Store {
-  const verbs: Record<string, unknown> = { name: store.name };
-  for (const name of Object.getOwnPropertyNames(MemoryStore.prototype)) {
-    const verb = (store as unknown as Record<string, unknown>)[name];
-    if (typeof verb === "function" && !["constructor", "subscribe", "publish"].includes(name)) {
-      verbs[name] = verb.bind(store);
-    }
-  }
-  return verbs as unknown as Store;
 }
 
 /** Moves the clock `ms` forward in `step`s, letting each step's work finish. */
@@ -183,10 +171,10 @@ test("Scheduler sees a schedule stored elsewhere within its interval on a store 
   const start = Date.UTC(2024, 0, 1, 12);
   const clock = new ManualClock(start + 100);
   const store = new MemoryStore();
-  const worker = new Queue(withoutMessages(store), { clock, interval: 5_000 });
+  const worker = new Queue(storeWithout(store, "subscribe", "publish"), { clock, interval: 5_000 });
   worker.define("report").action(() => {});
   worker.process("default");
-  const producer = new Queue(withoutMessages(store), { clock });
+  const producer = new Queue(storeWithout(store, "subscribe", "publish"), { clock });
   try {
     await clock.advance(10);
     await producer.schedule("report", { every: "1s" });
