@@ -46,9 +46,9 @@ test("cli() tasks lists the script's own task definitions, without any worker", 
   const queue = scriptQueue();
   const { code, stdout } = await run(queue, "tasks");
   assert.equal(code, 0);
-  assert.match(stdout, /^TASK +TAG +WORKERS +TIMEOUT +RETRY +DESCRIPTION$/m);
-  assert.match(stdout, /^resize image +media +0 +- +-$/m);
-  assert.match(stdout, /^send email +messaging +0 +30s +- +Sends an email$/m);
+  assert.match(stdout, /^TASK +TAG +WORKERS +TIMEOUT +RETRY +RATE +CONCURRENCY +DESCRIPTION$/m);
+  assert.match(stdout, /^resize image +media +0 +- +- +- +-$/m);
+  assert.match(stdout, /^send email +messaging +0 +30s +- +- +- +Sends an email$/m);
   const json = JSON.parse((await run(queue, "tasks", "--json")).stdout);
   assert.deepEqual(
     json.tasks.map((t: { name: string; isLocal: boolean }) => [t.name, t.isLocal]),
@@ -116,7 +116,7 @@ test(
     assert.equal(JSON.parse(jobs.output()).total, 0);
     const tasks = script("memory:", "tasks");
     assert.equal(await tasks.exited, 0, tasks.errors());
-    assert.match(tasks.output(), /^send email +messaging +0 +- +- +Sends an email$/m);
+    assert.match(tasks.output(), /^send email +messaging +0 +- +- +- +- +Sends an email$/m);
     const bad = script("memory:", "jobs", "--bogus");
     assert.equal(await bad.exited, 2);
     assert.equal(

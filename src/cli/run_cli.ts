@@ -17,9 +17,12 @@ import { cancelCommand } from "./cancel.ts";
 import { cleanCommand } from "./clean.ts";
 import { commandHelp, mainHelp } from "./help.ts";
 import { jobsCommand } from "./jobs.ts";
+import { pauseCommand, resumeCommand } from "./pause.ts";
 import { retryCommand } from "./retry.ts";
+import { schedulesCommand } from "./schedules.ts";
 import { showCommand } from "./show.ts";
 import { tasksCommand } from "./tasks.ts";
+import { unscheduleCommand } from "./unschedule.ts";
 import { watchCommand } from "./watch.ts";
 
 /** Every subcommand, in the order help lists them. */
@@ -32,6 +35,10 @@ export const COMMANDS: readonly Command[] = [
   retryCommand,
   cleanCommand,
   watchCommand,
+  schedulesCommand,
+  unscheduleCommand,
+  pauseCommand,
+  resumeCommand,
 ];
 
 /** Exit codes of the command. */
