@@ -235,3 +235,45 @@ test("task.concurrency() slot freed by a cancel elsewhere wakes the waiting queu
     await Promise.all([a.close(), b.close(), admin.close()]);
   }
 });
+
+test("schedule() stores once for the same spec, replaces for another, and rejects bad specs", async () => {
+  const clock = new ManualClock(T + 30_000);
+  const store = new MemoryStore();
+  const queue = new Queue(store, { clock });
+  try {
+    const first = await queue.schedule("report", { every: "1m", data: { a: 1 } });
+    assert.deepEqual(first, {
+      id: "report",
+      task: "report",
+      every: 60_000,
+      tz: "UTC",
+      next: T + 60_000,
+      data: { a: 1 },
+      priority: 0,
+      missed: "latest",
+    });
+    clock.set(T + 90_000); // a later start-up computes a later next from the same spec
+    assert.deepEqual(await queue.schedule("report", { every: "1m", data: { a: 1 } }), first);
+    const changed = await queue.schedule("report", {
+      cron: "0 3 * * *",
+      tz: "Europe/Berlin",
+      priority: -1,
+    });
+    assert.equal(changed.cron, "0 3 * * *");
+    assert.equal(changed.every, undefined);
+    assert.equal(changed.next, Date.UTC(2024, 0, 2, 2), "03:00 in Berlin");
+    assert.deepEqual(await queue.schedules(), [changed]);
+    await assert.rejects(queue.schedule("report", { every: 10 }), {
+      name: "RangeError",
+      message: "Cannot schedule as every must be at least 1s: current value is 10",
+    });
+    await assert.rejects(queue.schedule("other", { cron: "nope" }), TypeError);
+    assert.deepEqual(await queue.schedules(), [changed], "nothing stored by a bad call");
+    await assert.rejects(queue.unschedule(""), {
+      name: "TypeError",
+      message: 'Cannot unschedule as the id must be a non-empty string: current value is ""',
+    });
+  } finally {
+    await queue.close();
+  }
+});
