@@ -15,7 +15,7 @@ import { assertTaskName, buildJob, type CreateOptions, type JobSpec } from "./jo
 import { Processor } from "./processor.ts";
 import { type PauseInput, QueueControl } from "./queue_control.ts";
 import type { QueueEvents } from "./queue_events.ts";
-import { applyPlugin, configureFor, type PluginOf } from "./queue_plugins.ts";
+import { applyPlugin, configureFor } from "./queue_plugins.ts";
 import type { ProcessorHost } from "./processor_host.ts";
 import {
   type ProcessOptions,
@@ -45,7 +45,7 @@ export type { ProcessOptions, QueueOptions } from "./queue_options.ts";
 export type { QueueEvents } from "./queue_events.ts";
 
 /** A plugin for `queue.use()`: a function of the queue, or an object with `handle(queue)`. */
-export type Plugin = PluginOf<Queue>;
+export type Plugin = ((queue: Queue) => unknown) | { handle(queue: Queue): unknown };
 
 function isStore(value: unknown): value is Store {
   return typeof (value as Store | undefined)?.claim === "function";
