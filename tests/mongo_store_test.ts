@@ -3,6 +3,7 @@ import process from "node:process";
 import { MongoClient } from "mongodb";
 import { MongoStore } from "../stores/mongo.ts";
 import { STORE_CASE_GROUPS, testStore } from "../testing.ts";
+import { NOT_YET } from "./_helpers.ts";
 
 // The conformance suite against a real server, when KINETIK_MONGO_URL names one. Every run
 // uses a fresh database, dropped at the end; every case a fresh collection prefix in it.
@@ -13,13 +14,6 @@ if (skip) console.log(`Skipping the MongoDB store tests: ${skip}`);
 const database = `kinetik_test_${Date.now().toString(36)}_${
   Math.random().toString(36).slice(2, 6)
 }`;
-// DESIGN §6.2 comes to this store after the memory store's reference implementation.
-const NOT_YET = Object.fromEntries(
-  ["schedule", "fire", "pause", "rate", "concurrency"].map((group) => [
-    group,
-    "not yet implemented (wave 2)",
-  ]),
-);
 
 let prefixes = 0;
 

@@ -8,20 +8,13 @@ import { RedisStore } from "../stores/redis.ts";
 import { VERSION } from "../stores/redis/_version.ts";
 import { STORE_CASE_GROUPS, testStore } from "../testing.ts";
 import { redisServer } from "./_redis_server.ts";
+import { NOT_YET } from "./_helpers.ts";
 
 const server = await redisServer({ durable: true });
 const skip = typeof server === "string" ? server : undefined;
 if (skip) console.log(`Skipping the Redis store tests: ${skip}`);
 const url = typeof server === "string" ? "" : server.url;
 after(() => typeof server === "string" ? undefined : server.dispose());
-
-// DESIGN §6.2 comes to this store after the memory store's reference implementation.
-const NOT_YET = Object.fromEntries(
-  ["schedule", "fire", "pause", "rate", "concurrency"].map((group) => [
-    group,
-    "not yet implemented (wave 2)",
-  ]),
-);
 
 let prefixes = 0;
 const run = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;

@@ -7,19 +7,13 @@ import { DatabaseSync } from "node:sqlite";
 import { StoreError, type StoreMessage } from "../src/store.ts";
 import { SqliteStore } from "../stores/sqlite.ts";
 import { testStore } from "../testing.ts";
+import { NOT_YET } from "./_helpers.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "kinetik-sqlite-"));
 let files = 0;
 const freshPath = () => join(dir, `store-${++files}.db`);
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-// DESIGN §6.2 comes to this store after the memory store's reference implementation.
-const NOT_YET = Object.fromEntries(
-  ["schedule", "fire", "pause", "rate", "concurrency"].map((group) => [
-    group,
-    "not yet implemented (wave 2)",
-  ]),
-);
 testStore(test, {
   name: "sqlite",
   open: () => new SqliteStore({ path: freshPath() }),
