@@ -88,6 +88,8 @@ export class QueueControl {
   #bus: Pick<EventBus, "publish">;
   #host: ControlHost;
   #scheduler?: Scheduler;
+  /** The firing loop's end after the last processor stopped. */
+  #stopping?: Promise<void>;
   #processors = 0;
   #freed = new Set<string>();
 
@@ -168,7 +170,7 @@ export class QueueControl {
     if (--this.#processors > 0 || !this.#scheduler) return;
     const scheduler = this.#scheduler;
     this.#scheduler = undefined;
-    scheduler.stop().catch((error) => this.#host.reportError(error));
+    this.#stopping = scheduler.stop().catch((error) => this.#host.reportError(error));
   }
 
   /** A wake-up arrived from the store; a task-less one may announce changed schedules. */
@@ -190,11 +192,11 @@ export class QueueControl {
     this.#freed.add(task);
   }
 
-  /** Stops the firing loop (the queue is closing). */
+  /** Stops the firing loop (the queue is closing), and waits for a stop under way. */
   async close(): Promise<void> {
     const scheduler = this.#scheduler;
     this.#scheduler = undefined;
-    await scheduler?.stop();
+    await Promise.all([scheduler?.stop(), this.#stopping]);
   }
 
   #wakeFreed(): void {

@@ -17,6 +17,11 @@ import type { ClaimRequest, PauseTarget } from "../src/store.ts";
  * the group in their usual order.
  */
 
+/** Where a claim's gate reads how many jobs of a task are processing. */
+export interface ProcessingCounts {
+  processingOf(task: string): number;
+}
+
 /** Paused tags and tasks, and the rate windows of limited tasks. */
 export class ClaimControl {
   #tags = new Set<string>();
@@ -46,11 +51,11 @@ export class ClaimControl {
    * unlimited, unpaused work pays nothing.
    *
    * @param request the claim
-   * @param processing how many jobs of a task are processing now
+   * @param table where the claim counts how many jobs of a task are processing now
    */
-  gate(request: ClaimRequest, processing: (task: string) => number): ClaimGate | undefined {
+  gate(request: ClaimRequest, table: ProcessingCounts): ClaimGate | undefined {
     if (this.#tags.size === 0 && this.#tasks.size === 0 && !request.limits) return undefined;
-    return new ClaimGate(request, this.#tags, this.#tasks, this.#starts, processing);
+    return new ClaimGate(request, this.#tags, this.#tasks, this.#starts, table);
   }
 }
 
@@ -62,20 +67,20 @@ export class ClaimGate {
   #tags: ReadonlySet<string>;
   #tasks: ReadonlySet<string>;
   #starts: Map<string, number[]>;
-  #processing: (task: string) => number;
+  #table: ProcessingCounts;
 
   constructor(
     request: ClaimRequest,
     tags: ReadonlySet<string>,
     tasks: ReadonlySet<string>,
     starts: Map<string, number[]>,
-    processing: (task: string) => number,
+    table: ProcessingCounts,
   ) {
     this.#request = request;
     this.#tags = tags;
     this.#tasks = tasks;
     this.#starts = starts;
-    this.#processing = processing;
+    this.#table = table;
   }
 
   /** Whether group `i` is skipped: the claim names its tag and the tag is paused. */
@@ -96,7 +101,7 @@ export class ClaimGate {
     let allowed = Infinity;
     if (limits.rate) allowed = limits.rate.max - this.#window(task, limits.rate.per).length;
     if (limits.concurrency !== undefined) {
-      allowed = Math.min(allowed, limits.concurrency - this.#processing(task));
+      allowed = Math.min(allowed, limits.concurrency - this.#table.processingOf(task));
     }
     return Math.max(0, allowed);
   }

@@ -151,27 +151,22 @@ export class JobTable {
         `Cannot claim jobs as limit must be at least 1: current value is ${limit}`,
       );
     }
-    const gate = control?.gate(request, (task) => this.#tasks.get(task)?.counts.processing ?? 0);
+    const gate = control?.gate(request, this);
     const jobs: LeasedJob[] = [];
-    /** The tasks whose delayed jobs may make more claimable later (paused ones never do). */
-    const open: string[] = [];
     for (let g = 0; g < request.groups.length; g++) {
       if (gate?.skipsGroup(g)) continue;
-      const group = request.groups[g];
       const indexes: TaskIndex[] = [];
-      const names: string[] = [];
-      for (const task of group) {
-        if (gate?.skipsTask(task)) continue;
-        open.push(task);
+      const names: string[] = []; // the task of each index, for the gate
+      for (const task of request.groups[g]) {
         const index = this.#tasks.get(task);
-        if (!index) continue;
+        if (!index || gate?.skipsTask(task)) continue;
         index.promote(now);
         if (gate && gate.allowance(task) === 0) {
           if (index.readyTop()) gate.heldBack(task);
           continue;
         }
         indexes.push(index);
-        names.push(task);
+        if (gate) names.push(task);
       }
       while (jobs.length < limit) {
         let best = -1;
@@ -192,11 +187,20 @@ export class JobTable {
     }
     if (jobs.length === limit) return { jobs };
     let next = gate?.next;
-    for (const task of open) {
-      const runAt = this.#tasks.get(task)?.nextRunAt();
-      if (runAt !== undefined && (next === undefined || runAt < next)) next = runAt;
+    for (let g = 0; g < request.groups.length; g++) {
+      if (gate?.skipsGroup(g)) continue; // a paused group's delayed jobs make nothing claimable
+      for (const task of request.groups[g]) {
+        if (gate?.skipsTask(task)) continue;
+        const runAt = this.#tasks.get(task)?.nextRunAt();
+        if (runAt !== undefined && (next === undefined || runAt < next)) next = runAt;
+      }
     }
     return next === undefined ? { jobs } : { jobs, next };
+  }
+
+  /** How many jobs of `task` are processing (for the claim gate's concurrency limits). */
+  processingOf(task: string): number {
+    return this.#tasks.get(task)?.counts.processing ?? 0;
   }
 
   /** Entries matching a query, narrowed by its `status` and `task` hints first. */
