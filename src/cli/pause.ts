@@ -46,6 +46,8 @@ export const pauseCommand: Command = {
   name: "pause",
   summary: "Stop every worker from starting jobs of tags or tasks",
   usage: "[TAG…]",
+  // A pause may come before any worker made the store (pause, then deploy the workers).
+  createsStore: true,
   options: { tasks: { type: "string" } },
   optionHelp: [TASKS_OPTION],
   examples: [
