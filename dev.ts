@@ -1,0 +1,11 @@
+import { kinetik } from "./mod.ts";
+import { openStore } from "./mod.ts";
+import { httpHandler } from "./http/mod.ts";
+import { dashboardHandler } from "./http/dashboard/dashboard_handler.ts";
+const store = await openStore(Deno.env.get("STORE") ?? "sqlite:/tmp/kdev/dev.db");
+const queue = kinetik(store, { interval: 200 });
+const token = Deno.env.get("TOKEN");
+const readOnly = Deno.env.get("RO") === "1";
+const api = httpHandler(queue, { token, readOnly });
+const dash = dashboardHandler({ readOnly });
+Deno.serve({ port: Number(Deno.env.get("PORT") ?? 8099), hostname: "127.0.0.1" }, async (req) => (await dash(req)) ?? api(req));
