@@ -131,32 +131,8 @@ export class LiveEvents {
       if (!response.ok || response.body === null) {
         why = `the server answered ${response.status}`;
         await response.body?.cancel();
-        return;
-      }
-      const parser = sseParser({
-        onMessage: (message) => {
-          if (connection.signal.aborted) return;
-          try {
-            this.#options.onEvent(JSON.parse(message.data));
-          } catch (error) {
-            (this.#options.onError ?? console.error)(error);
-          }
-        },
-      });
-      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-      let isOpen = false;
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done || connection.signal.aborted) break;
-        feed();
-        if (!isOpen) {
-          // The first bytes (the server's ": connected" comment): subscribed from here on.
-          isOpen = true;
-          this.#failures = 0;
-          this.#setState("live");
-          this.#options.onOpen?.();
-        }
-        parser.push(value);
+      } else {
+        await this.#read(response.body, connection, feed);
       }
     } catch (error) {
       why = connection.signal.reason instanceof Error
@@ -171,6 +147,40 @@ export class LiveEvents {
     if (this.#connection !== connection || this.#query !== query) return;
     connection.abort();
     this.#retryLater(query, why);
+  }
+
+  /**
+   * Reads one stream to its end, handing its events to `onEvent`.
+   * @param {ReadableStream<Uint8Array>} body
+   * @param {AbortController} connection
+   * @param {() => void} feed resets the watchdog
+   */
+  async #read(body, connection, feed) {
+    const parser = sseParser({
+      onMessage: (message) => {
+        if (connection.signal.aborted) return;
+        try {
+          this.#options.onEvent(JSON.parse(message.data));
+        } catch (error) {
+          (this.#options.onError ?? console.error)(error);
+        }
+      },
+    });
+    const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+    let isOpen = false;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done || connection.signal.aborted) break;
+      feed();
+      if (!isOpen) {
+        // The first bytes (the server's ": connected" comment): subscribed from here on.
+        isOpen = true;
+        this.#failures = 0;
+        this.#setState("live");
+        this.#options.onOpen?.();
+      }
+      parser.push(value);
+    }
   }
 
   /**
