@@ -15,10 +15,18 @@ export interface CreateOptions {
   priority?: number;
   /** Deduplication key: while a job with this key is unfinished, `create` returns it instead. */
   key?: string;
+  /**
+   * A transaction of the store's own client (for the PostgreSQL store, `tx` of
+   * `sql.begin(async (tx) => …)`): the job is saved inside it and exists exactly when it
+   * commits. No `job:define` or `created` event is emitted for it, as the queue cannot see the
+   * commit; processors hear of the job from the store when it commits. A store that cannot
+   * join transactions makes `create` reject with a `TypeError`.
+   */
+  tx?: unknown;
 }
 
-/** One job for `createMany`. */
-export interface JobSpec extends CreateOptions {
+/** One job for `createMany` (a transaction is given to `createMany` itself, for all of them). */
+export interface JobSpec extends Omit<CreateOptions, "tx"> {
   task: string | { name: string };
   data?: unknown;
 }

@@ -170,12 +170,16 @@ export class Queue extends Emitter<QueueEvents> {
     data?: unknown,
     options?: Duration | CreateOptions,
   ): Promise<Job> {
-    const [job] = await this.#save(() => [buildJob(task, data, options, this.#clock.now())]);
+    const tx = typeof options === "object" && options !== null ? options.tx : undefined;
+    const [job] = await this.#save(() => [buildJob(task, data, options, this.#clock.now())], tx);
     return job;
   }
 
-  /** Saves many jobs in as few store round trips as the store allows. */
-  createMany(specs: readonly JobSpec[]): Promise<Job[]> {
+  /**
+   * Saves many jobs in as few store round trips as the store allows; `options.tx` saves them
+   * inside that transaction (see `CreateOptions.tx`).
+   */
+  createMany(specs: readonly JobSpec[], options: Pick<CreateOptions, "tx"> = {}): Promise<Job[]> {
     return this.#save(() => {
       if (!Array.isArray(specs)) {
         throw new TypeError(
@@ -184,16 +188,32 @@ export class Queue extends Emitter<QueueEvents> {
       }
       const now = this.#clock.now();
       return specs.map((spec) => buildJob(spec?.task, spec?.data, spec, now));
-    });
+    }, options?.tx);
   }
 
-  async #save(build: () => NewJob[]): Promise<Job[]> {
+  async #save(build: () => NewJob[], tx?: unknown): Promise<Job[]> {
     this.#assertOpen("create job");
     const jobs = build();
+    if (tx !== undefined && !this.store.canJoinTransaction) {
+      throw new TypeError(
+        `Cannot create job as the ${this.store.name} store cannot join a transaction: current value of tx is ${
+          typeof tx === "function"
+            ? "a function"
+            : typeof tx === "object" && tx !== null
+            ? "an object"
+            : show(tx)
+        }`,
+      );
+    }
     if (this.#pending++ === 0) {
       this.#drained = new Promise((resolve) => this.#resolveDrained = resolve);
     }
     try {
+      if (tx !== undefined) {
+        // Saved, but not yet committed (maybe never): no events, no local wake-up; the store
+        // wakes processors when the transaction commits.
+        return jobs.length === 0 ? [] : await this.store.add(jobs, { tx });
+      }
       const saved = jobs.length === 0 ? [] : await this.store.add(jobs);
       const now = this.#clock.now();
       for (const job of saved) {

@@ -99,6 +99,8 @@ export class PostgresStore implements Store {
   readonly name = "postgres";
   /** PostgreSQL runs one settle-and-claim while the processor handles another's jobs. */
   readonly maxInFlight = 2;
+  /** `add` joins a transaction of a `postgres` client (`AddOptions.tx`). */
+  readonly canJoinTransaction = true;
   /** The schema in use. */
   readonly schema: string;
   #connection: Connection;
