@@ -11,14 +11,22 @@
  */
 
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+} from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 
-/** Where Debian's `postgresql` package puts the server binaries. */
-const BIN = "/usr/lib/postgresql/15/bin";
+/** Where Debian's `postgresql` packages put the server binaries: the newest version there. */
+const BIN = newestBin("/usr/lib/postgresql");
 /** Every wait on a server command ends after this long. */
 const COMMAND_TIMEOUT = 60_000;
 
@@ -29,6 +37,14 @@ export interface PostgresServer {
   port: number;
   /** Stops the server (immediate shutdown) and removes its temp dir; safe to call twice. */
   dispose(): Promise<void>;
+}
+
+function newestBin(root: string): string {
+  const versions = existsSync(root)
+    ? readdirSync(root).filter((name) => existsSync(join(root, name, "bin", "initdb")))
+    : [];
+  versions.sort((a, b) => Number(b) - Number(a));
+  return join(root, versions[0] ?? "15", "bin");
 }
 
 /** A free TCP port on 127.0.0.1. */
@@ -79,7 +95,7 @@ function run(binary: string, args: string[]): Promise<string> {
 
 /** Why no server can be started here, or `undefined` when one can. */
 function missing(): string | undefined {
-  if (!existsSync(join(BIN, "initdb"))) return `PostgreSQL 15 is not installed (no ${BIN}/initdb)`;
+  if (!existsSync(join(BIN, "initdb"))) return `PostgreSQL is not installed (no ${BIN}/initdb)`;
   if (isRoot() && spawnSync("id", ["-u", "postgres"]).status !== 0) {
     return "running as root but there is no postgres user to run the server as";
   }

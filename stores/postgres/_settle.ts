@@ -19,7 +19,9 @@ import { jobColumns, rowId, toJob, toJsonLines, toText } from "./_rows.ts";
  * The fence is the WHERE: a row changes only while it is `processing` under the settlement's
  * token, so a worker whose lease was recovered, or whose job was cancelled, changes nothing
  * and gets `undefined` back. The batch travels as one parameter rather than one statement per
- * job: at concurrency 50 a processor settles 50 runs per call.
+ * job: at concurrency 50 a processor settles 50 runs per call. The ids travel once more as an
+ * array, so the plan probes `jobs_pkey` per id (`id = ANY`) instead of hash-joining the batch
+ * against every processing job (the planner takes any `json_to_recordset` for 100 rows).
  *
  * With a `next` request the claim's CTEs follow in the same statement, so a busy processor
  * settles and claims in one round trip and one commit. Both see one snapshot, in which the
@@ -47,7 +49,8 @@ const SETTLE_CTES = (schema: string, channel: string) => `
       progress = coalesce(s.progress, j.progress),
       logs = j.logs || s.lines,
       worker = NULL, lease_until = NULL, token = NULL
-    FROM s WHERE j.id = s.id AND j.token = s.token AND j.status = 'processing'
+    FROM s WHERE j.id = ANY($2::bigint[]) AND j.id = s.id AND j.token = s.token
+      AND j.status = 'processing'
     RETURNING 's' AS kind, s.n, j.ready_at, j.token, ${jobColumns("j")}),
   ${wakeCte(channel, "SELECT task FROM settled WHERE status IN ('queued', 'delayed')")}`;
 
@@ -63,7 +66,7 @@ export function settleSql(schema: string, channel: string, groups: number): stri
       FROM (SELECT 1) x LEFT JOIN settled r ON true`;
   }
   return `WITH ${SETTLE_CTES(schema, channel)},
-    ${claimCtes(schema, groups, 2)}
+    ${claimCtes(schema, groups, 3)}
     SELECT x.next, (SELECT count(*) FROM woke) AS woke, r.*
     FROM claim_next x LEFT JOIN (SELECT * FROM settled UNION ALL SELECT * FROM claimed) r
     ON true`;
@@ -107,7 +110,9 @@ export function settlePlan(settlements: readonly Settlement[], next?: ClaimReque
     });
   });
   const groups = next ? claimGroups(next) : [];
-  const params: unknown[] = [JSON.stringify(batch)];
+  // The ids again as an array: json_to_recordset looks like 100 rows to the planner, which
+  // would hash-join them against every processing job; `id = ANY(…)` makes it probe the key.
+  const params: unknown[] = [JSON.stringify(batch), batch.map((s) => (s as { id: string }).id)];
   if (groups.length > 0) params.push(...claimParams(next!, groups));
   return { groups, params, size: settlements.length };
 }

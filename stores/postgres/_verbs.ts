@@ -21,8 +21,9 @@ const UNFINISHED = "('queued', 'delayed', 'processing')";
 const UNLEASE = "worker = NULL, lease_until = NULL, token = NULL";
 
 /**
- * Renew. Reads the batch and each row by primary key; writes lease_until, the lease's log
- * lines and progress, only where the token still holds (the fence).
+ * Renew. Reads the batch and each row by primary key (`id = ANY`, as in the settle); writes
+ * lease_until, the lease's log lines and progress, only where the token still holds (the
+ * fence).
  */
 export async function renew(
   connection: Connection,
@@ -47,9 +48,10 @@ export async function renew(
     `UPDATE "${schema}".jobs j SET lease_until = $2::bigint, logs = j.logs || l.lines,
        progress = coalesce(l.progress, j.progress)
      FROM json_to_recordset($1::text::json) AS l(n int, id bigint, token text, lines text, progress text)
-     WHERE j.id = l.id AND j.token = l.token AND j.status = 'processing'
+     WHERE j.id = ANY($3::bigint[]) AND j.id = l.id AND j.token = l.token
+       AND j.status = 'processing'
      RETURNING l.n`,
-    [JSON.stringify(batch), until],
+    [JSON.stringify(batch), until, batch.map((lease) => lease.id)],
   );
   for (const row of rows) renewed[Number(row.n)] = true;
   return renewed;
