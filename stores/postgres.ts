@@ -54,6 +54,8 @@ import { assertSchemaName, migrate } from "./postgres/_schema.ts";
 import { settlePlan, settleResult, settleSql } from "./postgres/_settle.ts";
 import * as verbs from "./postgres/_verbs.ts";
 
+export type { Sql } from "./postgres/_connection.ts";
+
 /** How to reach PostgreSQL and which schema to use there. */
 export interface PostgresStoreOptions {
   /**
