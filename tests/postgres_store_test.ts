@@ -155,3 +155,36 @@ test("PostgresStore.find() sorts text fields by code point whatever the database
     await store.close();
   }
 });
+
+test(
+  "PostgresStore.logs() returns lines in time order, stable for equal times",
+  { skip },
+  async () => {
+    const store = new PostgresStore({ url, schema: freshSchema(), max: 2 });
+    try {
+      const [job] = await store.add([{
+        task: "t",
+        data: null,
+        created: 100,
+        priority: 0,
+        log: { time: 100, message: "Created" },
+      }]);
+      // A cancel written by another process lands before the run's unflushed, earlier lines.
+      await store.appendLogs(job.id, [{ time: 300, message: "Cancelled" }]);
+      await store.appendLogs(job.id, [
+        { time: 200, message: "step 1" },
+        { time: 200, message: "step 2" },
+        { time: 250, message: "step 3", data: { n: 3 } },
+      ]);
+      assert.deepEqual((await store.logs(job.id)).map((line) => line.message), [
+        "Created",
+        "step 1",
+        "step 2",
+        "step 3",
+        "Cancelled",
+      ]);
+    } finally {
+      await store.close();
+    }
+  },
+);
