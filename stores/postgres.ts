@@ -45,7 +45,7 @@ import {
   type WorkerRecord,
 } from "../src/store.ts";
 import { add } from "./postgres/_add.ts";
-import { claimGroups, claimParams, claimResult, claimSql } from "./postgres/_claim.ts";
+import { claimGroups, claimLimit, claimParams, claimResult, claimSql } from "./postgres/_claim.ts";
 import { Connection, isTransaction, type Sql } from "./postgres/_connection.ts";
 import { Events } from "./postgres/_events.ts";
 import { count, find } from "./postgres/_find.ts";
@@ -194,10 +194,10 @@ export class PostgresStore implements Store {
       if (groups.length === 0) return { jobs: [] };
       const rows = await this.#connection.query(
         "claim jobs",
-        claimSql(this.schema, groups.length),
+        claimSql(this.schema, groups, claimLimit(request)),
         claimParams(request, groups),
       );
-      return claimResult(rows);
+      return claimResult(rows, groups);
     });
   }
 
@@ -214,7 +214,7 @@ export class PostgresStore implements Store {
       await this.#events.ready;
       const rows = await this.#connection.query(
         "settle jobs",
-        settleSql(this.schema, this.#names.channel, plan.groups.length),
+        settleSql(this.schema, this.#names.channel, plan.groups, plan.limit),
         plan.params,
       );
       return settleResult(plan, rows);

@@ -5,10 +5,18 @@
 
 import type { Job } from "../../src/job.ts";
 import type { ClaimRequest, Settlement, SettleResult } from "../../src/store.ts";
-import { claimCtes, claimGroups, claimParams, claimResult } from "./_claim.ts";
+import {
+  claimCtes,
+  claimGroups,
+  claimLimit,
+  claimParams,
+  claimResult,
+  claimShape,
+} from "./_claim.ts";
 import type { Row } from "./_connection.ts";
 import { wakeCte } from "./_notify.ts";
 import { jobColumns, rowId, toJob, toJsonLines, toText } from "./_rows.ts";
+import { statement } from "./_statements.ts";
 
 /*
  * Reads: the batch (one JSON parameter) and each job's row by primary key. Writes: the
@@ -55,27 +63,39 @@ const SETTLE_CTES = (schema: string, channel: string) => `
   ${wakeCte(channel, "SELECT task FROM settled WHERE status IN ('queued', 'delayed')")}`;
 
 /**
- * The settle statement, with the claim of `groups` groups after it when `groups > 0`. Every
+ * The settle statement, with the claim of `groups` after it when there are any. Every
  * row of the result is a settled (`kind = 's'`) or a claimed (`kind = 'c'`) job, beside the
  * claim's next due time; a statement that changed nothing still returns one row of NULLs.
  */
-export function settleSql(schema: string, channel: string, groups: number): string {
-  if (groups === 0) {
-    return `WITH ${SETTLE_CTES(schema, channel)}
+export function settleSql(
+  schema: string,
+  channel: string,
+  groups: readonly (readonly string[])[],
+  limit: number,
+): string {
+  if (groups.length === 0) {
+    return statement(`settle ${schema}`, () =>
+      `WITH ${SETTLE_CTES(schema, channel)}
       SELECT NULL::bigint AS next, (SELECT count(*) FROM woke) AS woke, r.*
-      FROM (SELECT 1) x LEFT JOIN settled r ON true`;
+      FROM (SELECT 1) x LEFT JOIN settled r ON true`);
   }
-  return `WITH ${SETTLE_CTES(schema, channel)},
-    ${claimCtes(schema, groups, 3)}
+  const sizes = groups.map((group) => group.length);
+  return statement(
+    `settle ${schema} ${claimShape(groups, limit)}`,
+    () =>
+      `WITH ${SETTLE_CTES(schema, channel)},
+    ${claimCtes(schema, sizes, limit, 3)}
     SELECT x.next, (SELECT count(*) FROM woke) AS woke, r.*
     FROM claim_next x LEFT JOIN (SELECT * FROM settled UNION ALL SELECT * FROM claimed) r
-    ON true`;
+    ON true`,
+  );
 }
 
 /** A settle batch, ready to run. */
 export interface SettlePlan {
-  /** The claim's groups (empty: no claim). */
+  /** The claim's groups (empty: no claim) and limit. */
   groups: string[][];
+  limit: number;
   params: unknown[];
   /** How many settlements there are. */
   size: number;
@@ -110,16 +130,20 @@ export function settlePlan(settlements: readonly Settlement[], next?: ClaimReque
     });
   });
   const groups = next ? claimGroups(next) : [];
+  const limit = next ? claimLimit(next) : 0;
   // The ids again as an array: json_to_recordset looks like 100 rows to the planner, which
   // would hash-join them against every processing job; `id = ANY(…)` makes it probe the key.
   const params: unknown[] = [JSON.stringify(batch), batch.map((s) => (s as { id: string }).id)];
   if (groups.length > 0) params.push(...claimParams(next!, groups));
-  return { groups, params, size: settlements.length };
+  return { groups, limit, params, size: settlements.length };
 }
 
 /** The settled records by their settlement's place, and what the claim leased. */
 export function settleResult(plan: SettlePlan, rows: readonly Row[]): SettleResult {
   const jobs: (Job | undefined)[] = Array.from({ length: plan.size }, () => undefined);
   for (const row of rows) if (row.kind === "s") jobs[Number(row.n)] = toJob(row);
-  return { jobs, claimed: plan.groups.length > 0 ? claimResult(rows) : { jobs: [] } };
+  return {
+    jobs,
+    claimed: plan.groups.length > 0 ? claimResult(rows, plan.groups) : { jobs: [] },
+  };
 }
