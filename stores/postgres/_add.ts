@@ -24,7 +24,7 @@ import { addedJob, jobColumns, toJob, toJsonLines, toText } from "./_rows.ts";
  * Ids: an identity column draws them as rows are inserted, in the `ORDER BY n` of the SELECT,
  * so the returned ids, sorted, belong to the inserted jobs in batch order.
  *
- * Keys: a batch with keys inserts with `ON CONFLICT (held_key) DO NOTHING`. The unique index
+ * Keys: a batch with keys inserts with `ON CONFLICT (held_key) … DO NOTHING`. The unique index
  * decides even between transactions that cannot see each other: an insert of a key another
  * open transaction just inserted waits for it, then skips when it committed (or inserts when
  * it rolled back). Jobs skipped so are read back by key in a second statement, whose fresh
@@ -41,7 +41,7 @@ function insertSql(schema: string, channel: string, keyed: boolean): string {
         WITH ORDINALITY AS e(task, priority, created, run_at, key, max_attempts, timeout, retry,
           trace, data, logs, n)
       ORDER BY n
-      ${keyed ? "ON CONFLICT (held_key) DO NOTHING" : ""}
+      ${keyed ? "ON CONFLICT (held_key) WHERE held_key IS NOT NULL DO NOTHING" : ""}
       RETURNING id, held_key, task),
     ${wakeCte(channel, "SELECT task FROM inserted")}
     SELECT id, held_key, (SELECT count(*) FROM woke) AS woke FROM inserted`;

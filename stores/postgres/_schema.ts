@@ -80,7 +80,8 @@ const MIGRATIONS: readonly string[] = [
     WHERE status IN ('queued', 'delayed');
   -- The earliest delayed job per task, for ClaimResult.next.
   CREATE INDEX jobs_delayed ON $S.jobs (task, run_at) WHERE status = 'delayed';
-  CREATE UNIQUE INDEX jobs_held_key ON $S.jobs (held_key);
+  -- Partial: most jobs have no key, and an index entry each would cost every insert.
+  CREATE UNIQUE INDEX jobs_held_key ON $S.jobs (held_key) WHERE held_key IS NOT NULL;
   -- Listing, counting, stats and clean, narrowed by status and task; recovery reads the few
   -- processing jobs through it (no lease index to update on every claim and renewal).
   CREATE INDEX jobs_status ON $S.jobs (status, task, created);
