@@ -2,7 +2,7 @@
  * A real, private PostgreSQL server for the PostgreSQL tests: `initdb` into a temp dir,
  * `pg_ctl start` on a free port (loopback only, fsync off: the tests need speed, not
  * durability across power loss), stopped and removed when the test file ends, even when its
- * tests fail. Spawned through `node:child_process`, so Deno and Bun run the same tests.
+ * tests fail or the runner skips its hooks (a watchdog stops it once the test process is gone). Spawned through `node:child_process`, so Deno and Bun run the same tests.
  *
  * PostgreSQL refuses to run as root, so under root every command runs as the `postgres` user
  * through `runuser`, in a temp dir that user owns. When no server can be started,
@@ -10,7 +10,7 @@
  * instead, so a broken setup fails the build rather than skipping the tests. @module
  */
 
-import { spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import {
   chmodSync,
   chownSync,
@@ -156,6 +156,31 @@ function stopNow(dir: string): void {
 }
 
 /**
+ * A detached shell that stops the server and removes its dir once process `pid` is gone. The
+ * test runner may end without running `after` hooks or exit handlers (Deno skips them in a run
+ * narrowed with `--filter`), or be killed; a server must never outlive its tests.
+ */
+function watchdog(dir: string, pid: number): ChildProcess {
+  const [command, argv] = asPostgres("pg_ctl", [
+    "-D",
+    join(dir, "data"),
+    "-m",
+    "immediate",
+    "-w",
+    "-t",
+    "30",
+    "stop",
+  ]);
+  const quote = (word: string) => `'${word.replaceAll("'", "'\\''")}'`;
+  const stop = [command, ...argv].map(quote).join(" ");
+  const script = `while kill -0 ${pid} 2>/dev/null; do sleep 1; done; ${stop} >/dev/null 2>&1; ` +
+    `rm -rf ${quote(dir)}`;
+  const child = spawn("sh", ["-c", script], { detached: true, stdio: "ignore" });
+  child.unref();
+  return child;
+}
+
+/**
  * Starts a private PostgreSQL server for one test file.
  *
  * @returns the server, or the reason none can be started (outside CI only)
@@ -200,6 +225,7 @@ export async function postgresServer(): Promise<PostgresServer | string> {
       }
     }
     process.once("exit", onExit);
+    const guard = watchdog(dir, process.pid);
     return {
       url: `postgres://postgres@127.0.0.1:${port}/postgres`,
       port,
@@ -220,6 +246,7 @@ export async function postgresServer(): Promise<PostgresServer | string> {
           ]);
         } finally {
           rmSync(dir, { recursive: true, force: true });
+          guard.kill();
         }
       },
     };
