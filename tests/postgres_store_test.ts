@@ -188,3 +188,53 @@ test(
     }
   },
 );
+
+test(
+  "PostgresStore keeps a job's retry, timeout, trace, own maxAttempts and result",
+  { skip },
+  async () => {
+    const store = new PostgresStore({ url, schema: freshSchema(), max: 2 });
+    try {
+      const retry = { delay: 500, max: 2, backoff: "exponential" as const };
+      const trace = { traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" };
+      const [added] = await store.add([{
+        task: "t",
+        data: { n: 1 },
+        created: 1,
+        priority: 0,
+        log: { time: 1, message: "Created" },
+        retry,
+        timeout: 2_000,
+        trace,
+        maxAttempts: 4,
+      }]);
+      assert.deepEqual(await store.get(added.id), added, "add returns the stored record");
+      const { jobs: [leased] } = await store.claim({
+        groups: [["t"]],
+        limit: 1,
+        worker: "w",
+        leaseMs: 1_000,
+        now: 2,
+        maxAttempts: { t: 9 },
+      });
+      assert.equal(leased.maxAttempts, 4, "the job's own stall limit wins over the request's");
+      const { jobs: [done] } = await store.settle([{
+        id: leased.id,
+        token: leased.token,
+        outcome: "completed",
+        now: 3,
+        logs: [],
+        result: { sent: ["a", "b"], none: null },
+      }]);
+      const stored = await store.get(added.id);
+      assert.deepEqual(stored, done);
+      assert.deepEqual(
+        { retry: stored?.retry, timeout: stored?.timeout, trace: stored?.trace },
+        { retry, timeout: 2_000, trace },
+      );
+      assert.deepEqual(stored?.result, { sent: ["a", "b"], none: null });
+    } finally {
+      await store.close();
+    }
+  },
+);
