@@ -151,7 +151,7 @@ export class LiveEvents {
 
   /**
    * Reads one stream to its end, handing its events to `onEvent`.
-   * @param {ReadableStream<Uint8Array>} body
+   * @param {ReadableStream} body
    * @param {AbortController} connection
    * @param {() => void} feed resets the watchdog
    */
