@@ -76,6 +76,12 @@ export function jobPage(context, id) {
   );
   /** @type {Set<string>} */
   const shownLines = new Set();
+  /**
+   * The latest progress event of this attempt: a store may keep progress on the record only
+   * when the job ends, so a reload meanwhile must not hide the bar.
+   * @type {{ current: number, total: number } | undefined}
+   */
+  let liveProgress;
 
   /** @param {{ current: number, total: number } | undefined} value */
   function showProgress(value) {
@@ -118,7 +124,7 @@ export function jobPage(context, id) {
         job.error.code !== undefined && h("p", null, "code: ", job.error.code),
       ],
     );
-    showProgress(job.progress);
+    showProgress(job.progress ?? liveProgress);
     replace(actions, actionsFor(job));
   }
 
@@ -190,9 +196,13 @@ export function jobPage(context, id) {
     events: { job: id },
     load: () => reload(),
     onEvent(/** @type {any} */ event) {
-      if (event.type === "log" && event.line) appendLine(event.line);
-      else if (event.type === "progress" && event.progress) showProgress(event.progress);
-      else reload();
+      if (event.type === "log" && event.line) return appendLine(event.line);
+      if (event.type === "progress" && event.progress) {
+        liveProgress = event.progress;
+        return showProgress(event.progress);
+      }
+      if (event.type === "started" || event.type === "retry") liveProgress = undefined;
+      reload();
     },
     dispose: () => reload.cancel(),
   };

@@ -1,17 +1,17 @@
 // @ts-check
 /**
  * The overview: what an operator wants first (Oban Web's order): counts by status, what is
- * running, what failed lately, completed and failed per minute over the last hour, counts by
- * tag and by task, and the live workers. It reloads (at most once a second) when jobs change
+ * running, what failed lately, completed and failed per minute over the last hour (with each
+ * task's run-time p50/p95), counts by tag and by task, and the live workers. It reloads (at most once a second) when jobs change
  * state; workers beat without events, so their list also reloads every 30 s. @module
  */
 
 import { perMinuteChart } from "../chart.js";
 import { h, replace } from "../dom.js";
-import { formatAge, formatCount, formatJsonShort } from "../format.js";
+import { formatAge, formatCount, formatDuration, formatJsonShort } from "../format.js";
 import { coalesce } from "../live.js";
 import { notifyError } from "../notice.js";
-import { perMinuteOf } from "../metrics.js";
+import { lastHour } from "../metrics.js";
 import { jobLink, statusBadge, STATUSES, table } from "../widgets.js";
 
 /** Events that change a count. */
@@ -33,7 +33,8 @@ const STATE_EVENTS = [
 export function overviewPage({ api }) {
   const counts = h("section", { class: "counts", "data-test": "counts" });
   const chartBox = h("div", { class: "chart" });
-  const chartNote = h("p", { class: "muted" });
+  const chartNote = h("p", { class: "muted", "data-test": "chart-note" });
+  const runTimes = h("section", { "data-test": "run-times" });
   const running = h("section");
   const failures = h("section");
   const byTag = h("section");
@@ -43,10 +44,16 @@ export function overviewPage({ api }) {
     "div",
     { class: "overview" },
     counts,
-    h("section", null, h("h2", null, "Last hour, per minute"), chartBox, chartNote),
+    h(
+      "section",
+      { "data-test": "chart" },
+      h("h2", null, "Completed and failed per minute, last hour"),
+      chartBox,
+      chartNote,
+    ),
     h("div", { class: "columns" }, running, failures),
     h("div", { class: "columns" }, byTag, byTask),
-    workers,
+    h("div", { class: "columns" }, workers, runTimes),
   );
   const chart = perMinuteChart(chartBox);
 
@@ -74,14 +81,18 @@ export function overviewPage({ api }) {
         )
       ),
     );
+    // The statuses some job is in, and always the three an operator looks for.
+    const columns = STATUSES.filter((status) =>
+      stats.status[status] > 0 || ["queued", "completed", "failed"].includes(status)
+    );
     /** @param {string} what @param {Record<string, any>} rows @param {string} param */
     const countTable = (what, rows, param) =>
       table(
-        [what, "total", ...STATUSES],
+        [what, "total", ...columns],
         Object.entries(rows).map(([name, row]) => [
           h("a", { href: `#/jobs?${param}=${encodeURIComponent(name)}` }, name),
           formatCount(row.total),
-          ...STATUSES.map((status) => row.status[status] ? formatCount(row.status[status]) : ""),
+          ...columns.map((status) => row.status[status] ? formatCount(row.status[status]) : ""),
         ]),
         `No jobs.`,
       );
@@ -129,14 +140,30 @@ export function overviewPage({ api }) {
     );
   }
 
-  async function loadChart() {
-    const result = await perMinuteOf(api, Date.now());
-    if (typeof result === "string") {
-      replace(chartNote, result);
+  async function loadMetrics() {
+    const hour = await lastHour(api);
+    if (typeof hour === "string") {
+      replace(chartNote, hour);
+      replace(runTimes);
       return;
     }
     replace(chartNote);
-    chart.update(result);
+    chart.update(hour.perMinute);
+    replace(
+      runTimes,
+      h("h2", null, "Last hour by task"),
+      table(
+        ["task", "completed", "failed", "p50", "p95"],
+        hour.tasks.map(([task, overall]) => [
+          task,
+          formatCount(overall.completed),
+          formatCount(overall.failed),
+          overall.p50 === null ? "—" : formatDuration(overall.p50),
+          overall.p95 === null ? "—" : formatDuration(overall.p95),
+        ]),
+        "Nothing ran in the last hour.",
+      ),
+    );
   }
 
   const reload = coalesce(
@@ -146,7 +173,7 @@ export function overviewPage({ api }) {
         loadJobs(running, "Running", "status=processing&limit=10"),
         loadJobs(failures, "Recent failures", "status=failed,timeout&sort=-created&limit=10"),
         loadWorkers(),
-        loadChart(),
+        loadMetrics(),
       ]),
     1000,
     notifyError,
