@@ -9,8 +9,6 @@ import { ASSETS } from "./_assets.ts";
 
 /** What the page tells the client. */
 export interface PageSettings {
-  /** The handler's base path: `""` or like `/kinetik`. */
-  basePath: string;
   /** Whether the API refuses writes: the client shows no action button. */
   isReadOnly: boolean;
   /** How often the event stream sends a heartbeat, in ms. */
@@ -31,8 +29,11 @@ export function escapeHtml(text: string): string {
 }
 
 /** The HTML of the dashboard page. */
-export function dashboardPage({ basePath, isReadOnly, heartbeatMs }: PageSettings): string {
-  const asset = (name: string) => escapeHtml(`${basePath}/dashboard/${name}`);
+export function dashboardPage({ isReadOnly, heartbeatMs }: PageSettings): string {
+  // Relative: the page is always served at a path ending in "/" (`<basePath>/`), and a
+  // server that mounts the handler under a prefix it strips (Hono's `app.mount`) gives it no
+  // way to know that prefix. The client finds the API the same way (see app.js).
+  const asset = (name: string) => escapeHtml(`dashboard/${name}`);
   // Every module up front: the browser fetches them in parallel instead of one import level
   // after another.
   const preloads = [...ASSETS.keys()].filter((name) => name.endsWith(".js") && name !== "app.js")
@@ -42,7 +43,6 @@ export function dashboardPage({ basePath, isReadOnly, heartbeatMs }: PageSetting
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="kinetik-base" content="${escapeHtml(basePath)}">
 <meta name="kinetik-read-only" content="${isReadOnly}">
 <meta name="kinetik-heartbeat" content="${heartbeatMs}">
 <title>Kinetik</title>

@@ -137,7 +137,6 @@ export function dashboardHandler(
   const page: Asset = {
     type: "text/html; charset=utf-8",
     body: dashboardPage({
-      basePath,
       isReadOnly: options.readOnly === true,
       heartbeatMs: options.heartbeatMs ?? 15_000,
     }),

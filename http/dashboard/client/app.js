@@ -1,12 +1,14 @@
 // @ts-check
 /**
- * The dashboard's entry: reads the settings the server wrote into the page (`<meta>`: base
- * path, read-only mode, heartbeat), routes `#/…` fragments to page modules, and is the one
+ * The dashboard's entry: reads the settings the server wrote into the page (`<meta>`:
+ * read-only mode, heartbeat), routes `#/…` fragments to page modules, and is the one
  * place that turns the live event stream into page updates: each page names the events it
  * wants, gets them in `onEvent`, and reloads everything after every (re)connection.
  *
- * Routes live in the fragment, so the server serves one page for all of them and a base path
- * (`httpHandler(queue, { basePath: "/kinetik" })`) changes nothing here. @module
+ * Routes live in the fragment, so the server serves one page for all of them. The API is found
+ * beside the page: the page is served at `<basePath>/` and the API at `<basePath>/api/…`, so
+ * the page's own directory is the base, whether the prefix came from `basePath` or from a
+ * server that mounts the handler under a prefix it strips (Hono's `app.mount`). @module
  */
 
 import { createApi } from "./api.js";
@@ -46,7 +48,7 @@ function meta(name) {
   return document.querySelector(`meta[name="${name}"]`)?.getAttribute("content") ?? "";
 }
 
-const base = meta("kinetik-base");
+const base = new URL(".", location.href).pathname.replace(/\/$/, "");
 const readOnly = meta("kinetik-read-only") === "true";
 const heartbeatMs = Number(meta("kinetik-heartbeat")) || 15_000;
 document.body.classList.toggle("read-only", readOnly);
