@@ -9,9 +9,9 @@
  * - for uPlot, from the npm package itself: Deno resolves the bare specifier through the
  *   import map into its npm cache, Bun through node_modules, with no path of either written
  *   here (the file is not vendored, so upgrading it is a version bump);
- * - in a binary made by `bun build --compile` or `deno compile`, whose bundlers follow these
- *   imports and embed the files.
- * Text imports need Deno 2.4 or later and Bun 1.1.5 or later. @module
+ * - in a binary made by `bun build --compile` (`deno task compile:bun`), whose bundler follows
+ *   these imports and embeds the files.
+ * Deno 2.9 and Bun 1.4 (the versions CI pins) take text imports without flags. @module
  */
 
 import apiJs from "./client/api.js" with { type: "text" };
