@@ -41,6 +41,7 @@ import * as connection from "./mongo/_connection.ts";
 import { EventBus } from "./mongo/_events.ts";
 import { count, find } from "./mongo/_find.ts";
 import { type Collections, collections, createIndexes } from "./mongo/_schema.ts";
+import { remove, removeJob } from "./mongo/_remove.ts";
 import { recover, renew, settle } from "./mongo/_settle.ts";
 import * as verbs from "./mongo/_verbs.ts";
 
@@ -224,8 +225,23 @@ export class MongoStore implements Store {
     return this.#run("count jobs", (c) => verbs.stats(c));
   }
 
+  /** Deletes jobs and their logs; with `before`, `keep` or `limit`, oldest finished first. */
   remove(filter: RemoveFilter): Promise<number> {
-    return this.#run("remove jobs", (c) => verbs.remove(c, filter));
+    return this.#run("remove jobs", (c) => remove(c, filter));
+  }
+
+  /** Deletes one job in any status with its log and key; resolves to it as it was. */
+  removeJob(id: string): Promise<Job | undefined> {
+    return this.#run("remove a job", (c) => removeJob(c, id));
+  }
+
+  /** Makes a delayed job ready now, and wakes the processors of its task. */
+  promote(id: string, now: number): Promise<Job | undefined> {
+    return this.#run("promote a job", async (c) => {
+      const job = await verbs.promote(c, id, now);
+      if (job) await this.#wake([job]);
+      return job;
+    });
   }
 
   cancel(id: string, now: number): Promise<Job | undefined> {

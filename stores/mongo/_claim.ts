@@ -32,9 +32,9 @@ const PARALLEL = 16;
  * Every claim walks the `claim` index: its filter is "this group's tasks, queued, or delayed
  * and due", its sort (priority, ready time, id) is the index order after task and status. A
  * queued job is ready whatever its `created` says (another process's clock may run ahead).
- * The token is drawn here, one per job; `maxAttempts` comes from the request's map through a
- * `$switch` on the task, with names and values as `$literal`s so no task name is ever read as
- * a field path.
+ * The token is drawn here, one per job; `maxAttempts` is the job's own when it was saved with
+ * one (`_ownMaxAttempts`), else comes from the request's map through a `$switch` on the task,
+ * with names and values as `$literal`s so no task name is ever read as a field path.
  */
 
 /** The `$set` stage that leases one job. */
@@ -51,7 +51,12 @@ function leaseStage(request: ClaimRequest, group: readonly string[], token: stri
       worker: { $literal: request.worker },
       leaseUntil: request.now + request.leaseMs,
       _token: { $literal: token },
-      maxAttempts: branches.length === 0 ? 0 : { $switch: { branches, default: 0 } },
+      maxAttempts: {
+        $ifNull: [
+          "$_ownMaxAttempts",
+          branches.length === 0 ? 0 : { $switch: { branches, default: 0 } },
+        ],
+      },
     },
   };
 }

@@ -77,6 +77,13 @@ const JOB_INDEXES: IndexDescription[] = [
   { name: "lease", key: { status: 1, leaseUntil: 1 } },
   // Listing, counting, stats and clean, narrowed by status and task.
   { name: "status", key: { status: 1, task: 1, created: 1 } },
+  // Sweeps (clean, retention): the oldest finished jobs of some statuses, one ordered range
+  // per status, read in batches (see `_remove.ts`). Only finished jobs have `finished`.
+  {
+    name: "finished",
+    key: { status: 1, finished: 1, _id: 1 },
+    partialFilterExpression: { finished: { $exists: true } },
+  },
   // Listing every job in creation order (`find` without a filter), page by page.
   { name: "created", key: { created: 1, _id: 1 } },
   // Dedupe: `_activeKey` is set only while an unfinished job holds its key, so two concurrent

@@ -5,7 +5,7 @@
 
 import type { Job, JobStatus, LogLine } from "../../src/job.ts";
 import { inTimeOrder } from "../../src/log_order.ts";
-import type { JobStats, NewJob, RemoveFilter, WorkerRecord } from "../../src/store.ts";
+import type { JobStats, NewJob, WorkerRecord } from "../../src/store.ts";
 import { STORE_MESSAGES } from "../../src/store.ts";
 import {
   documentId,
@@ -18,6 +18,7 @@ import {
 } from "./_documents.ts";
 import { MAX_DOCUMENT_DATA_DEPTH, nestsDeeper } from "./_depth.ts";
 import type { Collections } from "./_schema.ts";
+import { bsonSize, MAX_DATA_BYTES } from "./_size.ts";
 
 const UNFINISHED: JobStatus[] = ["queued", "delayed", "processing"];
 /** MongoDB's error code for a unique index violation. */
@@ -92,14 +93,34 @@ function assertDocumentDepth(jobs: readonly NewJob[]): void {
 }
 
 /**
+ * Refuses the whole batch when any job's data is larger than its share of a document (see
+ * `_size.ts`), before anything is written.
+ *
+ * @throws {RangeError} naming the first such job's task, the limit and the size
+ */
+function assertDataSize(documents: readonly JobDocument[]): void {
+  for (const document of documents) {
+    const bytes = document.data === undefined ? 0 : bsonSize(document.data);
+    if (bytes <= MAX_DATA_BYTES) continue;
+    throw new RangeError(
+      `Cannot add job for ${JSON.stringify(document.task)} as MongoDB keeps job data at most ` +
+        `${MAX_DATA_BYTES} bytes of BSON (documents at most 16 MiB): current value is ${bytes} bytes`,
+    );
+  }
+}
+
+/**
  * Saves jobs: keyless ones in one `insertMany`, keyed ones one by one through the unique
  * index. A key repeated within one call saves one job. Ids are handed out in input order.
  */
 export async function add(collections: Collections, jobs: readonly NewJob[]): Promise<Job[]> {
   if (jobs.length === 0) return [];
   assertDocumentDepth(jobs);
+  // Ids only once the batch is known to fit: a refused batch takes no numbers.
+  const documents = jobs.map((job) => toDocument(0, job));
+  assertDataSize(documents);
   const ids = await nextIds(collections, "jobs", jobs.length);
-  const documents = jobs.map((job, i) => toDocument(ids[i], job));
+  documents.forEach((document, i) => document._id = ids[i]);
   const plain = documents.filter((document) => document.key === undefined);
   if (plain.length > 0) await collections.jobs.insertMany(plain, { ordered: true });
 
@@ -137,13 +158,6 @@ export async function stats(collections: Collections): Promise<JobStats> {
   );
   for (const { _id, n } of sorted) (stats[_id.task] ??= {})[_id.status] = n;
   return stats;
-}
-
-/** Deletes jobs of the filter's statuses (and tasks); their logs live in them. */
-export async function remove(collections: Collections, filter: RemoveFilter): Promise<number> {
-  const query: Record<string, unknown> = { status: { $in: [...filter.status] } };
-  if (filter.tasks !== undefined) query.task = { $in: [...filter.tasks] };
-  return (await collections.jobs.deleteMany(query)).deletedCount;
 }
 
 /** Cancels an unfinished job. */
@@ -202,6 +216,37 @@ export async function requeue(
     if (!isDuplicateKey(error)) throw error;
     document = await write(false);
   }
+  return document === null ? undefined : toJob(document);
+}
+
+/**
+ * Makes a delayed job ready now, in one `findOneAndUpdate` fenced by the status: a job that a
+ * claim took once it was due is `processing` and left alone, and a promoted job is `queued`,
+ * so a claim takes it once. With `runAt` cleared it is ready since its creation, so it orders
+ * like any queued job of its priority (as a requeued job does).
+ */
+export async function promote(
+  collections: Collections,
+  id: string,
+  now: number,
+): Promise<Job | undefined> {
+  const _id = documentId(id);
+  if (_id === undefined) return undefined;
+  const line = { time: now, message: STORE_MESSAGES.promoted };
+  const document = await collections.jobs.findOneAndUpdate(
+    { _id, status: "delayed" },
+    [
+      {
+        $set: {
+          status: "queued",
+          _readyAt: "$created",
+          _logs: { $concatArrays: ["$_logs", { $literal: [line] }] },
+        },
+      },
+      { $unset: ["runAt"] },
+    ],
+    { projection: RECORD_PROJECTION, returnDocument: "after" },
+  );
   return document === null ? undefined : toJob(document);
 }
 
