@@ -20,8 +20,8 @@ import { BSON } from "mongodb";
  * - The log gets what is left, at least 4 MiB: thousands of lines of ordinary size. A log
  *   beyond that makes the server refuse the write that carries it.
  *
- * The mongo-wire emulator the tests run against does not model the limit, so these checks are
- * what makes the store behave on it as on a real server.
+ * The mongo-wire emulator the tests run against refuses documents over 16 MiB as a server does,
+ * so what these shares prevent can be seen there too.
  */
 
 /** How large a job's data may be, as BSON. */
