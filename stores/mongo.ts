@@ -28,7 +28,10 @@ import {
   type JobStats,
   type Lease,
   type NewJob,
+  type PauseTarget,
   type RemoveFilter,
+  type ScheduleFire,
+  type ScheduleRecord,
   type Settlement,
   type SettleResult,
   type Store,
@@ -38,12 +41,15 @@ import {
 } from "../src/store.ts";
 import { claim } from "./mongo/_claim.ts";
 import * as connection from "./mongo/_connection.ts";
+import * as control from "./mongo/_control.ts";
 import { EventBus } from "./mongo/_events.ts";
 import { count, find } from "./mongo/_find.ts";
 import { type Collections, collections, createIndexes } from "./mongo/_schema.ts";
 import { remove, removeJob } from "./mongo/_remove.ts";
+import * as schedules from "./mongo/_schedules.ts";
 import { recover, renew, settle } from "./mongo/_settle.ts";
 import * as verbs from "./mongo/_verbs.ts";
+import { add } from "./mongo/_add.ts";
 
 /**
  * A `MongoClient` of the official `mongodb` driver, as `MongoStoreOptions.client` takes it.
@@ -178,7 +184,7 @@ export class MongoStore implements Store {
 
   async add(jobs: readonly NewJob[]): Promise<Job[]> {
     return await this.#run("add jobs", async (c) => {
-      const saved = await verbs.add(c, jobs);
+      const saved = await add(c, jobs);
       await this.#wake(saved.filter((job) => job.status === "queued"));
       return saved;
     });
@@ -194,9 +200,13 @@ export class MongoStore implements Store {
 
   settle(settlements: readonly Settlement[], next?: ClaimRequest): Promise<SettleResult> {
     return this.#run("settle jobs", async (c) => {
-      const jobs = await settle(c, settlements);
+      // The claim's read of the paused set rides along with the settle's writes.
+      const [jobs, pausedSet] = await Promise.all([
+        settle(c, settlements),
+        next ? control.paused(c) : undefined,
+      ]);
       await this.#wake(jobs.filter((job) => job?.status === "queued") as Job[]);
-      const claimed = next ? await claim(c, next) : { jobs: [] };
+      const claimed = next ? await claim(c, next, pausedSet) : { jobs: [] };
       return { jobs, claimed };
     });
   }
@@ -262,6 +272,50 @@ export class MongoStore implements Store {
 
   logs(id: string): Promise<LogLine[]> {
     return this.#run("read logs", (c) => verbs.logs(c, id));
+  }
+
+  /** Adds tags and tasks to the paused set, which every claim reads first. */
+  pause(target: PauseTarget): Promise<void> {
+    return this.#run("pause", (c) => control.pause(c, target));
+  }
+
+  /** Removes tags and tasks from the paused set, and wakes every processor. */
+  resume(target: PauseTarget): Promise<void> {
+    return this.#run("resume", async (c) => {
+      await control.resume(c, target);
+      await this.#events.publish([{ type: "wake" }]).catch(() => {});
+    });
+  }
+
+  paused(): Promise<PauseTarget> {
+    return this.#run("read the paused set", (c) => control.paused(c));
+  }
+
+  /** Upserts a schedule: the same spec keeps the stored one, its `next` included. */
+  schedule(schedule: ScheduleRecord): Promise<ScheduleRecord> {
+    return this.#run("save a schedule", (c) => schedules.schedule(c, schedule));
+  }
+
+  unschedule(id: string): Promise<boolean> {
+    return this.#run("delete a schedule", (c) => schedules.unschedule(c, id));
+  }
+
+  /** Every schedule, by id; fires a crashed process left half done are completed first. */
+  schedules(): Promise<ScheduleRecord[]> {
+    return this.#run("list schedules", async (c) => {
+      const { records, saved } = await schedules.schedules(c);
+      await this.#wake(saved.filter((job) => job.status === "queued"));
+      return records;
+    });
+  }
+
+  /** Fires a schedule: a compare-and-set on its `next`, then its jobs (see `_schedules.ts`). */
+  fire(fire: ScheduleFire): Promise<Job[] | undefined> {
+    return this.#run("fire a schedule", async (c) => {
+      const saved = await schedules.fire(c, fire);
+      if (saved) await this.#wake(saved.filter((job) => job.status === "queued"));
+      return saved;
+    });
   }
 
   /** Messages from every process sharing the collections, read every `pollInterval` ms. */

@@ -45,6 +45,10 @@ export interface JobDocument {
   _ownMaxAttempts?: number;
   /** A result nested too deep for a document, as JSON text (see `_depth.ts`). */
   _resultJson?: string;
+  /** The concurrency slot a processing job holds (see `_control.ts`). */
+  _slot?: number;
+  /** The key of a job a schedule fired, kept for good (see `_schedules.ts`). */
+  _fireKey?: string;
 }
 
 /** The record fields, in the order records list them. */
@@ -70,6 +74,14 @@ export const RECORD_FIELDS: readonly (keyof Job)[] = [
   "timeout",
   "trace",
 ];
+
+/** The statuses of a job that is not finished: it holds its dedupe key. */
+export const UNFINISHED: readonly JobStatus[] = ["queued", "delayed", "processing"];
+
+/** Whether `error` is MongoDB's unique index violation (code 11000). */
+export function isDuplicateKey(error: unknown): boolean {
+  return (error as { code?: unknown })?.code === 11000;
+}
 
 /** Reads every field but the log, which can be long and is read only by `logs()`. */
 export const RECORD_PROJECTION = { _logs: 0 } as const;
