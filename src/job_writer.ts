@@ -35,15 +35,29 @@ export class JobWriter {
     return this.#drained;
   }
 
-  /** Saves `jobs` in one store call; resolves to the stored records. */
-  async save(jobs: NewJob[]): Promise<Job[]> {
+  /**
+   * Announces jobs saved by this writer or elsewhere in the queue (a schedule's fire): each
+   * job in order, then one wake-up per task.
+   */
+  announce(saved: readonly Job[]): void {
+    for (const job of saved) this.#handlers.saved(job);
+    for (const task of new Set(saved.map((job) => job.task))) this.#handlers.wake(task);
+  }
+
+  /**
+   * Saves `jobs` in one store call; resolves to the stored records. With `tx` they are saved
+   * inside the caller's transaction and not announced: they exist only once it commits (maybe
+   * never), and the store wakes processors then.
+   */
+  async save(jobs: NewJob[], tx?: unknown): Promise<Job[]> {
     if (this.#pending++ === 0) {
       this.#drained = new Promise((resolve) => this.#resolveDrained = resolve);
     }
     try {
-      const saved = jobs.length === 0 ? [] : await this.#store.add(jobs);
-      for (const job of saved) this.#handlers.saved(job);
-      for (const task of new Set(saved.map((job) => job.task))) this.#handlers.wake(task);
+      if (jobs.length === 0) return [];
+      if (tx !== undefined) return await this.#store.add(jobs, { tx });
+      const saved = await this.#store.add(jobs);
+      this.announce(saved);
       return saved;
     } finally {
       if (--this.#pending === 0) {

@@ -49,6 +49,8 @@ export const STORE_URL_FORMS: readonly string[] = [
   "rediss://…",
   "mongodb://…",
   "mongodb+srv://…",
+  "postgres://…",
+  "postgresql://…",
 ];
 
 /** The store URL used when none is given. */
@@ -112,7 +114,8 @@ function networkUrl(url: string): string {
  * Opens the store a URL names.
  *
  * @param url `memory:`, `sqlite:<path>` (`sqlite:kinetik.db`, `sqlite:/var/lib/k.db`,
- * `sqlite:///var/lib/k.db`), `redis://…`, `rediss://…`, `mongodb://…` or `mongodb+srv://…`
+ * `sqlite:///var/lib/k.db`), `redis://…`, `rediss://…`, `mongodb://…`, `mongodb+srv://…`,
+ * `postgres://…` or `postgresql://…`
  * @returns the open store; the caller closes it
  * @throws {TypeError} when the scheme is unknown or the URL is malformed
  * @throws {StoreError} when the store cannot be opened
@@ -163,6 +166,12 @@ export async function openStoreWith(url: string, stores: DriverStores): Promise<
       const checked = networkUrl(url);
       const { MongoStore } = await stores.mongo();
       return new MongoStore({ url: checked });
+    }
+    case "postgres":
+    case "postgresql": {
+      const checked = networkUrl(url);
+      const { PostgresStore } = await import("../stores/postgres.ts");
+      return new PostgresStore({ url: checked });
     }
     default:
       throw invalid(url);
