@@ -203,3 +203,18 @@ test("MongoStore creates the next-fire index on schedules when it opens", { skip
     await store.close();
   }
 });
+
+test("MongoStore.fire() of no jobs (missed times skipped) only moves next", { skip }, async () => {
+  const { store, raw } = await setUp();
+  try {
+    const skipped = { ...fireAt(RECORD.next), jobs: [] };
+    assert.deepEqual(await store.fire(skipped), []);
+    assert.equal(await store.fire(skipped), undefined, "once");
+    const document = await raw.schedules.findOne({ _id: "tick" });
+    assert.equal(document?.next, RECORD.next + 60_000);
+    assert.equal(document?._pending, undefined, "nothing was left pending");
+    assert.equal(await store.count({}), 0);
+  } finally {
+    await store.close();
+  }
+});

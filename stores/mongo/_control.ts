@@ -5,6 +5,7 @@
  */
 
 import type { PauseTarget } from "../../src/store.ts";
+import { isDuplicateKey } from "./_documents.ts";
 import type { Collections } from "./_schema.ts";
 
 /*
@@ -39,10 +40,12 @@ export async function paused(collections: Collections): Promise<PauseTarget> {
 
 /** Adds tags and tasks to the paused set, each once. */
 export async function pause(collections: Collections, target: PauseTarget): Promise<void> {
-  await collections.control.updateOne(
-    { _id: PAUSED },
-    { $addToSet: { tags: { $each: [...target.tags] }, tasks: { $each: [...target.tasks] } } },
-    { upsert: true },
+  await upserting(() =>
+    collections.control.updateOne(
+      { _id: PAUSED },
+      { $addToSet: { tags: { $each: [...target.tags] }, tasks: { $each: [...target.tasks] } } },
+      { upsert: true },
+    )
   );
 }
 
@@ -74,29 +77,45 @@ export async function reserveStart(
       cond: { $gt: ["$$this.at", now - rate.per] },
     },
   };
-  const document = await collections.control.findOneAndUpdate(
-    { _id: `rate:${task}` },
-    [
-      { $set: { starts: kept } },
-      {
-        $set: {
-          starts: {
-            $cond: [
-              { $lt: [{ $size: "$starts" }, rate.max] },
-              { $concatArrays: ["$starts", [{ at: now, token: { $literal: token } }]] },
-              "$starts",
-            ],
+  const document = await upserting(() =>
+    collections.control.findOneAndUpdate(
+      { _id: `rate:${task}` },
+      [
+        { $set: { starts: kept } },
+        {
+          $set: {
+            starts: {
+              $cond: [
+                { $lt: [{ $size: "$starts" }, rate.max] },
+                { $concatArrays: ["$starts", [{ at: now, token: { $literal: token } }]] },
+                "$starts",
+              ],
+            },
           },
         },
-      },
-    ],
-    { upsert: true, returnDocument: "after", projection: { starts: 1 } },
+      ],
+      { upsert: true, returnDocument: "after", projection: { starts: 1 } },
+    )
   );
   const starts = document?.starts ?? [];
   if (starts.some((start) => start.token === token)) return { token };
   // Full: it reopens when the start that makes it full leaves, `per` after it was made.
   const times = starts.map((start) => start.at).sort((a, b) => a - b);
+  if (rate.max < 1 || times.length < rate.max) return { reopens: Infinity };
   return { reopens: times[times.length - rate.max] + rate.per };
+}
+
+/**
+ * Runs an upsert by `_id` again when a concurrent one inserted the document first (a server
+ * older than 4.2 does not retry that itself).
+ */
+async function upserting<T>(write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    if (!isDuplicateKey(error)) throw error;
+    return await write();
+  }
 }
 
 /** Gives back a start reserved by `reserveStart` that no job used. */

@@ -180,6 +180,14 @@ export async function fire(
   collections: Collections,
   fire: ScheduleFire,
 ): Promise<Job[] | undefined> {
+  if (fire.jobs.length === 0) {
+    // Nothing to save (missed fire times skipped): the compare-and-set is the whole fire.
+    const { matchedCount } = await collections.schedules.updateOne(
+      { _id: fire.id, spec: fire.spec, next: fire.expected },
+      { $set: { next: fire.next } },
+    );
+    return matchedCount === 0 ? undefined : [];
+  }
   // Checked before the compare: a fire left pending must be one that can be written out.
   assertFit(fire.jobs);
   const pending = { token: crypto.randomUUID(), jobs: pendingText(fire.jobs) };
