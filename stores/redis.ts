@@ -134,7 +134,8 @@ export class RedisStore implements Store {
   async renew(leases: readonly Lease[], leaseMs: number, now: number): Promise<boolean[]> {
     this.#checkOpen("renew leases");
     if (leases.length === 0) return [];
-    const args = [now + leaseMs, ...leases.flatMap(({ id, token }) => [id, token])];
+    const args: codec.Arg[] = [now + leaseMs];
+    for (const lease of leases) codec.pushLeaseArgs(args, lease);
     const reply = await this.#run("renew leases", SCRIPTS.renew, args) as number[];
     return reply.map((renewed) => renewed === 1);
   }
@@ -174,7 +175,6 @@ export class RedisStore implements Store {
       line(STORE_MESSAGES.stalledRequeued),
       line(STORE_MESSAGES.stalledFailed),
       JSON.stringify(STALLED_ERROR),
-      this.#maxFinished,
     ];
     const recovered: Job[] = [];
     for (;;) {
@@ -203,22 +203,53 @@ export class RedisStore implements Store {
     return codec.decodeStats(await this.#run("read stats", SCRIPTS.stats, []));
   }
 
+  /**
+   * Deletes in batches of at most 1,000 jobs a script call. With `before`, `keep` or `limit`
+   * the oldest finished go first, read from the per-status finished sets (see
+   * `_scripts/remove.ts`).
+   */
   async remove(filter: RemoveFilter): Promise<number> {
     this.#checkOpen("remove jobs");
     if (filter.status.length === 0 || filter.tasks?.length === 0) return 0;
-    const args = [BATCH, ...codec.selectionArgs(filter.status, filter.tasks)];
+    const { before, keep, limit = Infinity } = filter;
+    const ordered = before !== undefined || keep !== undefined || limit !== Infinity;
+    const selection = codec.selectionArgs(filter.status, filter.tasks);
     let removed = 0;
-    for (;;) {
-      const batch = await this.#run("remove jobs", SCRIPTS.remove, args) as number;
-      removed += batch;
-      if (batch < BATCH) return removed;
+    let skips: unknown[] = [];
+    while (removed < limit) {
+      const args = [
+        Math.min(BATCH, limit - removed),
+        before ?? "",
+        keep ?? "",
+        ordered ? 1 : 0,
+        ...selection,
+        ...skips as codec.Arg[],
+      ];
+      const [count, more, ...next] = await this.#run(
+        "remove jobs",
+        SCRIPTS.remove,
+        args,
+      ) as number[];
+      removed += count;
+      if (more !== 1) break;
+      skips = next;
     }
+    return removed;
+  }
+
+  async removeJob(id: string): Promise<Job | undefined> {
+    return codec.toJob(await this.#run("remove a job", SCRIPTS.removeJob, [id]));
+  }
+
+  async promote(id: string, now: number): Promise<Job | undefined> {
+    const line = JSON.stringify({ time: now, message: STORE_MESSAGES.promoted });
+    return codec.toJob(await this.#run("promote a job", SCRIPTS.promote, [id, line]));
   }
 
   async cancel(id: string, now: number): Promise<Job | undefined> {
     const line = JSON.stringify({ time: now, message: STORE_MESSAGES.cancelled });
     return codec.toJob(
-      await this.#run("cancel a job", SCRIPTS.cancel, [id, now, line, this.#maxFinished]),
+      await this.#run("cancel a job", SCRIPTS.cancel, [id, now, line]),
     );
   }
 

@@ -13,7 +13,9 @@ import { RECOVER } from "./_scripts/recover.ts";
 import { CANCEL } from "./_scripts/cancel.ts";
 import { REQUEUE } from "./_scripts/requeue.ts";
 import { COUNT, FETCH, IDS, LOGS, STATS } from "./_scripts/read.ts";
-import { APPEND_LOGS, HEARTBEAT, REMOVE, WORKERS } from "./_scripts/write.ts";
+import { APPEND_LOGS, HEARTBEAT, WORKERS } from "./_scripts/write.ts";
+import { REMOVE, REMOVE_JOB } from "./_scripts/remove.ts";
+import { PROMOTE } from "./_scripts/promote.ts";
 
 /** The scripts, by verb. */
 export const SCRIPTS = {
@@ -29,6 +31,8 @@ export const SCRIPTS = {
   count: new RedisScript("count", LIB, COUNT),
   stats: new RedisScript("stats", LIB, STATS),
   remove: new RedisScript("remove", LIB, REMOVE),
+  removeJob: new RedisScript("remove-job", LIB, REMOVE_JOB),
+  promote: new RedisScript("promote", LIB, PROMOTE),
   appendLogs: new RedisScript("append-logs", LIB, APPEND_LOGS),
   logs: new RedisScript("logs", LIB, LOGS),
   heartbeat: new RedisScript("heartbeat", LIB, HEARTBEAT),

@@ -2,9 +2,11 @@
  * add: saves new jobs, or returns the unfinished job holding a job's dedupe key.
  *
  * - KEYS[1]: the base key `{kinetik:<prefix>}:`
- * - ARGV[1]: how many jobs; then 7 per job: task, data JSON ('' = undefined), created,
+ * - ARGV[1]: how many jobs; then per job: task, data JSON ('' = undefined), created,
  *   runAt ('' = ready now), priority, dedupe key ('' = none, else '=' .. key), the
- *   "created" log line JSON
+ *   "created" log line JSON, a count n of extra fields, then n `field, value` pairs stored
+ *   as they are (the per-job overrides `retry`, `timeout`, `maxAttempts` with the marker
+ *   `ownMaxAttempts`, and `trace`)
  * - Returns: `{ saved, listeners }`: per job, in order, the new id (a string) or the
  *   existing record (HGETALL); how many connections follow the events channel
  * - Publishes: `{"type":"wake","task":…}` for each task whose ready set was empty, when a
@@ -28,7 +30,8 @@ local out, seen = {}, {}
 local i = 2
 for n = 1, count do
   local task, data, created, runAt, priority, key, log = unpack(ARGV, i, i + 6)
-  i = i + 7
+  local extraFrom, extraTo = i + 8, i + 7 + 2 * tonumber(ARGV[i + 7])
+  i = extraTo + 1
   if key ~= '' then key = string.sub(key, 2) else key = nil end
   local existing = key and redis.call('HGET', dedupeKey, key)
   if existing and redis.call('EXISTS', jobKey(existing)) == 1 then
@@ -40,6 +43,7 @@ for n = 1, count do
       'attempts', '0', 'priority', priority, 'log', log }
     if data ~= '' then fields[#fields + 1] = 'data'; fields[#fields + 1] = data end
     if runAt ~= '' then fields[#fields + 1] = 'runAt'; fields[#fields + 1] = runAt end
+    for e = extraFrom, extraTo do fields[#fields + 1] = ARGV[e] end
     if key then
       fields[#fields + 1] = 'key'; fields[#fields + 1] = key
       redis.call('HSET', dedupeKey, key, id)

@@ -33,7 +33,8 @@
  *   asked were found, `next` is the earliest `runAt` still waiting, so an idle processor
  *   sleeps exactly that long.
  * - **A lease is a zset entry.** Each leased job gets status, attempts, started, worker,
- *   `leaseUntil`, maxAttempts and a fresh token in one HSET, moves from its status index to
+ *   `leaseUntil`, maxAttempts (the request's, unless the job was saved with its own, marked
+ *   by `ownMaxAttempts`) and a fresh token in one HSET, moves from its status index to
  *   `processing` with SMOVE and enters the lease zset by `leaseUntil`, which `recover`
  *   range-reads (no scan of processing jobs). Renewal just moves the score.
  * - **One round trip per turn.** The record is read once (HGETALL) and returned from memory
@@ -62,7 +63,8 @@ local function lease(id, task, maxAttempts, request, out)
   local from = job.status
   update(id, job, { 'status', 'processing', 'attempts', tonumber(job.attempts) + 1,
     'started', request.now, 'worker', request.worker, 'leaseUntil', request.leaseUntil,
-    'maxAttempts', maxAttempts, 'token', id .. '.' .. request.suffix })
+    'maxAttempts', job.ownMaxAttempts and job.maxAttempts or maxAttempts,
+    'token', id .. '.' .. request.suffix })
   moveIndexLater(id, task, from, 'processing')
   later('ZADD', leasesKey, request.leaseUntil, id)
   job.log = nil -- the "created" log line: only logs() reads it
