@@ -56,16 +56,23 @@ local function later(command, key, a, b, c)
   write[#write + 1] = a
   if b then write[#write + 1] = b end
 end
+-- Lua's unpack() takes at most about 8,000 values: a bigger write goes in slices of 4,000
+-- (an even number, so ZADD's score-member pairs stay whole).
 local function flushLater()
   for _, write in ipairs(laterOrder) do
     local command, key, to = write[1], write[2], write[3]
-    if command ~= 'MOVE' then
-      redis.call(command, key, unpack(write, 4))
-    elseif #write == 4 then
+    if command == 'MOVE' and #write == 4 then
       redis.call('SMOVE', key, to, write[4])
     else
-      redis.call('SREM', key, unpack(write, 4))
-      redis.call('SADD', to, unpack(write, 4))
+      for from = 4, #write, 4000 do
+        local last = math.min(from + 3999, #write)
+        if command ~= 'MOVE' then
+          redis.call(command, key, unpack(write, from, last))
+        else
+          redis.call('SREM', key, unpack(write, from, last))
+          redis.call('SADD', to, unpack(write, from, last))
+        end
+      end
     end
   end
   laterBySlot, laterOrder = {}, {}
