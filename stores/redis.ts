@@ -53,8 +53,13 @@ export type { RedisClient, RedisStoreOptions };
 const ADD_CHUNK = 500;
 /** Leased records kept for their settle (see `RedisStore.#remember`). */
 const LEASED_KEPT = 10_000;
-/** Records per fetch script, and jobs per remove or recover script. */
+/** Jobs per recover script. */
 const BATCH = 1000;
+/**
+ * Jobs per remove script: a call of 100 holds Redis for a few milliseconds, so the claims of
+ * busy processors slip in between the calls of a large clean or retention sweep.
+ */
+const REMOVE_BATCH = 100;
 
 /**
  * A {@linkcode Store} on Redis 6 or later, standalone or Cluster (pass an ioredis
@@ -204,7 +209,7 @@ export class RedisStore implements Store {
   }
 
   /**
-   * Deletes in batches of at most 1,000 jobs a script call. With `before`, `keep` or `limit`
+   * Deletes in batches of at most 100 jobs a script call. With `before`, `keep` or `limit`
    * the oldest finished go first, read from the per-status finished sets (see
    * `_scripts/remove.ts`).
    */
@@ -218,7 +223,7 @@ export class RedisStore implements Store {
     let skips: unknown[] = [];
     while (removed < limit) {
       const args = [
-        Math.min(BATCH, limit - removed),
+        Math.min(REMOVE_BATCH, limit - removed),
         before ?? "",
         keep ?? "",
         ordered ? 1 : 0,

@@ -60,7 +60,7 @@ if not ordered then
   return { removed, removed >= batch and 1 or 0 }
 end
 
-local SCAN, CHUNK = 5000, 100
+local SCAN, CHUNK = 1000, 100
 local taskSet = {}
 for _, task in ipairs(tasks or {}) do taskSet[task] = true end
 local final, open = {}, {}
