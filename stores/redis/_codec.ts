@@ -154,6 +154,8 @@ const JSON_FIELDS = new Set(["data", "error", "progress", "result", "retry", "tr
 const LOG_FIELD = "log";
 /** Record fields that are not job fields. */
 const HIDDEN = new Set([LOG_FIELD, OWN_MAX_ATTEMPTS]);
+/** Lease fields a settle blanks instead of deleting: '' there means absent. */
+const BLANKED = new Set(["worker", "leaseUntil", "token"]);
 
 /** A record from a flat HGETALL reply; `undefined` for an empty one (no such job). */
 export function decodeJob(reply: unknown): LeasedJob | undefined {
@@ -162,7 +164,7 @@ export function decodeJob(reply: unknown): LeasedJob | undefined {
   for (let i = 0; i < reply.length; i += 2) {
     const field = String(reply[i]);
     const value = String(reply[i + 1]);
-    if (HIDDEN.has(field)) continue;
+    if (HIDDEN.has(field) || (value === "" && BLANKED.has(field))) continue;
     if (NUMBERS.has(field) || MORE_NUMBERS.has(field)) job[field] = Number(value);
     else if (JSON_FIELDS.has(field)) job[field] = JSON.parse(value);
     else job[field] = value;

@@ -35,8 +35,10 @@ for s = 1, tonumber(ARGV[2]) do
     settled[s] = false
   else
     local task = job.task
-    local set = { 'status', outcome }
-    local del = { 'worker', 'leaseUntil', 'token' }
+    -- The lease fields are blanked in the same HSET rather than deleted: one HDEL less per
+    -- job ('' reads as absent, see \`_codec.ts\`; the next claim sets them again).
+    local set = { 'status', outcome, 'worker', '', 'leaseUntil', '', 'token', '' }
+    local del = {}
     if progress ~= '' then set[#set + 1] = 'progress'; set[#set + 1] = progress end
     if outcome == 'completed' then
       set[#set + 1] = 'finished'; set[#set + 1] = now
