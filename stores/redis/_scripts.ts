@@ -5,7 +5,7 @@
 
 import { RedisScript } from "./_script.ts";
 import { LIB } from "./_scripts/lib.ts";
-import { ADD } from "./_scripts/add.ts";
+import { ADD, ADD_LIB } from "./_scripts/add.ts";
 import { CLAIM, CLAIM_LIB } from "./_scripts/claim.ts";
 import { SETTLE } from "./_scripts/settle.ts";
 import { RENEW } from "./_scripts/renew.ts";
@@ -19,7 +19,7 @@ import { PROMOTE } from "./_scripts/promote.ts";
 
 /** The scripts, by verb. */
 export const SCRIPTS = {
-  add: new RedisScript("add", LIB, ADD),
+  add: new RedisScript("add", LIB, ADD_LIB, ADD),
   claim: new RedisScript("claim", LIB, CLAIM_LIB, CLAIM),
   settle: new RedisScript("settle", LIB, CLAIM_LIB, SETTLE),
   renew: new RedisScript("renew", LIB, RENEW),
