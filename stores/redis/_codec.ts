@@ -74,16 +74,23 @@ export function newJobRecord(id: string, job: NewJob, args: readonly Arg[]): Job
 
 /** A claim request as script arguments (see `CLAIM_LIB`); `suffix` makes the tokens unique. */
 export function claimArgs(request: ClaimRequest, suffix: string): Arg[] {
-  const { groups, limit, now, leaseMs, worker, maxAttempts } = request;
+  const { groups, limit, now, leaseMs, worker, maxAttempts, tags, limits } = request;
   if (!(limit >= 1)) {
     throw new RangeError(
       `Cannot claim jobs as limit must be at least 1: current value is ${limit}`,
     );
   }
   const args: Arg[] = [now, now + leaseMs, worker, Math.floor(limit), suffix, groups.length];
-  for (const group of groups) {
-    args.push(group.length);
+  for (const [g, group] of groups.entries()) {
+    args.push(tags?.[g] ?? "", group.length);
     for (const task of group) args.push(task, maxAttempts?.[task] ?? 0);
+  }
+  const countAt = args.push(0) - 1;
+  for (const task in limits) {
+    const { rate, concurrency } = limits[task];
+    if (rate === undefined && concurrency === undefined) continue;
+    args.push(task, rate?.max ?? "", rate?.per ?? "", concurrency ?? "");
+    args[countAt] = (args[countAt] as number) + 1;
   }
   return args;
 }
