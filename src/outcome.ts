@@ -178,3 +178,24 @@ export function outcomeEvent(
       return undefined;
   }
 }
+
+/**
+ * Whether `stored` is what `settlement` left of the run that claimed `claimed`: how the
+ * processor tells a settle whose reply was lost (retried, and then refused because the first
+ * try was applied) from an outcome another worker or a cancel wrote. The attempt count tells
+ * this run from a later one; `finished` (`runAt` for a retry) this outcome from another's.
+ */
+export function isOwnOutcome(settlement: Settlement, claimed: Job, stored: Job): boolean {
+  switch (settlement.outcome) {
+    case "completed":
+    case "failed":
+    case "timeout":
+      return stored.status === settlement.outcome && stored.attempts === claimed.attempts &&
+        stored.finished === settlement.now;
+    case "retry":
+      return stored.status === "delayed" && stored.attempts === claimed.attempts &&
+        stored.runAt === settlement.runAt;
+    case "release":
+      return stored.status === "queued" && stored.attempts === claimed.attempts - 1;
+  }
+}

@@ -32,8 +32,8 @@
  */
 
 import { sleep } from "./clock.ts";
-import { type AbortCause, JobRun, type RunResult } from "./job_run.ts";
-import { outcomeEvent, settlementFor } from "./outcome.ts";
+import { JobRun, type RunResult } from "./job_run.ts";
+import { isOwnOutcome, outcomeEvent, settlementFor } from "./outcome.ts";
 import type { Job } from "./job.ts";
 import type { ClaimRequest, ClaimResult, LeasedJob, Settlement } from "./store.ts";
 import { Alarm } from "./alarm.ts";
@@ -44,6 +44,8 @@ interface Finished {
   run: JobRun;
   result: RunResult;
   settlement: Settlement;
+  /** An earlier settle of it failed: the store may have applied it and lost the reply. */
+  isRetried?: boolean;
 }
 
 /** A running processor, as `queue.process()` returns it. */
@@ -64,7 +66,7 @@ export class Processor {
   #reserved = 0;
   /** The latest claim found fewer ready jobs than it asked for: claim again when woken. */
   #isDrained = false;
-  /** The earliest `runAt` of a delayed job, as that claim reported it. */
+  /** When more may become claimable (a delayed job's `runAt`, a rate window reopening). */
   #nextDue?: number;
   /** Counts wake-ups, so a claim that was out during one does not mark the tags drained. */
   #wakes = 0;
@@ -175,6 +177,7 @@ export class Processor {
       }
     }
     await this.#maintenance.stop();
+    this.#host.stopped?.();
   }
 
   /** Whether a store call is due: outcomes to settle, or free slots and maybe ready jobs. */
@@ -238,6 +241,7 @@ export class Processor {
       this.#reserved -= reserved;
       // Shutting down with the store unreachable: what is unsettled is recovered by another
       // worker when its lease expires. Otherwise the outcomes are kept for the next turn.
+      for (const finished of batch) finished.isRetried = true;
       if (!this.#isStopping) this.#finished = batch.concat(this.#finished);
       this.#fail(error);
     } finally {
@@ -255,7 +259,7 @@ export class Processor {
   }
 
   #claimRequest(limit: number): ClaimRequest | undefined {
-    const { groups, tasks, maxAttempts } = this.#host.plan(this.tags);
+    const { groups, tasks, maxAttempts, limits } = this.#host.plan(this.tags);
     if (tasks.size === 0) return undefined;
     return {
       groups,
@@ -264,6 +268,8 @@ export class Processor {
       leaseMs: this.#options.lease,
       now: this.#host.clock.now(),
       maxAttempts,
+      tags: this.tags, // groups[i] holds the tasks of tags[i]: the store skips paused tags
+      ...(limits && { limits }),
     };
   }
 
@@ -298,7 +304,12 @@ export class Processor {
     if (this.#host.runs.get(run.job.id) === run) this.#host.runs.delete(run.job.id);
     if (this.#running.size === 0) this.#onDrained.splice(0).forEach((resolve) => resolve());
     if (result.kind === "aborted" && result.cause !== "shutdown") {
-      this.#abandon(run, result.cause);
+      // Cancelled, or the lease was lost: the outcome is not ours to write.
+      const cancelled = result.cause === "cancel";
+      this.#keepLines(
+        run,
+        cancelled ? "Run stopped: the job was cancelled" : "Run abandoned: the lease was lost",
+      );
     } else {
       const settlement = settlementFor(run, result, this.#host.clock.now());
       this.#finished.push({ run, result, settlement });
@@ -306,28 +317,27 @@ export class Processor {
     this.wake();
   }
 
-  /** A cancelled run, or one whose lease was lost: its outcome is not ours to write. */
-  #abandon(run: JobRun, cause: Exclude<AbortCause, "shutdown">): void {
-    run.note(
-      cause === "cancel"
-        ? "Run stopped: the job was cancelled"
-        : "Run abandoned: the lease was lost",
-    );
-    this.#host.store.appendLogs(run.job.id, run.logs).catch((error) =>
-      this.#host.reportError(error)
-    );
+  /** Stores the lines of a run whose outcome is not written, ending with why. */
+  #keepLines(run: JobRun, message: string): void {
+    run.note(message);
+    this.#host.store.appendLogs(run.job.id, run.logs).catch((e) => this.#host.reportError(e));
   }
 
   /** Emits the events of a settled run, after the store committed them. */
-  #announce({ run, result, settlement }: Finished, job: Job | undefined): void {
-    if (!job) {
-      this.#host.store.appendLogs(run.job.id, [
-        ...run.logs,
-        { time: settlement.now, message: "Outcome refused: the job changed while it ran" },
-      ]).catch((error) => this.#host.reportError(error));
-      return;
-    }
-    const announced = outcomeEvent(settlement, job, result);
+  #announce(finished: Finished, job: Job | undefined): void {
+    if (!job) return void this.#refused(finished);
+    const announced = outcomeEvent(finished.settlement, job, finished.result);
     if (announced) this.#host.emitEvent(announced.event, announced.error);
+  }
+
+  /**
+   * A refused outcome: the job changed while it ran (cancelled, taken over). Or, for a retried
+   * settle, the first try was applied and only its reply lost: the record shows this outcome.
+   */
+  async #refused(finished: Finished): Promise<void> {
+    const { run, settlement } = finished;
+    const stored = finished.isRetried && await this.#host.store.get(run.job.id).catch(() => {});
+    if (stored && isOwnOutcome(settlement, run.job, stored)) this.#announce(finished, stored);
+    else this.#keepLines(run, "Outcome refused: the job changed while it ran");
   }
 }

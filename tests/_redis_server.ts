@@ -225,7 +225,10 @@ export async function redisServer(options: RedisServerOptions = {}): Promise<Red
     running = undefined;
     signal(child, "SIGCONT"); // A frozen process would not handle SIGTERM.
     child.kill("SIGTERM");
+    // A server that ignores SIGTERM (stopped, say) is killed: a test never hangs on it.
+    const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
     await exited;
+    clearTimeout(timer);
     child.stdout?.destroy();
     child.stderr?.destroy();
   };

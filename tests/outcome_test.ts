@@ -7,12 +7,15 @@ import {
   backoffDelay,
   canRetry,
   decide,
+  isOwnOutcome,
   settlementFor,
   stallLimit,
   toError,
   toJobError,
 } from "../src/outcome.ts";
 import type { LeasedJob } from "../src/store.ts";
+import type { Job } from "../src/job.ts";
+import type { Settlement } from "../src/store.ts";
 import type { RetryPolicy, TaskConfig } from "../src/task.ts";
 
 const fixed: RetryPolicy = { delay: 10_000, max: 2, backoff: "fixed" };
@@ -222,3 +225,51 @@ test("settlementFor() decides by the job's own retry policy over the task's", ()
     const settlement = settlementFor(run, { kind: "failed", error: "no" }, 200);
     assert.equal(settlement.outcome, "failed", "the job allows no retry");
   }));
+const claimed: Job = {
+  id: "7",
+  task: "mail",
+  data: null,
+  status: "processing",
+  created: 1000,
+  started: 2000,
+  attempts: 2,
+  priority: 0,
+};
+const settled = (fields: Partial<Settlement>): Settlement => ({
+  id: "7",
+  token: "t",
+  outcome: "completed",
+  now: 3000,
+  logs: [],
+  ...fields,
+});
+
+test("isOwnOutcome() recognises the record a lost-reply settle left: same attempt, same finish", () => {
+  const completed = { ...claimed, status: "completed" as const, finished: 3000 };
+  assert.equal(isOwnOutcome(settled({}), claimed, completed), true);
+  const failed = { ...claimed, status: "failed" as const, finished: 3000 };
+  assert.equal(isOwnOutcome(settled({ outcome: "failed" }), claimed, failed), true);
+  const retry = settled({ outcome: "retry", runAt: 13_000 });
+  assert.equal(
+    isOwnOutcome(retry, claimed, { ...claimed, status: "delayed", runAt: 13_000 }),
+    true,
+  );
+  const released = { ...claimed, status: "queued" as const, attempts: 1 };
+  assert.equal(isOwnOutcome(settled({ outcome: "release" }), claimed, released), true);
+});
+
+test("isOwnOutcome() refuses what a cancel, another worker or a later attempt wrote", () => {
+  const cancelled = { ...claimed, status: "cancelled" as const, finished: 3000 };
+  assert.equal(isOwnOutcome(settled({}), claimed, cancelled), false);
+  const later = { ...claimed, status: "completed" as const, finished: 3000, attempts: 3 };
+  assert.equal(isOwnOutcome(settled({}), claimed, later), false);
+  const other = { ...claimed, status: "completed" as const, finished: 2500 };
+  assert.equal(isOwnOutcome(settled({}), claimed, other), false);
+  const stalled = { ...claimed, status: "queued" as const };
+  assert.equal(isOwnOutcome(settled({ outcome: "release" }), claimed, stalled), false);
+  const retried = settled({ outcome: "retry", runAt: 13_000 });
+  assert.equal(
+    isOwnOutcome(retried, claimed, { ...claimed, status: "delayed", runAt: 9_000 }),
+    false,
+  );
+});
