@@ -18,6 +18,11 @@
  * | `<base>tasks` | set | every task name seen |
  * | `<base>keys` | hash | dedupe key → id of the unfinished job holding it |
  * | `<base>key-waiting:<key>` | set | ids requeued while another job held `key`: the next holders |
+ * | `<base>paused` | set | paused tags and tasks, as `tag:<name>` and `task:<name>`: read by every claim |
+ * | `<base>rate:<task>` | zset | a rate-limited task's starts in its window: member the claim's token, score its time |
+ * | `<base>schedules` | hash | schedule id → its {@linkcode ScheduleRecord} JSON without `next` |
+ * | `<base>schedule-specs` | hash | schedule id → its `spec`, compared by `schedule` and `fire` |
+ * | `<base>schedule-next` | zset | schedule id by its next fire time |
  * | `<base>workers` | zset | worker id by heartbeat expiry |
  * | `<base>worker-records` | hash | worker id → {@linkcode WorkerRecord} JSON |
  * | `<base>events` | channel | {@linkcode StoreMessage} JSON: wake-ups, job events, cancels |
