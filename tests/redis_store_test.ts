@@ -118,9 +118,13 @@ test("RedisStore keeps every key of a queue under its one hash tag", { skip }, a
     await store.settle([{ ...leased, outcome: "completed", now: T0, logs: [] }]);
     await store.heartbeat({ id: "w", tags: [], tasks: [], started: T0, seen: T0 }, 1_000);
     await store.add([{ ...newJob("tagged"), key: "k" }]);
+    await store.pause({ tags: ["t"], tasks: ["x"] });
+    await store.claim({ ...request("tagged"), limits: { tagged: { rate: { max: 5, per: 10 } } } });
+    const spec = { id: "s", task: "tagged", every: 1_000, tz: "UTC", data: null, priority: 0 };
+    await store.schedule({ ...spec, missed: "latest", next: T0, spec: "every 1s" });
     assert.equal(leased.id, a.id);
     const keys = await redis.keys(`*${prefix}*`);
-    assert.ok(keys.length >= 8, `expected the store's keys, got ${keys}`);
+    assert.ok(keys.length >= 14, `expected the store's keys, got ${keys}`);
     for (const key of keys) assert.ok(key.startsWith(`{kinetik:${prefix}}:`), key);
   });
 });
@@ -148,6 +152,23 @@ test(
         { time: T0, message: "Created" },
         { time: T0 + 1, message: "done" },
       ]);
+    });
+  },
+);
+
+test(
+  "RedisStore.claim() without pauses or limits costs two commands per job and a few per call",
+  { skip },
+  async () => {
+    await withStore(async (store, redis) => {
+      await store.add(Array.from({ length: 20 }, () => newJob("lean")));
+      await redis.config("RESETSTAT");
+      const { jobs } = await store.claim(request("lean", 20));
+      assert.equal(jobs.length, 20);
+      // Per job HGETALL and HSET; per call the paused set, the delayed check, ZPOPMIN, the
+      // lease and index writes and the listener count.
+      const { commands } = await commandCounts(redis);
+      assert.ok(commands <= 2 * 20 + 8, `expected about 48 commands, got ${commands}`);
     });
   },
 );
