@@ -181,7 +181,9 @@ export class MemoryStore implements Store {
     return this.#run(() => {
       const start = Math.max(0, options.offset);
       const compare = compareJobs(options.sort);
+      const after = options.after;
       return this.#table.match(query)
+        .filter((entry) => after === undefined || compare(entry.job, after) > 0)
         .sort((a, b) => compare(a.job, b.job))
         .slice(start, start + Math.max(0, options.limit))
         .map((entry) => copyJob(entry.job));
