@@ -88,6 +88,17 @@ const QUERIES: JobQuery[] = [
   { task: { $in: ["a", "c"] } },
   { status: { $in: ["queued", "completed"] }, task: { $in: ["b", "c", "b-done"] } },
   { "data.n": { $gte: 2 } },
+  // Long lists (more pairs than a store may want to read one by one).
+  {
+    status: {
+      $in: ["queued", "delayed", "processing", "completed", "failed", "cancelled", "timeout"],
+    },
+    task: { $in: ["a", "b", "c", "b-done", "a-busy"] },
+  },
+  {
+    status: { $in: ["queued", "completed"] },
+    task: { $in: ["a", "b", "c", "b-done", ...Array.from({ length: 14 }, (_, n) => `none-${n}`)] },
+  },
 ];
 
 /** The keyset paging cases. */
@@ -133,6 +144,14 @@ export const afterCases: StoreCase[] = [
         labels(await store.find({}, { offset: 2, limit: 3, after })),
         labels(all.slice(6, 9)),
         "offset 2 skips two jobs after after",
+      );
+      const tasks = { task: { $in: ["a", "b"] } };
+      const sort: Sort = { field: "created", direction: -1 };
+      const ofTasks = await store.find(tasks, { offset: 0, limit: 1_000, sort });
+      assert.deepEqual(
+        labels(await store.find(tasks, { offset: 2, limit: 3, sort, after: ofTasks[1] })),
+        labels(ofTasks.slice(4, 7)),
+        "offset 2 skips two jobs after after, across two tasks",
       );
       assert.deepEqual(
         await store.find({}, { offset: 0, limit: 5, after: all[all.length - 1] }),
