@@ -18,7 +18,6 @@
 
 import type { Job, LogLine } from "../src/job.ts";
 import { inTimeOrder } from "../src/log_order.ts";
-import { compareJobs } from "../src/query.ts";
 import type {
   ClaimRequest,
   ClaimResult,
@@ -42,7 +41,7 @@ import type { RedisScript } from "./redis/_script.ts";
 import { SCRIPTS } from "./redis/_scripts.ts";
 import { Subscriber } from "./redis/_subscriber.ts";
 import * as codec from "./redis/_codec.ts";
-import { countJobs, matchJobs, type ScriptRunner } from "./redis/_match.ts";
+import { countJobs, findJobs, type ScriptRunner } from "./redis/_match.ts";
 import type { RedisClient, RedisConnection } from "./redis/_connection.ts";
 import { type RedisStoreOptions, resolveOptions } from "./redis/_options.ts";
 
@@ -184,10 +183,8 @@ export class RedisStore implements Store {
     return codec.toJob(reply);
   }
 
-  async find(query: JobQuery, options: FindOptions): Promise<Job[]> {
-    const start = Math.max(0, options.offset);
-    const jobs = await matchJobs(this.#runner, query);
-    return jobs.sort(compareJobs(options.sort)).slice(start, start + Math.max(0, options.limit));
+  find(query: JobQuery, options: FindOptions): Promise<Job[]> {
+    return findJobs(this.#runner, query, options);
   }
 
   count(query: JobQuery): Promise<number> {

@@ -46,6 +46,7 @@ for n = 1, count do
     end
     redis.call('HSET', jobKey(id), unpack(fields))
     later('SADD', indexKey(task, status), id)
+    later('ZADD', createdKey(task), 0, createdMember(created, id))
     if runAt == '' then
       noteReady(task)
       later('ZADD', readyKey(task), priority, readyMember(created, id))

@@ -19,6 +19,10 @@ local function logsKey(id) return base .. 'logs:' .. id end
 local function readyKey(task) return base .. 'ready:' .. task end
 local function delayedKey(task) return base .. 'delayed:' .. task end
 local function indexKey(task, status) return base .. 'index:' .. task .. ':' .. status end
+-- Every job of a task in creation order, for keyset paging: score 0, member
+-- createdMember(created, id), so the lexical order is (created, id). Written by add, removed
+-- with the job (remove, trimFinished; any verb that deletes a job must ZREM it too).
+local function createdKey(task) return base .. 'created:' .. task end
 local leasesKey = base .. 'leases'
 local tasksKey = base .. 'tasks'
 local dedupeKey = base .. 'keys'
@@ -35,6 +39,8 @@ local function readyMember(readyAt, id)
   return string.format('%016d%016d', math.floor(tonumber(readyAt)), tonumber(id))
 end
 local function memberId(member) return tostring(tonumber(string.sub(member, 17))) end
+-- The created zsets' members have the same layout: creation time, then id.
+local createdMember = readyMember
 
 -- Deferred writes: entries of sets and zsets gathered per key during a script and written
 -- by flushLater(), one variadic command per key, in the order each key was first touched; a
@@ -140,9 +146,10 @@ local function trimFinished()
   local popped = redis.call('ZPOPMIN', finishedKey, excess)
   for i = 1, #popped, 2 do
     local id = popped[i]
-    local f = redis.call('HMGET', jobKey(id), 'task', 'status')
+    local f = redis.call('HMGET', jobKey(id), 'task', 'status', 'created')
     if f[1] and not WAITING[f[2]] then
       redis.call('SREM', indexKey(f[1], f[2]), id)
+      redis.call('ZREM', createdKey(f[1]), createdMember(f[3], id))
       redis.call('DEL', jobKey(id), logsKey(id))
     end
   end
