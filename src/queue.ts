@@ -290,6 +290,14 @@ export class Queue extends Emitter<QueueEvents> {
     return this.#bus.open(filter);
   }
 
+  /**
+   * How many `events()` and `watch()` streams are open: a stream counts until it closes or its
+   * reader cancels it, so an adapter (the HTTP API's event stream) can be checked for leaks.
+   */
+  get openStreams(): number {
+    return this.#bus.streams;
+  }
+
   /** A stream of one job's events that closes after its final status. */
   watch(id: string): ReadableStream<QueueEvent> {
     return this.#bus.watch(String(id), (outlet) => {
