@@ -9,10 +9,15 @@ import { HttpProblem } from "./_problem.ts";
 /** The largest body any route reads: 1 MB. */
 export const MAX_BODY_BYTES = 1_048_576;
 
+/**
+ * The 413 answer. It closes the connection: the rest of the body was never read, so the
+ * connection cannot carry another request.
+ */
 function tooLarge(size: string): HttpProblem {
   return new HttpProblem(
     413,
     `Cannot read the request body as it must be at most ${MAX_BODY_BYTES} bytes: current value is ${size}`,
+    { connection: "close" },
   );
 }
 

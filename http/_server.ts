@@ -16,10 +16,11 @@ export interface RunningServer {
   /** Where it listens, e.g. `http://127.0.0.1:8080/`. */
   url: URL;
   /**
-   * Stops accepting connections and resolves once the requests in flight have finished (an
-   * event stream never does by itself: end it first, e.g. with `HttpOptions.signal`).
+   * Stops accepting connections and resolves once the requests in flight have finished, or
+   * after `graceMs` (default 5 s). An event stream never finishes by itself: end it first,
+   * e.g. with `HttpOptions.signal`.
    */
-  shutdown(): Promise<void>;
+  shutdown(graceMs?: number): Promise<void>;
 }
 
 interface BunServer {
@@ -37,6 +38,17 @@ interface BunRuntime {
 
 function bun(): BunRuntime | undefined {
   return (globalThis as { Bun?: BunRuntime }).Bun;
+}
+
+/** Whether `promise` settles within `ms` (it is left running either way). */
+async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<false>((resolve) => timer = setTimeout(() => resolve(false), ms));
+  try {
+    return await Promise.race([promise.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** A URL host for an address: IPv6 addresses go in brackets. */
@@ -59,9 +71,11 @@ export async function listen(
     const server = runtime.serve({ hostname, port, fetch: handler, idleTimeout: 0 });
     return {
       url: new URL(`http://${urlHost(hostname, server.port)}/`),
-      // Stops listening and lets requests in flight finish (end event streams first).
-      shutdown: async () => {
-        await server.stop(false);
+      // Stops listening and lets requests in flight finish (end event streams first); an
+      // idle keep-alive connection would hold that up forever, so after the grace it closes
+      // whatever is left.
+      shutdown: async (graceMs = 5_000) => {
+        if (!await within(Promise.resolve(server.stop(false)), graceMs)) await server.stop(true);
       },
     };
   }
@@ -74,8 +88,9 @@ export async function listen(
   const actual = await listening;
   return {
     url: new URL(`http://${urlHost(hostname, actual)}/`),
-    shutdown: async () => {
-      await server.shutdown();
+    // Deno closes idle connections itself; after the grace it stops waiting for the rest.
+    shutdown: async (graceMs = 5_000) => {
+      await within(server.shutdown(), graceMs);
     },
   };
 }
