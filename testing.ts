@@ -28,14 +28,18 @@ import type { test as nodeTest } from "node:test";
 import type { Store } from "./src/store.ts";
 import { addCases } from "./testing/_add_cases.ts";
 import { afterCases } from "./testing/_after_cases.ts";
+import { byHandCases } from "./testing/_by_hand_cases.ts";
 import { capabilityCases } from "./testing/_capability_cases.ts";
 import { claimCases } from "./testing/_claim_cases.ts";
 import type { StoreCase } from "./testing/_helpers.ts";
 import { leaseCases } from "./testing/_lease_cases.ts";
 import { logsCases } from "./testing/_logs_cases.ts";
+import { lifecycleCases } from "./testing/_lifecycle_cases.ts";
 import { readCases } from "./testing/_read_cases.ts";
+import { renewLogsCases } from "./testing/_renew_logs_cases.ts";
 import { settleCases } from "./testing/_settle_cases.ts";
 import { sortCases } from "./testing/_sort_cases.ts";
+import { sweepCases } from "./testing/_sweep_cases.ts";
 
 export { ManualClock } from "./src/manual_clock.ts";
 
@@ -48,6 +52,10 @@ const CASES: readonly StoreCase[] = [
   ...sortCases,
   ...afterCases,
   ...logsCases,
+  ...lifecycleCases,
+  ...renewLogsCases,
+  ...sweepCases,
+  ...byHandCases,
   ...capabilityCases,
 ];
 
@@ -56,7 +64,11 @@ export const STORE_CASE_NAMES: readonly string[] = CASES.map((c) => c.name);
 
 /**
  * The capability groups a store may skip as a whole: the part of a case name before its
- * colon (`add`, `claim`, …, `subscribe`, `workers`, `close`).
+ * colon (`add`, `claim`, …, `subscribe`, `workers`, `close`). The groups of wave 2's job
+ * lifecycle are `settle result`, `add overrides`, `renew logs`, `remove sweep`, `removeJob`
+ * and `promote`. A store that does not skip `remove sweep` must honour `RemoveFilter.before`,
+ * `keep` and `limit`: the core runs retention sweeps only on stores with `removeJob`, which
+ * therefore must not skip it.
  */
 export const STORE_CASE_GROUPS: readonly string[] = [
   ...new Set(CASES.map((c) => c.name.split(":")[0])),

@@ -30,6 +30,10 @@ export interface ProcessorHost {
   reportError(error: unknown): void;
   /** Tracks runs so `cancel` can abort them. */
   runs: Map<string, JobRun>;
+  /** Runs the queue's retention sweep when one is due (never rejects). */
+  sweep(): Promise<void>;
+  /** Ms until a sweep is due (`Infinity` for none). */
+  sweepDue(now: number): number;
 }
 
 /** Processor settings, all in ms. */

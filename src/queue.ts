@@ -1,6 +1,8 @@
 /**
  * The queue: where tasks are defined, jobs created and processors started. It owns the store
- * connection and the event bus; the reading half of its API lives in `queue_reads.ts`. @module
+ * connection and the event bus; the reading half of its API lives in `queue_reads.ts`, the
+ * verbs that change one job's life by hand in `queue_lifecycle.ts`, waiting in `wait.ts` and
+ * the retention sweep in `retention.ts`. @module
  */
 
 import type { Clock } from "./clock.ts";
@@ -8,12 +10,26 @@ import { type Duration, parseDuration } from "./duration.ts";
 import { Emitter } from "./emitter.ts";
 import { EventBus } from "./event_bus.ts";
 import type { EventFilter, QueueEvent } from "./events.ts";
-import { FINAL_EVENT } from "./events.ts";
-import { isFinalStatus, type Job, type LogLine } from "./job.ts";
+import type { Job, LogLine } from "./job.ts";
 import type { JobRun } from "./job_run.ts";
-import { assertTaskName, buildJob, type CreateOptions, type JobSpec } from "./job_spec.ts";
+import { JobWriter } from "./job_writer.ts";
+import {
+  assertTaskName,
+  buildJob,
+  buildJobs,
+  type CreateOptions,
+  type JobSpec,
+} from "./job_spec.ts";
 import { Processor } from "./processor.ts";
 import type { ProcessorHost } from "./processor_host.ts";
+import {
+  cancelJob,
+  type LifecycleHost,
+  promoteJob,
+  removeJob,
+  retryJob,
+  retryJobs,
+} from "./queue_lifecycle.ts";
 import {
   type ProcessOptions,
   type QueueOptions,
@@ -31,13 +47,17 @@ import {
   queueStats,
 } from "./queue_reads.ts";
 import { validateQuery } from "./query.ts";
-import { getEnv, hostname, pid } from "./runtime.ts";
-import type { NewJob, Store } from "./store.ts";
+import { Sweeper } from "./retention.ts";
+import { applyPlugin, configureFor } from "./queue_plugins.ts";
+import { hostname, pid } from "./runtime.ts";
+import type { JobQuery, NewJob, Store, WorkerRecord } from "./store.ts";
 import type { Task } from "./task.ts";
 import { TaskRegistry } from "./task_registry.ts";
+import { JobWaiters, type WaitOptions, watchJob } from "./wait.ts";
 import { MemoryStore } from "../stores/memory.ts";
 
 export type { ProcessOptions, QueueOptions } from "./queue_options.ts";
+export type { WaitOptions } from "./wait.ts";
 
 /**
  * Events a queue emits (the seed's names, plus `stalled`), each with its listeners'
@@ -79,10 +99,6 @@ function isStore(value: unknown): value is Store {
   return typeof (value as Store | undefined)?.claim === "function";
 }
 
-function show(value: unknown): string {
-  return typeof value === "string" ? JSON.stringify(value) : String(value);
-}
-
 /**
  * A Kinetik queue.
  *
@@ -107,9 +123,9 @@ export class Queue extends Emitter<QueueEvents> {
   readonly #processors = new Set<Processor>();
   readonly #runs = new Map<string, JobRun>();
   readonly #bus: EventBus;
-  #pending = 0;
-  #drained?: Promise<void>;
-  #resolveDrained?: () => void;
+  readonly #waiters: JobWaiters;
+  readonly #sweeper: Sweeper;
+  readonly #writer: JobWriter;
   #isClosed = false;
 
   /** A queue on `store` (a `MemoryStore` when none is given). */
@@ -126,9 +142,35 @@ export class Queue extends Emitter<QueueEvents> {
       listening: () => this.#bus.connect(),
     });
     this.#bus = new EventBus(resolved, {
-      dispatch: (event, error) => this.#dispatch(event, error),
+      // A job event goes to its task (under the seed's names) and to queue listeners.
+      dispatch: (event, error) => {
+        if (event.type === "stalled") this.emit("stalled", event.job);
+        this.#registry.dispatch(event, error);
+      },
       wake: (task) => this.#wake(task),
-      cancel: (id) => this.#runs.get(id)?.abort("cancel"),
+      cancel: (id) => {
+        this.#runs.get(id)?.abort("cancel");
+        this.#waiters.nudge(id);
+      },
+      reportError: (error) => this.reportError(error),
+    });
+    this.#waiters = new JobWaiters({
+      clock: this.#clock,
+      interval: this.#settings.interval,
+      get: (id) => this.store.get(id),
+      events: (id) => this.#bus.open({ id }),
+    });
+    this.#writer = new JobWriter(resolved, {
+      saved: (job) => {
+        this.emit("job:define", job);
+        this.#bus.emit({ type: "created", job, time: this.#clock.now() });
+      },
+      wake: (task) => this.#wake(task),
+      drain: () => this.emit("drain"),
+    });
+    this.#sweeper = new Sweeper(resolved, this.#settings.retention, {
+      clock: this.#clock,
+      interval: this.#settings.interval,
       reportError: (error) => this.reportError(error),
     });
   }
@@ -150,24 +192,12 @@ export class Queue extends Emitter<QueueEvents> {
 
   /** Runs `fn` when no env is given or `NODE_ENV` (default "development") equals `env`. */
   configure<T>(env: string | (() => T), fn?: () => T): T | false {
-    if (typeof env === "function") return env();
-    if (typeof fn !== "function") {
-      throw new TypeError(
-        `Cannot configure as the second argument must be a function: current value is ${show(fn)}`,
-      );
-    }
-    return (getEnv("NODE_ENV") ?? "development") === env ? fn() : false;
+    return configureFor(env, fn);
   }
 
   /** Attaches a plugin: a function of the queue, or an object with `handle(queue)`. */
   use(plugin: Plugin): this {
-    if (typeof plugin === "function") plugin(this);
-    else if (typeof plugin?.handle === "function") plugin.handle(this);
-    else {throw new TypeError(
-        `Cannot use plugin as it must be a function or have handle(): current value is ${
-          show(plugin)
-        }`,
-      );}
+    applyPlugin(this, plugin);
     return this;
   }
 
@@ -184,8 +214,9 @@ export class Queue extends Emitter<QueueEvents> {
 
   /**
    * Saves a job; resolves to its record. `options` is a delay (`"1d"`, ms) or
-   * `{ delay, priority, key }`. Emits `job:define` after the save, `drain` when no create is
-   * pending. Rejects with a `TypeError`/`RangeError` for bad input, saving nothing.
+   * `{ delay, priority, key, retry, timeout }` (`retry` and `timeout` win over the task's).
+   * Emits `job:define` after the save, `drain` when no create is pending. Rejects with a
+   * `TypeError`/`RangeError` for bad input, saving nothing.
    */
   async create(
     task: string | Task,
@@ -198,38 +229,12 @@ export class Queue extends Emitter<QueueEvents> {
 
   /** Saves many jobs in as few store round trips as the store allows. */
   createMany(specs: readonly JobSpec[]): Promise<Job[]> {
-    return this.#save(() => {
-      if (!Array.isArray(specs)) {
-        throw new TypeError(
-          `Cannot create jobs as specs must be an array: current value is ${show(specs)}`,
-        );
-      }
-      const now = this.#clock.now();
-      return specs.map((spec) => buildJob(spec?.task, spec?.data, spec, now));
-    });
+    return this.#save(() => buildJobs(specs, this.#clock.now()));
   }
 
   async #save(build: () => NewJob[]): Promise<Job[]> {
     this.#assertOpen("create job");
-    const jobs = build();
-    if (this.#pending++ === 0) {
-      this.#drained = new Promise((resolve) => this.#resolveDrained = resolve);
-    }
-    try {
-      const saved = jobs.length === 0 ? [] : await this.store.add(jobs);
-      const now = this.#clock.now();
-      for (const job of saved) {
-        this.emit("job:define", job);
-        this.#bus.emit({ type: "created", job, time: now });
-      }
-      for (const task of new Set(saved.map((job) => job.task))) this.#wake(task);
-      return saved;
-    } finally {
-      if (--this.#pending === 0) {
-        this.#resolveDrained?.();
-        this.emit("drain");
-      }
-    }
+    return await this.#writer.save(build());
   }
 
   /**
@@ -240,7 +245,7 @@ export class Queue extends Emitter<QueueEvents> {
   process(tags: string | readonly string[], options?: Duration | ProcessOptions): Processor {
     this.#assertOpen("process");
     const { interval, concurrency } = resolveProcessOptions(options, this.#settings);
-    const processor = new Processor(resolveTags(tags), this.#host, {
+    const processor = new Processor(resolveTags(tags), this.#hosting, {
       interval,
       concurrency,
       lease: this.#settings.lease,
@@ -256,19 +261,25 @@ export class Queue extends Emitter<QueueEvents> {
    * Cancels a queued, delayed or processing job; resolves `false` when it had already finished
    * (or does not exist). A running action's signal is aborted wherever it runs.
    */
-  async cancel(job: Job | string): Promise<boolean> {
-    const id = typeof job === "object" && job !== null ? job.id : job;
-    if (typeof id !== "string" || id === "") {
-      throw new TypeError(
-        `Cannot cancel job as it needs a job or an id: current value is ${show(job)}`,
-      );
-    }
-    const cancelled = await this.store.cancel(id, this.#clock.now());
-    if (!cancelled) return false;
-    this.#runs.get(id)?.abort("cancel");
-    await this.#bus.publish({ type: "cancel", id }).catch((error) => this.reportError(error));
-    this.#bus.emit({ type: "cancelled", job: cancelled, time: this.#clock.now() });
-    return true;
+  cancel(job: Job | string): Promise<boolean> {
+    return cancelJob(this.#hosting, job);
+  }
+
+  /**
+   * Deletes a job and its logs in any status; a running one is cancelled first (its signal
+   * aborts in whichever process runs it). Resolves `false` when there was no such job.
+   * @throws {Error} when the store cannot remove single jobs
+   */
+  remove(job: Job | string): Promise<boolean> {
+    return removeJob(this.#hosting, job);
+  }
+
+  /**
+   * Makes a delayed job ready now; resolves `false` when it was not delayed.
+   * @throws {Error} when the store cannot promote jobs
+   */
+  promote(job: Job | string): Promise<boolean> {
+    return promoteJob(this.#hosting, job);
   }
 
   /**
@@ -276,13 +287,34 @@ export class Queue extends Emitter<QueueEvents> {
    * `undefined` when it is unknown or not in one of those statuses.
    * @throws {Error} when the store cannot requeue jobs
    */
-  async retry(id: string): Promise<Job | undefined> {
-    if (!this.store.requeue) {
-      throw new Error(`Cannot retry job as the ${this.store.name} store cannot requeue jobs`);
+  retry(id: string): Promise<Job | undefined>;
+  /**
+   * Requeues every failed, timed-out or cancelled job matching a Mongo-style query; resolves
+   * to how many.
+   * @throws {TypeError} for an invalid query
+   * @throws {Error} when the store cannot requeue jobs
+   */
+  retry(query: Record<string, unknown>): Promise<number>;
+  async retry(target: string | Record<string, unknown>): Promise<Job | undefined | number> {
+    if (typeof target === "object" && target !== null) {
+      return await retryJobs(this.#hosting, validateQuery(target) as JobQuery);
     }
-    const job = await this.store.requeue(String(id), this.#clock.now());
-    if (job) this.#wake(job.task);
-    return job;
+    return await retryJob(this.#hosting, String(target));
+  }
+
+  /**
+   * Resolves with the job's record once it is final, from any process on the store (see
+   * `wait.ts`). Rejects with a `DOMException` `TimeoutError` after `timeout`, `AbortError` (or
+   * the signal's reason) on `signal`, a `TypeError` when the job does not exist or is removed.
+   */
+  async wait(id: string, options?: WaitOptions): Promise<Job> {
+    this.#assertOpen("wait for job");
+    return await this.#waiters.wait(String(id), options);
+  }
+
+  /** The workers alive on the store (from their heartbeats), with their task definitions. */
+  async workers(): Promise<WorkerRecord[]> {
+    return (await this.store.workers?.(this.#clock.now())) ?? [];
   }
 
   /** A stream of job events, from every process when the store carries events. */
@@ -300,17 +332,7 @@ export class Queue extends Emitter<QueueEvents> {
 
   /** A stream of one job's events that closes after its final status. */
   watch(id: string): ReadableStream<QueueEvent> {
-    return this.#bus.watch(String(id), (outlet) => {
-      this.store.get(String(id)).then((job) => {
-        if (!job) {
-          outlet.error(
-            new TypeError(`Cannot watch job as it does not exist: current value is ${show(id)}`),
-          );
-        } else if (isFinalStatus(job.status)) {
-          outlet.push({ type: FINAL_EVENT[job.status]!, job, time: job.finished ?? job.created });
-        }
-      }, (error) => outlet.error(error));
-    });
+    return watchJob(this.#bus, (id) => this.store.get(id), String(id));
   }
 
   /** Stops every processor gracefully, waits for pending creates, closes the store. */
@@ -319,7 +341,8 @@ export class Queue extends Emitter<QueueEvents> {
     this.#isClosed = true;
     const grace = options.grace === undefined ? undefined : parseDuration(options.grace, "grace");
     await Promise.all([...this.#processors].map((p) => p.stop({ grace })));
-    await this.#drained;
+    await this.#writer.drained;
+    this.#waiters.close();
     await this.#bus.close();
     await this.store.close();
   }
@@ -364,7 +387,8 @@ export class Queue extends Emitter<QueueEvents> {
 
   /**
    * Removes jobs with status `completed` (or `options.status`) of the given tags, with their
-   * logs; no tags means every tag. Resolves to the number removed.
+   * logs; no tags means every tag; `options.before` keeps those that finished since (`"7d"`,
+   * or epoch ms). Resolves to the number removed.
    */
   async clean(tags?: string | string[] | CleanOptions): Promise<number> {
     return await cleanJobs(this.store, tags, this.#registry.tagOf(), this.#clock.now());
@@ -374,15 +398,23 @@ export class Queue extends Emitter<QueueEvents> {
     if (this.#isClosed) throw new Error(`Cannot ${action} as the queue is closed`);
   }
 
-  get #host(): ProcessorHost {
+  /** What processors and the lifecycle verbs get from the queue. */
+  get #hosting(): ProcessorHost & LifecycleHost {
     return {
       store: this.store,
       clock: this.#clock,
       plan: (tags) => this.#registry.plan(tags),
       emitEvent: (event, error) => this.#bus.emit(event, error),
+      emit: (event) => this.#bus.emit(event),
       emitEmpty: (tags) => this.emit("empty", tags),
       reportError: (error) => this.reportError(error),
       runs: this.#runs,
+      sweep: () => this.#sweeper.sweep(),
+      sweepDue: (now) => this.#sweeper.due(now),
+      abortRun: (id) => this.#runs.get(id)?.abort("cancel"),
+      wake: (task) => this.#wake(task),
+      publish: (message) => this.#bus.publish(message),
+      nudge: (id) => this.#waiters.nudge(id),
     };
   }
 
@@ -390,11 +422,5 @@ export class Queue extends Emitter<QueueEvents> {
     for (const processor of this.#processors) {
       if (task === undefined || processor.handles(task)) processor.wake();
     }
-  }
-
-  /** Delivers a job event to its task (under the seed's names) and queue listeners. */
-  #dispatch(event: QueueEvent, error?: unknown): void {
-    if (event.type === "stalled") this.emit("stalled", event.job);
-    this.#registry.dispatch(event, error);
   }
 }

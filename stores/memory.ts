@@ -100,12 +100,16 @@ export class MemoryStore implements Store {
     return this.#run(() => this.#table.claim(request));
   }
 
+  /** Extends live leases; a kept lease's log lines and progress are written with it. */
   renew(leases: readonly Lease[], leaseMs: number, now: number): Promise<boolean[]> {
     return this.#run(() =>
-      leases.map(({ id, token }) => {
+      leases.map(({ id, token, logs, progress }) => {
         const entry = this.#table.leased(id, token);
-        if (entry) entry.job.leaseUntil = now + leaseMs;
-        return entry !== undefined;
+        if (!entry) return false;
+        entry.job.leaseUntil = now + leaseMs;
+        if (progress) entry.job.progress = { ...progress };
+        if (logs) { for (const line of logs) entry.logs.push(copyLine(line)); }
+        return true;
       })
     );
   }
@@ -123,6 +127,7 @@ export class MemoryStore implements Store {
         if (outcome === "completed") {
           job.finished = now;
           job.error = undefined;
+          job.result = settlement.result === undefined ? undefined : copyValue(settlement.result);
           this.#table.move(entry, "completed");
         } else if (outcome === "failed" || outcome === "timeout") {
           job.finished = now;
@@ -235,6 +240,34 @@ export class MemoryStore implements Store {
       entry.logs.push({ time: now, message: STORE_MESSAGES.requeued });
       this.#wake(new Set([job.task]));
       return copyJob(job);
+    });
+  }
+
+  /** Deletes one job in any status, with its logs, freeing its key. */
+  removeJob(id: string): Promise<Job | undefined> {
+    return this.#run(() => {
+      const entry = this.#table.get(id);
+      if (!entry) return undefined;
+      const removed = copyJob(entry.job);
+      this.#table.move(entry, undefined);
+      return removed;
+    });
+  }
+
+  /**
+   * Makes a delayed job ready now. With `runAt` cleared it orders like any queued job, by its
+   * creation (the contract's rule), as a requeued job does.
+   */
+  promote(id: string, now: number): Promise<Job | undefined> {
+    return this.#run(() => {
+      const entry = this.#table.get(id);
+      if (entry?.job.status !== "delayed") return undefined;
+      entry.job.runAt = undefined;
+      entry.readyAt = entry.job.created;
+      this.#table.move(entry, "queued");
+      entry.logs.push({ time: now, message: STORE_MESSAGES.promoted });
+      this.#wake(new Set([entry.job.task]));
+      return copyJob(entry.job);
     });
   }
 

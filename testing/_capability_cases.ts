@@ -227,6 +227,8 @@ export const capabilityCases: StoreCase[] = [
       if (store.publish) calls.push(["publish", () => store.publish!({ type: "wake" })]);
       if (store.workers) calls.push(["workers", () => store.workers!(now)]);
       if (store.requeue) calls.push(["requeue", () => store.requeue!(job.id, now)]);
+      if (store.removeJob) calls.push(["removeJob", () => store.removeJob!(job.id)]);
+      if (store.promote) calls.push(["promote", () => store.promote!(job.id, now)]);
       if (store.heartbeat) {
         const worker = { id: "w", tags: [], tasks: [], started: now, seen: now };
         calls.push(["heartbeat", () => store.heartbeat!(worker, 1_000)]);

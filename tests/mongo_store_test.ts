@@ -23,6 +23,14 @@ const url = typeof server === "string" ? "" : server.url;
 const database = `kinetik_test_${Date.now().toString(36)}_${
   Math.random().toString(36).slice(2, 6)
 }`;
+// Wave 2's job lifecycle groups, until this store implements them (the lead removes this).
+const NOT_YET = "not yet implemented (wave 2)";
+const WAVE2_SKIPS: Record<string, string> = Object.fromEntries(
+  ["settle result", "add overrides", "renew logs", "remove sweep", "removeJob", "promote"].map(
+    (group) => [group, NOT_YET],
+  ),
+);
+
 let prefixes = 0;
 
 after(async () => {
@@ -43,6 +51,7 @@ testStore(test, {
   open: () => open(),
   openPeer: (store) => open((store as MongoStore).prefix),
   skip: skip ? Object.fromEntries(STORE_CASE_GROUPS.map((group) => [group, skip])) : {
+    ...WAVE2_SKIPS,
     "get: returns data nested 1000 levels deep (the core's limit) as added, as do find, claim and settle":
       "MongoDB keeps documents at most 100 levels deep, so job data at most 99 (tested below)",
   },

@@ -12,6 +12,14 @@ const skip = unavailable(
   typeof cluster === "string" ? cluster : undefined,
 );
 const client = typeof cluster === "string" ? undefined : new Cluster(cluster.nodes);
+
+// Wave 2's job lifecycle groups, until this store implements them (the lead removes this).
+const NOT_YET = "not yet implemented (wave 2)";
+const WAVE2_SKIPS: Record<string, string> = Object.fromEntries(
+  ["settle result", "add overrides", "renew logs", "remove sweep", "removeJob", "promote"].map(
+    (group) => [group, NOT_YET],
+  ),
+);
 client?.on("error", () => {});
 // The second store of the two-store cases connects on its own, as another process would.
 const peerClient = typeof cluster === "string" ? undefined : new Cluster(cluster.nodes);
@@ -38,7 +46,7 @@ testStore(test, {
     return store;
   },
   openPeer: (store) => new RedisStore({ client: peerClient!, prefix: prefixOf.get(store)! }),
-  skip: skip ? Object.fromEntries(STORE_CASE_GROUPS.map((group) => [group, skip])) : {},
+  skip: skip ? Object.fromEntries(STORE_CASE_GROUPS.map((group) => [group, skip])) : WAVE2_SKIPS,
 });
 
 test(

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { type Job, kinetik, type Queue, Task } from "../mod.ts";
+import { withTimeout } from "./_helpers.ts";
 
 /** Runs `fn` with a fresh queue and closes it afterwards. */
 async function withQueue(fn: (queue: Queue) => unknown): Promise<void> {
@@ -9,19 +10,6 @@ async function withQueue(fn: (queue: Queue) => unknown): Promise<void> {
     await fn(queue);
   } finally {
     await queue.close();
-  }
-}
-
-/** Resolves with `promise`, or rejects when it takes longer than `ms` (a hung test fails). */
-async function within<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Still waiting after ${ms}ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, expired]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 
@@ -72,7 +60,7 @@ test("on(), once(), off() and emit() take only the task's own event names (deno 
     const completed = new Promise<Job>((resolve) => task.once("complete", resolve));
     queue.process("default");
     const job = await queue.create(task);
-    assert.equal((await within(completed, 3000)).id, job.id);
+    assert.equal((await withTimeout(completed, 3000, "complete")).id, job.id);
     assert.deepEqual(heard, []);
   }));
 
@@ -281,7 +269,7 @@ test("tag() after process() lets a running processor take the task's jobs", () =
     queue.process("messaging");
     const job = await queue.create("send email", { to: "ford@example.com" });
     task.tag("messaging");
-    const types = await within(watchTypes(queue, job.id), 2000);
+    const types = await withTimeout(watchTypes(queue, job.id), 2000);
     assert.deepEqual(types, ["started", "completed"]);
     assert.equal((await queue.get(job.id))?.status, "completed");
   }));
