@@ -74,23 +74,29 @@ export function problemResponse(
 /**
  * The status a thrown value answers with: its own for an {@linkcode HttpProblem}; 400 for the
  * library's `TypeError`/`RangeError` (bad input: a task name, a duration, a query, a body);
- * 504 for a `TimeoutError`; 503 when the store failed; 500 otherwise.
+ * 504 for a `TimeoutError`; 503 when the store failed; 501 when the store lacks the verb;
+ * 500 otherwise.
  */
 export function statusOf(error: unknown): number {
   if (error instanceof HttpProblem) return error.status;
   if (error instanceof TypeError || error instanceof RangeError) return 400;
   if (error instanceof DOMException && error.name === "TimeoutError") return 504;
   if (error instanceof StoreError) return 503;
+  // The library's words for a verb the store lacks: "Cannot promote job as the sqlite store
+  // cannot promote jobs".
+  if (error instanceof Error && /^Cannot [^:]* as the \S+ store cannot /.test(error.message)) {
+    return 501;
+  }
   return 500;
 }
 
 /**
- * The answer to what a route threw. Server-side failures (5xx) also go to `report`, so the
- * operator sees them where the queue reports its errors.
+ * The answer to what a route threw. Server-side failures (5xx but 501) also go to `report`,
+ * so the operator sees them where the queue reports its errors.
  */
 export function problemOf(error: unknown, report: (error: unknown) => void): Response {
   const status = statusOf(error);
-  if (status >= 500) report(error);
+  if (status >= 500 && status !== 501) report(error);
   const detail = error instanceof Error ? error.message : String(error);
   return problemResponse(status, detail, error instanceof HttpProblem ? error.headers : {});
 }

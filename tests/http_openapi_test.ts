@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { Ajv2020 } from "ajv/dist/2020.js";
-import { kinetik } from "../mod.ts";
+import { kinetik, MemoryStore } from "../mod.ts";
 import type { Job } from "../src/job.ts";
 import { jsonOf, serveApi, SseReader, type TestApi } from "./_http.ts";
 
@@ -42,6 +42,12 @@ class ResponseChecker {
       | { content?: Record<string, { schema: Schema }> }
       | undefined;
     assert.ok(response, `the document has no ${status} answer for ${method} ${template}`);
+    if (status === 204) {
+      assert.equal(response.content, undefined, `${method} ${template} 204 documents no body`);
+      assert.equal(value, undefined, `${method} ${path} 204 has no body`);
+      this.seen.add(`${method} ${template} ${status}`);
+      return;
+    }
     const media = response.content?.[type];
     assert.ok(media, `the document has no ${type} for ${status} of ${method} ${template}`);
     const key = `${method} ${template} ${status} ${type}`;
@@ -171,6 +177,27 @@ test("every route's real answers match the OpenAPI document, and every operation
     for (const action of ["logs", "cancel", "retry"]) {
       await call(`/api/jobs/a%20b/${action}`, { method: action === "logs" ? "GET" : "POST" });
     }
+    const delayed = (await queue.create("resize", {}, "1h")).id;
+    await call(`/api/jobs/${delayed}/promote`, { method: "POST" });
+    await call(`/api/jobs/${delayed}/promote`, { method: "POST" });
+    await call("/api/jobs/999/promote", { method: "POST" });
+    await call("/api/jobs/a%20b/promote", { method: "POST" });
+    await call(`/api/jobs/${delayed}`, { method: "DELETE" });
+    await call(`/api/jobs/${delayed}`, { method: "DELETE" });
+    await call("/api/jobs/a%20b", { method: "DELETE" });
+    await call("/api/retry", { json: { task: "resize" } });
+    await call("/api/retry", { json: { $where: "1" } });
+    await call("/api/retry", {
+      method: "POST",
+      headers: { "content-type": "text/plain" },
+      body: "{}",
+    });
+    await call("/api/retry", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "x".repeat(1_048_577),
+    });
+    await call("/api/workers");
     await call("/api/events?type=done");
     await call("/api/clean", {
       method: "POST",
@@ -186,6 +213,7 @@ test("every route's real answers match the OpenAPI document, and every operation
     await call("/api/tasks");
     await call("/api/clean", { json: { status: ["cancelled", "completed"] } });
     await call("/api/clean", { json: { before: "1d" } });
+    await call("/api/clean", { json: { status: "gone" } });
     await call("/api/stats", { token: "wrong" });
 
     for (const type of ["created", "created", "cancelled"]) {
@@ -215,6 +243,24 @@ test("every route's real answers match the OpenAPI document, and every operation
       await readOnly.close();
     }
     await call("/api/openapi.json");
+    // A store without the newer verbs answers 501.
+    const legacyStore = new MemoryStore();
+    Object.assign(legacyStore, { promote: undefined, removeJob: undefined });
+    const legacyQueue = kinetik(legacyStore);
+    const legacy = await serveApi(legacyQueue);
+    try {
+      const id = (await legacyQueue.create("resize", {}, "1h")).id;
+      for (
+        const [method, path] of [["POST", `/api/jobs/${id}/promote`], ["DELETE", `/api/jobs/${id}`]]
+      ) {
+        assert.equal((await checker.call(legacy, path, { method })).status, 501);
+      }
+      const clean = await checker.call(legacy, "/api/clean", { json: { before: "1d" } });
+      assert.equal(clean.status, 501);
+    } finally {
+      await legacy.close();
+      await legacyQueue.close();
+    }
   } finally {
     await api.close();
     await queue.close();

@@ -25,6 +25,7 @@ function problems(...statuses: number[]): Record<string, Schema> {
     409: "The job is in a status the action does not apply to.",
     413: "The body is over 1 MB.",
     415: "The body is not application/json.",
+    501: "The store lacks the verb (the library's message says which).",
   };
   return Object.fromEntries(
     [...statuses, 401].map((status) => [status, {
@@ -54,7 +55,7 @@ function listParam(name: string, description: string, values?: readonly string[]
   };
 }
 
-function jobAction(action: string, statuses: string): Schema {
+function jobAction(action: string, statuses: string, ...extra: number[]): Schema {
   return {
     post: {
       summary: `${action} a job (it must be ${statuses})`,
@@ -64,7 +65,7 @@ function jobAction(action: string, statuses: string): Schema {
           { type: "object", properties: { job: ref("Job") }, required: ["job"] },
           "The record afterwards.",
         ),
-        ...problems(400, 403, 404, 409),
+        ...problems(400, 403, 404, 409, ...extra),
       },
     },
   };
@@ -149,6 +150,11 @@ export function openApiDocument(basePath: string): Schema {
           parameters: [idPath],
           responses: { 200: json(ref("Job"), "The record."), ...problems(400, 404) },
         },
+        delete: {
+          summary: "Remove a job and its logs, in any status (a running one is cancelled first)",
+          parameters: [idPath],
+          responses: { 204: { description: "Removed." }, ...problems(400, 403, 404, 501) },
+        },
       },
       "/api/jobs/{id}/logs": {
         get: {
@@ -162,13 +168,24 @@ export function openApiDocument(basePath: string): Schema {
       },
       "/api/jobs/{id}/cancel": jobAction("Cancel", "queued, delayed or processing"),
       "/api/jobs/{id}/retry": jobAction("Retry", "failed, timeout or cancelled"),
+      "/api/jobs/{id}/promote": jobAction("Promote", "delayed", 501),
+      "/api/retry": {
+        post: {
+          summary: "Retry every failed, timed-out or cancelled job a query matches",
+          requestBody: body(ref("Query"), false),
+          responses: {
+            200: json(ref("Count"), "How many were requeued."),
+            ...problems(400, 403, 413, 415),
+          },
+        },
+      },
       "/api/clean": {
         post: {
-          summary: "Remove finished jobs (default completed) with their logs",
+          summary: "Remove jobs (default completed) with their logs, optionally only old ones",
           requestBody: body(ref("CleanRequest"), false),
           responses: {
             200: json(ref("Count"), "How many were removed."),
-            ...problems(400, 403, 413, 415),
+            ...problems(400, 403, 413, 415, 501),
           },
         },
       },
@@ -177,6 +194,15 @@ export function openApiDocument(basePath: string): Schema {
           summary: "Task definitions of this process and of the live workers",
           responses: {
             200: json({ type: "array", items: ref("TaskListing") }, "The tasks."),
+            ...problems(),
+          },
+        },
+      },
+      "/api/workers": {
+        get: {
+          summary: "The live workers, from their heartbeats",
+          responses: {
+            200: json({ type: "array", items: ref("Worker") }, "queue.workers()"),
             ...problems(),
           },
         },

@@ -170,8 +170,32 @@ export const SCHEMAS: Record<string, Schema> = {
         oneOf: [ref("JobStatus"), { type: "array", items: ref("JobStatus") }],
         description: "Default completed.",
       },
+      before: {
+        oneOf: [{ type: "number" }, { type: "string" }],
+        description: 'Only jobs finished before this: an age ("7d") or epoch ms.',
+      },
     },
     additionalProperties: false,
+  },
+  Worker: {
+    type: "object",
+    properties: {
+      id: { type: "string" },
+      tags: { type: "array", items: { type: "string" } },
+      tasks: {
+        type: "array",
+        items: {
+          type: "object",
+          properties: { name: { type: "string" }, tag: { type: "string" } },
+          required: ["name", "tag"],
+        },
+      },
+      host: { type: "string" },
+      pid: { type: "integer" },
+      started: epochMs,
+      seen: epochMs,
+    },
+    required: ["id", "tags", "tasks", "started", "seen"],
   },
   Count: {
     type: "object",

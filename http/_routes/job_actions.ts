@@ -1,7 +1,7 @@
 /**
- * What can be done to one job: cancel, retry, promote, remove. Each answers with the record
- * afterwards, 404 when there is no such job, and 409 when the job is in a status the action
- * does not apply to. @module
+ * What can be done to one job: cancel, retry, promote (each answers with the record
+ * afterwards, 404 when there is no such job, 409 when the job is in a status the action does
+ * not apply to), and remove (204, or 404). @module
  */
 
 import type { Job, JobStatus } from "../../src/job.ts";
@@ -44,6 +44,19 @@ export function jobActionRoutes(app: App, context: ApiContext): void {
       "processing",
     ]);
     return c.json({ job });
+  });
+
+  app.post("/api/jobs/:id/promote", async (c) => {
+    const id = idParam(c.req.param("id"), "job id");
+    const isPromoted = await queue.promote(id);
+    const job = await afterAction(context, id, "promote", isPromoted, ["delayed"]);
+    return c.json({ job });
+  });
+
+  app.delete("/api/jobs/:id", async (c) => {
+    const id = idParam(c.req.param("id"), "job id");
+    if (!await queue.remove(id)) await jobOr404(context, id);
+    return c.body(null, 204);
   });
 
   app.post("/api/jobs/:id/retry", async (c) => {

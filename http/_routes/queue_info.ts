@@ -18,7 +18,7 @@ async function taskListings(context: ApiContext): Promise<TaskListing[]> {
   for (const task of queue.tasks.values()) {
     listings.set(task.name, { name: task.name, ...task.config, workers: [] });
   }
-  const workers = queue.store.workers ? await queue.store.workers(queue.clock.now()) : [];
+  const workers = await queue.workers();
   for (const worker of workers) {
     for (const record of worker.tasks) {
       const listing = listings.get(record.name) ?? { ...record, workers: [] };
@@ -35,4 +35,5 @@ async function taskListings(context: ApiContext): Promise<TaskListing[]> {
 export function queueInfoRoutes(app: App, context: ApiContext): void {
   app.get("/api/stats", async (c) => c.json(await context.queue.stats()));
   app.get("/api/tasks", async (c) => c.json(await taskListings(context)));
+  app.get("/api/workers", async (c) => c.json(await context.queue.workers()));
 }

@@ -1,0 +1,126 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { kinetik, MemoryStore } from "../mod.ts";
+import type { Job } from "../src/job.ts";
+import type { Queue } from "../src/queue.ts";
+import type { WorkerRecord } from "../src/store.ts";
+import type { Problem } from "../http/mod.ts";
+import { jsonOf, serveApi, type TestApi } from "./_http.ts";
+
+async function withApi(
+  fn: (api: TestApi, queue: Queue) => Promise<void>,
+  queue: Queue = kinetik(),
+): Promise<void> {
+  const api = await serveApi(queue);
+  try {
+    await fn(api, queue);
+  } finally {
+    await api.close();
+    await queue.close();
+  }
+}
+
+test("httpHandler() DELETE /api/jobs/:id removes a job in any status: 204, then 404", () =>
+  withApi(async (api, queue) => {
+    const job = await queue.create("resize");
+    const response = await api.call(`/api/jobs/${job.id}`, { method: "DELETE" });
+    assert.equal(response.status, 204);
+    assert.equal(await response.text(), "");
+    assert.equal(await queue.get(job.id), undefined);
+    const again = await jsonOf<Problem>(
+      await api.call(`/api/jobs/${job.id}`, { method: "DELETE" }),
+      404,
+    );
+    assert.match(again.detail, /^Cannot find job as there is none with this id/);
+  }));
+
+test("httpHandler() POST /api/jobs/:id/promote makes a delayed job ready, 409 when not delayed", () =>
+  withApi(async (api, queue) => {
+    const job = await queue.create("resize", {}, "1h");
+    const { job: promoted } = await jsonOf<{ job: Job }>(
+      await api.call(`/api/jobs/${job.id}/promote`, { method: "POST" }),
+      200,
+    );
+    assert.equal(promoted.status, "queued");
+    const again = await jsonOf<Problem>(
+      await api.call(`/api/jobs/${job.id}/promote`, { method: "POST" }),
+      409,
+    );
+    assert.equal(
+      again.detail,
+      `Cannot promote job ${job.id} as it must be delayed: current value is "queued"`,
+    );
+    await jsonOf(await api.call("/api/jobs/999/promote", { method: "POST" }), 404);
+  }));
+
+test("httpHandler() answers 501 with the library's message when the store lacks the verb", async () => {
+  const store = new MemoryStore();
+  // A store from before promote and removeJob existed.
+  Object.assign(store, { promote: undefined, removeJob: undefined });
+  await withApi(async (api, queue) => {
+    const job = await queue.create("resize", {}, "1h");
+    const promote = await jsonOf<Problem>(
+      await api.call(`/api/jobs/${job.id}/promote`, { method: "POST" }),
+      501,
+    );
+    assert.equal(promote.detail, "Cannot promote job as the memory store cannot promote jobs");
+    await jsonOf(await api.call(`/api/jobs/${job.id}`, { method: "DELETE" }), 501);
+  }, kinetik(store));
+});
+
+test("httpHandler() POST /api/retry requeues the failed jobs a query matches: { count }", () =>
+  withApi(async (api, queue) => {
+    const jobs = await queue.createMany(
+      Array.from({ length: 5 }, (_, n) => ({ task: n % 2 ? "odd" : "even", data: { n } })),
+    );
+    for (const job of jobs) await queue.cancel(job.id);
+    const odd = await jsonOf(await api.call("/api/retry", { json: { task: "odd" } }), 200);
+    assert.deepEqual(odd, { count: 2 });
+    assert.deepEqual(await jsonOf(await api.call("/api/retry", { method: "POST" }), 200), {
+      count: 3,
+    });
+    assert.equal(await queue.count({ status: "queued" }), 5);
+    const where = await jsonOf<Problem>(
+      await api.call("/api/retry", { json: { $where: "1" } }),
+      400,
+    );
+    assert.match(where.detail, /\$where/);
+    await jsonOf(await api.call("/api/retry", { json: ["x"] }), 400);
+  }));
+
+test("httpHandler() POST /api/clean with before removes only jobs finished before it", () =>
+  withApi(async (api, queue) => {
+    const [old, fresh] = await queue.createMany([{ task: "t" }, { task: "t" }]);
+    await queue.cancel(old.id);
+    const cutoff = Date.now() + 1;
+    const later = await api.call("/api/clean", {
+      json: { status: "cancelled", before: cutoff - 60_000 },
+    });
+    assert.deepEqual(await jsonOf(later, 200), { count: 0 });
+    await queue.cancel(fresh.id);
+    const removed = await api.call("/api/clean", { json: { status: "cancelled", before: "0s" } });
+    assert.deepEqual(await jsonOf(removed, 200), { count: 2 });
+    const bad = await jsonOf<Problem>(
+      await api.call("/api/clean", { json: { before: "long ago" } }),
+      400,
+    );
+    assert.match(bad.detail, /^Cannot read clean before as it must be milliseconds/);
+  }));
+
+test("httpHandler() GET /api/workers lists the live workers, and /api/tasks names them", () =>
+  withApi(async (api, queue) => {
+    const worker: WorkerRecord = {
+      id: "host:1:abcd",
+      tags: ["media"],
+      tasks: [{ name: "resize", tag: "media" }],
+      host: "host",
+      pid: 1,
+      started: Date.now(),
+      seen: Date.now(),
+    };
+    await queue.store.heartbeat!(worker, 60_000);
+    assert.deepEqual(await jsonOf(await api.call("/api/workers"), 200), [worker]);
+    assert.deepEqual(await jsonOf(await api.call("/api/tasks"), 200), [
+      { name: "resize", tag: "media", workers: ["host:1:abcd"] },
+    ]);
+  }));
