@@ -37,7 +37,8 @@ const BUNDLED_STORES: DriverStores = {
 
 if (import.meta.main) {
   const openStore = (url: string) => openStoreWith(url, BUNDLED_STORES);
-  const code = await runCli(process.argv.slice(2), { openStore });
+  const loadHttp = () => import("./http/_serve_queue.ts");
+  const code = await runCli(process.argv.slice(2), { openStore, loadHttp });
   await Promise.all([drain(process.stdout), drain(process.stderr)]);
   // A store client may keep timers alive (reconnects); the command is done, so exit now.
   process.exit(code);

@@ -15,13 +15,13 @@ export function sseEvent(event: QueueEvent): string {
 }
 
 /**
- * A `text/event-stream` response of `events`. It ends when the client disconnects (the body
- * is cancelled, or `signal` aborts, whichever the server notices first) or when `events`
- * ends; either way the events stream is cancelled and the heartbeat stopped.
+ * A `text/event-stream` response of `events`. It ends when the client disconnects (the
+ * server cancels the body), when `signal` aborts (the server shuts down), or when `events`
+ * ends; each way the events stream is cancelled and the heartbeat stopped.
  */
 export function sseResponse(
   events: ReadableStream<QueueEvent>,
-  { heartbeatMs, signal }: { heartbeatMs: number; signal: AbortSignal },
+  { heartbeatMs, signal }: { heartbeatMs: number; signal?: AbortSignal },
 ): Response {
   const reader = events.getReader();
   let heartbeat: ReturnType<typeof setInterval> | undefined;
@@ -30,7 +30,7 @@ export function sseResponse(
     if (isEnded) return;
     isEnded = true;
     clearInterval(heartbeat);
-    signal.removeEventListener("abort", end);
+    signal?.removeEventListener("abort", end);
     reader.cancel().catch(() => {});
   };
   const body = new ReadableStream<Uint8Array>({
@@ -44,8 +44,8 @@ export function sseResponse(
           end(); // the body is closed: the client went away between two reads
         }
       }, heartbeatMs);
-      if (signal.aborted) end();
-      else signal.addEventListener("abort", end);
+      if (signal?.aborted) end();
+      else signal?.addEventListener("abort", end);
     },
     async pull(controller) {
       const { done, value } = await reader.read().catch(() => ({ done: true, value: undefined }));

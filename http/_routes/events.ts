@@ -18,10 +18,8 @@ export function eventRoutes(app: App, context: ApiContext): void {
     const id = job === null ? undefined : idParam(job, "job");
     // Opened only once every parameter is read: a 400 leaves no subscription behind.
     const events = context.queue.events({ type, task, id });
-    const { signal } = c.req.raw;
-    return sseResponse(events, {
-      heartbeatMs: context.heartbeatMs,
-      signal: context.closing ? AbortSignal.any([signal, context.closing]) : signal,
-    });
+    // A client that goes away cancels the body (Deno and Bun both do), which ends the stream;
+    // `request.signal` is not needed, and Deno 2 warns about its legacy abort on listeners.
+    return sseResponse(events, { heartbeatMs: context.heartbeatMs, signal: context.closing });
   });
 }

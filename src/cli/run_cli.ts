@@ -31,6 +31,7 @@ import { logsCommand } from "./logs.ts";
 import { promoteCommand } from "./promote.ts";
 import { removeCommand } from "./remove.ts";
 import { retryCommand } from "./retry.ts";
+import { type HttpServing, serveCommand } from "./serve.ts";
 import { showCommand } from "./show.ts";
 import { tasksCommand } from "./tasks.ts";
 import { watchCommand } from "./watch.ts";
@@ -50,6 +51,7 @@ export const COMMANDS: readonly Command[] = [
   removeCommand,
   cleanCommand,
   watchCommand,
+  serveCommand,
 ];
 
 /** Options of `kinetik` alone, before any command. */
@@ -88,6 +90,11 @@ export interface RunCliOptions {
    * bundler can follow. @default openStore
    */
   openStore?: (url: string) => Promise<Store>;
+  /**
+   * Loads the HTTP API for `serve`. The binary passes an import a bundler can follow.
+   * @default an import at run time
+   */
+  loadHttp?: () => Promise<HttpServing>;
 }
 
 /** The option names that take a value, of every command, to find the subcommand. */
@@ -231,6 +238,7 @@ export async function runCli(
       json: parsed.values.json === true,
       signal: options.signal ?? shutdown!.signal,
       program,
+      loadHttp: options.loadHttp,
       confirm: options.confirm === false
         ? undefined
         : options.confirm ?? (isatty(0) ? askOnTerminal : undefined),
