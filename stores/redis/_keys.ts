@@ -13,8 +13,7 @@
  * | `<base>ready:<task>` | zset | claimable jobs: score `priority`, member `readyAt(16 digits) id(16 digits)` |
  * | `<base>delayed:<task>` | zset | delayed jobs by `runAt`, member the id |
  * | `<base>leases` | zset | processing jobs by `leaseUntil`, member the id |
- * | `<base>index:<task>:<status>` | set | ids by task and status: `find`, `count`, `stats`, `remove` |
- * | `<base>created:<task>` | zset | every job of the task, score 0, member `created(16 digits) id(16 digits)`: keyset pages of `find` in creation order |
+ * | `<base>index:<task>:<status>` | zset | jobs by task and status, score 0, member `created(16 digits) id(16 digits)` (creation order): `find` (keyset pages), `count`, `stats`, `remove` |
  * | `<base>tasks` | set | every task name seen |
  * | `<base>keys` | hash | dedupe key → id of the unfinished job holding it |
  * | `<base>key-waiting:<key>` | set | ids requeued while another job held `key`: the next holders |

@@ -45,8 +45,7 @@ for n = 1, count do
       redis.call('HSET', dedupeKey, key, id)
     end
     redis.call('HSET', jobKey(id), unpack(fields))
-    later('SADD', indexKey(task, status), id)
-    later('ZADD', createdKey(task), 0, createdMember(created, id))
+    later('ZADD', indexKey(task, status), 0, indexMember(created, id))
     if runAt == '' then
       noteReady(task)
       later('ZADD', readyKey(task), priority, readyMember(created, id))

@@ -34,7 +34,7 @@
  *   sleeps exactly that long.
  * - **A lease is a zset entry.** Each leased job gets status, attempts, started, worker,
  *   `leaseUntil`, maxAttempts and a fresh token in one HSET, moves from its status index to
- *   `processing` with SMOVE and enters the lease zset by `leaseUntil`, which `recover`
+ *   `processing` (ZREM + ZADD, batched per call) and enters the lease zset by `leaseUntil`, which `recover`
  *   range-reads (no scan of processing jobs). Renewal just moves the score.
  * - **One round trip per turn.** The record is read once (HGETALL) and returned from memory
  *   after the writes; settle calls this same function after recording outcomes, so a busy
@@ -63,7 +63,7 @@ local function lease(id, task, maxAttempts, request, out)
   update(id, job, { 'status', 'processing', 'attempts', tonumber(job.attempts) + 1,
     'started', request.now, 'worker', request.worker, 'leaseUntil', request.leaseUntil,
     'maxAttempts', maxAttempts, 'token', id .. '.' .. request.suffix })
-  moveIndexLater(id, task, from, 'processing')
+  moveIndexLater(id, task, job.created, from, 'processing')
   later('ZADD', leasesKey, request.leaseUntil, id)
   job.log = nil -- the "created" log line: only logs() reads it
   out[#out + 1] = cjson.encode(job)

@@ -18,11 +18,10 @@ local function jobKey(id) return base .. 'job:' .. id end
 local function logsKey(id) return base .. 'logs:' .. id end
 local function readyKey(task) return base .. 'ready:' .. task end
 local function delayedKey(task) return base .. 'delayed:' .. task end
+-- Jobs by task and status (find, count, stats, remove): a zset each, score 0, member
+-- indexMember(created, id), so a set reads in creation order and a page starts anywhere with
+-- one ZRANGEBYLEX. Every status change moves the member (moveIndex, moveIndexLater).
 local function indexKey(task, status) return base .. 'index:' .. task .. ':' .. status end
--- Every job of a task in creation order, for keyset paging: score 0, member
--- createdMember(created, id), so the lexical order is (created, id). Written by add, removed
--- with the job (remove, trimFinished; any verb that deletes a job must ZREM it too).
-local function createdKey(task) return base .. 'created:' .. task end
 local leasesKey = base .. 'leases'
 local tasksKey = base .. 'tasks'
 local dedupeKey = base .. 'keys'
@@ -39,13 +38,13 @@ local function readyMember(readyAt, id)
   return string.format('%016d%016d', math.floor(tonumber(readyAt)), tonumber(id))
 end
 local function memberId(member) return tostring(tonumber(string.sub(member, 17))) end
--- The created zsets' members have the same layout: creation time, then id.
-local createdMember = readyMember
+-- The index zsets' members have the same layout: creation time, then id.
+local function indexMember(created, id) return readyMember(created, id) end
 
 -- Deferred writes: entries of sets and zsets gathered per key during a script and written
 -- by flushLater(), one variadic command per key, in the order each key was first touched; a
 -- batch of jobs then costs one command per key instead of one per job. Index moves group
--- by (from, to) set: one SMOVE for a single job, else SREM + SADD. A job moves at most once
+-- by (from, to) zset: one ZREM and one ZADD for all their members. A job moves at most once
 -- per group (settles move out of processing, then claims move into it), so the order holds.
 -- A script flushes before anything reads those keys (\`trimFinished\` reads the indexes).
 local laterBySlot, laterOrder = {}, {}
@@ -65,23 +64,26 @@ local function flushLater()
     local command, key, to = write[1], write[2], write[3]
     if command ~= 'MOVE' then
       redis.call(command, key, unpack(write, 4))
-    elseif #write == 4 then
-      redis.call('SMOVE', key, to, write[4])
     else
-      redis.call('SREM', key, unpack(write, 4))
-      redis.call('SADD', to, unpack(write, 4))
+      redis.call('ZREM', key, unpack(write, 4))
+      local added = {}
+      for m = 4, #write do
+        added[#added + 1] = 0
+        added[#added + 1] = write[m]
+      end
+      redis.call('ZADD', to, unpack(added))
     end
   end
   laterBySlot, laterOrder = {}, {}
 end
-local function moveIndexLater(id, task, from, to)
-  later('MOVE', indexKey(task, from), id, nil, indexKey(task, to))
+local function moveIndexLater(id, task, created, from, to)
+  later('MOVE', indexKey(task, from), indexMember(created, id), nil, indexKey(task, to))
 end
 
-local function moveIndex(id, task, from, to)
-  if from and to then return redis.call('SMOVE', indexKey(task, from), indexKey(task, to), id) end
-  if from then redis.call('SREM', indexKey(task, from), id) end
-  if to then redis.call('SADD', indexKey(task, to), id) end
+local function moveIndex(id, task, created, from, to)
+  local member = indexMember(created, id)
+  if from then redis.call('ZREM', indexKey(task, from), member) end
+  if to then redis.call('ZADD', indexKey(task, to), 0, member) end
 end
 
 -- A record is read once (HGETALL) into a table, changed with update(), and returned from
@@ -148,8 +150,7 @@ local function trimFinished()
     local id = popped[i]
     local f = redis.call('HMGET', jobKey(id), 'task', 'status', 'created')
     if f[1] and not WAITING[f[2]] then
-      redis.call('SREM', indexKey(f[1], f[2]), id)
-      redis.call('ZREM', createdKey(f[1]), createdMember(f[3], id))
+      redis.call('ZREM', indexKey(f[1], f[2]), indexMember(f[3], id))
       redis.call('DEL', jobKey(id), logsKey(id))
     end
   end

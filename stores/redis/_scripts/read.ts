@@ -54,97 +54,33 @@ return out
 export const IDS = SELECTION + `
 local out = {}
 for _, key in ipairs(selection(1)) do
-  for _, id in ipairs(redis.call('SMEMBERS', key)) do out[#out + 1] = id end
+  for _, member in ipairs(redis.call('ZRANGE', key, 0, -1)) do out[#out + 1] = memberId(member) end
 end
 return out
 `;
 
 /**
- * page: the records of a page in creation order, after a given place, read from the indexes.
+ * page: the records of a page in creation order, after a given place, from the index zsets:
+ * one ZRANGEBYLEX per selected task and status (exclusive of the place, at most `n` members;
+ * a zset's members sort by creation time, then id), merged here, the first `n` kept. So a page
+ * costs the same wherever it starts and however many jobs the store holds.
  *
- * Per selected task it takes at most `n` candidates, then merges them and keeps the first `n`:
- * - every status selected: a range of the task's `created` zset from the place on
- *   (ZRANGEBYLEX, exclusive), which is exactly the page;
- * - some statuses: whichever of two reads costs fewer commands. With `S` jobs in the selected
- *   status sets and `Z` in the created zset, walking the zset from the place and checking
- *   each job's status costs about `n * Z / S` reads; reading the `S` ids and their creation
- *   times and sorting them costs `S`. The smaller of the two is at most `sqrt(n * Z)`, so a
- *   page of 50 among a million jobs of one task costs at most about 7,000 reads, wherever it
- *   starts and however rare the status is.
- *
- * - KEYS[1]: the base key; ARGV: direction (1 or -1), n, the place (a created member, or ''
+ * - KEYS[1]: the base key; ARGV: direction (1 or -1), n, the place (an index member, or ''
  *   for the start), then a selection (see above)
- * - Returns: `{ members, records }`: the page's created members and records (HGETALL), in order
+ * - Returns: `{ members, records }`: the page's index members and records (HGETALL), in order
  */
 export const PAGE = SELECTION + `
 local ascending, n, place = ARGV[1] == '1', tonumber(ARGV[2]), ARGV[3]
-local statuses, tasks = selectionParts(4)
-local selected = {}
-for _, status in ipairs(statuses) do selected[status] = true end
-local everyStatus = true
-for _, status in ipairs(STATUSES) do everyStatus = everyStatus and selected[status] == true end
-
-local function isAfter(member)
-  if place == '' then return true end
-  if ascending then return member > place end
-  return member < place
-end
--- Up to \`count\` members of a created zset after \`from\` (a member, or '' for the start).
-local function range(key, from, count)
-  if ascending then
-    return redis.call('ZRANGEBYLEX', key, from == '' and '-' or '(' .. from, '+', 'LIMIT', 0, count)
-  end
-  return redis.call('ZREVRANGEBYLEX', key, from == '' and '+' or '(' .. from, '-', 'LIMIT', 0, count)
-end
-
 local candidates = {}
-local function walk(task, statuses)
-  local key, from, found = createdKey(task), place, 0
-  local chunk = statuses and math.max(n * 4, 200) or n
-  while found < n do
-    local members = range(key, from, chunk)
-    for _, member in ipairs(members) do
-      if not statuses or statuses[redis.call('HGET', jobKey(memberId(member)), 'status')] then
-        candidates[#candidates + 1] = member
-        found = found + 1
-        if found == n then return end
-      end
-    end
-    if #members < chunk then return end
-    from = members[#members]
-  end
-end
-local function sortSets(task, keys)
-  local members = {}
-  for _, key in ipairs(keys) do
-    for _, id in ipairs(redis.call('SMEMBERS', key)) do
-      local created = redis.call('HGET', jobKey(id), 'created')
-      if created then
-        local member = createdMember(created, id)
-        if isAfter(member) then members[#members + 1] = member end
-      end
-    end
-  end
-  table.sort(members, function(a, b) if ascending then return a < b end return a > b end)
-  for i = 1, math.min(n, #members) do candidates[#candidates + 1] = members[i] end
-end
-
-for _, task in ipairs(tasks) do
-  if everyStatus then
-    walk(task, nil)
+for _, key in ipairs(selection(4)) do
+  local members
+  if ascending then
+    members = redis.call('ZRANGEBYLEX', key, place == '' and '-' or '(' .. place, '+', 'LIMIT', 0, n)
   else
-    local inSets, taskKeys = 0, {}
-    for s, status in ipairs(statuses) do
-      taskKeys[s] = indexKey(task, status)
-      inSets = inSets + redis.call('SCARD', taskKeys[s])
-    end
-    if inSets > 0 then
-      local total = redis.call('ZCARD', createdKey(task))
-      if inSets <= n * total / inSets then sortSets(task, taskKeys) else walk(task, selected) end
-    end
+    members = redis.call('ZREVRANGEBYLEX', key, place == '' and '+' or '(' .. place, '-', 'LIMIT', 0, n)
   end
+  for _, member in ipairs(members) do candidates[#candidates + 1] = member end
 end
-
 table.sort(candidates, function(a, b) if ascending then return a < b end return a > b end)
 local members, records = {}, {}
 for i = 1, math.min(n, #candidates) do
@@ -162,7 +98,7 @@ return { members, records }
  */
 export const COUNT = SELECTION + `
 local total = 0
-for _, key in ipairs(selection(1)) do total = total + redis.call('SCARD', key) end
+for _, key in ipairs(selection(1)) do total = total + redis.call('ZCARD', key) end
 return total
 `;
 
@@ -177,7 +113,7 @@ local out = {}
 for _, task in ipairs(redis.call('SMEMBERS', tasksKey)) do
   local counts = {}
   for _, status in ipairs(STATUSES) do
-    local n = redis.call('SCARD', indexKey(task, status))
+    local n = redis.call('ZCARD', indexKey(task, status))
     if n > 0 then counts[#counts + 1] = status; counts[#counts + 1] = n end
   end
   if #counts > 0 then out[#out + 1] = task; out[#out + 1] = counts end

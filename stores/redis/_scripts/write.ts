@@ -6,7 +6,7 @@
 
 /**
  * remove: deletes up to a batch of jobs of the selected statuses and tasks, with their
- * logs, dedupe keys and places in the ready, delayed, lease and created sets. The store calls it
+ * logs, dedupe keys and places in the ready, delayed and lease sets. The store calls it
  * until a batch comes back short, so a large clean never blocks Redis for long.
  *
  * - KEYS[1]: the base key
@@ -28,13 +28,13 @@ local removed = 0
 for _, task in ipairs(tasks) do
   for _, status in ipairs(statuses) do
     if removed >= batch then return removed end
-    local ids = redis.call('SPOP', indexKey(task, status), batch - removed)
+    -- The oldest first: an index zset is in creation order.
+    local popped = redis.call('ZPOPMIN', indexKey(task, status), batch - removed)
+    local ids = {}
+    for p = 1, #popped, 2 do ids[#ids + 1] = memberId(popped[p]) end
     for _, id in ipairs(ids) do
       local f = redis.call('HMGET', jobKey(id), 'runAt', 'created', 'key')
-      if f[2] then
-        redis.call('ZREM', readyKey(task), readyMember(f[1] or f[2], id))
-        redis.call('ZREM', createdKey(task), createdMember(f[2], id))
-      end
+      if f[2] then redis.call('ZREM', readyKey(task), readyMember(f[1] or f[2], id)) end
       redis.call('ZREM', delayedKey(task), id)
       redis.call('ZREM', leasesKey, id)
       redis.call('ZREM', finishedKey, id)
