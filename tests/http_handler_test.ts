@@ -112,7 +112,7 @@ test("httpHandler() POST /api/jobs/:id/cancel answers { job }, 409 when final, 4
     );
     assert.equal(
       again.detail,
-      `Cannot cancel job ${job.id} as it must be queued or delayed or processing: current value is "cancelled"`,
+      `Cannot cancel job ${job.id} as it must be queued, delayed or processing: current value is "cancelled"`,
     );
     await jsonOf(await api.call("/api/jobs/404/cancel", { method: "POST" }), 404);
   }));

@@ -10,6 +10,11 @@ import { idParam } from "../_params.ts";
 import { HttpProblem } from "../_problem.ts";
 import { jobOr404 } from "./jobs.ts";
 
+/** `a`, `a or b`, `a, b or c`. */
+function orList(items: readonly string[]): string {
+  return items.length < 2 ? items.join("") : `${items.slice(0, -1).join(", ")} or ${items.at(-1)}`;
+}
+
 /**
  * The answer after an action: the record when it was done, else 404 or 409 for the status
  * the job is in (`allowed` names the statuses the action applies to).
@@ -25,7 +30,7 @@ async function afterAction(
   if (isDone) return job;
   throw new HttpProblem(
     409,
-    `Cannot ${action} job ${id} as it must be ${allowed.join(" or ")}: current value is ${
+    `Cannot ${action} job ${id} as it must be ${orList(allowed)}: current value is ${
       JSON.stringify(job.status)
     }`,
   );
