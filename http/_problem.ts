@@ -83,8 +83,11 @@ export function statusOf(error: unknown): number {
   if (error instanceof DOMException && error.name === "TimeoutError") return 504;
   if (error instanceof StoreError) return 503;
   // The library's words for a verb the store lacks: "Cannot promote job as the sqlite store
-  // cannot promote jobs".
-  if (error instanceof Error && /^Cannot [^:]* as the \S+ store cannot /.test(error.message)) {
+  // cannot promote jobs", "Cannot pause as the mongo store does not support pausing".
+  if (
+    error instanceof Error &&
+    /^Cannot [^:]* as the \S+ store (cannot|does not support) /.test(error.message)
+  ) {
     return 501;
   }
   return 500;

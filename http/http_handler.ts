@@ -20,6 +20,7 @@ import type { ApiContext } from "./_context.ts";
 import { assertHost, assertMayWrite, assertSameOrigin, bearerCheck } from "./_guard.ts";
 import { problemOf, problemResponse } from "./_problem.ts";
 import { bulkRoutes } from "./_routes/bulk.ts";
+import { controlRoutes } from "./_routes/control.ts";
 import { eventRoutes } from "./_routes/events.ts";
 import { jobActionRoutes } from "./_routes/job_actions.ts";
 import { jobRoutes } from "./_routes/jobs.ts";
@@ -175,6 +176,7 @@ export function httpHandler(queue: Queue, options: HttpOptions = {}): FetchHandl
   jobActionRoutes(app, context);
   bulkRoutes(app, context);
   queueInfoRoutes(app, context);
+  controlRoutes(app, context);
   eventRoutes(app, context);
   openApiRoutes(app, context);
 

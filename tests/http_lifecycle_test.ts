@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { kinetik, MemoryStore } from "../mod.ts";
+import { ManualClock } from "../src/manual_clock.ts";
 import type { Job } from "../src/job.ts";
 import type { Queue } from "../src/queue.ts";
 import type { WorkerRecord } from "../src/store.ts";
@@ -88,24 +89,28 @@ test("httpHandler() POST /api/retry requeues the failed jobs a query matches: { 
     await jsonOf(await api.call("/api/retry", { json: ["x"] }), 400);
   }));
 
-test("httpHandler() POST /api/clean with before removes only jobs finished before it", () =>
-  withApi(async (api, queue) => {
+test("httpHandler() POST /api/clean with before removes only jobs finished before it", () => {
+  const clock = new ManualClock(1_700_000_000_000);
+  return withApi(async (api, queue) => {
     const [old, fresh] = await queue.createMany([{ task: "t" }, { task: "t" }]);
-    await queue.cancel(old.id);
-    const cutoff = Date.now() + 1;
-    const later = await api.call("/api/clean", {
-      json: { status: "cancelled", before: cutoff - 60_000 },
+    await queue.cancel(old.id); // finished at T0
+    await clock.advance(60_000);
+    await queue.cancel(fresh.id); // finished a minute later
+    const none = await api.call("/api/clean", {
+      json: { status: "cancelled", before: clock.now() - 120_000 },
     });
-    assert.deepEqual(await jsonOf(later, 200), { count: 0 });
-    await queue.cancel(fresh.id);
-    const removed = await api.call("/api/clean", { json: { status: "cancelled", before: "0s" } });
-    assert.deepEqual(await jsonOf(removed, 200), { count: 2 });
+    assert.deepEqual(await jsonOf(none, 200), { count: 0 });
+    const older = await api.call("/api/clean", { json: { status: "cancelled", before: "30s" } });
+    assert.deepEqual(await jsonOf(older, 200), { count: 1 }, "finished more than 30 s ago");
+    assert.equal(await queue.get(old.id), undefined);
+    assert.ok(await queue.get(fresh.id));
     const bad = await jsonOf<Problem>(
       await api.call("/api/clean", { json: { before: "long ago" } }),
       400,
     );
     assert.match(bad.detail, /^Cannot read clean before as it must be milliseconds/);
-  }));
+  }, kinetik({ clock }));
+});
 
 test("httpHandler() GET /api/workers lists the live workers, and /api/tasks names them", () =>
   withApi(async (api, queue) => {

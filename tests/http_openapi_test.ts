@@ -198,6 +198,37 @@ test("every route's real answers match the OpenAPI document, and every operation
       body: "x".repeat(1_048_577),
     });
     await call("/api/workers");
+    await call("/api/schedules/digest", { method: "PUT", json: { every: "1h", task: "resize" } });
+    await call("/api/schedules/digest", { method: "PUT", json: { every: "1ms" } });
+    await call("/api/schedules/digest", {
+      method: "PUT",
+      headers: { "content-type": "text/plain" },
+      body: "{}",
+    });
+    await call("/api/schedules/digest", {
+      method: "PUT",
+      headers: { "content-type": "application/json" },
+      body: "x".repeat(1_048_577),
+    });
+    await call("/api/schedules");
+    await call("/api/schedules/digest", { method: "DELETE" });
+    await call("/api/schedules/digest", { method: "DELETE" });
+    await call("/api/schedules/a%20b", { method: "DELETE" });
+    await call("/api/paused");
+    for (const action of ["pause", "resume"]) {
+      await call(`/api/${action}`, { json: { tags: ["media"] } });
+      await call(`/api/${action}`, { json: {} });
+      await call(`/api/${action}`, {
+        method: "POST",
+        headers: { "content-type": "text/plain" },
+        body: "{}",
+      });
+      await call(`/api/${action}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: "x".repeat(1_048_577),
+      });
+    }
     await call("/api/events?type=done");
     await call("/api/clean", {
       method: "POST",
@@ -245,7 +276,12 @@ test("every route's real answers match the OpenAPI document, and every operation
     await call("/api/openapi.json");
     // A store without the newer verbs answers 501.
     const legacyStore = new MemoryStore();
-    Object.assign(legacyStore, { promote: undefined, removeJob: undefined });
+    Object.assign(legacyStore, {
+      promote: undefined,
+      removeJob: undefined,
+      schedule: undefined,
+      pause: undefined,
+    });
     const legacyQueue = kinetik(legacyStore);
     const legacy = await serveApi(legacyQueue);
     try {
@@ -257,6 +293,18 @@ test("every route's real answers match the OpenAPI document, and every operation
       }
       const clean = await checker.call(legacy, "/api/clean", { json: { before: "1d" } });
       assert.equal(clean.status, 501);
+      for (
+        const [method, path, json] of [
+          ["GET", "/api/schedules"],
+          ["PUT", "/api/schedules/x", { every: "1h" }],
+          ["DELETE", "/api/schedules/x"],
+          ["GET", "/api/paused"],
+          ["POST", "/api/pause", "media"],
+          ["POST", "/api/resume", "media"],
+        ] as const
+      ) {
+        assert.equal((await checker.call(legacy, path, { method, json })).status, 501, path);
+      }
     } finally {
       await legacy.close();
       await legacyQueue.close();

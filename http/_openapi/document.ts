@@ -71,6 +71,19 @@ function jobAction(action: string, statuses: string, ...extra: number[]): Schema
   };
 }
 
+function pauseRoute(action: string, effect: string): Schema {
+  return {
+    post: {
+      summary: `${action} tags or tasks: ${effect}`,
+      requestBody: body(ref("PauseInput")),
+      responses: {
+        200: json(ref("Paused"), "What is paused afterwards."),
+        ...problems(400, 403, 413, 415, 501),
+      },
+    },
+  };
+}
+
 /** The OpenAPI document of a handler whose routes start at `basePath`. */
 export function openApiDocument(basePath: string): Schema {
   return {
@@ -207,6 +220,42 @@ export function openApiDocument(basePath: string): Schema {
           },
         },
       },
+      "/api/schedules": {
+        get: {
+          summary: "The stored schedules, with their next fire time",
+          responses: {
+            200: json({ type: "array", items: ref("Schedule") }, "queue.schedules()"),
+            ...problems(501),
+          },
+        },
+      },
+      "/api/schedules/{id}": {
+        put: {
+          summary: "Store a schedule (the same id and spec again keeps it as it is)",
+          parameters: [idPath],
+          requestBody: body(ref("ScheduleSpec")),
+          responses: {
+            200: json(
+              { type: "object", properties: { schedule: ref("Schedule") }, required: ["schedule"] },
+              "The schedule as stored.",
+            ),
+            ...problems(400, 403, 413, 415, 501),
+          },
+        },
+        delete: {
+          summary: "Delete a schedule",
+          parameters: [idPath],
+          responses: { 204: { description: "Deleted." }, ...problems(400, 403, 404, 501) },
+        },
+      },
+      "/api/paused": {
+        get: {
+          summary: "The paused tags and tasks",
+          responses: { 200: json(ref("Paused"), "queue.paused()"), ...problems(501) },
+        },
+      },
+      "/api/pause": pauseRoute("Pause", "no processor claims their jobs; running ones finish"),
+      "/api/resume": pauseRoute("Resume", "their jobs are claimed again at once"),
       "/api/events": {
         get: {
           summary: "Job events as Server-Sent Events",

@@ -177,6 +177,57 @@ export const SCHEMAS: Record<string, Schema> = {
     },
     additionalProperties: false,
   },
+  ScheduleSpec: {
+    type: "object",
+    description: "What queue.schedule(id, spec) takes: cron or every, and the jobs' fields.",
+    properties: {
+      cron: { type: "string", description: '5 or 6 fields ("30 2 * * *"), or "@daily".' },
+      every: duration,
+      task: { type: "string", description: "Default: the schedule's id." },
+      data: {},
+      tz: { type: "string", description: 'IANA time zone of cron, default "UTC".' },
+      missed: { type: "string", enum: ["skip", "latest", "all"] },
+      priority: { type: "integer" },
+    },
+    additionalProperties: false,
+  },
+  Schedule: {
+    type: "object",
+    properties: {
+      id: { type: "string" },
+      task: { type: "string" },
+      cron: { type: "string" },
+      every: { type: "number" },
+      tz: { type: "string" },
+      next: epochMs,
+      data: {},
+      priority: { type: "integer" },
+      missed: { type: "string", enum: ["skip", "latest", "all"] },
+    },
+    required: ["id", "task", "tz", "next"],
+  },
+  PauseInput: {
+    description: "A tag, or { tags, tasks } (each a name or a list).",
+    oneOf: [
+      { type: "string", minLength: 1 },
+      {
+        type: "object",
+        properties: {
+          tags: { oneOf: [{ type: "string" }, { type: "array", items: { type: "string" } }] },
+          tasks: { oneOf: [{ type: "string" }, { type: "array", items: { type: "string" } }] },
+        },
+        additionalProperties: false,
+      },
+    ],
+  },
+  Paused: {
+    type: "object",
+    properties: {
+      tags: { type: "array", items: { type: "string" } },
+      tasks: { type: "array", items: { type: "string" } },
+    },
+    required: ["tags", "tasks"],
+  },
   Worker: {
     type: "object",
     properties: {
