@@ -19,6 +19,7 @@ import { runCli } from "./src/cli/run_cli.ts";
 import { type DriverStores, openStoreWith } from "./src/open_store.ts";
 
 export { runCli, type RunCliOptions } from "./src/cli/run_cli.ts";
+export type { HttpServing } from "./src/cli/serve.ts";
 
 /** Resolves once everything written to a stream has been handed to the OS. */
 function drain(stream: NodeJS.WriteStream): Promise<void> {

@@ -35,6 +35,16 @@ test("httpHandler() POST /api/jobs creates a job: 201, { job }, Location", () =>
     assert.deepEqual(await queue.get(job.id), job);
   }));
 
+test("httpHandler() POST /api/jobs takes per-job retry and timeout overrides", () =>
+  withApi(async (api) => {
+    const response = await api.call("/api/jobs", {
+      json: { task: "resize", retry: { delay: "5s", max: 2 }, timeout: "30s" },
+    });
+    const { job } = await jsonOf<{ job: Job }>(response, 201);
+    assert.deepEqual(job.retry, { delay: 5_000, max: 2, backoff: "fixed" });
+    assert.equal(job.timeout, 30_000);
+  }));
+
 test("httpHandler() POST /api/jobs with an array creates every job: 201, { jobs }", () =>
   withApi(async (api, queue) => {
     const response = await api.call("/api/jobs", {
