@@ -99,19 +99,25 @@ async function wrk(url: string, post: boolean): Promise<WrkResult> {
 }
 
 async function throughput(): Promise<void> {
-  console.log(`\n## Requests/s (wrk -t2 -c${values.connections} -d${values.duration}, keep-alive)\n`);
+  console.log(
+    `\n## Requests/s (wrk -t2 -c${values.connections} -d${values.duration}, keep-alive)\n`,
+  );
   console.log("| store | request | requests/s | p50 | p99 |\n|---|---|---:|---:|---:|");
   for (const name of names) {
     const queue = kinetik(await openBenchStore(name, `wrk-${name}-${Date.now()}`));
     const server = await serve(httpHandler(queue));
     try {
       const post = await wrk(`${server.origin}/api/jobs`, true);
-      console.log(`| ${name} | POST /api/jobs (one job) | ${post.rps} | ${post.p50} | ${post.p99} |`);
+      console.log(
+        `| ${name} | POST /api/jobs (one job) | ${post.rps} | ${post.p50} | ${post.p99} |`,
+      );
       const list = await wrk(`${server.origin}/api/jobs?limit=50`, false);
       console.log(`| ${name} | GET /api/jobs?limit=50 | ${list.rps} | ${list.p50} | ${list.p99} |`);
       if (name === "memory") {
         const stats = await wrk(`${server.origin}/api/stats`, false);
-        console.log(`| ${name} | GET /api/stats (Hono) | ${stats.rps} | ${stats.p50} | ${stats.p99} |`);
+        console.log(
+          `| ${name} | GET /api/stats (Hono) | ${stats.rps} | ${stats.p50} | ${stats.p99} |`,
+        );
         const bare = await serve(async (request) =>
           new URL(request.url).pathname === "/api/stats"
             ? Response.json(await queue.stats())
@@ -148,7 +154,9 @@ function percentile(sorted: number[], p: number): number {
 async function listLatency(queue: Queue, origin: string, name: string): Promise<number[]> {
   const all: number[] = [];
   console.log(`\n### ${name}, ${JOBS.toLocaleString("en")} jobs: a page of 50\n`);
-  console.log("| filter | sort | requests | p50 ms | p99 ms | max ms |\n|---|---|---:|---:|---:|---:|");
+  console.log(
+    "| filter | sort | requests | p50 ms | p99 ms | max ms |\n|---|---|---:|---:|---:|---:|",
+  );
   for (const [label, filter] of LIST_CASES) {
     for (const sort of ["created", "-created"] as const) {
       const times: number[] = [];
@@ -183,7 +191,9 @@ async function listLatency(queue: Queue, origin: string, name: string): Promise<
 }
 
 async function lists(): Promise<void> {
-  console.log(`\n## List latency at ${JOBS.toLocaleString("en")} jobs (sequential fetch, keep-alive)`);
+  console.log(
+    `\n## List latency at ${JOBS.toLocaleString("en")} jobs (sequential fetch, keep-alive)`,
+  );
   for (const name of names.filter((n) => n !== "memory")) {
     const queue = kinetik(await openBenchStore(name, `list-${name}-${Date.now()}`));
     // Tags come from the workers' records, as in production: one worker of every task.
