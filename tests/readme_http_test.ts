@@ -100,6 +100,11 @@ test(
       cwd: dir,
     });
     let text = "";
+    const waiters: (() => void)[] = [];
+    curl.stdout.on("data", (chunk) => {
+      text += chunk;
+      for (const check of waiters) check();
+    });
     const printed = (wanted: string) =>
       new Promise<void>((resolve, reject) => {
         const timer = setTimeout(
@@ -107,7 +112,7 @@ test(
           15_000,
         );
         const check = () => text.includes(wanted) && (clearTimeout(timer), resolve());
-        curl.stdout.on("data", (chunk) => (text += chunk, check()));
+        waiters.push(check);
         check();
       });
     try {
