@@ -42,7 +42,7 @@ import type {
 import { STALLED_ERROR, STORE_MESSAGES, StoreError } from "../src/store.ts";
 import { Channel } from "./_channel.ts";
 import { copyJob, copyLine, copyValue } from "./_copy.ts";
-import { Heap } from "./_heap.ts";
+import { firstInOrder } from "./_heap.ts";
 import { ClaimControl } from "./_memory_control.ts";
 import { JobTable } from "./_memory_jobs.ts";
 import { ScheduleTable } from "./_memory_schedules.ts";
@@ -56,25 +56,6 @@ export interface MemoryStoreOptions {
    * @default {Infinity}
    */
   maxFinished?: number;
-}
-
-/**
- * The first `count` of `items` in `compare` order. A page of a big list (the HTTP API's 50 of
- * 100,000) keeps only `count` items in a heap, O(n log count), instead of sorting them all.
- */
-function firstInOrder<T>(items: T[], compare: (a: T, b: T) => number, count: number): T[] {
-  if (count * 8 >= items.length) return items.sort(compare).slice(0, count);
-  const worst = new Heap<T>((a, b) => compare(a, b) > 0); // the worst kept item on top
-  for (const item of items) {
-    if (worst.size < count) worst.push(item);
-    else if (compare(item, worst.peek()!) < 0) {
-      worst.pop();
-      worst.push(item);
-    }
-  }
-  const first: T[] = [];
-  while (worst.size > 0) first.push(worst.pop()!);
-  return first.reverse();
 }
 
 /**
