@@ -1,7 +1,7 @@
 /**
  * `find` and `count`. A query of only plain `status`/`task` conditions is counted from the
- * index sets' sizes, and paged in creation order from the created zsets (the page script).
- * Otherwise the query's status and task hints pick the index sets to read (never a scan of
+ * index zsets' sizes, and paged in creation order from those zsets (the page script).
+ * Otherwise the query's status and task hints pick the index zsets to read (never a scan of
  * every key), the records are fetched in pipelined batches (or, in creation order, read
  * ahead page by page), and the full query is matched here. @module
  */
@@ -52,10 +52,10 @@ function isIndexed(query: JobQuery, hints: QueryHints): boolean {
 }
 
 /**
- * The member of `job` in its task's created zset (`createdMember` in the scripts): 16 digits
+ * The member of `job` in its status index zset (`indexMember` in the scripts): 16 digits
  * of creation time, 16 of id; `undefined` when the job does not fit (not one of this store's).
  */
-function createdMember(job: Pick<Job, "id" | "created">): string | undefined {
+function indexMember(job: Pick<Job, "id" | "created">): string | undefined {
   if (!/^[0-9]{1,16}$/.test(job.id) || !(job.created >= 0) || job.created >= 1e16) return undefined;
   return String(Math.floor(job.created)).padStart(16, "0") +
     String(Number(job.id)).padStart(16, "0");
@@ -67,7 +67,7 @@ const MAX_READ = 5_000;
 
 /**
  * Jobs matching `query`, ordered and paged. In creation order (the default) the page comes
- * from the created zsets (the page script), starting after `options.after`: exactly, for a
+ * from the index zsets (the page script), starting after `options.after`: exactly, for a
  * query the indexes answer, else read ahead in growing chunks and matched here until the page
  * is full. Other orders read every match and sort here.
  */
@@ -80,7 +80,7 @@ export async function findJobs(
   const limit = Math.max(0, Math.trunc(options.limit));
   if (limit === 0) return [];
   const { after } = options;
-  const place = after === undefined ? "" : createdMember(after);
+  const place = after === undefined ? "" : indexMember(after);
   if ((options.sort?.field ?? "created") !== "created" || place === undefined) {
     const compare = compareJobs(options.sort);
     const jobs = await matchJobs(run, query);
