@@ -1,4 +1,3 @@
-// @ts-check
 /**
  * Calls to the Kinetik HTTP API from the page: JSON in and out, the token in an
  * `Authorization: Bearer` header on every call (never in a URL), and `401` answered by asking

@@ -1,4 +1,3 @@
-// @ts-check
 /**
  * The dashboard's entry: reads the settings the server wrote into the page (`<meta>`:
  * read-only mode, heartbeat), routes `#/…` fragments to page modules, and is the one

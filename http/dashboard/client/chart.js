@@ -1,4 +1,3 @@
-// @ts-check
 /**
  * The overview's chart: jobs completed and failed per minute over the last hour, drawn by
  * uPlot (npm `uplot`, MIT). uPlot because it is maintained, small (no dependencies), draws

@@ -1,4 +1,3 @@
-// @ts-check
 /**
  * A confirmation in a modal `<dialog>` (not `window.confirm`, which blocks the page and which
  * the browser tests treat as a sign of injected script). Used before every bulk action, and

@@ -1,4 +1,3 @@
-// @ts-check
 /**
  * The one way the dashboard makes DOM: `h(tag, props, ...children)`.
  *

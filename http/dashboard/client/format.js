@@ -1,4 +1,3 @@
-// @ts-check
 /**
  * How values read on the dashboard: times, ages, durations, counts and JSON. Each returns a
  * string, which `h()` turns into a Text node. @module

@@ -1,4 +1,3 @@
-// @ts-check
 /**
  * The jobs page's filter, in its three forms: the route's parameters (`#/jobs?status=failed
  * &query=…`, so a filtered view can be bookmarked and shared without any token in it), the

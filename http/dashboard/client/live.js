@@ -1,4 +1,3 @@
-// @ts-check
 /**
  * The dashboard's one connection to `GET /api/events`, kept open for as long as the page is.
  *

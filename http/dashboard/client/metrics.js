@@ -1,4 +1,3 @@
-// @ts-check
 /**
  * The last hour of the queue's metrics (`queue.metrics()`, DESIGN §6.5) for the overview,
  * read from `GET /api/metrics?since=1h&bucket=1m`: per minute, jobs completed and failed (the

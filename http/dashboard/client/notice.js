@@ -1,4 +1,3 @@
-// @ts-check
 /**
  * The notice line under the header: what an action did, or why it failed (an API error's
  * message is the library's own, e.g. "Cannot retry job 7 as it must be failed or …"). @module

@@ -1,4 +1,3 @@
-// @ts-check
 /**
  * A Server-Sent Events parser for a stream read with `fetch()`. The dashboard cannot use
  * `EventSource`: it sends no headers, and the token must travel in `Authorization`, never in

@@ -1,4 +1,3 @@
-// @ts-check
 /**
  * The API token, kept in `sessionStorage`: it lives as long as the tab, is never written to a
  * URL or a cookie, and another site cannot read it. The page asks for it when the API answers

@@ -1,4 +1,3 @@
-// @ts-check
 /**
  * Pieces every page uses: tables, status badges, job links, action buttons. All built with
  * `h()`, so every value is a Text node. @module

@@ -1,4 +1,3 @@
-// @ts-check
 /**
  * One job: its record, data, result and error, a progress bar and the log, both growing live
  * from the job's own event stream (`/api/events?job=ID`); and the actions its status allows

@@ -1,4 +1,3 @@
-// @ts-check
 /**
  * The jobs list: filters by status, task, tag and a Mongo-style data query (the search by
  * job data bull-board users have asked for since 2020), pages by the API's opaque cursor, and

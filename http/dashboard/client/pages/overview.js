@@ -1,4 +1,3 @@
-// @ts-check
 /**
  * The overview: what an operator wants first (Oban Web's order): counts by status, what is
  * running, what failed lately, completed and failed per minute over the last hour (with each

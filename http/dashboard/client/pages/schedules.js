@@ -1,4 +1,3 @@
-// @ts-check
 /**
  * Schedules and pauses: the stored schedules with their next fire time, and what is paused,
  * with pause and resume buttons for every known tag and task. A pause is stored, so it

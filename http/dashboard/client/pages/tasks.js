@@ -1,4 +1,3 @@
-// @ts-check
 /**
  * Tasks and workers: every task this server or a live worker defined (tag, description,
  * timeout, retry policy, rate and concurrency limits, who runs it), and the live workers with
