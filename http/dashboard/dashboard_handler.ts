@@ -159,6 +159,8 @@ export function dashboardHandler(
       });
     }
     if (rest === "/" || rest === "/index.html") {
+      // The browser asks for every file next: have them hashed and compressed by then.
+      for (const [name, asset] of ASSETS) void preparedOf(name, asset);
       return respond(request, await preparedOf("/", page));
     }
     if (!rest.startsWith(ASSET_PREFIX)) return undefined;
