@@ -16,6 +16,7 @@
  * @module
  */
 
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
@@ -165,7 +166,9 @@ export async function runSqlite(args: string[]): Promise<void> {
   }
   // Writes per job, counted under strace in a pass of its own with fewer jobs, since tracing
   // slows every system call down.
-  if (!flags["no-count"]) {
+  const hasStrace = !spawnSync("strace", ["-V"]).error;
+  if (!flags["no-count"] && !hasStrace) console.error("strace is not on PATH: no write counts");
+  if (!flags["no-count"] && hasStrace) {
     const small = Math.min(jobs, 2000);
     for (const who of entrants) {
       for (const name of cases.filter((c) => c !== "latency" && supports(who, c))) {
