@@ -44,14 +44,43 @@ const RUNTIMES: Record<string, string[]> = {
 
 /** Cases a system cannot run, and why (printed with the results). */
 export const UNSUPPORTED: Record<string, Record<string, string>> = {
-  plainjob: { "process-c50": "runs one job at a time (no concurrency setting)" },
-  liteque: { "enqueue-bulk": "has no bulk add (the process cases seed it one add at a time)" },
+  plainjob: {
+    "process-c50": "runs one job at a time (no concurrency setting)",
+  },
+  liteque: {
+    "enqueue-bulk":
+      "has no bulk add (the process cases seed it one add at a time)",
+  },
   bunqueue: {
-    latency: "embedded mode serves one process: jobs another process adds are not seen",
+    latency:
+      "embedded mode serves one process: jobs another process adds are not seen",
   },
 };
 
-const CASES = ["enqueue-single", "enqueue-bulk", "process-c1", "process-c50", "latency"];
+/**
+ * How busy the machine is: the load average and, where Linux reports it, the share of the last
+ * minute in which some runnable task waited for a CPU (PSI). Every system in one process per
+ * case is sensitive to it, so the report says it.
+ */
+function busy(): string {
+  const load = `load ${loadavg().map((l) => l.toFixed(1)).join(" ")}`;
+  try {
+    const some = /some avg10=[\d.]+ avg60=([\d.]+)/.exec(
+      readFileSync("/proc/pressure/cpu", "utf8"),
+    );
+    return some ? `${load}, CPU pressure ${some[1]}%` : load;
+  } catch {
+    return load;
+  }
+}
+
+const CASES = [
+  "enqueue-single",
+  "enqueue-bulk",
+  "process-c1",
+  "process-c50",
+  "latency",
+];
 
 /** Runs the SQLite comparison with the command-line `args`. */
 export async function runSqlite(args: string[]): Promise<void> {
@@ -84,7 +113,8 @@ export async function runSqlite(args: string[]): Promise<void> {
     }));
   });
   const cases = flags.cases.split(",");
-  const supports = (who: Entrant, name: string) => !UNSUPPORTED[who.system]?.[name];
+  const supports = (who: Entrant, name: string) =>
+    !UNSUPPORTED[who.system]?.[name];
   if (entrants.some((e) => e.system !== "kinetik")) await installPeers();
 
   /** One measured case on a fresh database file; `wrap` runs the measured process under strace. */
@@ -104,17 +134,31 @@ export async function runSqlite(args: string[]): Promise<void> {
       if (name.startsWith("process-c")) {
         await runCase(who, [...base, "--case", "seed"]);
         const concurrency = name.slice("process-c".length);
-        result = await runCase(who, [...base, "--case", "process", "--concurrency", concurrency], {
+        result = await runCase(who, [
+          ...base,
+          "--case",
+          "process",
+          "--concurrency",
+          concurrency,
+        ], {
           wrapper,
         });
       } else if (name === "latency") {
         let worker!: Promise<Record<string, unknown>>;
         await new Promise<void>((ready, fail) => {
-          worker = runCase(who, [...base, "--case", "latency-worker"], { onReady: ready });
+          worker = runCase(who, [...base, "--case", "latency-worker"], {
+            onReady: ready,
+          });
           worker.catch(fail);
         });
         await new Promise((resolve) => setTimeout(resolve, 200)); // Let it settle into idling.
-        await runCase(who, [...base, "--case", "latency-producer", "--rate", flags.rate]);
+        await runCase(who, [
+          ...base,
+          "--case",
+          "latency-producer",
+          "--rate",
+          flags.rate,
+        ]);
         result = await worker;
       } else {
         result = await runCase(who, [...base, "--case", name], { wrapper });
@@ -122,14 +166,19 @@ export async function runSqlite(args: string[]): Promise<void> {
       const run = {
         ...(result as unknown as SqliteRun),
         case: name,
-        clientUsPerJob: ((result.cpuPct as number) / 100) * (result.seconds as number) * 1e6 / n,
+        clientUsPerJob: ((result.cpuPct as number) / 100) *
+          (result.seconds as number) * 1e6 / n,
       };
-      return { run, io: count ? countIo(readFileSync(trace, "utf8"), dir) : undefined };
+      return {
+        run,
+        io: count ? countIo(readFileSync(trace, "utf8"), dir) : undefined,
+      };
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   }
 
+  const busyAtStart = busy();
   const runs: SqliteRun[] = [];
   const io = new Map<string, IoCounts & { jobs: number }>();
   const versions: Record<string, unknown> = {};
@@ -145,10 +194,15 @@ export async function runSqlite(args: string[]): Promise<void> {
       for (const who of order.filter((e) => supports(e, name))) {
         const label = `rep ${rep + 1} ${name} ${who.system}@${who.runtime}`;
         try {
-          const { run } = await measure(who, name, name === "latency" ? latencyJobs : jobs);
+          const { run } = await measure(
+            who,
+            name,
+            name === "latency" ? latencyJobs : jobs,
+          );
           runs.push(run);
           versions[`${who.system}@${who.runtime}`] = {
-            [who.runtime]: (run as unknown as { runtimeVersion: string }).runtimeVersion,
+            [who.runtime]:
+              (run as unknown as { runtimeVersion: string }).runtimeVersion,
             ...run.versions,
           };
           console.error(
@@ -156,7 +210,9 @@ export async function runSqlite(args: string[]): Promise<void> {
               (run.p99 === undefined
                 ? ""
                 : ` p50 ${run.p50?.toFixed(2)} p99 ${run.p99.toFixed(2)} ms`) +
-              `, ${run.clientUsPerJob.toFixed(0)} µs CPU/job, rss ${run.rssMB.toFixed(0)} MB`,
+              `, ${run.clientUsPerJob.toFixed(0)} µs CPU/job, rss ${
+                run.rssMB.toFixed(0)
+              } MB`,
           );
         } catch (error) {
           console.error(`${label} failed: ${error}`);
@@ -167,20 +223,31 @@ export async function runSqlite(args: string[]): Promise<void> {
   // Writes per job, counted under strace in a pass of its own with fewer jobs, since tracing
   // slows every system call down.
   const hasStrace = !spawnSync("strace", ["-V"]).error;
-  if (!flags["no-count"] && !hasStrace) console.error("strace is not on PATH: no write counts");
+  if (!flags["no-count"] && !hasStrace) {
+    console.error("strace is not on PATH: no write counts");
+  }
   if (!flags["no-count"] && hasStrace) {
     const small = Math.min(jobs, 2000);
     for (const who of entrants) {
-      for (const name of cases.filter((c) => c !== "latency" && supports(who, c))) {
+      for (
+        const name of cases.filter((c) => c !== "latency" && supports(who, c))
+      ) {
         try {
           const { run, io: counts } = await measure(who, name, small, true);
-          io.set(`${who.system}\0${run.runtime}\0${name}`, { ...counts!, jobs: small });
+          io.set(`${who.system}\0${run.runtime}\0${name}`, {
+            ...counts!,
+            jobs: small,
+          });
           console.error(
-            `count ${name} ${who.system}@${who.runtime}: ${counts!.commits / small} tx/job, ` +
+            `count ${name} ${who.system}@${who.runtime}: ${
+              counts!.commits / small
+            } tx/job, ` +
               `${counts!.walPages / small} WAL pages/job`,
           );
         } catch (error) {
-          console.error(`count ${name} ${who.system}@${who.runtime} failed: ${error}`);
+          console.error(
+            `count ${name} ${who.system}@${who.runtime} failed: ${error}`,
+          );
         }
       }
     }
@@ -202,7 +269,9 @@ export async function runSqlite(args: string[]): Promise<void> {
     s !== "kinetik" && entrants.some((e) => e.system === s)
   );
   const text = [
-    `Run ${new Date().toISOString()} (${((Date.now() - started) / 60_000).toFixed(1)} min): \`${
+    `Run ${new Date().toISOString()} (${
+      ((Date.now() - started) / 60_000).toFixed(1)
+    } min): \`${
       ["deno task bench:peers", ...args].join(" ")
     }\`, median of ${flags.reps} runs, ${
       jobs.toLocaleString("en")
@@ -210,7 +279,7 @@ export async function runSqlite(args: string[]): Promise<void> {
       latencyJobs.toLocaleString("en")
     } jobs at ${flags.rate}/s.`,
     "",
-    `Machine: ${machine}; load average at the end ${loadavg().map((l) => l.toFixed(1)).join(" ")}.`,
+    `Machine: ${machine}. Other work on it: ${busyAtStart} at the start, ${busy()} at the end.`,
     "",
     sqliteTable(rows),
     "",

@@ -3,6 +3,9 @@
 // default), numRetries 2, keepFailedJobs false, pollIntervalMs 1000, timeoutSecs 60. It deletes
 // a job once it completed (it keeps no completed jobs) and has no bulk enqueue. Its Runner calls
 // onComplete before it writes the outcome, so completion is signalled after finalize() instead.
+// better-sqlite3 is pinned to 10.1.0: the claim of liteque 0.8.0 as published passes an async
+// function to a transaction, which better-sqlite3 11 and later refuse ("Transaction function
+// cannot return a promise"); 13 also needs a newer Node than this machine's 20.
 import { createRequire } from "node:module";
 
 // Named through a variable so `deno check` of the project leaves it to the runtime: it resolves
