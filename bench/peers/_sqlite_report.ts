@@ -70,7 +70,7 @@ export function sqliteMedians(
     };
     const counted = io.get(id);
     const per = (value: number | undefined, scale = 1) =>
-      counted && value !== undefined ? round((value * scale) / counted.jobs, 2) : null;
+      counted && value !== undefined ? round((value * scale) / counted.jobs, 3) : null;
     const [first] = group;
     return {
       system: first.system,
