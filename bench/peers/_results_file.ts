@@ -7,7 +7,11 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 
 /** Writes `rows` as the rows of `store`, keeping the rows of other stores already in `path`. */
-export function saveRows(path: string, store: string, rows: readonly object[]): void {
+export function saveRows(
+  path: string,
+  store: string,
+  rows: readonly object[],
+): void {
   const earlier = existsSync(path)
     ? (JSON.parse(readFileSync(path, "utf8")) as { store?: string }[])
     : [];

@@ -16,7 +16,9 @@ export const ROOT: string = path("../../");
 
 /** A system on a runtime. */
 export interface Entrant {
+  /** The queue library: `kinetik`, `plainjob`, … (a key of case.mjs's adapters). */
   system: string;
+  /** `deno`, `bun` or `node`. */
   runtime: string;
 }
 
@@ -48,7 +50,9 @@ export function runCase(
   // through bench/peers/node_modules; Deno would take bench/peers/package.json, the nearest to
   // case.mjs, so `--config` gives it the project's import map instead.
   const isKinetik = who.system === "kinetik";
-  const config = isKinetik && who.runtime === "deno" ? ["--config", `${ROOT}deno.json`] : [];
+  const config = isKinetik && who.runtime === "deno"
+    ? ["--config", `${ROOT}deno.json`]
+    : [];
   const child = spawn(
     cmd,
     [...pre, ...config, `${PEERS}case.mjs`, "--system", who.system, ...args],
@@ -78,9 +82,13 @@ export function runCase(
     child.on(
       "exit",
       (code) =>
-        code === 0 && result
-          ? resolve(result)
-          : reject(new Error(`${who.system}@${who.runtime} ${args.join(" ")} exited with ${code}`)),
+        code === 0 && result ? resolve(result) : reject(
+          new Error(
+            `${who.system}@${who.runtime} ${
+              args.join(" ")
+            } exited with ${code}`,
+          ),
+        ),
     );
   });
 }
@@ -89,7 +97,10 @@ export function runCase(
 export async function installPeers(): Promise<void> {
   if (existsSync(`${PEERS}node_modules`)) return;
   console.error("Installing the peers into bench/peers/node_modules (npm ci)…");
-  const npm = spawn("npm", ["ci", "--no-audit", "--no-fund"], { cwd: PEERS, stdio: "inherit" });
+  const npm = spawn("npm", ["ci", "--no-audit", "--no-fund"], {
+    cwd: PEERS,
+    stdio: "inherit",
+  });
   const code = await new Promise((resolve) => npm.on("exit", resolve));
   if (code !== 0) throw new Error(`npm ci failed with ${code}`);
 }

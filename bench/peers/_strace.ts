@@ -68,7 +68,9 @@ export function countIo(trace: string, dir: string): IoCounts {
         const header = hexBytes(match[3]);
         if (header.slice(4, 8).some((byte) => byte !== 0)) counts.commits++;
       } else if (size >= 512) counts.walPages++;
-    } else if (!file.endsWith("-shm") && !file.endsWith("-journal") && size >= 512) {
+    } else if (
+      !file.endsWith("-shm") && !file.endsWith("-journal") && size >= 512
+    ) {
       counts.dbPages++;
     }
   }

@@ -85,8 +85,15 @@ async function main() {
   }, 240_000).unref?.();
   const adapters = args.store === "sqlite" ? SQLITE_ADAPTERS : ADAPTERS;
   const create = (await import(adapters[args.system])).default;
-  const role = args.case === "process" || args.case === "latency-worker" ? "worker" : "producer";
-  const adapter = await create({ url: args.redis, path: args.sqlite, queue: "bench", role });
+  const role = args.case === "process" || args.case === "latency-worker"
+    ? "worker"
+    : "producer";
+  const adapter = await create({
+    url: args.redis,
+    path: args.sqlite,
+    queue: "bench",
+    role,
+  });
   const [name, version] = runtime();
   const row = {
     system: args.system,

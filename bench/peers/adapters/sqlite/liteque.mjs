@@ -30,7 +30,10 @@ export default function create({ path, queue: name }) {
   });
   let runner;
   return {
-    versions: { liteque: version("liteque"), "better-sqlite3": version("better-sqlite3") },
+    versions: {
+      liteque: version("liteque"),
+      "better-sqlite3": version("better-sqlite3"),
+    },
     enqueueOne: (data) => queue.enqueue(data),
     // Only to seed the process cases: liteque has no bulk add, so enqueue-bulk is not run.
     async enqueueBulk(datas) {
@@ -38,8 +41,12 @@ export default function create({ path, queue: name }) {
     },
     startWorker(concurrency, handler, hooks) {
       onFinalized = (status) =>
-        status === "completed" ? hooks.onCompleted() : hooks.onFailed(new Error(status));
-      runner = new Runner(queue, { run: async (job) => await handler(job.data) }, {
+        status === "completed"
+          ? hooks.onCompleted()
+          : hooks.onFailed(new Error(status));
+      runner = new Runner(queue, {
+        run: async (job) => await handler(job.data),
+      }, {
         concurrency,
         pollIntervalMs: 1000,
         timeoutSecs: 60,

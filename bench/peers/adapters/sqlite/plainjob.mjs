@@ -30,12 +30,16 @@ export default function create({ path }) {
         );
       }
       // onCompleted runs right after markJobAsDone's UPDATE returned (committed).
-      worker = defineWorker("bench", async (job) => await handler(JSON.parse(job.data)), {
-        queue,
-        logger: silent,
-        onCompleted: () => hooks.onCompleted(),
-        onFailed: (_job, error) => hooks.onFailed(new Error(error)),
-      });
+      worker = defineWorker(
+        "bench",
+        async (job) => await handler(JSON.parse(job.data)),
+        {
+          queue,
+          logger: silent,
+          onCompleted: () => hooks.onCompleted(),
+          onFailed: (_job, error) => hooks.onFailed(new Error(error)),
+        },
+      );
       worker.start().catch(hooks.onFailed);
       return Promise.resolve();
     },
