@@ -25,6 +25,9 @@
 export { type Kinetik, kinetik } from "./src/kinetik.ts";
 export { Queue } from "./src/queue.ts";
 export type { Plugin, ProcessOptions, QueueEvents, QueueOptions } from "./src/queue.ts";
+export type { PauseInput } from "./src/queue_control.ts";
+export type { Schedule, ScheduleSpec } from "./src/schedules/schedule_spec.ts";
+export type { RateLimit } from "./src/task_limits.ts";
 export { Task } from "./src/task.ts";
 export type {
   Action,
@@ -43,6 +46,9 @@ export type { CreateOptions, JobSpec } from "./src/job_spec.ts";
 export { QUEUE_EVENT_TYPES } from "./src/events.ts";
 export type { EventFilter, QueueEvent, QueueEventType } from "./src/events.ts";
 export type { CleanOptions, FetchOptions, QueueStats } from "./src/queue_reads.ts";
+export type { WaitOptions } from "./src/wait.ts";
+export { DEFAULT_RETENTION } from "./src/retention.ts";
+export type { FinishedStatus, RetentionOptions, RetentionRule } from "./src/retention.ts";
 export { StoreError } from "./src/store.ts";
 export type * from "./src/store.ts";
 export { type Clock, systemClock, type TimerHandle } from "./src/clock.ts";

@@ -6,7 +6,8 @@
  * The peers are installed into `bench/peers/node_modules` (npm) on the first run.
  *
  * Flags: `--reps 3`, `--jobs 20000`, `--latency-jobs 1000`, `--rate 200`,
- * `--systems kinetik,bullmq,bee-queue`, `--runtimes deno,bun` (add `node` for the peers),
+ * `--systems kinetik,bullmq,bee-queue` (also `kinetik-node-redis`: the store on node-redis
+ * instead of its own client), `--runtimes deno,bun` (add `node` for the peers),
  * `--cases enqueue-single,enqueue-bulk,process-c1,process-c50,latency`, `--no-count` (skip
  * the MONITOR pass that counts the commands clients send per job).
  *
@@ -58,8 +59,9 @@ interface Entrant {
   runtime: string;
 }
 // Kinetik runs on Deno and Bun only; the peers on whichever runtimes were asked for.
+const isKinetik = (system: string) => system.startsWith("kinetik");
 const entrants: Entrant[] = flags.runtimes.split(",").flatMap((runtime) =>
-  flags.systems.split(",").filter((system) => system !== "kinetik" || runtime !== "node")
+  flags.systems.split(",").filter((system) => !isKinetik(system) || runtime !== "node")
     .map((system) => ({ system, runtime }))
 );
 
@@ -84,9 +86,10 @@ function runCase(
   // through bench/peers/node_modules. Deno would take bench/peers/package.json, the one
   // nearest to case.mjs, and look for Kinetik's packages in node_modules: `--config` gives
   // it the project's import map instead.
-  const isKinetik = who.system === "kinetik";
-  const cwd = isKinetik ? ROOT : PEERS;
-  const config = isKinetik && who.runtime === "deno" ? ["--config", `${ROOT}deno.json`] : [];
+  const cwd = isKinetik(who.system) ? ROOT : PEERS;
+  const config = isKinetik(who.system) && who.runtime === "deno"
+    ? ["--config", `${ROOT}deno.json`]
+    : [];
   const child = spawn(cmd, [
     ...pre,
     ...config,

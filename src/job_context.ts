@@ -61,8 +61,9 @@ export class JobContext {
   }
 
   /**
-   * Logs a line: emitted as `log` at once, stored with the job when it ends. Ignored once the
-   * run is over (timed out, cancelled).
+   * Logs a line: emitted as `log` at once, stored with the next lease renewal (every third
+   * of a lease) or when the run ends, whichever is first. Ignored once the run is over (timed
+   * out, cancelled).
    * @throws {TypeError} when `data` is not JSON-serialisable
    */
   log(message: string, data?: unknown): void {

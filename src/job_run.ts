@@ -1,22 +1,24 @@
 /**
- * One run of one job: the action called with its context, raced against the task's timeout
- * and against aborts (cancel, lost lease, shutdown). Once the race is decided the run is
- * over, and anything the action does afterwards (done, log, progress) is ignored. @module
+ * One run of one job: the action called with its context, raced against its timeout (the
+ * job's own, else the task's) and against aborts (cancel, lost lease, shutdown). Once the race
+ * is decided the run is over, and anything the action does afterwards (done, log, progress) is
+ * ignored. @module
  */
 
 import type { Clock, TimerHandle } from "./clock.ts";
 import type { JobProgress, LogLine } from "./job.ts";
 import { JobContext } from "./job_context.ts";
 import { assertJsonData } from "./json_data.ts";
-import type { LeasedJob } from "./store.ts";
-import type { Task } from "./task.ts";
+import type { Lease, LeasedJob } from "./store.ts";
+import type { Task, TaskConfig } from "./task.ts";
 
 /** Why a run was cut short from outside. */
 export type AbortCause = "cancel" | "lease" | "shutdown";
 
 /** How a run ended. */
 export type RunResult =
-  | { kind: "completed" }
+  /** `value`: what the action returned (or passed to `done(null, value)`), if anything. */
+  | { kind: "completed"; value?: unknown }
   | { kind: "failed"; error: unknown }
   | { kind: "timeout" }
   | { kind: "aborted"; cause: AbortCause };
@@ -35,6 +37,10 @@ const ABORT_MESSAGES: Record<AbortCause, string> = {
 
 const COMPLETED: RunResult = { kind: "completed" };
 
+function completedWith(value: unknown): RunResult {
+  return value === undefined ? COMPLETED : { kind: "completed", value };
+}
+
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as PromiseLike<unknown> | undefined)?.then === "function";
 }
@@ -48,9 +54,19 @@ export class JobRun {
   readonly job: LeasedJob;
   readonly task: Task;
   readonly context: JobContext;
-  /** Lines buffered for the store; written in one batch when the run is settled. */
+  /** The task's settings with the job's own `retry` and `timeout` over them. */
+  readonly settings: Readonly<TaskConfig>;
+  /**
+   * Lines not yet in the store. Each lease renewal writes them (and drops them from here);
+   * the settle writes the rest, so a crashed attempt keeps what it logged up to its last
+   * renewal.
+   */
   readonly logs: LogLine[] = [];
   progress?: JobProgress;
+  /** A renewal in flight: how many of `logs` it carries, and what waits for its answer. */
+  #flush?: { lines: number; progress?: JobProgress; done: Promise<void>; end: () => void };
+  /** The progress the store has. */
+  #storedProgress?: JobProgress;
   #controller?: AbortController;
   /** Why the signal is (to be) aborted, once it is. */
   #abortReason?: DOMException;
@@ -66,6 +82,11 @@ export class JobRun {
     this.#clock = clock;
     this.#listener = listener;
     this.context = new JobContext(job, this);
+    this.settings = job.retry === undefined && job.timeout === undefined ? task.settings : {
+      ...task.settings,
+      retry: job.retry ?? task.settings.retry,
+      timeout: job.timeout ?? task.settings.timeout,
+    };
   }
 
   /** Whether the outcome is decided. */
@@ -80,6 +101,41 @@ export class JobRun {
       if (this.#abortReason) this.#controller.abort(this.#abortReason);
     }
     return this.#controller.signal;
+  }
+
+  /**
+   * The lease to renew, carrying the lines and progress the store lacks; marks them in flight
+   * until {@linkcode JobRun.endFlush}.
+   */
+  startFlush(): Lease {
+    const lease: Lease = { id: this.job.id, token: this.job.token };
+    if (this.logs.length > 0) lease.logs = this.logs.slice();
+    const progress = this.progress !== this.#storedProgress ? this.progress : undefined;
+    if (progress) lease.progress = progress;
+    let end!: () => void;
+    const done = new Promise<void>((resolve) => end = resolve);
+    this.#flush = { lines: this.logs.length, progress, done, end };
+    return lease;
+  }
+
+  /** The renewal of {@linkcode JobRun.startFlush} ended; `isKept`: its lines were written. */
+  endFlush(isKept: boolean): void {
+    const flush = this.#flush;
+    if (!flush) return;
+    this.#flush = undefined;
+    if (isKept) {
+      this.logs.splice(0, flush.lines);
+      if (flush.progress) this.#storedProgress = flush.progress;
+    }
+    flush.end();
+  }
+
+  /**
+   * Resolves once a renewal in flight has ended, so a settle sent afterwards knows which lines
+   * it still has to write (a store may run two calls at once); `undefined` when none is.
+   */
+  get flushing(): Promise<void> | undefined {
+    return this.#flush?.done;
   }
 
   /** Adds one of Kinetik's own lines to the buffer. */
@@ -114,25 +170,26 @@ export class JobRun {
         resolve(result);
       };
       if (this.#cause) return finish({ kind: "aborted", cause: this.#cause });
-      const timeout = this.task.settings.timeout;
+      const timeout = this.settings.timeout;
       if (timeout !== undefined) {
         timer = this.#clock.setTimeout(() => {
           finish({ kind: "timeout" });
           this.#abortSignal(new DOMException(`Timed out after ${timeout} ms`, "TimeoutError"));
         }, timeout);
       }
-      const completed = () => finish(COMPLETED);
+      const completed = (value?: unknown) => finish(completedWith(value));
       const failed = (error: unknown) => finish({ kind: "failed", error });
       try {
         const action = this.task.handler!;
         if (action.length >= 2) {
-          const done = (error?: unknown) => error == null ? completed() : failed(error);
+          const done = (error?: unknown, value?: unknown) =>
+            error == null ? completed(value) : failed(error);
           const returned = action(this.context, done);
           if (isThenable(returned)) returned.then(undefined, failed);
         } else {
           const returned = (action as (job: JobContext) => unknown)(this.context);
           if (isThenable(returned)) returned.then(completed, failed);
-          else completed();
+          else completed(returned);
         }
       } catch (error) {
         failed(error);

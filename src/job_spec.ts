@@ -5,6 +5,8 @@
 
 import { type Duration, parseDuration } from "./duration.ts";
 import { assertJsonData } from "./json_data.ts";
+import { stallLimit } from "./outcome.ts";
+import { parseRetryPolicy, parseTimeout, type RetryOptions } from "./run_policy.ts";
 import type { NewJob } from "./store.ts";
 
 /** The third argument of `create`: a delay, or options. */
@@ -15,10 +17,26 @@ export interface CreateOptions {
   priority?: number;
   /** Deduplication key: while a job with this key is unfinished, `create` returns it instead. */
   key?: string;
+  /**
+   * This job's retry policy, over the task's: a delay (retries without limit) or
+   * `{ delay, max, backoff }`. Stored with the job, so a producer without the task's
+   * definition can set it.
+   */
+  retry?: Duration | RetryOptions;
+  /** This job's run-time limit, over the task's (ms or a string like `"30s"`). */
+  timeout?: Duration;
+  /**
+   * A transaction of the store's own client (for the PostgreSQL store, `tx` of
+   * `sql.begin(async (tx) => …)`): the job is saved inside it and exists exactly when it
+   * commits. No `job:define` or `created` event is emitted for it, as the queue cannot see the
+   * commit; processors hear of the job from the store when it commits. A store that cannot
+   * join transactions makes `create` reject with a `TypeError`.
+   */
+  tx?: unknown;
 }
 
-/** One job for `createMany`. */
-export interface JobSpec extends CreateOptions {
+/** One job for `createMany` (a transaction is given to `createMany` itself, for all of them). */
+export interface JobSpec extends Omit<CreateOptions, "tx"> {
   /** The task's name, or the task itself. */
   task: string | { name: string };
   /** The job's JSON data. */
@@ -42,6 +60,19 @@ export function assertTaskName(name: unknown, action: string): asserts name is s
       }`,
     );
   }
+}
+
+/**
+ * Builds the jobs of `createMany`; `now` is their creation time.
+ * @throws {TypeError | RangeError} when `specs` is not an array, or for any bad spec
+ */
+export function buildJobs(specs: readonly JobSpec[], now: number): NewJob[] {
+  if (!Array.isArray(specs)) {
+    throw new TypeError(
+      `Cannot create jobs as specs must be an array: current value is ${show(specs)}`,
+    );
+  }
+  return specs.map((spec) => buildJob(spec?.task, spec?.data, spec, now));
 }
 
 /** Builds the job to save; `now` is the creation time. */
@@ -85,5 +116,12 @@ export function buildJob(
   };
   if (delay > 0) job.runAt = now + delay;
   if (opts.key !== undefined) job.key = opts.key;
+  if (opts.retry !== undefined) {
+    const { delay, max, backoff } = parseRetryPolicy(opts.retry, undefined, what);
+    job.retry = max === undefined ? { delay, backoff } : { delay, max, backoff };
+    // A claim records the stall limit of the task's policy; this job carries its own.
+    job.maxAttempts = stallLimit({ retry: job.retry });
+  }
+  if (opts.timeout !== undefined) job.timeout = parseTimeout(opts.timeout);
   return job;
 }

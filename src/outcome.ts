@@ -6,6 +6,7 @@
 import type { QueueEvent } from "./events.ts";
 import type { Job, JobError } from "./job.ts";
 import type { JobRun, RunResult } from "./job_run.ts";
+import { assertJsonData } from "./json_data.ts";
 import type { Settlement, SettleOutcome } from "./store.ts";
 import type { RetryPolicy, TaskConfig } from "./task.ts";
 
@@ -66,7 +67,7 @@ export function canRetry(policy: RetryPolicy | undefined, attempt: number): poli
  * is not the job's fault, so recovery allows one more run than the retry policy; a job that
  * crashes its worker every time still ends, as `failed`, instead of looping forever.
  */
-export function stallLimit(config: TaskConfig): number {
+export function stallLimit(config: Partial<TaskConfig>): number {
   const retry = config.retry;
   if (retry && retry.max === undefined) return 0;
   return (retry?.max ?? 0) + 2;
@@ -112,10 +113,29 @@ export function decide(
   }
 }
 
-/** What to tell the store about a run that ended on its own (or was given back on shutdown). */
-export function settlementFor(run: JobRun, result: RunResult, now: number): Settlement {
+/**
+ * A completed run whose value cannot be stored as JSON fails instead, with the `TypeError`
+ * that says why (and is retried by policy like any failure).
+ */
+function checkResult(result: RunResult): RunResult {
+  if (result.kind !== "completed" || result.value === undefined) return result;
+  try {
+    assertJsonData(result.value, "store job result");
+    return result;
+  } catch (error) {
+    return { kind: "failed", error };
+  }
+}
+
+/**
+ * What to tell the store about a run that ended on its own (or was given back on shutdown):
+ * the outcome under the run's settings (the job's overrides over the task's), and for a
+ * completed run its value as `result`.
+ */
+export function settlementFor(run: JobRun, ended: RunResult, now: number): Settlement {
+  const result = checkResult(ended);
   const started = run.job.started ?? now;
-  const decision = decide(result, run.task.settings, run.job.attempts, now - started);
+  const decision = decide(result, run.settings, run.job.attempts, now - started);
   run.note(decision.message);
   const settlement: Settlement = {
     id: run.job.id,
@@ -127,6 +147,7 @@ export function settlementFor(run: JobRun, result: RunResult, now: number): Sett
   if (decision.error) settlement.error = decision.error;
   if (decision.retryIn !== undefined) settlement.runAt = now + decision.retryIn;
   if (run.progress) settlement.progress = run.progress;
+  if (result.kind === "completed" && result.value !== undefined) settlement.result = result.value;
   return settlement;
 }
 
@@ -155,5 +176,26 @@ export function outcomeEvent(
       return { event: { type: settlement.outcome, job, time, error: settlement.error } };
     case "release":
       return undefined;
+  }
+}
+
+/**
+ * Whether `stored` is what `settlement` left of the run that claimed `claimed`: how the
+ * processor tells a settle whose reply was lost (retried, and then refused because the first
+ * try was applied) from an outcome another worker or a cancel wrote. The attempt count tells
+ * this run from a later one; `finished` (`runAt` for a retry) this outcome from another's.
+ */
+export function isOwnOutcome(settlement: Settlement, claimed: Job, stored: Job): boolean {
+  switch (settlement.outcome) {
+    case "completed":
+    case "failed":
+    case "timeout":
+      return stored.status === settlement.outcome && stored.attempts === claimed.attempts &&
+        stored.finished === settlement.now;
+    case "retry":
+      return stored.status === "delayed" && stored.attempts === claimed.attempts &&
+        stored.runAt === settlement.runAt;
+    case "release":
+      return stored.status === "queued" && stored.attempts === claimed.attempts - 1;
   }
 }

@@ -21,9 +21,9 @@
  *   with half the slots: the server runs one while this process handles the other's jobs.
  *   Slots promised to a call in flight are not claimed twice, and a claim that comes back
  *   short marks the tags drained unless a wake-up arrived meanwhile.
- * - A maintenance timer renews the leases of running jobs (a lost lease aborts the run) and
- *   recovers expired leases of crashed workers; an idle loop recovers too, at most once per
- *   third of a lease.
+ * - Maintenance (`maintenance.ts`) renews the leases of running jobs (a lost lease aborts the
+ *   run) and recovers expired leases of crashed workers; an idle loop recovers too, at most
+ *   once per third of a lease. Both run the queue's retention sweep when it is due.
  * - Store errors never end the loop: they are reported as `error` and retried with backoff.
  *   An unsettled outcome is kept and retried; if its lease expires meanwhile, another worker
  *   reruns the job (at-least-once delivery).
@@ -32,18 +32,20 @@
  */
 
 import { sleep } from "./clock.ts";
-import { type AbortCause, JobRun, type RunResult } from "./job_run.ts";
-import { outcomeEvent, settlementFor } from "./outcome.ts";
+import { JobRun, type RunResult } from "./job_run.ts";
+import { isOwnOutcome, outcomeEvent, settlementFor } from "./outcome.ts";
 import type { Job } from "./job.ts";
-import type { ClaimRequest, ClaimResult, LeasedJob, Settlement, WorkerRecord } from "./store.ts";
-import { hostname, pid } from "./runtime.ts";
+import type { ClaimRequest, ClaimResult, LeasedJob, Settlement } from "./store.ts";
 import { Alarm } from "./alarm.ts";
+import { Maintenance } from "./maintenance.ts";
 import type { ProcessorHost, ProcessorOptions } from "./processor_host.ts";
 
 interface Finished {
   run: JobRun;
   result: RunResult;
   settlement: Settlement;
+  /** An earlier settle of it failed: the store may have applied it and lost the reply. */
+  isRetried?: boolean;
 }
 
 /** A running processor, as `queue.process()` returns it. */
@@ -64,7 +66,7 @@ export class Processor {
   #reserved = 0;
   /** The latest claim found fewer ready jobs than it asked for: claim again when woken. */
   #isDrained = false;
-  /** The earliest `runAt` of a delayed job, as that claim reported it. */
+  /** When more may become claimable (a delayed job's `runAt`, a rate window reopening). */
   #nextDue?: number;
   /** Counts wake-ups, so a claim that was out during one does not mark the tags drained. */
   #wakes = 0;
@@ -73,12 +75,8 @@ export class Processor {
   /** The loop's wait: ended early by new work, a run's end or a store call's return. */
   #alarm: Alarm;
   #onDrained: (() => void)[] = [];
-  #maintenance?: unknown;
-  #maintaining?: Promise<void>;
+  #maintenance: Maintenance;
   #loop: Promise<void>;
-  #started: number;
-  #beaten = -Infinity;
-  #recovered = -Infinity;
 
   /** Use `queue.process()` rather than this constructor. */
   constructor(tags: readonly string[], host: ProcessorHost, options: ProcessorOptions) {
@@ -86,7 +84,11 @@ export class Processor {
     this.#host = host;
     this.#options = options;
     this.worker = options.worker;
-    this.#started = host.clock.now();
+    this.#maintenance = new Maintenance(host, options, {
+      worker: this.worker,
+      tags,
+      running: () => this.#running.values(),
+    });
     this.#alarm = new Alarm(host.clock);
     this.#lanes = Math.max(1, Math.min(host.store.maxInFlight ?? 1, options.concurrency));
     this.#loop = this.#run();
@@ -138,7 +140,7 @@ export class Processor {
   }
 
   async #run(): Promise<void> {
-    await this.#heartbeat();
+    await this.#maintenance.heartbeat();
     while (
       !this.#isStopping || this.#running.size > 0 || this.#finished.length > 0 || this.#calls > 0
     ) {
@@ -157,26 +159,25 @@ export class Processor {
       } else if (paused > 0) {
         await this.#alarm.wait(paused);
       } else {
-        // Every tag is empty: the only time the loop itself recovers and idles. Once per
-        // third of a lease is enough (an idle wait lasts a lease at most): a worker fed one job
-        // at a time would otherwise recover after every job. An idle worker also stays listed
-        // by `kinetik tasks`: it beats as often.
+        // Every tag is empty: the only time the loop itself recovers and idles (an idle wait
+        // lasts a lease at most). An idle worker also stays listed by `kinetik tasks`.
         try {
-          if (now - this.#recovered >= this.#options.lease / 3) await this.#recover(now);
-          if (now - this.#beaten >= this.#options.lease / 3) await this.#heartbeat();
+          await this.#maintenance.idle(now);
         } catch (error) {
           this.#fail(error);
           continue;
         }
         this.#host.emitEmpty([...this.tags]);
+        // A sweep that is behind is due at once: it goes on after one more claim.
+        const sweep = this.#host.sweepDue(this.#host.clock.now());
         await this.#alarm.wait(
-          Math.min(this.#options.interval, this.#due(now), this.#options.lease),
+          Math.min(this.#options.interval, this.#due(now), this.#options.lease, sweep),
         );
         this.#isDrained = false;
       }
     }
-    this.#host.clock.clearTimeout(this.#maintenance);
-    await this.#maintaining;
+    await this.#maintenance.stop();
+    this.#host.stopped?.();
   }
 
   /** Whether a store call is due: outcomes to settle, or free slots and maybe ready jobs. */
@@ -240,6 +241,7 @@ export class Processor {
       this.#reserved -= reserved;
       // Shutting down with the store unreachable: what is unsettled is recovered by another
       // worker when its lease expires. Otherwise the outcomes are kept for the next turn.
+      for (const finished of batch) finished.isRetried = true;
       if (!this.#isStopping) this.#finished = batch.concat(this.#finished);
       this.#fail(error);
     } finally {
@@ -257,7 +259,7 @@ export class Processor {
   }
 
   #claimRequest(limit: number): ClaimRequest | undefined {
-    const { groups, tasks, maxAttempts } = this.#host.plan(this.tags);
+    const { groups, tasks, maxAttempts, limits } = this.#host.plan(this.tags);
     if (tasks.size === 0) return undefined;
     return {
       groups,
@@ -266,6 +268,8 @@ export class Processor {
       leaseMs: this.#options.lease,
       now: this.#host.clock.now(),
       maxAttempts,
+      tags: this.tags, // groups[i] holds the tasks of tags[i]: the store skips paused tags
+      ...(limits && { limits }),
     };
   }
 
@@ -285,18 +289,27 @@ export class Processor {
     });
     this.#running.set(job.id, run);
     this.#host.runs.set(job.id, run);
-    this.#scheduleMaintenance();
+    this.#maintenance.schedule();
     run.note(`Started (attempt ${job.attempts})`);
     this.#host.emitEvent({ type: "started", job, time: job.started ?? this.#host.clock.now() });
     run.execute().then((result) => this.#finish(run, result));
   }
 
   #finish(run: JobRun, result: RunResult): void {
+    // A renewal carrying this run's lines is out: wait for it, so the settle (or the
+    // abandoned run's last append) writes exactly the lines the store does not have yet.
+    const flushing = run.flushing;
+    if (flushing) return void flushing.then(() => this.#finish(run, result));
     this.#running.delete(run.job.id);
     if (this.#host.runs.get(run.job.id) === run) this.#host.runs.delete(run.job.id);
     if (this.#running.size === 0) this.#onDrained.splice(0).forEach((resolve) => resolve());
     if (result.kind === "aborted" && result.cause !== "shutdown") {
-      this.#abandon(run, result.cause);
+      // Cancelled, or the lease was lost: the outcome is not ours to write.
+      const cancelled = result.cause === "cancel";
+      this.#keepLines(
+        run,
+        cancelled ? "Run stopped: the job was cancelled" : "Run abandoned: the lease was lost",
+      );
     } else {
       const settlement = settlementFor(run, result, this.#host.clock.now());
       this.#finished.push({ run, result, settlement });
@@ -304,90 +317,27 @@ export class Processor {
     this.wake();
   }
 
-  /** A cancelled run, or one whose lease was lost: its outcome is not ours to write. */
-  #abandon(run: JobRun, cause: Exclude<AbortCause, "shutdown">): void {
-    run.note(
-      cause === "cancel"
-        ? "Run stopped: the job was cancelled"
-        : "Run abandoned: the lease was lost",
-    );
-    this.#host.store.appendLogs(run.job.id, run.logs).catch((error) =>
-      this.#host.reportError(error)
-    );
+  /** Stores the lines of a run whose outcome is not written, ending with why. */
+  #keepLines(run: JobRun, message: string): void {
+    run.note(message);
+    this.#host.store.appendLogs(run.job.id, run.logs).catch((e) => this.#host.reportError(e));
   }
 
   /** Emits the events of a settled run, after the store committed them. */
-  #announce({ run, result, settlement }: Finished, job: Job | undefined): void {
-    if (!job) {
-      this.#host.store.appendLogs(run.job.id, [
-        ...run.logs,
-        { time: settlement.now, message: "Outcome refused: the job changed while it ran" },
-      ]).catch((error) => this.#host.reportError(error));
-      return;
-    }
-    const announced = outcomeEvent(settlement, job, result);
+  #announce(finished: Finished, job: Job | undefined): void {
+    if (!job) return void this.#refused(finished);
+    const announced = outcomeEvent(finished.settlement, job, finished.result);
     if (announced) this.#host.emitEvent(announced.event, announced.error);
   }
 
-  async #recover(now: number): Promise<void> {
-    this.#recovered = now;
-    const recovered = await this.#host.store.recover(now);
-    for (const job of recovered) this.#host.emitEvent({ type: "stalled", job, time: now });
-  }
-
   /**
-   * While jobs run, every third of a lease: renew their leases, recover crashed workers' jobs
-   * and refresh the heartbeat. (An idle processor recovers each time it wakes instead.)
+   * A refused outcome: the job changed while it ran (cancelled, taken over). Or, for a retried
+   * settle, the first try was applied and only its reply lost: the record shows this outcome.
    */
-  #scheduleMaintenance(): void {
-    if (this.#maintenance !== undefined || this.#running.size === 0) return;
-    const every = Math.max(10, Math.floor(this.#options.lease / 3));
-    this.#maintenance = this.#host.clock.setTimeout(() => {
-      this.#maintaining = this.#maintain().catch((error) => this.#host.reportError(error)).then(
-        () => {
-          this.#maintaining = this.#maintenance = undefined;
-          this.#scheduleMaintenance();
-        },
-      );
-    }, every);
-  }
-
-  async #maintain(): Promise<void> {
-    const { store, clock } = this.#host;
-    const runs = [...this.#running.values()].filter((run) => !run.isOver);
-    if (runs.length > 0) {
-      const kept = await store.renew(
-        runs.map((r) => ({ id: r.job.id, token: r.job.token })),
-        this.#options.lease,
-        clock.now(),
-      );
-      kept.forEach((isKept, i) => isKept || runs[i].abort("lease"));
-    }
-    await this.#recover(clock.now());
-    await this.#heartbeat();
-  }
-
-  /** Records this worker and its task definitions, so tools elsewhere know them. */
-  async #heartbeat(): Promise<void> {
-    const { store, clock } = this.#host;
-    if (!store.heartbeat) return;
-    const record: WorkerRecord = {
-      id: this.worker,
-      tags: [...this.tags],
-      tasks: [...this.#host.plan(this.tags).tasks.values()].map((task) => ({
-        name: task.name,
-        ...task.config,
-      })),
-      host: hostname(),
-      pid: pid(),
-      started: this.#started,
-      seen: clock.now(),
-    };
-    this.#beaten = record.seen;
-    try {
-      await store.heartbeat(record, Math.max(this.#options.lease, 10_000) * 2);
-    } catch (error) {
-      this.#host.reportError(error);
-    }
+  async #refused(finished: Finished): Promise<void> {
+    const { run, settlement } = finished;
+    const stored = finished.isRetried && await this.#host.store.get(run.job.id).catch(() => {});
+    if (stored && isOwnOutcome(settlement, run.job, stored)) this.#announce(finished, stored);
+    else this.#keepLines(run, "Outcome refused: the job changed while it ran");
   }
 }

@@ -1,19 +1,36 @@
 /**
  * The queue: where tasks are defined, jobs created and processors started. It owns the store
- * connection and the event bus; the reading half of its API lives in `queue_reads.ts`. @module
+ * connection and the event bus; the reading half of its API lives in `queue_reads.ts`, the
+ * verbs that change one job's life by hand in `queue_lifecycle.ts`, waiting in `wait.ts`, the
+ * retention sweep in `retention.ts`, and schedules and pauses in `queue_control.ts`. @module
  */
 
 import type { Clock } from "./clock.ts";
 import { type Duration, parseDuration } from "./duration.ts";
 import { Emitter } from "./emitter.ts";
-import { EventBus } from "./event_bus.ts";
 import type { EventFilter, QueueEvent } from "./events.ts";
-import { FINAL_EVENT } from "./events.ts";
-import { isFinalStatus, type Job, type LogLine } from "./job.ts";
+import type { Job, LogLine } from "./job.ts";
 import type { JobRun } from "./job_run.ts";
-import { assertTaskName, buildJob, type CreateOptions, type JobSpec } from "./job_spec.ts";
+import {
+  assertTaskName,
+  buildJob,
+  buildJobs,
+  type CreateOptions,
+  type JobSpec,
+} from "./job_spec.ts";
 import { Processor } from "./processor.ts";
+import type { PauseInput } from "./queue_control.ts";
+import { assembleQueue, type QueueParts } from "./queue_parts.ts";
+import type { QueueEvents } from "./queue_events.ts";
 import type { ProcessorHost } from "./processor_host.ts";
+import {
+  cancelJob,
+  type LifecycleHost,
+  promoteJob,
+  removeJob,
+  retryJob,
+  retryJobs,
+} from "./queue_lifecycle.ts";
 import {
   type ProcessOptions,
   type QueueOptions,
@@ -31,56 +48,23 @@ import {
   queueStats,
 } from "./queue_reads.ts";
 import { validateQuery } from "./query.ts";
-import { getEnv, hostname, pid } from "./runtime.ts";
-import type { NewJob, Store } from "./store.ts";
+import { applyPlugin, configureFor } from "./queue_plugins.ts";
+import { hostname, pid } from "./runtime.ts";
+import type { Schedule, ScheduleSpec } from "./schedules/schedule_spec.ts";
+import type { JobQuery, NewJob, PauseTarget, Store, WorkerRecord } from "./store.ts";
 import type { Task } from "./task.ts";
-import { TaskRegistry } from "./task_registry.ts";
+import { type WaitOptions, watchJob } from "./wait.ts";
 import { MemoryStore } from "../stores/memory.ts";
 
 export type { ProcessOptions, QueueOptions } from "./queue_options.ts";
+export type { WaitOptions } from "./wait.ts";
+export type { QueueEvents } from "./queue_events.ts";
 
-/**
- * Events a queue emits (the seed's names, plus `stalled`), each with its listeners'
- * arguments. Job events (`completed`, `failed`, …) are not among them: listen on the task
- * (`task.on("complete")`) or read `queue.events()`. Any other name is a type error.
- *
- * @example Listening on a queue
- * ```ts
- * import { kinetik } from "@kinetik/kinetik";
- *
- * const queue = kinetik();
- * const heard: string[] = [];
- * queue.on("job:define", (job) => heard.push(`saved ${job.task}`));
- * queue.on("drain", () => heard.push("drain"));
- * await queue.create("send email", { to: "ford@example.com" });
- * if (heard.join() !== "saved send email,drain") throw new Error(heard.join());
- * await queue.close();
- * ```
- */
-export interface QueueEvents {
-  /** A store or listener error that no caller could be given; printed when nobody listens. */
-  error: [error: unknown];
-  /** No `create()` is waiting for the store any more. */
-  drain: [];
-  /** A processor found no ready job in any of its tags and goes idle. */
-  empty: [tags: string[]];
-  /** A job was saved (after the store confirmed it). */
-  "job:define": [job: Job];
-  /** `queue.define()` made a task. */
-  "task:define": [task: Task];
-  /** A job's lease expired and the job was recovered (requeued, or failed when spent). */
-  stalled: [job: Job];
-}
-
-/** A plugin for `queue.use()`. */
+/** A plugin for `queue.use()`: a function of the queue, or an object with `handle(queue)`. */
 export type Plugin = ((queue: Queue) => unknown) | { handle(queue: Queue): unknown };
 
 function isStore(value: unknown): value is Store {
   return typeof (value as Store | undefined)?.claim === "function";
-}
-
-function show(value: unknown): string {
-  return typeof value === "string" ? JSON.stringify(value) : String(value);
 }
 
 /**
@@ -103,13 +87,9 @@ export class Queue extends Emitter<QueueEvents> {
   readonly store: Store;
   readonly #settings: QueueSettings;
   readonly #clock: Clock;
-  readonly #registry: TaskRegistry;
   readonly #processors = new Set<Processor>();
   readonly #runs = new Map<string, JobRun>();
-  readonly #bus: EventBus;
-  #pending = 0;
-  #drained?: Promise<void>;
-  #resolveDrained?: () => void;
+  readonly #parts: QueueParts;
   #isClosed = false;
 
   /** A queue on `store` (a `MemoryStore` when none is given). */
@@ -120,15 +100,12 @@ export class Queue extends Emitter<QueueEvents> {
     this.store = resolved;
     this.#settings = resolveQueueOptions(opts);
     this.#clock = this.#settings.clock;
-    this.#registry = new TaskRegistry({
-      reportError: (error) => this.reportError(error),
-      openEvents: (task) => this.#bus.open({ task }),
-      listening: () => this.#bus.connect(),
-    });
-    this.#bus = new EventBus(resolved, {
-      dispatch: (event, error) => this.#dispatch(event, error),
+    this.#parts = assembleQueue({
+      emitter: this,
+      store: resolved,
+      settings: this.#settings,
+      runs: this.#runs,
       wake: (task) => this.#wake(task),
-      cancel: (id) => this.#runs.get(id)?.abort("cancel"),
       reportError: (error) => this.reportError(error),
     });
   }
@@ -140,34 +117,22 @@ export class Queue extends Emitter<QueueEvents> {
 
   /** Distinct tags of the defined tasks, in definition order. */
   get tags(): string[] {
-    return this.#registry.tags;
+    return this.#parts.registry.tags;
   }
 
   /** The defined tasks by name. */
   get tasks(): ReadonlyMap<string, Task> {
-    return this.#registry.tasks;
+    return this.#parts.registry.tasks;
   }
 
   /** Runs `fn` when no env is given or `NODE_ENV` (default "development") equals `env`. */
   configure<T>(env: string | (() => T), fn?: () => T): T | false {
-    if (typeof env === "function") return env();
-    if (typeof fn !== "function") {
-      throw new TypeError(
-        `Cannot configure as the second argument must be a function: current value is ${show(fn)}`,
-      );
-    }
-    return (getEnv("NODE_ENV") ?? "development") === env ? fn() : false;
+    return configureFor(env, fn);
   }
 
   /** Attaches a plugin: a function of the queue, or an object with `handle(queue)`. */
   use(plugin: Plugin): this {
-    if (typeof plugin === "function") plugin(this);
-    else if (typeof plugin?.handle === "function") plugin.handle(this);
-    else {throw new TypeError(
-        `Cannot use plugin as it must be a function or have handle(): current value is ${
-          show(plugin)
-        }`,
-      );}
+    applyPlugin(this, plugin);
     return this;
   }
 
@@ -177,59 +142,50 @@ export class Queue extends Emitter<QueueEvents> {
    */
   define(name: string): Task {
     assertTaskName(name, "define task");
-    const task = this.#registry.define(name);
+    const task = this.#parts.registry.define(name);
     this.emit("task:define", task);
     return task;
   }
 
   /**
    * Saves a job; resolves to its record. `options` is a delay (`"1d"`, ms) or
-   * `{ delay, priority, key }`. Emits `job:define` after the save, `drain` when no create is
-   * pending. Rejects with a `TypeError`/`RangeError` for bad input, saving nothing.
+   * `{ delay, priority, key, retry, timeout }` (`retry` and `timeout` win over the task's).
+   * Emits `job:define` after the save, `drain` when no create is pending. Rejects with a
+   * `TypeError`/`RangeError` for bad input, saving nothing.
    */
   async create(
     task: string | Task,
     data?: unknown,
     options?: Duration | CreateOptions,
   ): Promise<Job> {
-    const [job] = await this.#save(() => [buildJob(task, data, options, this.#clock.now())]);
+    const tx = typeof options === "object" && options !== null ? options.tx : undefined;
+    const [job] = await this.#save(() => [buildJob(task, data, options, this.#clock.now())], tx);
     return job;
   }
 
-  /** Saves many jobs in as few store round trips as the store allows. */
-  createMany(specs: readonly JobSpec[]): Promise<Job[]> {
-    return this.#save(() => {
-      if (!Array.isArray(specs)) {
-        throw new TypeError(
-          `Cannot create jobs as specs must be an array: current value is ${show(specs)}`,
-        );
-      }
-      const now = this.#clock.now();
-      return specs.map((spec) => buildJob(spec?.task, spec?.data, spec, now));
-    });
+  /**
+   * Saves many jobs in as few store round trips as the store allows; `options.tx` saves them
+   * inside that transaction (see `CreateOptions.tx`).
+   */
+  createMany(specs: readonly JobSpec[], options: Pick<CreateOptions, "tx"> = {}): Promise<Job[]> {
+    return this.#save(() => buildJobs(specs, this.#clock.now()), options?.tx);
   }
 
-  async #save(build: () => NewJob[]): Promise<Job[]> {
+  async #save(build: () => NewJob[], tx?: unknown): Promise<Job[]> {
     this.#assertOpen("create job");
     const jobs = build();
-    if (this.#pending++ === 0) {
-      this.#drained = new Promise((resolve) => this.#resolveDrained = resolve);
+    if (tx !== undefined && !this.store.canJoinTransaction) {
+      throw new TypeError(
+        `Cannot create job as the ${this.store.name} store cannot join a transaction: current value of tx is ${
+          typeof tx === "function"
+            ? "a function"
+            : typeof tx === "object" && tx !== null
+            ? "an object"
+            : JSON.stringify(tx) ?? String(tx)
+        }`,
+      );
     }
-    try {
-      const saved = jobs.length === 0 ? [] : await this.store.add(jobs);
-      const now = this.#clock.now();
-      for (const job of saved) {
-        this.emit("job:define", job);
-        this.#bus.emit({ type: "created", job, time: now });
-      }
-      for (const task of new Set(saved.map((job) => job.task))) this.#wake(task);
-      return saved;
-    } finally {
-      if (--this.#pending === 0) {
-        this.#resolveDrained?.();
-        this.emit("drain");
-      }
-    }
+    return await this.#parts.writer.save(jobs, tx);
   }
 
   /**
@@ -240,7 +196,7 @@ export class Queue extends Emitter<QueueEvents> {
   process(tags: string | readonly string[], options?: Duration | ProcessOptions): Processor {
     this.#assertOpen("process");
     const { interval, concurrency } = resolveProcessOptions(options, this.#settings);
-    const processor = new Processor(resolveTags(tags), this.#host, {
+    const processor = new Processor(resolveTags(tags), this.#hosting, {
       interval,
       concurrency,
       lease: this.#settings.lease,
@@ -248,7 +204,8 @@ export class Queue extends Emitter<QueueEvents> {
       worker: `${hostname()}:${pid()}:${crypto.randomUUID().slice(0, 8)}`,
     });
     this.#processors.add(processor);
-    this.#bus.connect();
+    this.#parts.bus.connect();
+    this.#parts.control.processorStarted(interval);
     return processor;
   }
 
@@ -256,19 +213,25 @@ export class Queue extends Emitter<QueueEvents> {
    * Cancels a queued, delayed or processing job; resolves `false` when it had already finished
    * (or does not exist). A running action's signal is aborted wherever it runs.
    */
-  async cancel(job: Job | string): Promise<boolean> {
-    const id = typeof job === "object" && job !== null ? job.id : job;
-    if (typeof id !== "string" || id === "") {
-      throw new TypeError(
-        `Cannot cancel job as it needs a job or an id: current value is ${show(job)}`,
-      );
-    }
-    const cancelled = await this.store.cancel(id, this.#clock.now());
-    if (!cancelled) return false;
-    this.#runs.get(id)?.abort("cancel");
-    await this.#bus.publish({ type: "cancel", id }).catch((error) => this.reportError(error));
-    this.#bus.emit({ type: "cancelled", job: cancelled, time: this.#clock.now() });
-    return true;
+  cancel(job: Job | string): Promise<boolean> {
+    return cancelJob(this.#hosting, job);
+  }
+
+  /**
+   * Deletes a job and its logs in any status; a running one is cancelled first (its signal
+   * aborts in whichever process runs it). Resolves `false` when there was no such job.
+   * @throws {Error} when the store cannot remove single jobs
+   */
+  remove(job: Job | string): Promise<boolean> {
+    return removeJob(this.#hosting, job);
+  }
+
+  /**
+   * Makes a delayed job ready now; resolves `false` when it was not delayed.
+   * @throws {Error} when the store cannot promote jobs
+   */
+  promote(job: Job | string): Promise<boolean> {
+    return promoteJob(this.#hosting, job);
   }
 
   /**
@@ -276,33 +239,74 @@ export class Queue extends Emitter<QueueEvents> {
    * `undefined` when it is unknown or not in one of those statuses.
    * @throws {Error} when the store cannot requeue jobs
    */
-  async retry(id: string): Promise<Job | undefined> {
-    if (!this.store.requeue) {
-      throw new Error(`Cannot retry job as the ${this.store.name} store cannot requeue jobs`);
+  retry(id: string): Promise<Job | undefined>;
+  /**
+   * Requeues every failed, timed-out or cancelled job matching a Mongo-style query; resolves
+   * to how many.
+   * @throws {TypeError} for an invalid query
+   * @throws {Error} when the store cannot requeue jobs
+   */
+  retry(query: Record<string, unknown>): Promise<number>;
+  async retry(target: string | Record<string, unknown>): Promise<Job | undefined | number> {
+    if (typeof target === "object" && target !== null) {
+      return await retryJobs(this.#hosting, validateQuery(target) as JobQuery);
     }
-    const job = await this.store.requeue(String(id), this.#clock.now());
-    if (job) this.#wake(job.task);
-    return job;
+    return await retryJob(this.#hosting, String(target));
+  }
+
+  /**
+   * Resolves with the job's record once it is final, from any process on the store (see
+   * `wait.ts`). Rejects with a `DOMException` `TimeoutError` after `timeout`, `AbortError` (or
+   * the signal's reason) on `signal`, a `TypeError` when the job does not exist or is removed.
+   */
+  async wait(id: string, options?: WaitOptions): Promise<Job> {
+    this.#assertOpen("wait for job");
+    return await this.#parts.waiters.wait(String(id), options);
+  }
+
+  /** The workers alive on the store (from their heartbeats), with their task definitions. */
+  async workers(): Promise<WorkerRecord[]> {
+    return (await this.store.workers?.(this.#clock.now())) ?? [];
+  }
+
+  /** Stores a schedule ({@linkcode ScheduleSpec}); the same id and spec again keeps it. */
+  schedule(id: string, spec: ScheduleSpec): Promise<Schedule> {
+    return this.#parts.control.schedule(id, spec);
+  }
+
+  /** Deletes a schedule; resolves `false` when there was none. */
+  unschedule(id: string): Promise<boolean> {
+    return this.#parts.control.unschedule(id);
+  }
+
+  /** The stored schedules, by id, with their next fire time. */
+  schedules(): Promise<Schedule[]> {
+    return this.#parts.control.schedules();
+  }
+
+  /** Pauses a tag, or `{ tags, tasks }`, in the store: no processor claims their jobs. */
+  pause(target: PauseInput): Promise<void> {
+    return this.#parts.control.pause(target);
+  }
+
+  /** Resumes a tag, or `{ tags, tasks }`; waiting jobs start at once. */
+  resume(target: PauseInput): Promise<void> {
+    return this.#parts.control.resume(target);
+  }
+
+  /** The paused tags and tasks. */
+  paused(): Promise<PauseTarget> {
+    return this.#parts.control.paused();
   }
 
   /** A stream of job events, from every process when the store carries events. */
   events(filter?: EventFilter): ReadableStream<QueueEvent> {
-    return this.#bus.open(filter);
+    return this.#parts.bus.open(filter);
   }
 
   /** A stream of one job's events that closes after its final status. */
   watch(id: string): ReadableStream<QueueEvent> {
-    return this.#bus.watch(String(id), (outlet) => {
-      this.store.get(String(id)).then((job) => {
-        if (!job) {
-          outlet.error(
-            new TypeError(`Cannot watch job as it does not exist: current value is ${show(id)}`),
-          );
-        } else if (isFinalStatus(job.status)) {
-          outlet.push({ type: FINAL_EVENT[job.status]!, job, time: job.finished ?? job.created });
-        }
-      }, (error) => outlet.error(error));
-    });
+    return watchJob(this.#parts.bus, (id) => this.store.get(id), String(id));
   }
 
   /** Stops every processor gracefully, waits for pending creates, closes the store. */
@@ -311,8 +315,10 @@ export class Queue extends Emitter<QueueEvents> {
     this.#isClosed = true;
     const grace = options.grace === undefined ? undefined : parseDuration(options.grace, "grace");
     await Promise.all([...this.#processors].map((p) => p.stop({ grace })));
-    await this.#drained;
-    await this.#bus.close();
+    await this.#parts.control.close();
+    await this.#parts.writer.drained;
+    this.#parts.waiters.close();
+    await this.#parts.bus.close();
     await this.store.close();
   }
 
@@ -346,7 +352,7 @@ export class Queue extends Emitter<QueueEvents> {
 
   /** Counts by status, task and tag. */
   stats(): Promise<QueueStats> {
-    return queueStats(this.store, this.#registry.tagOf(), this.#clock.now());
+    return queueStats(this.store, this.#parts.registry.tagOf(), this.#clock.now());
   }
 
   /** The job's stored log lines, oldest first. */
@@ -356,25 +362,35 @@ export class Queue extends Emitter<QueueEvents> {
 
   /**
    * Removes jobs with status `completed` (or `options.status`) of the given tags, with their
-   * logs; no tags means every tag. Resolves to the number removed.
+   * logs; no tags means every tag; `options.before` keeps those that finished since (`"7d"`,
+   * or epoch ms). Resolves to the number removed.
    */
   async clean(tags?: string | string[] | CleanOptions): Promise<number> {
-    return await cleanJobs(this.store, tags, this.#registry.tagOf(), this.#clock.now());
+    return await cleanJobs(this.store, tags, this.#parts.registry.tagOf(), this.#clock.now());
   }
 
   #assertOpen(action: string): void {
     if (this.#isClosed) throw new Error(`Cannot ${action} as the queue is closed`);
   }
 
-  get #host(): ProcessorHost {
+  /** What processors and the lifecycle verbs get from the queue. */
+  get #hosting(): ProcessorHost & LifecycleHost {
     return {
       store: this.store,
       clock: this.#clock,
-      plan: (tags) => this.#registry.plan(tags),
-      emitEvent: (event, error) => this.#bus.emit(event, error),
+      plan: (tags) => this.#parts.registry.plan(tags),
+      emitEvent: (event, error) => this.#parts.bus.emit(event, error),
+      emit: (event) => this.#parts.bus.emit(event),
       emitEmpty: (tags) => this.emit("empty", tags),
       reportError: (error) => this.reportError(error),
       runs: this.#runs,
+      sweep: () => this.#parts.sweeper.sweep(),
+      sweepDue: (now) => this.#parts.sweeper.due(now),
+      abortRun: (id) => this.#runs.get(id)?.abort("cancel"),
+      wake: (task) => this.#wake(task),
+      publish: (message) => this.#parts.bus.publish(message),
+      nudge: (id) => this.#parts.waiters.nudge(id),
+      stopped: () => this.#parts.control.processorStopped(),
     };
   }
 
@@ -382,11 +398,5 @@ export class Queue extends Emitter<QueueEvents> {
     for (const processor of this.#processors) {
       if (task === undefined || processor.handles(task)) processor.wake();
     }
-  }
-
-  /** Delivers a job event to its task (under the seed's names) and queue listeners. */
-  #dispatch(event: QueueEvent, error?: unknown): void {
-    if (event.type === "stalled") this.emit("stalled", event.job);
-    this.#registry.dispatch(event, error);
   }
 }

@@ -5,10 +5,14 @@
 
 import { type Clock, systemClock } from "./clock.ts";
 import { type Duration, parseDuration } from "./duration.ts";
+import { resolveRetention, type RetentionLimit, type RetentionOptions } from "./retention.ts";
 
 /** Options of `kinetik()` / `new Queue()`. */
 export interface QueueOptions {
-  /** How long an idle processor waits before looking again. @default "10s" */
+  /**
+   * How long an idle processor waits before looking again, and how often the queue re-reads
+   * schedules while it has a processor. @default "10s"
+   */
   interval?: Duration;
   /** How long a claim lasts without renewal before another worker may recover the job. @default "30s" */
   lease?: Duration;
@@ -18,6 +22,13 @@ export interface QueueOptions {
   grace?: Duration;
   /** The source of time; tests pass a `ManualClock`. */
   clock?: Clock;
+  /**
+   * How long finished jobs stay: per status an age (`"7d"`) or `{ age?, count? }`; statuses
+   * left out keep their default, `false` keeps every finished job. Processors remove the rest
+   * with their logs, in bounded batches.
+   * @default { completed: "7d", failed: "30d", timeout: "30d", cancelled: "30d" }
+   */
+  retention?: RetentionOptions;
 }
 
 /** Options of `queue.process()`, overriding the queue's. */
@@ -35,6 +46,7 @@ export interface QueueSettings {
   lease: number;
   concurrency: number;
   grace: number;
+  retention: RetentionLimit[];
 }
 
 function show(value: unknown): string {
@@ -61,6 +73,7 @@ export function resolveQueueOptions(options: QueueOptions): QueueSettings {
     lease: Math.max(1, parseDuration(options.lease ?? "30s", "lease")),
     concurrency: positiveInteger(options.concurrency ?? 1, "concurrency"),
     grace: parseDuration(options.grace ?? "5s", "grace"),
+    retention: resolveRetention(options.retention),
   };
 }
 

@@ -5,8 +5,10 @@
  * store. @module
  */
 
+import { parseDuration } from "./duration.ts";
 import { type Job, JOB_STATUSES, type JobStatus, zeroStatusCounts } from "./job.ts";
-import type { FindOptions, JobQuery, Store } from "./store.ts";
+import { canNarrowRemoves } from "./retention.ts";
+import type { FindOptions, JobQuery, RemoveFilter, Store } from "./store.ts";
 
 /** Options of `queue.fetch()`. */
 export interface FetchOptions {
@@ -29,6 +31,11 @@ export interface CleanOptions {
    * @default {"completed"}
    */
   status?: JobStatus | JobStatus[];
+  /**
+   * Only jobs that finished before this: an age as a duration string (`"7d"`: more than a
+   * week ago), or a time as epoch ms or a `Date`.
+   */
+  before?: string | number | Date;
 }
 
 /** Counts of jobs, as `queue.stats()` returns them and `kinetik jobs` prints them. */
@@ -161,19 +168,42 @@ function listOf<T extends string>(
   return list;
 }
 
-/** Removes jobs of the given statuses (default completed) and tags, with their logs. */
+/** `before` as epoch ms: a time as it is, an age counted back from `now`. */
+function cutoff(before: CleanOptions["before"], now: number): number {
+  if (before instanceof Date && !Number.isNaN(before.getTime())) return before.getTime();
+  if (typeof before === "number" && Number.isFinite(before)) return before;
+  if (typeof before === "string") return now - parseDuration(before, "clean before");
+  throw new TypeError(
+    `Cannot clean jobs as before must be a duration like "7d", epoch ms or a Date: current value is ${
+      show(before)
+    }`,
+  );
+}
+
+/**
+ * Removes jobs of the given statuses (default completed) and tags, with their logs; with
+ * `before`, only those that finished before it.
+ * @throws {Error} for `before` on a store that cannot remove jobs by finish time
+ */
 export async function cleanJobs(
   store: Store,
   tags: string | string[] | CleanOptions | undefined,
   local: Map<string, string>,
-  now?: number,
+  now: number = Date.now(),
 ): Promise<number> {
   const options: CleanOptions = typeof tags === "object" && !Array.isArray(tags) ? tags : { tags };
   const tagList = listOf(options.tags, "tags");
   const status = listOf(options.status ?? "completed", "status", JOB_STATUSES) as JobStatus[];
-  if (!tagList) return await store.remove({ status });
+  const filter: RemoveFilter = { status };
+  if (options.before !== undefined) {
+    filter.before = cutoff(options.before, now);
+    if (!canNarrowRemoves(store)) {
+      throw new Error(`Cannot clean jobs by age as the ${store.name} store cannot remove by time`);
+    }
+  }
+  if (!tagList) return await store.remove(filter);
   const tagOf = await knownTags(store, local, now);
   const tasks = [...tagOf].filter(([, tag]) => tagList.includes(tag)).map(([task]) => task);
   if (tasks.length === 0) return 0;
-  return await store.remove({ status, tasks });
+  return await store.remove({ ...filter, tasks });
 }

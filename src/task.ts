@@ -3,29 +3,17 @@
  * `.tag("messaging").desc("…").timeout("30s").retry("10s", 3).action(fn)`. @module
  */
 
-import { type Duration, parseDuration } from "./duration.ts";
+import type { Duration } from "./duration.ts";
 import { Emitter } from "./emitter.ts";
 import type { QueueEvent } from "./events.ts";
 import type { Job, LogLine, RetryPolicy } from "./job.ts";
 import type { JobContext } from "./job_context.ts";
+import { parseConcurrency, parseRate, type RateLimit } from "./task_limits.ts";
+
+import { parseRetryPolicy, parseTimeout, type RetryOptions } from "./run_policy.ts";
 
 export type { RetryPolicy } from "./job.ts";
-
-/** What `retry({ … })` accepts. */
-export interface RetryOptions {
-  /** Wait before the first retry: milliseconds or a string like `"10s"`. */
-  delay: Duration;
-  /**
-   * Retries after the first run; unset or `Infinity` means no limit.
-   * @default {Infinity}
-   */
-  max?: number;
-  /**
-   * `fixed` waits `delay` every time; `exponential` doubles it per attempt, with jitter.
-   * @default {"fixed"}
-   */
-  backoff?: "fixed" | "exponential";
-}
+export type { RetryOptions } from "./run_policy.ts";
 
 /** A task's settings, as `task.config` shows them. */
 export interface TaskConfig {
@@ -37,14 +25,22 @@ export interface TaskConfig {
   timeout?: number;
   /** How failed jobs are re-run; unset means they are not. */
   retry?: RetryPolicy;
+  /** At most `max` starts in any window of `per` ms, across every worker; see `rate()`. */
+  rate?: RateLimit;
+  /** At most this many running jobs across every worker; see `concurrency()`. */
+  concurrency?: number;
 }
 
-/** The seed's completion callback: call with nothing for success, with an error to fail. */
-export type Done = (error?: unknown) => void;
+/**
+ * The seed's completion callback: call with nothing for success, with an error to fail;
+ * `done(null, value)` completes with `value` as the job's result.
+ */
+export type Done = (error?: unknown, result?: unknown) => void;
 
 /**
  * What runs a job: `async (job) => {}`, or the seed's `(job, done) => {}`. One signature, so
  * both forms get typed parameters; which form it is, the function's declared arity tells.
+ * What it returns (or passes to `done(null, value)`) is stored as the job's `result`.
  */
 export type Action = (job: JobContext, done: Done) => unknown;
 
@@ -147,8 +143,10 @@ export class Task extends Emitter<TaskEvents> {
 
   /** A copy of the task's settings. */
   get config(): Readonly<TaskConfig> {
-    const { retry, ...rest } = this.#config;
-    return Object.freeze(retry ? { ...rest, retry: { ...retry } } : { ...rest });
+    const config = { ...this.#config };
+    if (config.retry) config.retry = { ...config.retry };
+    if (config.rate) config.rate = { ...config.rate };
+    return Object.freeze(config);
   }
 
   /** The live settings, for the processor's hot path; read `config` for a copy. */
@@ -195,13 +193,7 @@ export class Task extends Emitter<TaskEvents> {
    * @throws {TypeError | RangeError} for a duration that cannot be read or is not positive
    */
   timeout(duration: Duration): this {
-    const millis = parseDuration(duration, "timeout");
-    if (millis === 0) {
-      throw new RangeError(
-        `Cannot use timeout as it must be > 0: current value is ${showValue(duration)}`,
-      );
-    }
-    this.#config.timeout = millis;
+    this.#config.timeout = parseTimeout(duration);
     return this;
   }
 
@@ -210,31 +202,30 @@ export class Task extends Emitter<TaskEvents> {
    * @throws {TypeError | RangeError} for an unreadable delay, a bad `max` or `backoff`
    */
   retry(delay: Duration | RetryOptions, max?: number): this {
-    const options: RetryOptions = typeof delay === "object" && delay !== null
-      ? delay
-      : { delay, max };
-    const backoff = options.backoff ?? "fixed";
-    if (backoff !== "fixed" && backoff !== "exponential") {
-      throw new TypeError(
-        `Cannot retry as backoff must be "fixed" or "exponential": current value is ${
-          showValue(backoff)
-        }`,
-      );
-    }
-    const limit = options.max === undefined || options.max === Infinity
-      ? undefined
-      : Number(options.max);
-    if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) {
-      throw new RangeError(
-        `Cannot retry as max must be an integer >= 0: current value is ${showValue(options.max)}`,
-      );
-    }
-    this.#config.retry = {
-      delay: parseDuration(options.delay, "retry delay"),
-      max: limit,
-      backoff,
-    };
+    this.#config.retry = parseRetryPolicy(delay, max, "retry");
     // Claims record maxAttempts from the retry policy: cached claim plans must be rebuilt.
+    this.#owner.changed();
+    return this;
+  }
+
+  /**
+   * Starts at most `max` jobs of this task in any window of length `per` (a sliding window,
+   * not calendar buckets), counting every worker on the store. Jobs held back wait, in order;
+   * a processor takes other tasks' ready jobs meanwhile and sleeps until the window reopens.
+   * @throws {RangeError | TypeError} for a `max` below 1 or an unreadable or zero `per`
+   */
+  rate(max: number, per: Duration): this {
+    this.#config.rate = parseRate(max, per);
+    this.#owner.changed();
+    return this;
+  }
+
+  /**
+   * Runs at most `n` jobs of this task at once, counting every worker on the store.
+   * @throws {RangeError} for an `n` that is not an integer >= 1
+   */
+  concurrency(n: number): this {
+    this.#config.concurrency = parseConcurrency(n);
     this.#owner.changed();
     return this;
   }

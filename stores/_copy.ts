@@ -104,7 +104,7 @@ export function copyLine(line: LogLine): LogLine {
   return copy;
 }
 
-/** A copy of a record without its unset fields; `data` is deep-copied. */
+/** A copy of a record without its unset fields; `data` and `result` are deep-copied. */
 export function copyJob(job: Job): Job {
   const copy: Job = {
     id: job.id,
@@ -124,5 +124,9 @@ export function copyJob(job: Job): Job {
   if (job.worker !== undefined) copy.worker = job.worker;
   if (job.leaseUntil !== undefined) copy.leaseUntil = job.leaseUntil;
   if (job.maxAttempts !== undefined) copy.maxAttempts = job.maxAttempts;
+  if (job.result !== undefined) copy.result = copyValue(job.result);
+  if (job.retry !== undefined) copy.retry = { ...job.retry };
+  if (job.timeout !== undefined) copy.timeout = job.timeout;
+  if (job.trace !== undefined) copy.trace = { ...job.trace };
   return copy;
 }

@@ -18,6 +18,8 @@ export interface Entry {
   stamp: number;
   /** The current claim's token while processing. */
   token: string | undefined;
+  /** Whether the job was saved with its own `maxAttempts`, which claims then keep. */
+  hasOwnMaxAttempts: boolean;
   logs: LogLine[];
 }
 

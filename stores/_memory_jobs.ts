@@ -4,7 +4,7 @@
  */
 
 import type { JobStatus, LogLine } from "../src/job.ts";
-import { JOB_STATUSES } from "../src/job.ts";
+import { FINAL_STATUSES, isFinalStatus, JOB_STATUSES } from "../src/job.ts";
 import { compileQuery, queryHints } from "../src/query.ts";
 import type {
   ClaimRequest,
@@ -16,6 +16,8 @@ import type {
   RemoveFilter,
 } from "../src/store.ts";
 import { copyJob, copyLine, copyValue } from "./_copy.ts";
+import { FinishedIndex } from "./_memory_finished.ts";
+import type { ClaimControl } from "./_memory_control.ts";
 import { type Entry, TaskIndex } from "./_memory_index.ts";
 
 const isUnfinished = (status: JobStatus | undefined) =>
@@ -48,9 +50,9 @@ export class JobTable {
   #lastId = 0;
   #lastToken = 0;
   #lastStamp = 0;
-  /** Finished entries in the order they finished, with their stamp then (oldest first). */
-  #finished: { entry: Entry; stamp: number }[] = [];
-  #finishedHead = 0;
+  /** Finished entries by status, oldest first, and how many there are. */
+  #finished = new FinishedIndex();
+  #finishedCount = 0;
   #maxFinished: number;
 
   /** @param maxFinished how many finished jobs to keep before dropping the oldest */
@@ -79,12 +81,17 @@ export class JobTable {
         progress: undefined,
         worker: undefined,
         leaseUntil: undefined,
-        maxAttempts: undefined,
+        maxAttempts: job.maxAttempts,
+        result: undefined,
+        retry: job.retry && { ...job.retry },
+        timeout: job.timeout,
+        trace: job.trace && { ...job.trace },
       },
       seq: this.#lastId,
       readyAt: job.runAt ?? job.created,
       stamp: 0,
       token: undefined,
+      hasOwnMaxAttempts: job.maxAttempts !== undefined,
       logs: [copyLine(job.log)],
     };
     this.#entries.set(entry.job.id, entry);
@@ -126,6 +133,7 @@ export class JobTable {
       job.worker = undefined;
     }
     index.counts[job.status]--;
+    if (isFinalStatus(job.status)) this.#finishedCount--;
     entry.stamp = ++this.#lastStamp;
     if (!isUnfinished(status) && job.key !== undefined) this.#releaseKey(job.key, entry);
     if (status === undefined) {
@@ -134,7 +142,13 @@ export class JobTable {
     }
     job.status = status;
     index.counts[status]++;
-    if (!isUnfinished(status) && this.#maxFinished !== Infinity) this.#retire(entry);
+    if (isFinalStatus(status)) {
+      this.#finishedCount++;
+      this.#finished.add(entry);
+      while (this.#finishedCount > this.#maxFinished) {
+        this.move(this.#finished.takeOldest(FINAL_STATUSES)!, undefined);
+      }
+    }
     if (status === "processing") this.#processing.add(entry);
     else if (status === "queued" || status === "delayed") {
       if (job.key !== undefined) this.#holdKey(job.key, entry);
@@ -167,37 +181,67 @@ export class JobTable {
     if (waiting?.size === 0) this.#waiting.delete(key);
   }
 
-  /** Leases ready jobs, best first (see the comment above the class). */
-  claim(request: ClaimRequest): ClaimResult {
+  /**
+   * Leases ready jobs, best first (see the comment above the class), passing paused tags and
+   * tasks and limited tasks through `control`'s gate (see `_memory_control.ts`).
+   */
+  claim(request: ClaimRequest, control?: ClaimControl): ClaimResult {
     const { limit, now } = request;
     if (!(limit >= 1)) {
       throw new RangeError(
         `Cannot claim jobs as limit must be at least 1: current value is ${limit}`,
       );
     }
+    const gate = control?.gate(request, this);
     const jobs: LeasedJob[] = [];
-    for (const group of request.groups) {
+    for (let g = 0; g < request.groups.length; g++) {
+      if (gate?.skipsGroup(g)) continue;
       const indexes: TaskIndex[] = [];
-      for (const task of group) {
+      const names: string[] = []; // the task of each index, for the gate
+      for (const task of request.groups[g]) {
         const index = this.#tasks.get(task);
-        if (index) indexes.push(index.promote(now));
+        if (!index || gate?.skipsTask(task)) continue;
+        index.promote(now);
+        if (gate && gate.allowance(task) === 0) {
+          if (index.readyTop()) gate.heldBack(task);
+          continue;
+        }
+        indexes.push(index);
+        if (gate) names.push(task);
       }
       while (jobs.length < limit) {
-        let best: TaskIndex | undefined;
-        for (const index of indexes) {
-          if (index.readyTop() && (!best || index.readsBefore(best))) best = index;
+        let best = -1;
+        for (let i = 0; i < indexes.length; i++) {
+          if (indexes[i].readyTop() && (best < 0 || indexes[i].readsBefore(indexes[best]))) {
+            best = i;
+          }
         }
-        if (!best) break;
-        jobs.push(this.#lease(best.popReady()!, request));
+        if (best < 0) break;
+        jobs.push(this.#lease(indexes[best].popReady()!, request));
+        if (!gate) continue;
+        gate.started(names[best]);
+        if (gate.allowance(names[best]) > 0) continue;
+        if (indexes[best].readyTop()) gate.heldBack(names[best]);
+        indexes.splice(best, 1);
+        names.splice(best, 1);
       }
     }
     if (jobs.length === limit) return { jobs };
-    let next: number | undefined;
-    for (const task of request.groups.flat()) {
-      const runAt = this.#tasks.get(task)?.nextRunAt();
-      if (runAt !== undefined && (next === undefined || runAt < next)) next = runAt;
+    let next = gate?.next;
+    for (let g = 0; g < request.groups.length; g++) {
+      if (gate?.skipsGroup(g)) continue; // a paused group's delayed jobs make nothing claimable
+      for (const task of request.groups[g]) {
+        if (gate?.skipsTask(task)) continue;
+        const runAt = this.#tasks.get(task)?.nextRunAt();
+        if (runAt !== undefined && (next === undefined || runAt < next)) next = runAt;
+      }
     }
     return next === undefined ? { jobs } : { jobs, next };
+  }
+
+  /** How many jobs of `task` are processing (for the claim gate's concurrency limits). */
+  processingOf(task: string): number {
+    return this.#tasks.get(task)?.counts.processing ?? 0;
   }
 
   /** Entries matching a query, narrowed by its `status` and `task` hints first. */
@@ -243,17 +287,52 @@ export class JobTable {
     return stats;
   }
 
-  /** Deletes the jobs `filter` selects; returns how many. */
+  /**
+   * Deletes the jobs `filter` selects; returns how many. With `before`, `keep` or `limit`,
+   * the oldest finished go first: from the finished index when only final statuses of every
+   * task are asked for (a retention sweep), else by sorting the matches.
+   */
   remove(filter: RemoveFilter): number {
+    const { before, keep, limit = Infinity } = filter;
+    const isNarrowed = before !== undefined || keep !== undefined || limit !== Infinity;
+    if (!isNarrowed) {
+      let removed = 0;
+      for (const entry of this.#select(filter)) {
+        this.move(entry, undefined);
+        removed++;
+      }
+      return removed;
+    }
+    if (!filter.tasks && filter.status.every(isFinalStatus)) {
+      let left = keep === undefined ? Infinity : this.count({ status: { $in: filter.status } });
+      let removed = 0;
+      while (removed < limit && left > (keep ?? -1)) {
+        const entry = this.#finished.takeOldest(filter.status, before);
+        if (!entry) break;
+        this.move(entry, undefined);
+        removed++;
+        left--;
+      }
+      return removed;
+    }
+    // Jobs without a finish time count as the newest, and never as finished before anything.
+    const finished = (entry: Entry) => entry.job.finished ?? Infinity;
+    const matches = this.#select(filter).sort((a, b) => finished(a) - finished(b) || a.seq - b.seq);
+    const spared = keep === undefined
+      ? matches
+      : matches.slice(0, Math.max(0, matches.length - keep));
+    const doomed = spared.filter((entry) => before === undefined || finished(entry) < before);
+    for (const entry of doomed.slice(0, limit)) this.move(entry, undefined);
+    return Math.min(doomed.length, limit);
+  }
+
+  /** Entries of the filter's statuses and tasks. */
+  #select(filter: RemoveFilter): Entry[] {
     const statuses = new Set(filter.status);
     const tasks = filter.tasks && new Set(filter.tasks);
-    let removed = 0;
-    for (const entry of this.#entries.values()) {
-      if (!statuses.has(entry.job.status) || (tasks && !tasks.has(entry.job.task))) continue;
-      this.move(entry, undefined);
-      removed++;
-    }
-    return removed;
+    return [...this.#entries.values()].filter((entry) =>
+      statuses.has(entry.job.status) && (!tasks || tasks.has(entry.job.task))
+    );
   }
 
   /** Appends copies of `lines` to a job's log (no-op for an unknown job). */
@@ -269,26 +348,11 @@ export class JobTable {
     job.started = request.now;
     job.worker = request.worker;
     job.leaseUntil = request.now + request.leaseMs;
-    job.maxAttempts = request.maxAttempts?.[job.task] ?? 0;
+    if (!entry.hasOwnMaxAttempts) job.maxAttempts = request.maxAttempts?.[job.task] ?? 0;
     entry.token = String(++this.#lastToken);
     const leased = copyJob(job) as LeasedJob;
     leased.token = entry.token;
     return leased;
-  }
-
-  /** Records a finished entry and drops the oldest finished ones beyond `maxFinished`. */
-  #retire(entry: Entry): void {
-    const finished = this.#finished;
-    finished.push({ entry, stamp: entry.stamp });
-    while (finished.length - this.#finishedHead > this.#maxFinished) {
-      const oldest = finished[this.#finishedHead++];
-      // Skip an entry that was requeued or removed since (its stamp moved on).
-      if (oldest.stamp === oldest.entry.stamp) this.move(oldest.entry, undefined);
-    }
-    if (this.#finishedHead > 1024 && this.#finishedHead * 2 > finished.length) {
-      this.#finished = finished.slice(this.#finishedHead);
-      this.#finishedHead = 0;
-    }
   }
 
   #index(task: string): TaskIndex {

@@ -29,7 +29,10 @@ import type {
   JobStats,
   Lease,
   NewJob,
+  PauseTarget,
   RemoveFilter,
+  ScheduleFire,
+  ScheduleRecord,
   Settlement,
   SettleResult,
   Store,
@@ -39,7 +42,9 @@ import type {
 import { STALLED_ERROR, STORE_MESSAGES, StoreError } from "../src/store.ts";
 import { Channel } from "./_channel.ts";
 import { copyJob, copyLine, copyValue } from "./_copy.ts";
+import { ClaimControl } from "./_memory_control.ts";
 import { JobTable } from "./_memory_jobs.ts";
+import { ScheduleTable } from "./_memory_schedules.ts";
 
 /** Options of a {@linkcode MemoryStore}. */
 export interface MemoryStoreOptions {
@@ -63,6 +68,8 @@ export class MemoryStore implements Store {
   /** Always `"memory"`. */
   readonly name = "memory";
   #table: JobTable;
+  #control = new ClaimControl();
+  #schedules = new ScheduleTable();
   #workers = new Map<string, { record: WorkerRecord; ttlMs: number }>();
   #channel = new Channel<StoreMessage>();
   #closed = false;
@@ -84,28 +91,23 @@ export class MemoryStore implements Store {
   }
 
   add(jobs: readonly NewJob[]): Promise<Job[]> {
-    return this.#run(() => {
-      const woken = new Set<string>();
-      const out = jobs.map((job) => {
-        const entry = this.#table.insert(job);
-        if (entry.job.status === "queued") woken.add(entry.job.task);
-        return copyJob(entry.job);
-      });
-      this.#wake(woken);
-      return out;
-    });
+    return this.#run(() => this.#insert(jobs));
   }
 
   claim(request: ClaimRequest): Promise<ClaimResult> {
-    return this.#run(() => this.#table.claim(request));
+    return this.#run(() => this.#table.claim(request, this.#control));
   }
 
+  /** Extends live leases; a kept lease's log lines and progress are written with it. */
   renew(leases: readonly Lease[], leaseMs: number, now: number): Promise<boolean[]> {
     return this.#run(() =>
-      leases.map(({ id, token }) => {
+      leases.map(({ id, token, logs, progress }) => {
         const entry = this.#table.leased(id, token);
-        if (entry) entry.job.leaseUntil = now + leaseMs;
-        return entry !== undefined;
+        if (!entry) return false;
+        entry.job.leaseUntil = now + leaseMs;
+        if (progress) entry.job.progress = { ...progress };
+        if (logs) { for (const line of logs) entry.logs.push(copyLine(line)); }
+        return true;
       })
     );
   }
@@ -123,6 +125,7 @@ export class MemoryStore implements Store {
         if (outcome === "completed") {
           job.finished = now;
           job.error = undefined;
+          job.result = settlement.result === undefined ? undefined : copyValue(settlement.result);
           this.#table.move(entry, "completed");
         } else if (outcome === "failed" || outcome === "timeout") {
           job.finished = now;
@@ -141,7 +144,7 @@ export class MemoryStore implements Store {
         return copyJob(job);
       });
       this.#wake(woken);
-      return { jobs, claimed: next ? this.#table.claim(next) : { jobs: [] } };
+      return { jobs, claimed: next ? this.#table.claim(next, this.#control) : { jobs: [] } };
     });
   }
 
@@ -236,6 +239,34 @@ export class MemoryStore implements Store {
     });
   }
 
+  /** Deletes one job in any status, with its logs, freeing its key. */
+  removeJob(id: string): Promise<Job | undefined> {
+    return this.#run(() => {
+      const entry = this.#table.get(id);
+      if (!entry) return undefined;
+      const removed = copyJob(entry.job);
+      this.#table.move(entry, undefined);
+      return removed;
+    });
+  }
+
+  /**
+   * Makes a delayed job ready now. With `runAt` cleared it orders like any queued job, by its
+   * creation (the contract's rule), as a requeued job does.
+   */
+  promote(id: string, now: number): Promise<Job | undefined> {
+    return this.#run(() => {
+      const entry = this.#table.get(id);
+      if (entry?.job.status !== "delayed") return undefined;
+      entry.job.runAt = undefined;
+      entry.readyAt = entry.job.created;
+      this.#table.move(entry, "queued");
+      entry.logs.push({ time: now, message: STORE_MESSAGES.promoted });
+      this.#wake(new Set([entry.job.task]));
+      return copyJob(entry.job);
+    });
+  }
+
   appendLogs(id: string, lines: readonly LogLine[]): Promise<void> {
     return this.#run(() => this.#table.appendLogs(id, lines));
   }
@@ -280,6 +311,52 @@ export class MemoryStore implements Store {
       }
       return live;
     });
+  }
+
+  // Schedules, pause and limits (DESIGN §6.2); limits are enforced inside `claim`.
+
+  pause(target: PauseTarget): Promise<void> {
+    return this.#run(() => this.#control.pause(target));
+  }
+
+  /** Resumes, and wakes every subscriber so waiting jobs start at once. */
+  resume(target: PauseTarget): Promise<void> {
+    return this.#run(() => {
+      this.#control.resume(target);
+      if (this.#channel.hasSubscribers) this.#channel.send({ type: "wake" });
+    });
+  }
+
+  paused(): Promise<PauseTarget> {
+    return this.#run(() => this.#control.paused());
+  }
+
+  schedule(schedule: ScheduleRecord): Promise<ScheduleRecord> {
+    return this.#run(() => this.#schedules.save(schedule));
+  }
+
+  unschedule(id: string): Promise<boolean> {
+    return this.#run(() => this.#schedules.delete(id));
+  }
+
+  schedules(): Promise<ScheduleRecord[]> {
+    return this.#run(() => this.#schedules.list());
+  }
+
+  fire(fire: ScheduleFire): Promise<Job[] | undefined> {
+    return this.#run(() => this.#schedules.fire(fire, (jobs) => this.#insert(jobs)));
+  }
+
+  /** Saves jobs (keys deduplicating) and wakes the tasks of the queued ones. */
+  #insert(jobs: readonly NewJob[]): Job[] {
+    const woken = new Set<string>();
+    const out = jobs.map((job) => {
+      const entry = this.#table.insert(job);
+      if (entry.job.status === "queued") woken.add(entry.job.task);
+      return copyJob(entry.job);
+    });
+    this.#wake(woken);
+    return out;
   }
 
   /** Runs a verb: rejects once closed, and turns a throw into a rejection. */

@@ -41,6 +41,7 @@ import { redisKey } from "./redis/_keys.ts";
 import type { RedisScript } from "./redis/_script.ts";
 import { SCRIPTS } from "./redis/_scripts.ts";
 import { Subscriber } from "./redis/_subscriber.ts";
+import { authStoreError, RedisAuthError } from "./redis/_auth.ts";
 import * as codec from "./redis/_codec.ts";
 import { countJobs, matchJobs, type ScriptRunner } from "./redis/_match.ts";
 import type { RedisClient, RedisConnection } from "./redis/_connection.ts";
@@ -60,9 +61,12 @@ const BATCH = 1000;
  * `Cluster` as `client`).
  *
  * Failures reject with a {@linkcode StoreError} whose message starts with `redis:`. A
- * command waits through at most three reconnect attempts (about half a second) before it
- * rejects; the connection keeps reconnecting in the background, so the store works again
- * as soon as Redis is back.
+ * command waits through at most three reconnect attempts (about half a second), and at most
+ * `commandTimeout`, before it rejects; a connection that falls silent is dropped after
+ * `commandTimeout`; either way the connection keeps reconnecting in the background, so the
+ * store works again as soon as Redis is back. A Redis that wants a password none was given
+ * for (or refuses the one given) fails every call at once with "redis: authentication
+ * required …" ("… failed …"), saying how to put the password in the URL.
  */
 export class RedisStore implements Store {
   /** Always `"redis"`. */
@@ -85,8 +89,9 @@ export class RedisStore implements Store {
   /**
    * Connects (in the background) to the Redis at `options.url`, or uses `options.client`.
    *
-   * @throws {TypeError} when the URL or the prefix is malformed
-   * @throws {RangeError} when `maxFinished` is not a whole number of at least 0
+   * @throws {TypeError} when the URL, the prefix or `commandTimeout` is malformed
+   * @throws {RangeError} when `maxFinished` is not a whole number of at least 0, or
+   * `commandTimeout` is not above 0
    */
   constructor(options: RedisStoreOptions = {}) {
     const settings = resolveOptions(options);
@@ -335,6 +340,7 @@ export class RedisStore implements Store {
     try {
       return await promise;
     } catch (error) {
+      if (error instanceof RedisAuthError) throw authStoreError(error, what);
       const reason = error instanceof Error ? error.message : String(error);
       throw new StoreError(this.name, `Cannot ${what} as Redis failed: ${reason}`, {
         cause: error,

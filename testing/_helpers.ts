@@ -18,9 +18,15 @@ import type {
 export interface CaseContext {
   /**
    * A second store on the same data as the case's store (another connection, as another
-   * process would have), closed after the case.
+   * process would have), closed after the case; rejects with a `TypeError` when the suite was
+   * given no `openPeer` (a case that cannot run without one).
    */
   openPeer(): Promise<Store>;
+  /**
+   * Like `openPeer()`, but the store itself when the suite was given no `openPeer` (a case
+   * that means "from any connection").
+   */
+  peer(): Promise<Store>;
 }
 
 /** One conformance case; its name is `<verb or capability>: <behaviour>`. */
@@ -88,8 +94,10 @@ export async function runJob(
   const leased = await claimOne(store, task);
   assert.equal(leased.id, added.id, `expected the ${task} job just added to be claimed`);
   const error = outcome === "completed" ? undefined : { message: `${outcome} on purpose` };
+  // A retry runs again a minute later.
+  const runAt = outcome === "retry" ? T0 + 60_000 : undefined;
   const { jobs } = await store.settle([
-    { id: leased.id, token: leased.token, outcome, now: T0 + 1, error, logs: [] },
+    { id: leased.id, token: leased.token, outcome, now: T0 + 1, error, runAt, logs: [] },
   ]);
   assert.ok(jobs[0], `expected the ${task} job to settle`);
   return jobs[0];
@@ -139,4 +147,26 @@ export function deepData(levels: number): unknown {
 /** Asserts that `actual` is `expected` as JSON (deep values overflow a recursive deepEqual). */
 export function assertSameJson(actual: unknown, expected: unknown, message: string): void {
   assert.ok(JSON.stringify(actual) === JSON.stringify(expected), message);
+}
+
+/**
+ * Adds a job of `task`, claims it at `now - 1` and settles it with `outcome` at `now`, so it
+ * finishes (for a final outcome) exactly at `now`; resolves to the record.
+ */
+export async function finishAt(
+  store: Store,
+  task: string,
+  outcome: SettleOutcome,
+  now: number,
+  fields: Partial<NewJob> = {},
+): Promise<Job> {
+  const [added] = await store.add([newJob(task, fields)]);
+  const leased = await claimOne(store, task, { now: now - 1 });
+  assert.equal(leased.id, added.id, `expected the ${task} job just added to be claimed`);
+  const error = outcome === "completed" ? undefined : { message: `${outcome} on purpose` };
+  const { jobs } = await store.settle([
+    { id: leased.id, token: leased.token, outcome, now, error, logs: [] },
+  ]);
+  assert.ok(jobs[0], `expected the ${task} job to settle`);
+  return jobs[0];
 }

@@ -18,14 +18,20 @@ export interface RedisCluster {
   dispose(): Promise<void>;
 }
 
+/** Runs a command to its end; it is killed (and this rejects) after 10 s. */
 function run(command: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
+    const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
     let output = "";
     child.stdout!.on("data", (chunk: Buffer) => output += chunk);
     child.stderr!.on("data", (chunk: Buffer) => output += chunk);
     child.once("error", reject);
-    child.once("exit", (code) => code === 0 ? resolve(output) : reject(new Error(output)));
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(output);
+      else reject(new Error(`${command} ${args.join(" ")} failed (${code}):\n${output}`));
+    });
   });
 }
 
@@ -40,7 +46,9 @@ export async function redisCluster(): Promise<RedisCluster | string> {
   const dispose = async () => {
     for (const node of nodes) node.child.kill("SIGTERM");
     rmSync(dir, { recursive: true, force: true }); // first: the hook may not be awaited
+    const timer = setTimeout(() => nodes.forEach((node) => node.child.kill("SIGKILL")), 10_000);
     await Promise.all(nodes.map((node) => node.exited));
+    clearTimeout(timer);
     for (const node of nodes) {
       node.child.stdout?.destroy();
       node.child.stderr?.destroy();

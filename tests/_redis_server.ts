@@ -1,6 +1,6 @@
 /**
  * A real, private `redis-server` for the Redis tests: started on a free port in a temp
- * dir, stopped (and restarted on the same port) on demand. Spawned through
+ * dir, stopped (and restarted on the same port), frozen and thawed on demand. Spawned through
  * `node:child_process` so Deno and Bun run the same tests.
  *
  * When `KINETIK_REDIS_URL` is set, tests use that server instead (restarts are then not
@@ -13,6 +13,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import process from "node:process";
 
 /** A Redis server the tests may use. */
 export interface RedisServer {
@@ -26,6 +27,13 @@ export interface RedisServer {
   start(): Promise<void>;
   /** Stops it (SIGTERM, so an append-only file is flushed). */
   stop(): Promise<void>;
+  /**
+   * Freezes it with SIGSTOP: its sockets stay open and the kernel still accepts connections
+   * and bytes, but nothing is answered, as with a hung server or a route that drops packets.
+   */
+  freeze(): void;
+  /** Lets a frozen server go on (SIGCONT); it then answers what it was sent meanwhile. */
+  thaw(): void;
   /** Stops it for good and removes its temp dir. */
   dispose(): Promise<void>;
 }
@@ -53,6 +61,7 @@ export interface Running {
 function launch(port: number, dir: string, options: RedisServerOptions): Promise<Running> {
   const args: string[] = [];
   args.push("--appendonly", options.durable ? "yes" : "no");
+  if (options.password !== undefined) args.push("--requirepass", options.password);
   if (options.tls) {
     args.push("--port", "0", "--tls-port", String(port), "--tls-auth-clients", "no");
     args.push(
@@ -102,6 +111,14 @@ export function spawnRedis(dir: string, extra: string[]): Promise<Running> {
   });
 }
 
+/**
+ * Sends `name` to `child` by pid: Deno's `child.kill()` sends only the first signal it is
+ * given (it counts the process as killed from then on), and these are not the last.
+ */
+function signal(child: ChildProcess, name: "SIGSTOP" | "SIGCONT"): void {
+  if (child.pid !== undefined) process.kill(child.pid, name);
+}
+
 /** Whether `redis-server` is on PATH. */
 export function hasRedisServer(): boolean {
   return !spawnSync("redis-server", ["--version"]).error;
@@ -116,6 +133,8 @@ export interface RedisServerOptions {
   durable?: boolean;
   /** Serve TLS only, with a certificate for 127.0.0.1 from a throwaway CA (needs `openssl`). */
   tls?: boolean;
+  /** Require this password (`requirepass`); `url` then carries none. */
+  password?: string;
 }
 
 /** Makes a CA and a server certificate for 127.0.0.1 in `dir`; false without openssl. */
@@ -175,13 +194,22 @@ function makeCertificates(dir: string): boolean {
  */
 export async function redisServer(options: RedisServerOptions = {}): Promise<RedisServer | string> {
   const external = globalThis.process?.env?.KINETIK_REDIS_URL;
-  if (external && !options.tls) {
+  if (external && !options.tls && options.password === undefined) {
     const noop = () => Promise.resolve();
-    return { url: external, ownsServer: false, start: noop, stop: noop, dispose: noop };
+    const ignore = () => {};
+    return {
+      url: external,
+      ownsServer: false,
+      start: noop,
+      stop: noop,
+      freeze: ignore,
+      thaw: ignore,
+      dispose: noop,
+    };
   }
   if (!hasRedisServer()) {
-    return options.tls
-      ? "redis-server is not on PATH (the TLS test starts a server of its own)"
+    return options.tls || options.password !== undefined
+      ? "redis-server is not on PATH (this test starts a server of its own)"
       : "neither redis-server on PATH nor KINETIK_REDIS_URL is available";
   }
   const port = await freePort();
@@ -195,8 +223,12 @@ export async function redisServer(options: RedisServerOptions = {}): Promise<Red
     if (!running) return;
     const { child, exited } = running;
     running = undefined;
+    signal(child, "SIGCONT"); // A frozen process would not handle SIGTERM.
     child.kill("SIGTERM");
+    // A server that ignores SIGTERM (stopped, say) is killed: a test never hangs on it.
+    const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
     await exited;
+    clearTimeout(timer);
     child.stdout?.destroy();
     child.stderr?.destroy();
   };
@@ -208,6 +240,12 @@ export async function redisServer(options: RedisServerOptions = {}): Promise<Red
       if (!running) running = await launch(port, dir, options);
     },
     stop,
+    freeze() {
+      if (running) signal(running.child, "SIGSTOP");
+    },
+    thaw() {
+      if (running) signal(running.child, "SIGCONT");
+    },
     async dispose() {
       // Removed before waiting: a runtime may end the process without awaiting this hook.
       const stopped = stop();

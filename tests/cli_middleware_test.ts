@@ -8,7 +8,7 @@ import process from "node:process";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { cli, kinetik, type Queue } from "../mod.ts";
-import { spawnChild } from "./_cli_process.ts";
+import { runBinary } from "./_cli_process.ts";
 
 /** A queue with two tasks defined, as a worker script has. */
 function scriptQueue(): Queue {
@@ -46,9 +46,9 @@ test("cli() tasks lists the script's own task definitions, without any worker", 
   const queue = scriptQueue();
   const { code, stdout } = await run(queue, "tasks");
   assert.equal(code, 0);
-  assert.match(stdout, /^TASK +TAG +WORKERS +TIMEOUT +RETRY +DESCRIPTION$/m);
-  assert.match(stdout, /^resize image +media +0 +- +-$/m);
-  assert.match(stdout, /^send email +messaging +0 +30s +- +Sends an email$/m);
+  assert.match(stdout, /^TASK +TAG +WORKERS +TIMEOUT +RETRY +RATE +CONCURRENCY +DESCRIPTION$/m);
+  assert.match(stdout, /^resize image +media +0 +- +- +- +-$/m);
+  assert.match(stdout, /^send email +messaging +0 +30s +- +- +- +Sends an email$/m);
   const json = JSON.parse((await run(queue, "tasks", "--json")).stdout);
   assert.deepEqual(
     json.tasks.map((t: { name: string; isLocal: boolean }) => [t.name, t.isLocal]),
@@ -110,21 +110,22 @@ test(
   async () => {
     const file = fileURLToPath(new URL("./fixtures/cli_queue.ts", import.meta.url));
     const runtime = "Deno" in globalThis ? ["run", "-A", file] : [file];
-    const script = (...args: string[]) => spawnChild(process.execPath, [...runtime, ...args]);
-    const jobs = script("memory:", "jobs", "--json");
-    assert.equal(await jobs.exited, 0, jobs.errors());
-    assert.equal(JSON.parse(jobs.output()).total, 0);
-    const tasks = script("memory:", "tasks");
-    assert.equal(await tasks.exited, 0, tasks.errors());
-    assert.match(tasks.output(), /^send email +messaging +0 +- +- +Sends an email$/m);
-    const bad = script("memory:", "jobs", "--bogus");
-    assert.equal(await bad.exited, 2);
+    // Each run is killed after 15 s (its code is then null), so a hung script fails the test.
+    const script = (...args: string[]) => runBinary(process.execPath, [...runtime, ...args]);
+    const jobs = await script("memory:", "jobs", "--json");
+    assert.equal(jobs.code, 0, jobs.stderr);
+    assert.equal(JSON.parse(jobs.stdout).total, 0);
+    const tasks = await script("memory:", "tasks");
+    assert.equal(tasks.code, 0, tasks.stderr);
+    assert.match(tasks.stdout, /^send email +messaging +0 +- +- +- +- +Sends an email$/m);
+    const bad = await script("memory:", "jobs", "--bogus");
+    assert.equal(bad.code, 2);
     assert.equal(
-      bad.errors(),
+      bad.stderr,
       "cli_queue.ts: jobs: unknown option --bogus; see cli_queue.ts jobs --help\n",
     );
-    const idle = script("memory:");
-    assert.equal(await idle.exited, 0, "no arguments, no QUEUE: the script just ends");
-    assert.equal(idle.output(), "");
+    const idle = await script("memory:");
+    assert.equal(idle.code, 0, "no arguments, no QUEUE: the script just ends");
+    assert.equal(idle.stdout, "");
   },
 );

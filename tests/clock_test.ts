@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { sleep, systemClock } from "../src/clock.ts";
 import { ManualClock } from "../src/manual_clock.ts";
+import { PATIENCE, withTimeout } from "./_helpers.ts";
 
 /** Whether `promise` has settled after pending callbacks ran. */
 async function isSettled(promise: Promise<unknown>): Promise<boolean> {
@@ -73,15 +74,25 @@ test("systemClock.now() reads the real time", () => {
 
 test("systemClock.setTimeout() calls fn after ms, and clearTimeout() stops it", async () => {
   const calls: string[] = [];
-  systemClock.setTimeout(() => calls.push("kept"), 1);
   const cleared = systemClock.setTimeout(() => calls.push("cleared"), 1);
+  // Timers of one length fire in the order they were set: by the time "kept" runs, "cleared"
+  // would have run.
+  const kept = new Promise<void>((resolve) =>
+    systemClock.setTimeout(() => {
+      calls.push("kept");
+      resolve();
+    }, 1)
+  );
   systemClock.clearTimeout(cleared);
-  await new Promise((resolve) => setTimeout(resolve, 5));
+  await withTimeout(kept, PATIENCE, "the timer");
   assert.deepEqual(calls, ["kept"]);
 });
 
-test("sleep() on systemClock resolves after a few real ms", async () => {
-  const start = Date.now();
-  await sleep(systemClock, 3);
-  assert.ok(Date.now() - start >= 2);
+test("sleep() on systemClock waits on a real timer: a shorter one fires first", async () => {
+  const order: string[] = [];
+  const slept = sleep(systemClock, 3).then(() => order.push("slept"));
+  setTimeout(() => order.push("1 ms timer"), 1);
+  assert.equal(await isSettled(slept), false);
+  await withTimeout(slept, PATIENCE, "sleep()");
+  assert.deepEqual(order, ["1 ms timer", "slept"]);
 });

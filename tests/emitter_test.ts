@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Emitter } from "../src/emitter.ts";
+import { PATIENCE, waitFor } from "./_helpers.ts";
 
 type Events = {
   greet: [name: string];
@@ -123,7 +124,7 @@ test("emit() sends a rejecting async listener's error to onListenerError and run
   emitter.on("tick", () => calls.push("after"));
   emitter.emit("tick");
   assert.deepEqual(calls, ["after"]);
-  await new Promise((resolve) => setTimeout(resolve, 0));
+  await waitFor(() => errors.length > 0, PATIENCE, "the rejection to be reported");
   assert.deepEqual(errors, [[boom, "tick"]]);
 });
 

@@ -1,8 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
-import { environment, kinetik, type Queue } from "../mod.ts";
+import { environment, type Job, kinetik, type Queue } from "../mod.ts";
 import { parseTagList } from "../src/middleware/environment.ts";
+import { nextEvent, watchAll } from "./_helpers.ts";
 
 /** Runs `fn` with `QUEUE` set to `value` (unset when undefined), restoring it afterwards. */
 async function withQueueVariable(
@@ -32,19 +33,6 @@ function queueWithTasks(ran: string[]): Queue {
   return queue;
 }
 
-/** Resolves with `promise`, or rejects when it takes longer than `ms` (a hung test fails). */
-async function within<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Still waiting after ${ms}ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, expired]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 test("parseTagList() splits a comma list, trimming and dropping empty tags", () => {
   assert.deepEqual(parseTagList("messaging"), ["messaging"]);
   assert.deepEqual(parseTagList(" messaging , ,reports,, "), ["messaging", "reports"]);
@@ -65,8 +53,8 @@ test("environment() processes the QUEUE tags in order, before the given tags", (
       const inside = await queue.create("report");
       const processor = environment(["other"], { handleSignals: false })(queue);
       assert.deepEqual(processor?.tags, ["messaging", "reports"]);
-      await within(queue.watch(inside.id).pipeTo(new WritableStream()), 2000);
-      await within(new Promise((resolve) => queue.once("empty", resolve)), 2000);
+      await watchAll(queue, inside.id);
+      await nextEvent(queue, "empty");
       assert.deepEqual(ran, ["report"]);
       assert.equal((await queue.get(inside.id))?.status, "completed");
       assert.equal((await queue.get(outside.id))?.status, "queued");
@@ -80,12 +68,16 @@ test("environment() returns undefined and processes nothing without QUEUE or tag
     const ran: string[] = [];
     const queue = queueWithTasks(ran);
     try {
-      const job = await queue.create("report");
+      await queue.create("report");
       assert.equal(environment([], { handleSignals: false })(queue), undefined);
       assert.equal(queue.use(environment(undefined, { handleSignals: false })), queue);
-      await new Promise((resolve) => setTimeout(resolve, 10));
-      assert.deepEqual(ran, []);
-      assert.equal((await queue.get(job.id))?.status, "queued");
+      // A processor started now runs the job: one that environment() had started would have
+      // claimed it first.
+      const started = nextEvent(queue.tasks.get("report")!, "start");
+      const witness = queue.process("reports");
+      const [job] = (await started) as [Job];
+      assert.equal(job.worker, witness.worker);
+      assert.deepEqual(ran, ["report"]);
     } finally {
       await queue.close();
     }

@@ -4,20 +4,7 @@ import { kinetik, MemoryStore, type Queue, type QueueEvent } from "../mod.ts";
 import { type BusHandlers, EventBus } from "../src/event_bus.ts";
 import type { Job } from "../src/job.ts";
 import type { Store, StoreMessage } from "../src/store.ts";
-import { deferred, waitFor } from "./_helpers.ts";
-
-/** Resolves with `promise`, or rejects when it takes longer than `ms` (a hung test fails). */
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Still waiting for ${what} after ${ms}ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, expired]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+import { deferred, PATIENCE, waitFor, withTimeout } from "./_helpers.ts";
 
 /** Reads `reader` into `into` until an event passes `isLast`. */
 function readUntil(
@@ -25,7 +12,7 @@ function readUntil(
   into: QueueEvent[],
   isLast: (event: QueueEvent) => boolean,
 ): Promise<void> {
-  return within(
+  return withTimeout(
     (async () => {
       for (;;) {
         const { done, value } = await reader.read();
@@ -145,9 +132,9 @@ test("EventBus aborts A's action signal when B cancels the job A is running", ()
     const onB = hear(b, "long");
     const job = await a.create("long");
     a.process("default");
-    await within(running.promise, 3000, "the run");
+    await withTimeout(running.promise, 3000, "the run");
     assert.equal(await b.cancel(job.id), true);
-    const error = await within(reason.promise, 3000, "the abort") as DOMException;
+    const error = await withTimeout(reason.promise, 3000, "the abort") as DOMException;
     assert.equal(error.name, "AbortError");
     assert.equal(error.message, "Job cancelled");
     await waitFor(
@@ -173,7 +160,7 @@ test("Queue.close() ends the queue's events(), task.events() and watch() streams
   const readers = [queue.events(), task.events(), queue.watch(job.id)].map((s) => s.getReader());
   const reads = readers.map((reader) => reader.read());
   await queue.close();
-  const results = await within(Promise.all(reads), 1000, "the streams to end");
+  const results = await withTimeout(Promise.all(reads), 1000, "the streams to end");
   assert.deepEqual(results, [
     { done: true, value: undefined },
     { done: true, value: undefined },
@@ -235,7 +222,7 @@ test("EventBus.emit() delivers at once and publishes one microtask's events as o
       ["dispatch", "started", "1", undefined],
       ["dispatch", "failed", "1", error],
     ]);
-    const { value } = await within(reader.read(), 1000, "the message");
+    const { value } = await withTimeout(reader.read(), 1000, "the message");
     assert.deepEqual(value, { type: "event", origin: bus.origin, event: [started, failed] });
     controller.abort();
     reader.releaseLock();
@@ -260,6 +247,16 @@ test("EventBus ignores its own echoes and delivers other origins' events, single
     ]);
   }));
 
+test("EventBus skips event messages without a job and keeps delivering after them", () =>
+  withBus(async (bus, store, calls) => {
+    bus.connect();
+    await store.publish({ type: "event", origin: "other", event: { probe: true } });
+    await store.publish({ type: "event", origin: "other", event: [null, "text", { type: "log" }] });
+    await store.publish({ type: "event", origin: "other", event: event("started", "4") });
+    await waitFor(() => calls.length >= 1, 1000, "the valid event");
+    assert.deepEqual(calls, [["dispatch", "started", "4", undefined]]);
+  }));
+
 test("EventBus passes wake and cancel messages to its handlers", () =>
   withBus(async (bus, store, calls) => {
     bus.connect();
@@ -279,7 +276,7 @@ test("EventBus.open() streams only the events passing the filter", () =>
     const reader = bus.open({ type: "completed" }).getReader();
     bus.emit(event("started", "1"));
     bus.emit(event("completed", "1"));
-    const { value } = await reader.read();
+    const { value } = await withTimeout(reader.read(), 1000, "the completed event");
     assert.equal(value?.type, "completed");
     reader.releaseLock();
   }));
@@ -292,7 +289,10 @@ test("EventBus.watch() closes the stream after the job's final event", () =>
     bus.emit(event("completed", "1"));
     bus.emit(event("log", "1"));
     const types: string[] = [];
-    for await (const seen of stream) types.push(seen.type);
+    const reading = (async () => {
+      for await (const seen of stream) types.push(seen.type);
+    })();
+    await withTimeout(reading, 1000, "the stream to close");
     assert.deepEqual(types, ["started", "completed"]);
   }));
 
@@ -303,11 +303,11 @@ test("EventBus on a store without messages delivers locally and is not shared", 
   const reader = bus.open().getReader();
   assert.equal(bus.isShared, false);
   bus.emit(event("started"));
-  assert.equal((await reader.read()).value?.type, "started");
+  assert.equal((await withTimeout(reader.read(), 1000, "an event")).value?.type, "started");
   assert.deepEqual(handler.calls, [["dispatch", "started", "1", undefined]]);
   await bus.publish({ type: "wake" });
   await bus.close();
-  assert.equal((await reader.read()).done, true);
+  assert.equal((await withTimeout(reader.read(), 1000, "the end")).done, true);
 });
 
 test("EventBus reports a failed publish of events to reportError", async () => {
@@ -336,9 +336,34 @@ test("a task listener on a producer hears jobs completed by a worker queue on th
   try {
     worker.process("default");
     const job = await producer.create("email", {});
-    await done;
+    await withTimeout(done, PATIENCE, "the complete event");
     assert.deepEqual(heard, [job.id]);
   } finally {
+    // The worker first: closing a queue closes the store they share.
+    await worker.close();
     await producer.close();
   }
+});
+
+test("Queue.close() waits for its last events to reach the store before closing it", async () => {
+  const store = new MemoryStore();
+  const order: string[] = [];
+  const held = deferred();
+  const publish = store.publish.bind(store);
+  store.publish = async (message) => {
+    if (message.type === "event") {
+      await held.promise; // a slow network: the publish is still out when close() starts
+      order.push("published");
+    }
+    return publish(message);
+  };
+  const close = store.close.bind(store);
+  store.close = () => (order.push("store closed"), close());
+  const queue = kinetik(store);
+  await queue.create("late");
+  // Let the publish through one macrotask later: the memory store answers every other call of
+  // close() within microtasks, so without waiting for the publish it would close first.
+  setTimeout(held.resolve, 0);
+  await withTimeout(queue.close(), PATIENCE, "close()");
+  assert.deepEqual(order, ["published", "store closed"]);
 });

@@ -440,3 +440,90 @@ test("JobRun.note() buffers a line without telling the listener, also after the 
     }]);
     assert.deepEqual(heard.logs, []);
   }));
+
+test("JobRun.execute() completes with what a sync or async action returns", async () => {
+  await withRun(() => ({ sent: 3 }), async (run) => {
+    assert.deepEqual(await run.execute(), { kind: "completed", value: { sent: 3 } });
+  });
+  await withRun(() => Promise.resolve("ok"), async (run) => {
+    assert.deepEqual(await run.execute(), { kind: "completed", value: "ok" });
+  });
+  await withRun(() => Promise.resolve(0), async (run) => {
+    assert.deepEqual(await run.execute(), { kind: "completed", value: 0 });
+  });
+});
+
+test("JobRun.execute() completes with the value a (job, done) action passes to done(null, value)", () =>
+  withRun((_job, done) => done(null, [1, 2]), async (run) => {
+    assert.deepEqual(await run.execute(), { kind: "completed", value: [1, 2] });
+  }));
+
+test("JobRun.execute() uses the job's own timeout over the task's", async () => {
+  const queue = kinetik();
+  const clock = new ManualClock(NOW);
+  const task = queue.define("send email").timeout("1h").action(never);
+  const listener: RunListener = { onLog: () => {}, onProgress: () => {} };
+  try {
+    const run = new JobRun({ ...JOB, timeout: 50 }, task, clock, listener);
+    assert.equal(run.settings.timeout, 50);
+    assert.equal(run.settings.tag, "default", "the task's other settings stay");
+    const result = run.execute();
+    await clock.advance(50);
+    assert.deepEqual(await result, { kind: "timeout" });
+    const plain = new JobRun(JOB, task, clock, listener);
+    assert.equal(plain.settings, task.settings, "no override: the task's settings as they are");
+  } finally {
+    await queue.close();
+  }
+});
+
+test("JobRun.settings takes the job's own retry policy over the task's", async () => {
+  const queue = kinetik();
+  const task = queue.define("send email").retry("1s", 1).action(() => {});
+  const retry = { delay: 5, max: 9, backoff: "exponential" as const };
+  try {
+    const run = new JobRun({ ...JOB, retry }, task, new ManualClock(NOW), {
+      onLog: () => {},
+      onProgress: () => {},
+    });
+    assert.deepEqual(run.settings.retry, retry);
+  } finally {
+    await queue.close();
+  }
+});
+
+test("JobRun.startFlush() carries the unwritten lines and new progress; endFlush(true) drops them", () =>
+  withRun(never, async (run) => {
+    run.execute();
+    run.context.log("one");
+    run.context.progress(1, 3);
+    const lease = run.startFlush();
+    assert.deepEqual(lease.logs?.map((line) => line.message), ["one"]);
+    assert.deepEqual(lease.progress, { current: 1, total: 3 });
+    assert.equal(lease.token, "token-1");
+    run.context.log("two"); // written while the renewal is out
+    const flushing = run.flushing!;
+    run.endFlush(true);
+    assert.equal(await isSettled(flushing), true);
+    assert.equal(run.flushing, undefined);
+    assert.deepEqual(run.logs.map((line) => line.message), ["two"]);
+    const next = run.startFlush();
+    assert.deepEqual(next.logs?.map((line) => line.message), ["two"]);
+    assert.equal(next.progress, undefined, "the store has this progress already");
+    run.endFlush(true);
+    assert.deepEqual(run.startFlush(), { id: "job-1", token: "token-1" }, "nothing new");
+    run.endFlush(true);
+  }));
+
+test("JobRun.endFlush(false) keeps the lines and progress for the next write", () =>
+  withRun(never, (run) => {
+    run.execute();
+    run.context.log("kept");
+    run.context.progress(2, 3);
+    run.startFlush();
+    run.endFlush(false);
+    const again = run.startFlush();
+    assert.deepEqual(again.logs?.map((line) => line.message), ["kept"]);
+    assert.deepEqual(again.progress, { current: 2, total: 3 });
+    run.endFlush(false);
+  }));

@@ -164,3 +164,38 @@ test("buildJob() reads a null delay as no delay", () => {
   const job = buildJob("email", {}, null as never, 1000);
   assert.equal(job.runAt, undefined);
 });
+
+test("buildJob() stores a per-job retry policy with the stall limit it implies", () => {
+  const job = buildJob("t", {}, { retry: { delay: "5s", max: 2, backoff: "exponential" } }, NOW);
+  assert.deepEqual(job.retry, { delay: 5_000, max: 2, backoff: "exponential" });
+  assert.equal(job.maxAttempts, 4, "two retries, plus one run for a crash");
+  const endless = buildJob("t", {}, { retry: "1m" }, NOW);
+  assert.deepEqual(endless.retry, { delay: 60_000, backoff: "fixed" });
+  assert.equal(endless.maxAttempts, 0, "unlimited retries never fail a stalled job");
+});
+
+test("buildJob() stores a per-job timeout in ms", () => {
+  assert.equal(buildJob("t", {}, { timeout: "30s" }, NOW).timeout, 30_000);
+  assert.equal(buildJob("t", {}, { timeout: 250 }, NOW).timeout, 250);
+  const plain = buildJob("t", {}, {}, NOW);
+  assert.equal("timeout" in plain || "retry" in plain || "maxAttempts" in plain, false);
+});
+
+test("buildJob() throws a typed error for a bad per-job retry or timeout", () => {
+  assert.throws(
+    () => buildJob("t", {}, { retry: { delay: "1s", backoff: "linear" as "fixed" } }, NOW),
+    new TypeError(
+      'Cannot create job for "t" as backoff must be "fixed" or "exponential": current value is "linear"',
+    ),
+  );
+  assert.throws(
+    () => buildJob("t", {}, { retry: { delay: "1s", max: -1 } }, NOW),
+    new RangeError('Cannot create job for "t" as max must be an integer >= 0: current value is -1'),
+  );
+  assert.throws(() => buildJob("t", {}, { retry: "soon" }, NOW), TypeError);
+  assert.throws(
+    () => buildJob("t", {}, { timeout: 0 }, NOW),
+    new RangeError("Cannot use timeout as it must be > 0: current value is 0"),
+  );
+  assert.throws(() => buildJob("t", {}, { timeout: "forever" }, NOW), TypeError);
+});

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { cli, environment, kinetik, MemoryStore, Queue } from "../mod.ts";
+import { watchAll } from "./_helpers.ts";
 
 test("kinetik() returns a Queue on a MemoryStore when given nothing", async () => {
   const queue = kinetik();
@@ -22,7 +23,8 @@ test("kinetik.environment() processes the tags in QUEUE, as queue.use() plugin",
     queue.define("send email").tag("messaging").action(() => {});
     queue.use(kinetik.environment([], { handleSignals: false }));
     const job = await queue.create("send email", {});
-    for await (const event of queue.watch(job.id)) if (event.type === "completed") break;
+    const events = await watchAll(queue, job.id);
+    assert.equal(events.at(-1)?.type, "completed");
     assert.equal((await queue.get(job.id))?.status, "completed");
   } finally {
     if (previous === undefined) delete process.env.QUEUE;

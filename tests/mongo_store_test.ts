@@ -6,6 +6,7 @@ import { MAX_DATA_DEPTH } from "../src/json_data.ts";
 import type { NewJob } from "../src/store.ts";
 import { MongoStore } from "../stores/mongo.ts";
 import { MAX_DOCUMENT_DATA_DEPTH, MAX_LOG_DATA_DEPTH } from "../stores/mongo/_depth.ts";
+import { MAX_DATA_BYTES, MAX_RESULT_BYTES } from "../stores/mongo/_size.ts";
 import { STORE_CASE_GROUPS, testStore } from "../testing.ts";
 import { mongoServer } from "./_mongo_server.ts";
 import { unavailable } from "./_unavailable.ts";
@@ -164,3 +165,116 @@ test(
     }
   },
 );
+
+/** Adds a job of `task`, claims it and completes it with `result`; resolves to the record. */
+async function complete(store: MongoStore, task: string, result: unknown) {
+  const [job] = await store.add([newJob(task, null)]);
+  const { jobs: [leased] } = await store.claim({
+    groups: [[task]],
+    limit: 1,
+    worker: "w",
+    leaseMs: 1_000,
+    now: T0,
+  });
+  assert.equal(leased?.id, job.id);
+  const { jobs: [settled] } = await store.settle([
+    { id: job.id, token: leased.token, outcome: "completed", now: T0 + 1, logs: [], result },
+  ]);
+  return settled;
+}
+
+test(
+  "MongoStore keeps a result nested 1000 levels deep as JSON text, and finds it by its fields",
+  { skip },
+  async () => {
+    const prefix = `t${++prefixes}_`;
+    const store = open(prefix);
+    const client = new MongoClient(url!, { serverSelectionTimeoutMS: 5_000 });
+    try {
+      const deep = { kind: "deep", tree: nested(MAX_DATA_DEPTH - 1) };
+      const settled = await complete(store, "deep", deep);
+      const shallow = await complete(store, "shallow", { kind: "shallow" });
+      assert.equal(JSON.stringify(settled?.result), JSON.stringify(deep), "settle returns it");
+      const stored = await store.get(settled!.id);
+      assert.equal(JSON.stringify(stored?.result), JSON.stringify(deep), "get returns it");
+      const document = await client.db(database).collection(`${prefix}jobs`).findOne({
+        _id: Number(settled!.id) as never,
+      });
+      assert.equal(typeof document?._resultJson, "string", "the deep result is JSON text");
+      assert.equal("result" in document!, false);
+      const found = await store.find({ "result.kind": "deep" }, { offset: 0, limit: 10 });
+      assert.deepEqual(found.map((job) => job.id), [settled!.id], "a query looks inside it");
+      assert.deepEqual(
+        (await store.find({ "result.kind": "shallow" }, { offset: 0, limit: 10 })).map((j) => j.id),
+        [shallow!.id],
+      );
+      assert.equal(await store.count({ result: { $exists: true } }), 2);
+    } finally {
+      await client.close();
+      await store.close();
+    }
+  },
+);
+
+test(
+  "MongoStore completes a job whose result is larger than 4 MiB without it, and logs why",
+  { skip },
+  async () => {
+    const store = open();
+    try {
+      const huge = { text: "x".repeat(MAX_RESULT_BYTES) };
+      const settled = await complete(store, "huge", huge);
+      assert.equal(settled?.status, "completed", "the outcome is kept");
+      assert.equal(settled?.result, undefined, "the result is not");
+      assert.equal((await store.get(settled!.id))?.result, undefined);
+      const last = (await store.logs(settled!.id)).at(-1);
+      assert.equal(
+        last?.message,
+        `Result not stored: MongoDB keeps a job's result at most ${MAX_RESULT_BYTES} bytes of ` +
+          `BSON, and this one has ${MAX_RESULT_BYTES + 16}`,
+      );
+      const fits = await complete(store, "fits", "y".repeat(MAX_RESULT_BYTES - 5));
+      assert.equal((await store.get(fits!.id))?.result, "y".repeat(MAX_RESULT_BYTES - 5));
+    } finally {
+      await store.close();
+    }
+  },
+);
+
+test(
+  "MongoStore refuses job data larger than 8 MiB with a RangeError and saves nothing",
+  { skip },
+  async () => {
+    const store = open();
+    try {
+      const data = { text: "x".repeat(MAX_DATA_BYTES) };
+      await assert.rejects(store.add([newJob("ok", 1), newJob("big", data)]), {
+        name: "RangeError",
+        message: 'Cannot add job for "big" as MongoDB keeps job data at most 8388608 bytes of ' +
+          "BSON (documents at most 16 MiB): current value is 8388624 bytes",
+      });
+      assert.equal(await store.count({}), 0, "no job of the batch was saved");
+      const [next] = await store.add([newJob("ok", 1)]);
+      assert.equal(next.id, "1", "the refused batch took no ids");
+    } finally {
+      await store.close();
+    }
+  },
+);
+
+test("MongoStore creates the sweep index on finished jobs when it opens", { skip }, async () => {
+  const prefix = `t${++prefixes}_`;
+  const store = open(prefix);
+  const client = new MongoClient(url!, { serverSelectionTimeoutMS: 5_000 });
+  try {
+    await store.count({});
+    const indexes = await client.db(database).collection(`${prefix}jobs`).listIndexes()
+      .toArray();
+    const finished = indexes.find((index) => index.name === "finished");
+    assert.deepEqual(finished?.key, { status: 1, finished: 1, _id: 1 });
+    assert.deepEqual(finished?.partialFilterExpression, { finished: { $exists: true } });
+  } finally {
+    await client.close();
+    await store.close();
+  }
+});

@@ -1,6 +1,21 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { backoffDelay, canRetry, decide, stallLimit, toError, toJobError } from "../src/outcome.ts";
+import { kinetik } from "../mod.ts";
+import { JobRun } from "../src/job_run.ts";
+import { ManualClock } from "../src/manual_clock.ts";
+import {
+  backoffDelay,
+  canRetry,
+  decide,
+  isOwnOutcome,
+  settlementFor,
+  stallLimit,
+  toError,
+  toJobError,
+} from "../src/outcome.ts";
+import type { LeasedJob } from "../src/store.ts";
+import type { Job } from "../src/job.ts";
+import type { Settlement } from "../src/store.ts";
 import type { RetryPolicy, TaskConfig } from "../src/task.ts";
 
 const fixed: RetryPolicy = { delay: 10_000, max: 2, backoff: "fixed" };
@@ -159,4 +174,102 @@ test("toJobError() ignores a DOMException's legacy numeric code", () => {
   assert.deepEqual(toJobError(new DOMException("Timed out", "TimeoutError")), {
     message: "Timed out",
   });
+});
+
+const LEASED: LeasedJob = {
+  id: "7",
+  task: "report",
+  data: {},
+  status: "processing",
+  created: 0,
+  attempts: 1,
+  priority: 0,
+  started: 100,
+  token: "t-7",
+};
+
+/** A run of job `job` of a task "report" that retries once after 1s. */
+async function withReportRun(
+  job: LeasedJob,
+  fn: (run: JobRun) => void,
+): Promise<void> {
+  const queue = kinetik();
+  const task = queue.define("report").retry("1s", 1).action(() => {});
+  try {
+    fn(new JobRun(job, task, new ManualClock(0), { onLog: () => {}, onProgress: () => {} }));
+  } finally {
+    await queue.close();
+  }
+}
+
+test("settlementFor() carries a completed run's value as result", () =>
+  withReportRun(LEASED, (run) => {
+    const settlement = settlementFor(run, { kind: "completed", value: { rows: 3 } }, 200);
+    assert.equal(settlement.outcome, "completed");
+    assert.deepEqual(settlement.result, { rows: 3 });
+    const none = settlementFor(run, { kind: "completed" }, 200);
+    assert.equal("result" in none, false, "no value, no result");
+  }));
+
+test("settlementFor() fails a run whose value is not JSON, retried by policy", () =>
+  withReportRun(LEASED, (run) => {
+    const settlement = settlementFor(run, { kind: "completed", value: { n: 1n } }, 200);
+    assert.equal(settlement.outcome, "retry");
+    assert.equal(settlement.result, undefined);
+    assert.match(settlement.error!.message, /^Cannot store job result as .*JSON/);
+    assert.equal(settlement.runAt, 1_200);
+  }));
+
+test("settlementFor() decides by the job's own retry policy over the task's", () =>
+  withReportRun({ ...LEASED, retry: { delay: 5, max: 0, backoff: "fixed" } }, (run) => {
+    const settlement = settlementFor(run, { kind: "failed", error: "no" }, 200);
+    assert.equal(settlement.outcome, "failed", "the job allows no retry");
+  }));
+const claimed: Job = {
+  id: "7",
+  task: "mail",
+  data: null,
+  status: "processing",
+  created: 1000,
+  started: 2000,
+  attempts: 2,
+  priority: 0,
+};
+const settled = (fields: Partial<Settlement>): Settlement => ({
+  id: "7",
+  token: "t",
+  outcome: "completed",
+  now: 3000,
+  logs: [],
+  ...fields,
+});
+
+test("isOwnOutcome() recognises the record a lost-reply settle left: same attempt, same finish", () => {
+  const completed = { ...claimed, status: "completed" as const, finished: 3000 };
+  assert.equal(isOwnOutcome(settled({}), claimed, completed), true);
+  const failed = { ...claimed, status: "failed" as const, finished: 3000 };
+  assert.equal(isOwnOutcome(settled({ outcome: "failed" }), claimed, failed), true);
+  const retry = settled({ outcome: "retry", runAt: 13_000 });
+  assert.equal(
+    isOwnOutcome(retry, claimed, { ...claimed, status: "delayed", runAt: 13_000 }),
+    true,
+  );
+  const released = { ...claimed, status: "queued" as const, attempts: 1 };
+  assert.equal(isOwnOutcome(settled({ outcome: "release" }), claimed, released), true);
+});
+
+test("isOwnOutcome() refuses what a cancel, another worker or a later attempt wrote", () => {
+  const cancelled = { ...claimed, status: "cancelled" as const, finished: 3000 };
+  assert.equal(isOwnOutcome(settled({}), claimed, cancelled), false);
+  const later = { ...claimed, status: "completed" as const, finished: 3000, attempts: 3 };
+  assert.equal(isOwnOutcome(settled({}), claimed, later), false);
+  const other = { ...claimed, status: "completed" as const, finished: 2500 };
+  assert.equal(isOwnOutcome(settled({}), claimed, other), false);
+  const stalled = { ...claimed, status: "queued" as const };
+  assert.equal(isOwnOutcome(settled({ outcome: "release" }), claimed, stalled), false);
+  const retried = settled({ outcome: "retry", runAt: 13_000 });
+  assert.equal(
+    isOwnOutcome(retried, claimed, { ...claimed, status: "delayed", runAt: 9_000 }),
+    false,
+  );
 });

@@ -15,14 +15,27 @@ test("resolveQueueOptions() applies the defaults when given nothing", () => {
     lease: 30_000,
     concurrency: 1,
     grace: 5_000,
+    retention: [
+      { status: "completed", age: 7 * 86_400_000 },
+      { status: "failed", age: 30 * 86_400_000 },
+      { status: "timeout", age: 30 * 86_400_000 },
+      { status: "cancelled", age: 30 * 86_400_000 },
+    ],
   });
 });
 
 test("resolveQueueOptions() reads ms-strings and numbers, and keeps the given clock", () => {
   const clock = new ManualClock(0);
   assert.deepEqual(
-    resolveQueueOptions({ interval: "1m", lease: 2500, concurrency: 4, grace: "2h", clock }),
-    { clock, interval: 60_000, lease: 2500, concurrency: 4, grace: 7_200_000 },
+    resolveQueueOptions({
+      interval: "1m",
+      lease: 2500,
+      concurrency: 4,
+      grace: "2h",
+      clock,
+      retention: false,
+    }),
+    { clock, interval: 60_000, lease: 2500, concurrency: 4, grace: 7_200_000, retention: [] },
   );
 });
 

@@ -287,3 +287,54 @@ test("cleanJobs() throws TypeError for tags that are not strings", () =>
       message: "Cannot clean jobs as tags must be strings: current value is [42]",
     });
   }));
+
+test("cleanJobs() with before removes only jobs that finished before it: an age or epoch ms", () =>
+  withStore(async (store) => {
+    const finishAt = async (now: number) => {
+      const [added] = await store.add([newJob("t")]);
+      const { jobs: [leased] } = await store.claim({
+        groups: [["t"]],
+        limit: 1,
+        worker: "w",
+        leaseMs: 1_000,
+        now,
+      });
+      await store.settle([{
+        id: leased.id,
+        token: leased.token,
+        outcome: "completed",
+        now,
+        logs: [],
+      }]);
+      return added.id;
+    };
+    const DAY = 86_400_000;
+    const old = await finishAt(NOW - 10 * DAY);
+    const week = await finishAt(NOW - 6 * DAY);
+    const fresh = await finishAt(NOW);
+    assert.equal(await cleanJobs(store, { before: "7d" }, new Map(), NOW), 1);
+    assert.equal(await store.get(old), undefined);
+    assert.equal(await cleanJobs(store, { before: NOW - 5 * DAY }, new Map(), NOW), 1);
+    assert.equal(await store.get(week), undefined);
+    assert.equal(await cleanJobs(store, { before: new Date(NOW) }, new Map(), NOW), 0);
+    assert.ok(await store.get(fresh));
+    await assert.rejects(
+      cleanJobs(store, { before: "later" }, new Map(), NOW),
+      { name: "TypeError", message: /^Cannot read clean before as/ },
+    );
+    await assert.rejects(
+      cleanJobs(store, { before: {} as never }, new Map(), NOW),
+      new TypeError(
+        'Cannot clean jobs as before must be a duration like "7d", epoch ms or a Date: current value is {}',
+      ),
+    );
+  }));
+
+test("cleanJobs() with before refuses a store that cannot remove by finish time", async () => {
+  const store = new MemoryStore();
+  const old = Object.assign(Object.create(store), { removeJob: undefined, name: "old" });
+  await assert.rejects(cleanJobs(old, { before: "1d" }, new Map(), NOW), {
+    message: "Cannot clean jobs by age as the old store cannot remove by time",
+  });
+  await store.close();
+});

@@ -3,7 +3,14 @@ import assert from "node:assert/strict";
 import { kinetik, MemoryStore, Queue, type QueueEvent } from "../mod.ts";
 import { MAX_DATA_DEPTH } from "../src/json_data.ts";
 import { ManualClock } from "../src/manual_clock.ts";
-import { waitFor, waitForStatus, watchAll, withQueueOn } from "./_helpers.ts";
+import {
+  PATIENCE,
+  waitFor,
+  waitForStatus,
+  watchAll,
+  withQueueOn,
+  withTimeout,
+} from "./_helpers.ts";
 
 test("kinetik() uses a MemoryStore and a 10s interval when given nothing", async () => {
   const queue = kinetik();
@@ -110,13 +117,14 @@ test("create() saves a queued job and emits job:define, then drain", async () =>
 });
 
 test("create() with a delay saves a delayed job with runAt", async () => {
-  const queue = kinetik();
-  const before = Date.now();
+  const clock = new ManualClock(Date.UTC(2026, 0, 1));
+  const queue = kinetik({ clock });
   const job = await queue.create("send email", {}, "1d");
   assert.equal(job.status, "delayed");
-  assert.ok(job.runAt! >= before + 86_400_000 && job.runAt! <= Date.now() + 86_400_000);
+  assert.equal(job.runAt, clock.now() + 86_400_000);
   const viaOptions = await queue.create("send email", {}, { delay: 500, priority: -1 });
   assert.equal(viaOptions.status, "delayed");
+  assert.equal(viaOptions.runAt, clock.now() + 500);
   assert.equal(viaOptions.priority, -1);
   await queue.close();
 });
@@ -351,7 +359,7 @@ test("events() streams job events of every kind, filtered on request", async () 
   })();
   await queue.create("email", {});
   queue.process("default");
-  await Promise.all([reading, readingLogs]);
+  await withTimeout(Promise.all([reading, readingLogs]), PATIENCE, "the completed event");
   assert.deepEqual(all.map((e) => e.type), ["created", "started", "log", "progress", "completed"]);
   assert.equal(logs[0].line?.message, "sent");
   await queue.close();
@@ -384,7 +392,7 @@ test("task.events() streams only that task's events", async () => {
   })();
   await queue.createMany([{ task: "sms" }, { task: "email" }]);
   queue.process("default");
-  await reading;
+  await withTimeout(reading, PATIENCE, "the completed event");
   assert.deepEqual(seen, ["email created", "email started", "email completed"]);
   await queue.close();
 });
@@ -394,8 +402,25 @@ test("close() stops processors, closes streams and the store; later creates reje
   const stream = queue.events();
   queue.process("default");
   await queue.close();
-  const { done } = await stream.getReader().read();
+  const { done } = await withTimeout(stream.getReader().read(), PATIENCE, "the end");
   assert.equal(done, true);
   await assert.rejects(queue.create("x", {}), /queue is closed/);
   await queue.close();
+});
+
+test("workers() lists the live workers of the store with their tasks", async () => {
+  const queue = kinetik({ interval: "1h" });
+  queue.define("work").tag("jobs").action(() => {});
+  try {
+    assert.deepEqual(await queue.workers(), []);
+    const empty = new Promise((resolve) => queue.once("empty", resolve));
+    const processor = queue.process("jobs");
+    await empty;
+    const [worker] = await queue.workers();
+    assert.equal(worker.id, processor.worker);
+    assert.deepEqual(worker.tags, ["jobs"]);
+    assert.deepEqual(worker.tasks.map((task) => task.name), ["work"]);
+  } finally {
+    await queue.close();
+  }
 });

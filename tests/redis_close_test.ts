@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { RedisStore } from "../stores/redis.ts";
+import { PATIENCE, withTimeout } from "./_helpers.ts";
 import { redisServer } from "./_redis_server.ts";
 import { unavailable } from "./_unavailable.ts";
 
@@ -40,7 +41,8 @@ if (!deno) {
         priority: 0,
         log: { time: T0, message: "Created" },
       }]);
-      assert.deepEqual((await reader.read()).value, { type: "wake", task: "clean" });
+      const woken = await withTimeout(reader.read(), PATIENCE, "the wake message");
+      assert.deepEqual(woken.value, { type: "wake", task: "clean" });
       const { jobs } = await store.claim({
         groups: [["clean"]],
         limit: 10,
@@ -50,7 +52,7 @@ if (!deno) {
       });
       await store.renew(jobs, 1_000, T0);
       await store.close();
-      assert.equal((await reader.read()).done, true);
+      assert.equal((await withTimeout(reader.read(), PATIENCE, "the end")).done, true);
     },
   });
   deno.test({

@@ -5,7 +5,7 @@ import { after, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
 import { RedisStore } from "../stores/redis.ts";
-import { waitFor } from "./_helpers.ts";
+import { waitFor, withTimeout } from "./_helpers.ts";
 import { redisServer } from "./_redis_server.ts";
 import { unavailable } from "./_unavailable.ts";
 
@@ -27,7 +27,7 @@ interface Child {
   pid: number;
   /** Resolves to the exit code (or signal name) once it ends. */
   exited: Promise<number | string>;
-  /** Resolves once the child printed `line`. */
+  /** Resolves once the child printed `line`; rejects after 10 s or when it exits first. */
   printed(line: string): Promise<void>;
 }
 
@@ -50,11 +50,15 @@ function fixture(name: string, args: string[]): Child {
     pid: child.pid!,
     exited,
     printed: (line) =>
-      new Promise((resolve, reject) => {
-        if (output.includes(line)) return resolve();
-        waiters.push({ line, resolve });
-        exited.then((code) => reject(new Error(`${name} exited (${code}) before "${line}"`)));
-      }),
+      withTimeout(
+        new Promise((resolve, reject) => {
+          if (output.includes(line)) return resolve();
+          waiters.push({ line, resolve });
+          exited.then((code) => reject(new Error(`${name} exited (${code}) before "${line}"`)));
+        }),
+        10_000,
+        `${name} to print "${line}"`,
+      ),
   };
 }
 
@@ -67,9 +71,14 @@ async function runs(redis: Redis, base: string) {
   });
 }
 
+/** Stops the children gracefully, or kills those still running after 10 s. */
 async function stopAll(children: Child[]): Promise<void> {
   for (const child of children) child.process.kill("SIGTERM");
-  await Promise.all(children.map((child) => child.exited));
+  try {
+    await withTimeout(Promise.all(children.map((child) => child.exited)), 10_000, "SIGTERM");
+  } finally {
+    for (const child of children) child.process.kill("SIGKILL");
+  }
 }
 
 test(
@@ -84,7 +93,8 @@ test(
       await Promise.all(workers.map((worker) => worker.printed("ready")));
       const producer = fixture("redis_producer.ts", [url, prefix, "2000"]);
       await producer.printed("done");
-      assert.equal(await producer.exited, 0, "the producer ends by itself after close()");
+      const exit = await withTimeout(producer.exited, 10_000, "the producer to exit");
+      assert.equal(exit, 0, "the producer ends by itself after close()");
       await waitFor(async () => (await store.count({ status: "completed" })) === 2_000, 15_000);
       const recorded = await runs(redis, store.base);
       assert.equal(recorded.length, 2_000, "every job ran once");
@@ -124,7 +134,7 @@ test(
       const [first] = await runs(redis, store.base);
       const victim = workers.find((worker) => worker.pid === first.pid)!;
       victim.process.kill("SIGKILL");
-      assert.equal(await victim.exited, "SIGKILL");
+      assert.equal(await withTimeout(victim.exited, 10_000, "the SIGKILL"), "SIGKILL");
       const fillers = Array.from({ length: 50 }, (_, i) => ({
         task: "work",
         data: { i },
@@ -146,8 +156,14 @@ test(
       const job = await store.get(held.id);
       assert.equal(job?.attempts, 2);
       assert.ok((await store.logs(held.id)).some((line) => line.message.startsWith("Stalled")));
-      await waitFor(async () => (await store.count({ task: "work", status: "completed" })) === 50);
-      assert.equal(recorded.filter((r) => r.id !== held.id).length, 50, "fillers ran once each");
+      await waitFor(
+        async () => (await store.count({ task: "work", status: "completed" })) === 50,
+        8_000,
+        "the fillers to complete",
+      );
+      // Read again: `recorded` was taken when the held job completed, fillers may have run since.
+      const fillerRuns = (await runs(redis, store.base)).filter((r) => r.id !== held.id);
+      assert.equal(fillerRuns.length, 50, "fillers ran once each");
     } finally {
       await stopAll(workers);
       await store.close();

@@ -5,8 +5,9 @@ import { fileURLToPath } from "node:url";
 import { after, test } from "node:test";
 import { kinetik, type Queue, type QueueEvent } from "../mod.ts";
 import { ManualClock } from "../src/manual_clock.ts";
+import type { QueueOptions } from "../src/queue_options.ts";
 import { RedisStore } from "../stores/redis.ts";
-import { deferred, waitFor } from "./_helpers.ts";
+import { deferred, nextEvent, PATIENCE, waitFor, withTimeout } from "./_helpers.ts";
 import { redisServer } from "./_redis_server.ts";
 import { unavailable } from "./_unavailable.ts";
 
@@ -22,7 +23,7 @@ let prefixes = 0;
 const run = Math.random().toString(36).slice(2, 8);
 
 /** Two queues on one fresh prefix, each with its own connections (as two processes have). */
-function pair(options = {}): [Queue, Queue] {
+function pair(options: QueueOptions = {}): [Queue, Queue] {
   const prefix = `q${++prefixes}-${run}`;
   return [
     kinetik(new RedisStore({ url, prefix }), options),
@@ -30,51 +31,61 @@ function pair(options = {}): [Queue, Queue] {
   ];
 }
 
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * Resolves once `queue`'s store follows the channel: RedisStore.publish() waits for its own
+ * SUBSCRIBE to be confirmed, so a message published after this reaches the queue.
+ */
+async function subscribed(queue: Queue): Promise<void> {
+  await withTimeout(queue.store.publish!({ type: "wake" }), PATIENCE, "the SUBSCRIBE");
+}
 
-test(
-  "Redis queue starts a job on an idle processor (interval 1m) within 100 ms",
-  { skip },
-  async () => {
-    const [worker, producer] = pair({ interval: "1m" });
-    try {
-      let started = deferred<number>();
-      worker.define("ping").action(() => started.resolve(Date.now()));
-      const empty = new Promise((resolve) => worker.once("empty", resolve));
-      worker.process("default");
-      await empty;
-      const delays: number[] = [];
-      for (let i = 0; i < 5; i++) {
-        await pause(30); // idle again: the previous job is settled and nothing is ready
-        started = deferred<number>();
-        const created = Date.now();
-        await producer.create("ping", { i });
-        delays.push(await started.promise - created);
-      }
-      console.log(`wake-up delays: ${delays.join(", ")} ms`);
-      assert.ok(Math.max(...delays) < 100, `wake-up delays ${delays.join(", ")} ms`);
-    } finally {
-      await worker.close();
-      await producer.close();
+// The clock of these queues never moves on its own: an idle worker's wait ends only when a
+// message wakes it, or when the test advances the clock.
+test("Redis queue starts a job another queue creates on an idle worker, by a wake-up alone", {
+  skip,
+}, async () => {
+  const [worker, producer] = pair({ interval: "1m", clock: new ManualClock() });
+  try {
+    let started = deferred();
+    worker.define("ping").action(() => started.resolve());
+    let idle = nextEvent(worker, "empty");
+    worker.process("default");
+    for (let i = 0; i < 5; i++) {
+      await idle; // the previous job is settled and nothing is ready
+      idle = nextEvent(worker, "empty");
+      started = deferred();
+      await producer.create("ping", { i });
+      await withTimeout(started.promise, PATIENCE, `the wake-up for job ${i + 1}`);
     }
-  },
-);
+  } finally {
+    await worker.close();
+    await producer.close();
+  }
+});
 
 test("Redis queue runs a job delayed by another queue on time, though the worker idles for 1m", {
   skip,
 }, async () => {
-  const [worker, producer] = pair({ interval: "1m", lease: "1m" });
+  const clock = new ManualClock();
+  const [worker, producer] = pair({ interval: "1m", lease: "1m", clock });
   try {
-    const started = deferred<number>();
-    worker.define("later").action(() => started.resolve(Date.now()));
-    const empty = new Promise((resolve) => worker.once("empty", resolve));
+    const started = deferred();
+    let isStarted = false;
+    worker.define("later").action(() => {
+      isStarted = true;
+      started.resolve();
+    });
+    const idle = nextEvent(worker, "empty");
     worker.process("default");
-    await empty;
-    await pause(30);
-    const created = Date.now();
+    await idle;
+    // The wake-up makes the worker claim: nothing is ready, and it learns when the job is due.
+    const due = nextEvent(worker, "empty");
     await producer.create("later", null, 300);
-    const delay = await started.promise - created;
-    assert.ok(delay >= 300 && delay < 600, `started ${delay} ms after create, for a 300 ms delay`);
+    await due;
+    await clock.advance(299);
+    assert.equal(isStarted, false, "started before its delay passed");
+    await clock.advance(1);
+    await withTimeout(started.promise, PATIENCE, "the delayed job to start when due");
   } finally {
     await worker.close();
     await producer.close();
@@ -84,10 +95,9 @@ test("Redis queue runs a job delayed by another queue on time, though the worker
 test("Redis queue carries events, watch() and task events to another queue", { skip }, async () => {
   const [worker, watcher] = pair({ interval: "1m" });
   try {
-    worker.define("report").action(async (job) => {
+    worker.define("report").action((job) => {
       job.log("halfway", { at: 1 });
       job.progress(1, 2);
-      await pause(20);
     });
     const completed = deferred<string>();
     watcher.define("report").on("complete", (job) => completed.resolve(job.id));
@@ -100,15 +110,15 @@ test("Redis queue carries events, watch() and task events to another queue", { s
         seen.push(value);
       }
     })();
-    await pause(50); // the watcher's SUBSCRIBE is live
+    await subscribed(watcher);
     const job = await watcher.create("report", { n: 1 });
     const watched: string[] = [];
     const watching = (async () => {
       for await (const event of watcher.watch(job.id)) watched.push(event.type);
     })();
     worker.process("default");
-    assert.equal(await completed.promise, job.id);
-    await watching;
+    assert.equal(await withTimeout(completed.promise, PATIENCE, "the complete event"), job.id);
+    await withTimeout(watching, PATIENCE, "watch() to end");
     assert.deepEqual(watched.filter((type) => type !== "created"), [
       "started",
       "log",
@@ -119,7 +129,7 @@ test("Redis queue carries events, watch() and task events to another queue", { s
     const log = seen.find((event) => event.type === "log");
     assert.deepEqual(log?.line?.data, { at: 1 });
     await events.cancel();
-    await reading;
+    await withTimeout(reading, PATIENCE, "the event stream to end");
   } finally {
     await worker.close();
     await watcher.close();
@@ -143,12 +153,12 @@ test("Redis queue cancels a job running in another queue", { skip }, async () =>
     const cancelledHere = deferred<string>();
     worker.tasks.get("long")!.on("cancelled", (job) => cancelledHere.resolve(job.id));
     worker.process("default");
-    await pause(50);
+    await subscribed(worker); // the cancel message must reach the worker
     const job = await other.create("long");
-    await running.promise;
+    await withTimeout(running.promise, PATIENCE, "the job to start");
     assert.equal(await other.cancel(job.id), true);
-    await aborted.promise;
-    assert.equal(await cancelledHere.promise, job.id);
+    await withTimeout(aborted.promise, PATIENCE, "the run's signal to abort");
+    assert.equal(await withTimeout(cancelledHere.promise, PATIENCE, "cancelled"), job.id);
     assert.equal((await other.get(job.id))?.status, "cancelled");
     assert.equal(await other.cancel(job.id), false, "a final job is not cancelled again");
   } finally {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import { kinetik, StoreError } from "../mod.ts";
 import { RedisStore } from "../stores/redis.ts";
-import { waitFor } from "./_helpers.ts";
+import { deferred, waitFor, withTimeout } from "./_helpers.ts";
 import { redisServer } from "./_redis_server.ts";
 import { unavailable } from "./_unavailable.ts";
 
@@ -16,8 +16,6 @@ const skip = missing ??
     ? "KINETIK_REDIS_URL is set: this test needs a redis-server of its own to restart"
     : undefined);
 after(() => typeof server === "string" ? undefined : server.dispose());
-
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 test(
   "Redis: processors report an outage as errors, reconnect and finish every job",
@@ -37,21 +35,24 @@ test(
     worker.on("error", (error) => errors.push(error));
     producer.on("error", () => {});
     let runs = 0;
+    // Runs past the 50th hold until Redis is back, so the outage hits jobs mid-run.
+    const fifty = deferred();
+    const outageOver = deferred();
     worker.define("work").action(async () => {
-      runs++;
-      await pause(5);
+      if (++runs === 50) fifty.resolve();
+      if (runs > 50) await outageOver.promise;
     });
     try {
       await producer.createMany(
         Array.from({ length: 400 }, (_, i) => ({ task: "work", data: { i } })),
       );
       worker.process("default");
-      await waitFor(() => runs >= 50, 5_000, "50 runs");
+      await withTimeout(fifty.promise, 5_000, "50 runs");
       await server.stop();
-      await waitFor(() => errors.length > 0, 5_000, "an error event");
+      await waitFor(() => errors.length > 0, 5_000, "an error during the outage");
       const runsDuringOutage = runs;
-      await pause(300);
       await server.start();
+      outageOver.resolve();
       await waitFor(
         async () => (await producer.count({ status: "completed" }).catch(() => 0)) === 400,
         15_000,

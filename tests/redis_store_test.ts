@@ -7,8 +7,10 @@ import type { ClaimRequest, NewJob } from "../src/store.ts";
 import { RedisStore, type RedisStoreOptions } from "../stores/redis.ts";
 import { VERSION } from "../stores/redis/_version.ts";
 import { STORE_CASE_GROUPS, testStore } from "../testing.ts";
+import { waitFor, withTimeout } from "./_helpers.ts";
 import { redisServer } from "./_redis_server.ts";
 import { unavailable } from "./_unavailable.ts";
+import { NOT_YET } from "./_helpers.ts";
 
 const server = await redisServer({ durable: true });
 const skip = unavailable(
@@ -17,6 +19,14 @@ const skip = unavailable(
 );
 const url = typeof server === "string" ? "" : server.url;
 after(() => typeof server === "string" ? undefined : server.dispose());
+
+// Wave 2's job lifecycle groups, until this store implements them (the lead removes this).
+const LATER = "not yet implemented (wave 2)";
+const WAVE2_SKIPS: Record<string, string> = Object.fromEntries(
+  ["settle result", "add overrides", "renew logs", "remove sweep", "removeJob", "promote"].map(
+    (group) => [group, LATER],
+  ),
+);
 
 let prefixes = 0;
 const run = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
@@ -36,14 +46,18 @@ testStore(test, {
   name: "redis",
   open: () => openFresh(),
   openPeer,
-  skip: skip ? Object.fromEntries(STORE_CASE_GROUPS.map((group) => [group, skip])) : {},
+  skip: skip
+    ? Object.fromEntries(STORE_CASE_GROUPS.map((group) => [group, skip]))
+    : { ...WAVE2_SKIPS, ...NOT_YET },
 });
 // Again with a retention limit, so every verb also runs the finished-job bookkeeping.
 testStore(test, {
   name: "redis (maxFinished)",
   open: () => openFresh({ maxFinished: 1_000 }),
   openPeer,
-  skip: skip ? Object.fromEntries(STORE_CASE_GROUPS.map((group) => [group, skip])) : {},
+  skip: skip
+    ? Object.fromEntries(STORE_CASE_GROUPS.map((group) => [group, skip]))
+    : { ...WAVE2_SKIPS, ...NOT_YET },
 });
 
 const T0 = 1_700_000_000_000;
@@ -216,7 +230,7 @@ test("RedisStore reads user, password and database number from the URL", { skip 
     assert.equal(await admin.exists(`{kinetik:${prefix}}:job:${job.id}`), 1);
     await assert.rejects(wrong.add([newJob("auth")]), (error: unknown) => {
       assert.ok(error instanceof StoreError);
-      assert.match(error.message, /^redis: Cannot add jobs as Redis failed: /);
+      assert.match(error.message, /^redis: authentication failed to add jobs: .*"WRONGPASS /);
       return true;
     });
   } finally {
@@ -243,13 +257,12 @@ test(
     const port = Number(new URL(url).port) + 1;
     await probe.quit();
     const store = new RedisStore({ url: `redis://127.0.0.1:${port}` });
-    const started = Date.now();
-    await assert.rejects(store.add([newJob("nowhere")]), (error: unknown) => {
+    const rejected = assert.rejects(store.add([newJob("nowhere")]), (error: unknown) => {
       assert.ok(error instanceof StoreError, String(error));
       assert.match(error.message, /^redis: Cannot add jobs as Redis failed/);
       return true;
     });
-    assert.ok(Date.now() - started < 5_000, "rejected within a few seconds");
+    await withTimeout(rejected, 5_000, "add() to reject, not hang");
     await store.close();
   },
 );
@@ -264,11 +277,12 @@ test("RedisStore recovers when Redis restarts", {
     await assert.rejects(store.get(job.id), StoreError);
     await server.start();
     let found;
-    for (let i = 0; i < 50 && !found; i++) {
-      found = await store.get(job.id).catch(() => undefined);
-      if (!found) await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    assert.equal(found?.status, "queued", "the appendonly file kept the job");
+    await waitFor(
+      async () => (found = await store.get(job.id).catch(() => undefined)) !== undefined,
+      5_000,
+      "the store to reconnect",
+    );
+    assert.equal(found!.status, "queued", "the appendonly file kept the job");
   });
 });
 

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import { StoreError } from "../src/store.ts";
 import { RedisStore } from "../stores/redis.ts";
+import { PATIENCE, withTimeout } from "./_helpers.ts";
 import { redisServer } from "./_redis_server.ts";
 import { unavailable } from "./_unavailable.ts";
 
@@ -33,7 +34,8 @@ test(
       const [added] = await store.add([job]);
       const reader = store.subscribe(new AbortController().signal).getReader();
       await store.publish({ type: "cancel", id: added.id });
-      assert.deepEqual((await reader.read()).value, { type: "cancel", id: added.id });
+      const message = await withTimeout(reader.read(), PATIENCE, "the cancel message");
+      assert.deepEqual(message.value, { type: "cancel", id: added.id });
       assert.equal((await store.get(added.id))?.status, "queued");
       await assert.rejects(untrusting.add([job]), StoreError, "an unknown CA is refused");
     } finally {

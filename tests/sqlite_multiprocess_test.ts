@@ -9,6 +9,7 @@ import { after, test } from "node:test";
 import { kinetik } from "../mod.ts";
 import { STORE_MESSAGES } from "../src/store.ts";
 import { SqliteStore } from "../stores/sqlite.ts";
+import { waitFor, withTimeout } from "./_helpers.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "kinetik-multiprocess-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -16,6 +17,8 @@ let files = 0;
 const fresh = (name: string) => join(dir, `${++files}-${name}`);
 
 const isBun = "bun" in process.versions;
+/** Child processes on a busy host outlast Bun's default 5 s per test; the waits inside are bounded. */
+const SLOW = { timeout: 30_000 };
 const config = fileURLToPath(new URL("../deno.json", import.meta.url));
 
 /** A child process running a fixture with the current runtime, its stdout split in lines. */
@@ -50,42 +53,37 @@ class Child {
     return this.process.exitCode === null && this.process.signalCode === null;
   }
 
-  /** The first stdout line matching `pattern`, waiting up to `ms`. */
+  /** The first stdout line matching `pattern`, waiting up to `ms` (0: it must be there). */
   async line(pattern: RegExp, ms = 10_000): Promise<string> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const found = this.#lines.find((line) => pattern.test(line));
-      if (found !== undefined) return found;
-      if (!this.isRunning || Date.now() > deadline) {
-        throw new Error(`no line matching ${pattern}; stderr: ${this.#stderr.slice(-2000)}`);
-      }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, 50);
-        function done() {
-          clearTimeout(timer);
-          waiters.delete(done);
-          resolve();
-        }
-        const waiters = this.#waiters;
-        waiters.add(done);
-      });
+    let check = () => {};
+    const found = new Promise<string>((resolve, reject) => {
+      check = () => {
+        const line = this.#lines.find((line) => pattern.test(line));
+        if (line !== undefined) resolve(line);
+        else if (!this.isRunning) reject(new Error("the process ended"));
+      };
+    });
+    this.#waiters.add(check);
+    check();
+    try {
+      return await withTimeout(found, ms, `a line matching ${pattern}`);
+    } catch (error) {
+      throw new Error(`${(error as Error).message}; stderr: ${this.#stderr.slice(-2000)}`);
+    } finally {
+      this.#waiters.delete(check);
     }
   }
 
-  /** Sends `signal` (when still running) and waits for the exit. */
+  /** Sends `signal` (when still running) and waits (up to 10 s) for the exit. */
   async stop(signal: NodeJS.Signals): Promise<number | string | null> {
     if (this.isRunning) this.process.kill(signal);
-    return await this.exited;
+    return await withTimeout(this.exited, 10_000, `the child to exit on ${signal}`);
   }
 }
 
-/** Polls `predicate` every 25 ms until it holds, failing after `ms`. */
-async function until(predicate: () => Promise<boolean>, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
+/** Polls the database every 25 ms (the workers write to it meanwhile) until `predicate` holds. */
+function until(predicate: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+  return waitFor(predicate, ms, what, 25);
 }
 
 function readIds(file: string): string[] {
@@ -107,109 +105,132 @@ async function withDatabase(
   }
 }
 
-test("SqliteStore: four worker processes run 5,000 jobs of a producer process exactly once", async () => {
-  await withDatabase(async (path, store, spawned) => {
-    const results = [1, 2, 3, 4].map((n) => fresh(`results-${n}.txt`));
-    const workers = results.map((file) =>
-      new Child("sqlite_worker.ts", [path, file, "30000", "10"])
-    );
-    spawned.push(...workers);
-    await Promise.all(workers.map((worker) => worker.line(/^ready$/)));
+test(
+  "SqliteStore: four worker processes run 5,000 jobs of a producer process exactly once",
+  SLOW,
+  async () => {
+    await withDatabase(async (path, store, spawned) => {
+      const results = [1, 2, 3, 4].map((n) => fresh(`results-${n}.txt`));
+      const workers = results.map((file) =>
+        new Child("sqlite_worker.ts", [path, file, "30000", "10"])
+      );
+      spawned.push(...workers);
+      await Promise.all(workers.map((worker) => worker.line(/^ready$/)));
 
-    const producer = new Child("sqlite_producer.ts", [path, "5000"]);
-    spawned.push(producer);
-    await producer.line(/^done$/);
-    assert.equal(await producer.exited, 0);
-    await until(
-      async () => (await store.count({ status: "completed" })) === 5_000,
-      15_000,
-      "5,000 completed jobs",
-    );
+      const producer = new Child("sqlite_producer.ts", [path, "5000"]);
+      spawned.push(producer);
+      await producer.line(/^done$/);
+      assert.equal(await withTimeout(producer.exited, 10_000, "the producer to exit"), 0);
+      await until(
+        async () => (await store.count({ status: "completed" })) === 5_000,
+        15_000,
+        "5,000 completed jobs",
+      );
 
-    // Graceful stop; the exit status is not compared, as Deno's child_process reports a child
-    // that exits 0 on SIGTERM as killed by the signal.
-    await Promise.all(workers.map((worker) => worker.stop("SIGTERM")));
-    for (const worker of workers) await worker.line(/^stopped$/, 0);
-    const runs = results.flatMap(readIds);
-    const unique = new Set(runs);
-    assert.equal(runs.length, 5_000, "every job ran once: no duplicates");
-    assert.equal(unique.size, 5_000, "no job is missing");
-    const stored = new Set(
-      (await store.find({}, { offset: 0, limit: 10_000 })).map((job) => job.id),
-    );
-    assert.deepEqual(unique, stored);
-    for (const file of results) {
-      assert.ok(readIds(file).length > 0, `worker writing ${file} took part`);
-    }
-  });
-});
+      // Graceful stop; the exit status is not compared, as Deno's child_process reports a child
+      // that exits 0 on SIGTERM as killed by the signal.
+      await Promise.all(workers.map((worker) => worker.stop("SIGTERM")));
+      for (const worker of workers) await worker.line(/^stopped$/, 0);
+      const runs = results.flatMap(readIds);
+      const unique = new Set(runs);
+      assert.equal(runs.length, 5_000, "every job ran once: no duplicates");
+      assert.equal(unique.size, 5_000, "no job is missing");
+      const stored = new Set(
+        (await store.find({}, { offset: 0, limit: 10_000 })).map((job) => job.id),
+      );
+      assert.deepEqual(unique, stored);
+      // SQLite's write lock is not fair: on a loaded machine one of four workers may get no job
+      // before the others drain the queue, so the test only asks that they shared the work.
+      const busy = results.filter((file) => readIds(file).length > 0);
+      assert.ok(busy.length >= 2, `${busy.length} of 4 workers took part`);
+    });
+  },
+);
 
-test("SqliteStore: a job whose worker is SIGKILLed mid-run is recovered and completed by another", async () => {
-  await withDatabase(async (path, store, spawned) => {
-    const [firstResults, secondResults] = [fresh("first.txt"), fresh("second.txt")];
-    const first = new Child("sqlite_worker.ts", [path, firstResults, "500", "1"]);
-    spawned.push(first);
-    await first.line(/^ready$/);
-    const [job] = await store.add([{
-      task: "record",
-      data: { hold: true },
-      created: Date.now(),
-      priority: 0,
-      log: { time: Date.now(), message: "Created" },
-    }]);
-    await first.line(new RegExp(`^started ${job.id}$`));
+test(
+  "SqliteStore: a job whose worker is SIGKILLed mid-run is recovered and completed by another",
+  SLOW,
+  async () => {
+    await withDatabase(async (path, store, spawned) => {
+      const [firstResults, secondResults] = [fresh("first.txt"), fresh("second.txt")];
+      const first = new Child("sqlite_worker.ts", [path, firstResults, "500", "1"]);
+      spawned.push(first);
+      await first.line(/^ready$/);
+      const [job] = await store.add([{
+        task: "record",
+        data: { hold: true },
+        created: Date.now(),
+        priority: 0,
+        log: { time: Date.now(), message: "Created" },
+      }]);
+      await first.line(new RegExp(`^started ${job.id}$`));
 
-    const second = new Child("sqlite_worker.ts", [path, secondResults, "500", "1"]);
-    spawned.push(second);
-    await second.line(/^ready$/);
-    assert.equal((await store.get(job.id))?.status, "processing");
-    const killed = Date.now();
-    assert.equal(await first.stop("SIGKILL"), "SIGKILL");
+      const second = new Child("sqlite_worker.ts", [path, secondResults, "500", "1"]);
+      spawned.push(second);
+      await second.line(/^ready$/);
+      assert.equal((await store.get(job.id))?.status, "processing");
+      assert.equal(await first.stop("SIGKILL"), "SIGKILL");
 
-    await until(async () => (await store.get(job.id))?.status === "completed", 10_000, "recovery");
-    const recoveredAfter = Date.now() - killed;
-    assert.ok(recoveredAfter < 5_000, `recovered within 5 s, took ${recoveredAfter} ms`);
-    const done = await store.get(job.id);
-    assert.equal(done?.attempts, 2);
-    assert.deepEqual(readIds(firstResults), []);
-    assert.deepEqual(readIds(secondResults), [job.id]);
-    const messages = (await store.logs(job.id)).map((line) => line.message);
-    assert.ok(messages.includes(STORE_MESSAGES.stalledRequeued), messages.join(" | "));
-  });
-});
+      // The lease is 500 ms: recovered and run again well within 5 s of the kill.
+      await until(
+        async () => (await store.get(job.id))?.status === "completed",
+        5_000,
+        "recovery within 5 s",
+      );
+      const done = await store.get(job.id);
+      assert.equal(done?.attempts, 2);
+      assert.deepEqual(readIds(firstResults), []);
+      assert.deepEqual(readIds(secondResults), [job.id]);
+      const messages = (await store.logs(job.id)).map((line) => line.message);
+      assert.ok(messages.includes(STORE_MESSAGES.stalledRequeued), messages.join(" | "));
+    });
+  },
+);
 
-test("SqliteStore: a job survives its producer being SIGKILLed right after create() resolved", async () => {
-  await withDatabase(async (path, store, spawned) => {
-    const producer = new Child("sqlite_producer.ts", [path, "one"]);
-    spawned.push(producer);
-    const id = (await producer.line(/^created \d+$/)).split(" ")[1];
-    assert.equal(await producer.stop("SIGKILL"), "SIGKILL");
+test(
+  "SqliteStore: a job survives its producer being SIGKILLed right after create() resolved",
+  SLOW,
+  async () => {
+    await withDatabase(async (path, store, spawned) => {
+      const producer = new Child("sqlite_producer.ts", [path, "one"]);
+      spawned.push(producer);
+      const id = (await producer.line(/^created \d+$/)).split(" ")[1];
+      assert.equal(await producer.stop("SIGKILL"), "SIGKILL");
 
-    assert.equal((await store.get(id))?.status, "queued");
-    const results = fresh("results.txt");
-    const worker = new Child("sqlite_worker.ts", [path, results, "30000", "1"]);
-    spawned.push(worker);
-    await until(async () => (await store.get(id))?.status === "completed", 10_000, "job completed");
-    assert.deepEqual(readIds(results), [id]);
-  });
-});
+      assert.equal((await store.get(id))?.status, "queued");
+      const results = fresh("results.txt");
+      const worker = new Child("sqlite_worker.ts", [path, results, "30000", "1"]);
+      spawned.push(worker);
+      await until(
+        async () => (await store.get(id))?.status === "completed",
+        10_000,
+        "job completed",
+      );
+      assert.deepEqual(readIds(results), [id]);
+    });
+  },
+);
 
-test("SqliteStore: cancelling a job aborts its run in the worker process that runs it", async () => {
-  await withDatabase(async (path, store, spawned) => {
-    const results = fresh("results.txt");
-    const worker = new Child("sqlite_worker.ts", [path, results, "30000", "1"]);
-    spawned.push(worker);
-    await worker.line(/^ready$/);
-    const queue = kinetik(new SqliteStore({ path }));
-    try {
-      const job = await queue.create("record", { hold: true });
-      await worker.line(new RegExp(`^started ${job.id}$`));
-      assert.equal(await queue.cancel(job.id), true);
-      await worker.line(new RegExp(`^aborted ${job.id}$`), 5_000);
-      assert.equal((await store.get(job.id))?.status, "cancelled");
-      assert.deepEqual(readIds(results), []);
-    } finally {
-      await queue.close();
-    }
-  });
-});
+test(
+  "SqliteStore: cancelling a job aborts its run in the worker process that runs it",
+  SLOW,
+  async () => {
+    await withDatabase(async (path, store, spawned) => {
+      const results = fresh("results.txt");
+      const worker = new Child("sqlite_worker.ts", [path, results, "30000", "1"]);
+      spawned.push(worker);
+      await worker.line(/^ready$/);
+      const queue = kinetik(new SqliteStore({ path }));
+      try {
+        const job = await queue.create("record", { hold: true });
+        await worker.line(new RegExp(`^started ${job.id}$`));
+        assert.equal(await queue.cancel(job.id), true);
+        await worker.line(new RegExp(`^aborted ${job.id}$`), 5_000);
+        assert.equal((await store.get(job.id))?.status, "cancelled");
+        assert.deepEqual(readIds(results), []);
+      } finally {
+        await queue.close();
+      }
+    });
+  },
+);

@@ -7,12 +7,20 @@ import { DatabaseSync } from "node:sqlite";
 import { StoreError, type StoreMessage } from "../src/store.ts";
 import { SqliteStore } from "../stores/sqlite.ts";
 import { testStore } from "../testing.ts";
+import { NOT_YET, PATIENCE, withTimeout } from "./_helpers.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "kinetik-sqlite-"));
 let files = 0;
 const freshPath = () => join(dir, `store-${++files}.db`);
 after(() => rmSync(dir, { recursive: true, force: true }));
 
+// Wave 2's job lifecycle groups, until this store implements them (the lead removes this).
+const LATER = "not yet implemented (wave 2)";
+const WAVE2_SKIPS: Record<string, string> = Object.fromEntries(
+  ["settle result", "add overrides", "renew logs", "remove sweep", "removeJob", "promote"].map(
+    (group) => [group, LATER],
+  ),
+);
 const paths = new WeakMap<object, string>();
 testStore(test, {
   name: "sqlite",
@@ -23,6 +31,7 @@ testStore(test, {
     return store;
   },
   openPeer: (store) => new SqliteStore({ path: paths.get(store)! }),
+  skip: { ...WAVE2_SKIPS, ...NOT_YET },
 });
 
 const T0 = 1_700_000_000_000;
@@ -90,7 +99,9 @@ test("SqliteStore.subscribe() delivers another connection's messages in order", 
     await writer.add([newJob("remote")]);
     await writer.publish({ type: "cancel", id: "1" });
     const seen: StoreMessage[] = [];
-    while (seen.length < 2) seen.push((await stream.read()).value!);
+    while (seen.length < 2) {
+      seen.push((await withTimeout(stream.read(), PATIENCE, "a message")).value!);
+    }
     assert.deepEqual(seen, [{ type: "wake", task: "remote" }, { type: "cancel", id: "1" }]);
   } finally {
     controller.abort();
@@ -107,7 +118,8 @@ test("SqliteStore.add() wakes other connections for delayed jobs too", async () 
   try {
     const stream = reader.subscribe(controller.signal).getReader();
     await writer.add([{ ...newJob("later"), runAt: T0 + 1_000 }]);
-    assert.deepEqual((await stream.read()).value, { type: "wake", task: "later" });
+    const woken = await withTimeout(stream.read(), PATIENCE, "the wake message");
+    assert.deepEqual(woken.value, { type: "wake", task: "later" });
   } finally {
     controller.abort();
     await writer.close();
@@ -167,6 +179,9 @@ test("SqliteStore.close() ends subscriptions and stops polling", async () => {
   const store = new SqliteStore({ path: freshPath() });
   const stream = store.subscribe(new AbortController().signal).getReader();
   await store.close();
-  assert.deepEqual(await stream.read(), { done: true, value: undefined });
+  assert.deepEqual(await withTimeout(stream.read(), PATIENCE, "the end"), {
+    done: true,
+    value: undefined,
+  });
   assert.throws(() => store.subscribe(new AbortController().signal), StoreError);
 });

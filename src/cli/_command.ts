@@ -32,6 +32,11 @@ export interface CliContext {
   json: boolean;
   /** Aborted on SIGINT/SIGTERM: long-running commands (`watch`) stop. */
   signal: AbortSignal;
+  /**
+   * Asks a yes/no question on the terminal; `undefined` when there is nobody to ask (stdin is
+   * not a terminal), so a command that needs an answer asks for `--yes` instead.
+   */
+  confirm?: (question: string) => Promise<boolean>;
   /** The program name as help shows it: `kinetik`. */
   program: string;
 }

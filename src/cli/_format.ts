@@ -5,7 +5,7 @@
  */
 
 import { styleText } from "node:util";
-import type { JobStatus } from "../job.ts";
+import type { JobStatus, LogLine } from "../job.ts";
 
 /** A style `node:util` `styleText` knows. */
 export type Style = Parameters<typeof styleText>[0];
@@ -97,6 +97,12 @@ export function progressBar(current: number, total: number, size = 20): string {
   const ratio = total > 0 ? Math.min(1, Math.max(0, current / total)) : 0;
   const filled = Math.round(ratio * size);
   return `[${"#".repeat(filled)}${"-".repeat(size - filled)}] ${current}/${total}`;
+}
+
+/** `"12:03:04  Sent {"to":"ford"}"`: one log line, its data dimmed. */
+export function logLine(line: LogLine, paint: Paint): string {
+  const data = line.data === undefined ? "" : ` ${paint("gray", inlineJson(line.data))}`;
+  return `${paint("gray", clockTime(line.time))}  ${line.message}${data}`;
 }
 
 /** A JSON value on one line, or nothing for `undefined`. */

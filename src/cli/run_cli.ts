@@ -5,6 +5,7 @@
  */
 
 import process from "node:process";
+import { createInterface } from "node:readline/promises";
 import { isatty } from "node:tty";
 import { defaultStoreUrl, openStore } from "../open_store.ts";
 import { Queue } from "../queue.ts";
@@ -26,21 +27,36 @@ import { cancelCommand } from "./cancel.ts";
 import { cleanCommand } from "./clean.ts";
 import { commandHelp, mainHelp } from "./help.ts";
 import { jobsCommand } from "./jobs.ts";
+import { logsCommand } from "./logs.ts";
+import { promoteCommand } from "./promote.ts";
+import { removeCommand } from "./remove.ts";
+import { pauseCommand, resumeCommand } from "./pause.ts";
 import { retryCommand } from "./retry.ts";
+import { schedulesCommand } from "./schedules.ts";
 import { showCommand } from "./show.ts";
 import { tasksCommand } from "./tasks.ts";
+import { unscheduleCommand } from "./unschedule.ts";
 import { watchCommand } from "./watch.ts";
+import { workersCommand } from "./workers.ts";
 
 /** Every subcommand, in the order help lists them. */
 export const COMMANDS: readonly Command[] = [
   tasksCommand,
+  workersCommand,
   jobsCommand,
   showCommand,
+  logsCommand,
   addCommand,
   cancelCommand,
   retryCommand,
+  promoteCommand,
+  removeCommand,
   cleanCommand,
   watchCommand,
+  schedulesCommand,
+  unscheduleCommand,
+  pauseCommand,
+  resumeCommand,
 ];
 
 /** Options of `kinetik` alone, before any command. */
@@ -66,6 +82,12 @@ export interface RunCliOptions {
   isColor?: boolean;
   /** Stops `watch`. @default SIGINT or SIGTERM */
   signal?: AbortSignal;
+  /**
+   * Asks a yes/no question (`retry --status` without `--yes`) and resolves to the answer;
+   * `false`: there is nobody to ask, so `--yes` is needed.
+   * @default a prompt on stderr read from stdin when stdin is a terminal, else `false`
+   */
+  confirm?: ((question: string) => Promise<boolean>) | false;
   /** The program name in help. @default "kinetik" */
   program?: string;
   /**
@@ -91,6 +113,16 @@ function commandIndex(args: readonly string[]): number {
     if (VALUED.has(arg)) i++;
   }
   return -1;
+}
+
+/** Asks on the terminal: stdin for the answer, stderr for the question. */
+async function askOnTerminal(question: string): Promise<boolean> {
+  const prompt = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await prompt.question(question)).trim());
+  } finally {
+    prompt.close();
+  }
 }
 
 function signalOnShutdown(): { signal: AbortSignal; dispose(): void } {
@@ -206,6 +238,9 @@ export async function runCli(
       json: parsed.values.json === true,
       signal: options.signal ?? shutdown!.signal,
       program,
+      confirm: options.confirm === false
+        ? undefined
+        : options.confirm ?? (isatty(0) ? askOnTerminal : undefined),
     };
     return (await command.run(context, parsed)) ?? EXIT.ok;
   } catch (error) {

@@ -6,9 +6,9 @@ import type { Job } from "../job.ts";
 import type { Command } from "./_command.ts";
 import { inStore, jobIdArgument, printJson } from "./_command.ts";
 import {
-  clockTime,
   elapsed,
   inlineJson,
+  logLine,
   type Paint,
   progressBar,
   relativeTime,
@@ -37,6 +37,7 @@ function fields(job: Job, now: number): [string, string | undefined][] {
     ["finished", job.finished === undefined ? undefined : when(job.finished, now) + took],
     ["progress", job.progress && progressBar(job.progress.current, job.progress.total)],
     ["error", job.error && job.error.message + (job.error.code ? ` [${job.error.code}]` : "")],
+    ["result", job.result === undefined ? undefined : inlineJson(job.result)],
     ["worker", job.worker],
     [
       "lease",
@@ -61,10 +62,7 @@ export function describeJob(
   const width = Math.max(...shown.map(([label]) => label.length));
   for (const [label, text] of shown) lines.push(`  ${paint("gray", label.padEnd(width))}  ${text}`);
   lines.push("", paint("bold", "Log"));
-  for (const line of log) {
-    const data = line.data === undefined ? "" : ` ${paint("gray", inlineJson(line.data))}`;
-    lines.push(`  ${paint("gray", clockTime(line.time))}  ${line.message}${data}`);
-  }
+  for (const line of log) lines.push(`  ${logLine(line, paint)}`);
   if (log.length === 0) lines.push("  (empty)");
   return lines.join("\n") + "\n";
 }

@@ -4,17 +4,23 @@
  *
  * How a connection lives:
  *
- * - **connecting → ready.** Each attempt opens a socket and sends the handshake in one write:
- *   AUTH, SELECT (for a database other than 0), CLIENT SETNAME, and a SUBSCRIBE per followed
- *   channel. It is ready once AUTH and SELECT succeed; commands issued before then wait.
- * - **ready.** Commands are pipelined: each is written at once (the commands of one tick in a
- *   single write) and replies are matched to them in order.
+ * - **connecting → ready.** Each attempt opens a socket (TCP keepalive on) and sends the
+ *   handshake in one write (`_handshake.ts`): AUTH, SELECT, CLIENT SETNAME, and a SUBSCRIBE
+ *   per followed channel. It is ready once they succeed; commands issued before then wait.
+ * - **ready.** Commands are pipelined (`_pipeline.ts`): each is written at once (the commands
+ *   of one tick in a single write) and replies are matched to them in order.
  * - **reconnecting.** A failed attempt or a dropped connection waits `min(times * 100, 1000)`
  *   ms and tries again, for as long as the client is open. Commands in flight when the
  *   connection drops reject and are never resent: a resent add script could add a job twice
  *   (processors retry, settles are fenced by their token). Waiting commands reject once three
  *   attempts have failed since they were issued, so a caller learns of an outage in about half
- *   a second while the client goes on reconnecting.
+ *   a second while the client goes on reconnecting. A refused login (NOAUTH, WRONGPASS)
+ *   rejects them at once, and every command until an attempt succeeds, since retrying does
+ *   not change a password.
+ * - **silence.** A connection that stops answering without closing counts as dropped once
+ *   the watchdog (`_watchdog.ts`) finds it silent for `commandTimeout` ms while commands wait;
+ *   idle connections are probed with PING, and a waiting command rejects `commandTimeout` ms
+ *   after it was issued at the latest.
  * - **end.** After `quit()` or `disconnect()`: every waiting command rejects, and no socket or
  *   timer is left behind.
  *
@@ -27,38 +33,47 @@ import type { ConnectionOptions } from "node:tls";
 import { type Arg, encodeCommand, type Reply, ReplyError, ReplyParser } from "./_resp.ts";
 import { openSocket, type Socket } from "./_socket.ts";
 import { awaitQuit, type ConnectionStatus, type RedisConnection } from "./_connection.ts";
+import { RedisAuthError } from "./_auth.ts";
+import { handshakeError, type HandshakeSettings, handshakeSteps } from "./_handshake.ts";
+import { Watchdog } from "./_watchdog.ts";
+import { type InFlight, Pipeline } from "./_pipeline.ts";
 
-/** How to reach Redis and who to be there. */
-export interface ClientSettings {
-  host: string;
-  port: number;
-  /** SELECTed when not 0. */
-  db: number;
-  username?: string;
-  password?: string;
+/** How to reach Redis, who to be there, and how long to wait for it. */
+export interface ClientSettings extends HandshakeSettings {
   /** TLS options; plain TCP when absent. */
   tls?: ConnectionOptions;
-  /** CLIENT SETNAME, so CLIENT LIST shows who is who. */
-  name: string;
   /** Failed connection attempts a waiting command sits through before it rejects. */
   retriesPerCommand: number;
   /** Milliseconds to wait before attempt `times` (1 for the first retry). */
   retryDelay: (times: number) => number;
   /** Milliseconds an attempt may take to open its socket. */
   connectTimeout: number;
-}
-
-/** A command sent, waiting for its reply. */
-interface InFlight {
-  resolve(reply: Reply): void;
-  reject(error: Error): void;
+  /**
+   * Milliseconds of silence, while a command waits for its reply, after which the
+   * connection counts as dead; also the longest a command waits to be sent.
+   */
+  commandTimeout: number;
 }
 
 /** A command issued while no connection was ready. */
 interface Waiting extends InFlight {
   text: string;
   failures: number;
+  /** When it was issued (epoch ms), for `commandTimeout`. */
+  issued: number;
 }
+
+/** A followed channel. */
+interface Channel {
+  onMessage(message: string): void;
+  onRenewed?(): void;
+  /** Whether Redis has confirmed it once (so a later handshake renews it). */
+  isConfirmed: boolean;
+}
+
+/** The watchdog's PING: only its arrival matters. */
+const PROBE: InFlight = { resolve() {}, reject() {} };
+const PING = encodeCommand(["PING"]);
 
 /** One connection to one Redis, reconnecting until closed. */
 export class RespClient implements RedisConnection {
@@ -69,14 +84,18 @@ export class RespClient implements RedisConnection {
   /** Counts attempts, so the callbacks of an earlier socket are told apart. */
   #epoch = 0;
   #parser = new ReplyParser((reply) => this.#onReply(reply));
-  #inFlight: InFlight[] = [];
-  #head = 0;
-  #outbox: string[] = [];
+  #pipeline = new Pipeline(
+    (text) => this.#socket?.write(text),
+    () => this.#watchdog.noteSend(),
+  );
   #waiting: Waiting[] = [];
-  #channels = new Map<string, (message: string) => void>();
+  #channels = new Map<string, Channel>();
   /** Failed attempts in a row, for the backoff. */
   #attempts = 0;
+  /** Why the latest attempt failed, for the commands that give up waiting. */
+  #lastFailure: Error | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  #watchdog: Watchdog;
   #abort = new AbortController();
   /** The attempt under way, so closing can wait for it. */
   #connecting: Promise<void> | undefined;
@@ -85,6 +104,13 @@ export class RespClient implements RedisConnection {
   /** Starts connecting in the background. */
   constructor(settings: ClientSettings) {
     this.#settings = settings;
+    this.#watchdog = new Watchdog(settings.commandTimeout, {
+      hasInFlight: () => this.#pipeline.hasInFlight,
+      canProbe: () => this.#status === "ready" && !this.#isClosing,
+      probe: () => this.#pipeline.send(PING, PROBE),
+      drop: (reason) => this.#drop(reason),
+      expireWaiting: (before) => this.#expireWaiting(before),
+    });
     this.#connecting = this.#connect();
   }
 
@@ -97,24 +123,39 @@ export class RespClient implements RedisConnection {
    *
    * @returns the reply: string, number, null or an array of these
    * @throws {ReplyError} when Redis answers with an error
-   * @throws {Error} when the connection drops before the reply, Redis stays unreachable
-   * for `retriesPerCommand` attempts, or the client is closed
+   * @throws {RedisAuthError} when Redis refuses the login (or asks for one)
+   * @throws {Error} when the connection drops or falls silent before the reply, Redis stays
+   * unreachable for `retriesPerCommand` attempts or `commandTimeout` ms, or the client is
+   * closed
    */
   call(command: readonly Arg[]): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      if (this.#status === "ready") return this.#send(encodeCommand(command), { resolve, reject });
+      if (this.#status === "ready") {
+        return this.#pipeline.send(encodeCommand(command), { resolve, reject });
+      }
       if (this.#isClosing) return reject(this.#closedError());
-      this.#waiting.push({ text: encodeCommand(command), resolve, reject, failures: 0 });
+      // Refused until an attempt succeeds: retrying does not change a password.
+      if (this.#lastFailure instanceof RedisAuthError) return reject(this.#lastFailure);
+      const issued = Date.now();
+      this.#waiting.push({ text: encodeCommand(command), resolve, reject, failures: 0, issued });
+      this.#watchdog.arm();
     });
   }
 
   /**
    * Follows `channel`, calling `onMessage` with each message. The connection serves only
-   * subscriptions from then on; they are renewed on every reconnect.
+   * subscriptions from then on; they are renewed on every reconnect, after which `onRenewed`
+   * is called (what was published meanwhile is lost).
    */
-  async subscribe(channel: string, onMessage: (message: string) => void): Promise<void> {
-    this.#channels.set(channel, onMessage);
+  async subscribe(
+    channel: string,
+    onMessage: (message: string) => void,
+    onRenewed?: () => void,
+  ): Promise<void> {
+    const followed: Channel = { onMessage, onRenewed, isConfirmed: false };
+    this.#channels.set(channel, followed);
     await this.call(["SUBSCRIBE", channel]);
+    followed.isConfirmed = true;
   }
 
   /** Says QUIT and waits up to a second for Redis to answer, then disconnects. */
@@ -133,9 +174,10 @@ export class RespClient implements RedisConnection {
       this.#status = "end";
       this.#epoch++;
       clearTimeout(this.#timer);
+      this.#watchdog.stop();
       this.#abort.abort(this.#closedError());
       const error = this.#closedError();
-      this.#rejectInFlight(error);
+      this.#pipeline.rejectAll(error);
       for (const waiting of this.#waiting.splice(0)) waiting.reject(error);
     }
     const socket = this.#socket;
@@ -144,40 +186,17 @@ export class RespClient implements RedisConnection {
     await socket?.close();
   }
 
-  /** Queues `text` for this tick's write and `pending` for its reply. */
-  #send(text: string, pending: InFlight): void {
-    this.#inFlight.push(pending);
-    if (this.#outbox.push(text) === 1) queueMicrotask(this.#flush);
-  }
-
-  /** Writes the commands of this tick at once. */
-  #flush = (): void => {
-    const outbox = this.#outbox;
-    if (outbox.length === 0) return;
-    const text = outbox.length === 1 ? outbox[0] : outbox.join("");
-    outbox.length = 0;
-    this.#socket?.write(text);
-  };
-
   #onReply(reply: Reply): void {
     if (this.#channels.size > 0 && isMessage(reply)) {
-      const onMessage = this.#channels.get(reply[1] as string);
+      const followed = this.#channels.get(reply[1] as string);
       try {
-        onMessage?.(reply[2] as string);
+        followed?.onMessage(reply[2] as string);
       } catch {
         // A listener's failure is its own; the connection goes on.
       }
       return;
     }
-    if (this.#head >= this.#inFlight.length) {
-      throw new SyntaxError("Cannot match a Redis reply as no command is waiting for one");
-    }
-    const pending = this.#inFlight[this.#head];
-    this.#inFlight[this.#head++] = undefined!;
-    if (this.#head === this.#inFlight.length) {
-      this.#inFlight.length = 0;
-      this.#head = 0;
-    }
+    const pending = this.#pipeline.next();
     if (reply instanceof ReplyError) pending.reject(reply);
     else pending.resolve(reply);
   }
@@ -201,50 +220,62 @@ export class RespClient implements RedisConnection {
     }
     if (epoch !== this.#epoch) return void await socket.close();
     this.#socket = socket;
+    this.#watchdog.noteRead();
     this.#parser.reset();
+    const renewed = [...this.#channels.values()].filter((followed) => followed.isConfirmed);
     const error = await this.#handshake();
     if (epoch !== this.#epoch) return;
     if (error) {
       this.#epoch++;
       this.#socket = undefined;
-      this.#rejectInFlight(error);
+      this.#pipeline.rejectAll(error);
       this.#onFailed(error);
       await socket.close();
       return;
     }
     this.#status = "ready";
     this.#attempts = 0;
-    for (const waiting of this.#waiting.splice(0)) this.#send(waiting.text, waiting);
+    this.#lastFailure = undefined;
+    for (const waiting of this.#waiting.splice(0)) this.#pipeline.send(waiting.text, waiting);
+    this.#watchdog.arm(); // An idle connection is probed too.
+    for (const followed of renewed) {
+      try {
+        followed.onRenewed?.();
+      } catch {
+        // The listener's failure is its own.
+      }
+    }
   }
 
   /** Sends the handshake; resolves with the error that makes the connection unusable, if any. */
   async #handshake(): Promise<Error | undefined> {
-    const { username, password, db, name } = this.#settings;
-    const steps: Promise<unknown>[] = [];
-    const send = (command: Arg[]) =>
-      new Promise((resolve, reject) => this.#send(encodeCommand(command), { resolve, reject }));
-    if (password !== undefined) {
-      steps.push(send(username === undefined ? ["AUTH", password] : ["AUTH", username, password]));
-    }
-    if (db !== 0) steps.push(send(["SELECT", db]));
-    // Naming is a courtesy: a server or proxy without CLIENT SETNAME is still usable.
-    send(["CLIENT", "SETNAME", name]).catch(() => {});
-    for (const channel of this.#channels.keys()) steps.push(send(["SUBSCRIBE", channel]));
-    const results = await Promise.allSettled(steps);
-    const failed = results.find((result) => result.status === "rejected");
-    return failed && asError((failed as PromiseRejectedResult).reason);
+    const steps = handshakeSteps(this.#settings, this.#channels.keys());
+    const results = await Promise.allSettled(
+      steps.map(({ command }) =>
+        new Promise((resolve, reject) =>
+          this.#pipeline.send(encodeCommand(command), { resolve, reject })
+        )
+      ),
+    );
+    return handshakeError(steps, results, this.#settings);
   }
 
   #onData(epoch: number, chunk: Uint8Array): void {
     if (epoch !== this.#epoch) return;
+    this.#watchdog.noteRead();
     try {
       this.#parser.feed(chunk);
     } catch (error) {
       // Unparseable bytes: nothing later on this connection can be trusted.
-      const socket = this.#socket;
-      this.#onLost(epoch, asError(error));
-      void socket?.close();
+      this.#drop(asError(error));
     }
+  }
+
+  /** Closes the current socket and handles it as lost with `error`. */
+  #drop(error: Error): void {
+    const socket = this.#socket;
+    this.#onLost(this.#epoch, error);
+    void socket?.close();
   }
 
   /** The connection dropped: commands in flight reject, and a new attempt is scheduled. */
@@ -252,14 +283,13 @@ export class RespClient implements RedisConnection {
     if (epoch !== this.#epoch) return;
     this.#epoch++;
     this.#socket = undefined;
-    const where = `${this.#settings.host}:${this.#settings.port}`;
     const lost = new Error(
-      `Connection to Redis at ${where} closed before the reply (the command may have run)${
+      `Connection to Redis at ${this.#where()} closed before the reply (the command may have run)${
         error ? `: ${error.message}` : ""
       }`,
       { cause: error },
     );
-    this.#rejectInFlight(lost);
+    this.#pipeline.rejectAll(lost);
     if (this.#status === "ready") this.#schedule();
     else this.#onFailed(error ?? lost); // Dropped during the handshake: that attempt failed.
   }
@@ -267,13 +297,16 @@ export class RespClient implements RedisConnection {
   /** An attempt failed: waiting commands count it, and the next attempt is scheduled. */
   #onFailed(error: Error): void {
     if (this.#isClosing) return;
+    this.#lastFailure = error;
+    if (error instanceof RedisAuthError) {
+      for (const waiting of this.#waiting.splice(0)) waiting.reject(error);
+    }
     const retries = this.#settings.retriesPerCommand;
     const given = this.#waiting.filter((waiting) => ++waiting.failures >= retries);
     if (given.length > 0) {
       this.#waiting = this.#waiting.filter((waiting) => waiting.failures < retries);
-      const { host, port } = this.#settings;
       const reason = new Error(
-        `Cannot reach Redis at ${host}:${port} (${retries} connection attempts failed): ${error.message}`,
+        `Cannot reach Redis at ${this.#where()} (${retries} connection attempts failed): ${error.message}`,
         { cause: error },
       );
       for (const waiting of given) waiting.reject(reason);
@@ -292,13 +325,26 @@ export class RespClient implements RedisConnection {
     }, delay);
   }
 
-  #rejectInFlight(error: Error): void {
-    const inFlight = this.#inFlight;
-    const head = this.#head;
-    this.#inFlight = [];
-    this.#head = 0;
-    this.#outbox.length = 0;
-    for (let i = head; i < inFlight.length; i++) inFlight[i].reject(error);
+  /** Rejects the waiting commands issued at or before `before`; see `Watched`. */
+  #expireWaiting(before: number): number | undefined {
+    let expired = 0;
+    while (expired < this.#waiting.length && this.#waiting[expired].issued <= before) expired++;
+    if (expired > 0) {
+      const failure = this.#lastFailure;
+      const reason = new Error(
+        `Cannot reach Redis at ${this.#where()} within ${this.#settings.commandTimeout} ms (commandTimeout)${
+          failure ? `: ${failure.message}` : ""
+        }`,
+        { cause: failure },
+      );
+      for (const waiting of this.#waiting.splice(0, expired)) waiting.reject(reason);
+    }
+    return this.#waiting[0]?.issued;
+  }
+
+  #where(): string {
+    const { host, port } = this.#settings;
+    return `${host.includes(":") ? `[${host}]` : host}:${port}`;
   }
 
   #closedError(): Error {

@@ -25,6 +25,8 @@ export interface RedisClient {
   on(event: "message", listener: (channel: string, message: string) => void): this;
   /** Listens to connection errors. */
   on(event: "error", listener: (error: Error) => void): this;
+  /** Listens for the connection becoming ready (again, after a reconnect). */
+  on(event: "ready", listener: () => void): this;
   /** Subscribes to a pub/sub channel. */
   subscribe(channel: string): Promise<unknown>;
   /** A new client with the same settings (the store's own pub/sub connection). */
@@ -65,9 +67,14 @@ export interface RedisConnection {
   call(command: readonly Arg[]): Promise<unknown>;
   /**
    * Follows `channel` on this connection, which then serves nothing else; renewed after
-   * every reconnect. Resolves once Redis confirms it.
+   * every reconnect, and `onRenewed` called then (messages published while the connection
+   * was down are lost). Resolves once Redis confirms it.
    */
-  subscribe(channel: string, onMessage: (message: string) => void): Promise<void>;
+  subscribe(
+    channel: string,
+    onMessage: (message: string) => void,
+    onRenewed?: () => void,
+  ): Promise<void>;
   /** Closes the connection politely, or at once when Redis does not answer within a second. */
   quit(): Promise<void>;
 }
@@ -76,6 +83,8 @@ export interface RedisConnection {
 const RETRIES_PER_COMMAND = 3;
 /** How long one attempt may take to open its socket. */
 const CONNECT_TIMEOUT = 10_000;
+/** The default `commandTimeout`, ms: a silent connection is found within 5 s (7.5 s idle). */
+export const COMMAND_TIMEOUT = 5000;
 
 /**
  * Connection settings for `redis://[[user]:password@]host[:port][/db]` or `rediss://…`.
@@ -83,7 +92,10 @@ const CONNECT_TIMEOUT = 10_000;
  * @throws {TypeError} when the URL is not a redis: or rediss: URL, or its database is not
  * a non-negative integer
  */
-export function connectionSettings(url: string, tls?: ConnectionOptions): ClientSettings {
+export function connectionSettings(
+  url: string,
+  options: { tls?: ConnectionOptions; commandTimeout?: number } = {},
+): ClientSettings {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -107,6 +119,7 @@ export function connectionSettings(url: string, tls?: ConnectionOptions): Client
   }
   const host = parsed.hostname.replace(/^\[|\]$/g, "") || "127.0.0.1";
   const settings: ClientSettings = {
+    scheme: parsed.protocol === "rediss:" ? "rediss" : "redis",
     host,
     port: parsed.port ? Number(parsed.port) : 6379,
     db,
@@ -115,12 +128,13 @@ export function connectionSettings(url: string, tls?: ConnectionOptions): Client
     // Keep reconnecting for as long as the store is open, backing off to one try a second.
     retryDelay: (times: number) => Math.min(times * 100, 1000),
     connectTimeout: CONNECT_TIMEOUT,
+    commandTimeout: options.commandTimeout ?? COMMAND_TIMEOUT,
   };
   if (parsed.username) settings.username = decodeURIComponent(parsed.username);
   if (parsed.password) settings.password = decodeURIComponent(parsed.password);
   if (parsed.protocol === "rediss:") {
     // SNI carries host names only (RFC 6066); the certificate is still checked against an IP.
-    settings.tls = isIP(host) ? { ...tls } : { servername: host, ...tls };
+    settings.tls = isIP(host) ? { ...options.tls } : { servername: host, ...options.tls };
   }
   return settings;
 }

@@ -50,12 +50,22 @@ export class IoredisConnection implements RedisConnection {
     return this.#client.call(String(name), ...args);
   }
 
-  async subscribe(channel: string, onMessage: (message: string) => void): Promise<void> {
+  async subscribe(
+    channel: string,
+    onMessage: (message: string) => void,
+    onRenewed?: () => void,
+  ): Promise<void> {
     this.#client.on("message", (from: string, message: string) => {
       if (from === channel) onMessage(message);
     });
-    // ioredis re-subscribes by itself after a reconnect.
     await this.#client.subscribe(channel);
+    // ioredis re-subscribes by itself after a reconnect, just after its "ready"; this second
+    // SUBSCRIBE (a no-op for Redis) is confirmed after that one, so the renewal is complete.
+    if (onRenewed) {
+      this.#client.on("ready", () => {
+        this.#client.subscribe(channel).then(onRenewed, () => {});
+      });
+    }
   }
 
   /** Closes a connection of the store's own; one passed in stays open for its owner. */

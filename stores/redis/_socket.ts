@@ -11,6 +11,13 @@ import { connectBun } from "./_socket_bun.ts";
 import { connectDeno } from "./_socket_deno.ts";
 import { connectNode } from "./_socket_node.ts";
 
+/**
+ * Idle milliseconds before TCP keepalive probes start, where the runtime takes a delay
+ * (`node:net`, Bun; Deno uses the system's). The client's own PING finds a silent connection
+ * sooner; keepalive also keeps NAT and firewall state of an idle connection alive.
+ */
+const KEEPALIVE_DELAY = 10_000;
+
 /** Where to connect. */
 export interface SocketOptions {
   host: string;
@@ -31,7 +38,7 @@ export interface SocketEvents {
   onClose(error?: Error): void;
 }
 
-/** An open connection. */
+/** An open connection, with TCP_NODELAY and TCP keepalive on. */
 export interface Socket {
   /** Sends `text` as UTF-8, after whatever was written before. */
   write(text: string): void;
@@ -39,9 +46,12 @@ export interface Socket {
   close(): Promise<void>;
 }
 
-/** Where and how one runtime connects; `signal` aborts on timeout or on `options.signal`. */
+/**
+ * Where and how one runtime connects; `signal` aborts on timeout or on `options.signal`, and
+ * `keepAliveDelay` is the idle time before TCP keepalive probes, for runtimes that take one.
+ */
 export type Connector = (
-  options: SocketOptions,
+  options: SocketOptions & { keepAliveDelay: number },
   signal: AbortSignal,
   events: SocketEvents,
 ) => Promise<Socket>;
@@ -70,7 +80,7 @@ export async function openSocket(options: SocketOptions, events: SocketEvents): 
     options.connectTimeout,
   );
   try {
-    return await connect(options, limit.signal, events);
+    return await connect({ ...options, keepAliveDelay: KEEPALIVE_DELAY }, limit.signal, events);
   } finally {
     clearTimeout(timer);
     options.signal.removeEventListener("abort", abort);

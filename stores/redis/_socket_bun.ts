@@ -3,7 +3,7 @@
  * take wait for its `drain`. Private to the Redis store. @module
  */
 
-import type { Socket, SocketEvents, SocketOptions } from "./_socket.ts";
+import type { Connector, Socket, SocketEvents } from "./_socket.ts";
 import { concatBytes } from "./_resp.ts";
 
 const bun = (globalThis as {
@@ -15,6 +15,8 @@ const encoder = new TextEncoder();
 interface BunSocket {
   write(data: string | Uint8Array): number;
   setNoDelay(noDelay?: boolean): void;
+  /** Missing before Bun 1.1.x. */
+  setKeepAlive?(enable: boolean, initialDelay: number): boolean;
   terminate(): void;
 }
 
@@ -32,7 +34,7 @@ interface BunConnectOptions {
 
 /** Connects with `Bun.connect`. */
 export async function connectBun(
-  options: SocketOptions,
+  options: Parameters<Connector>[0],
   signal: AbortSignal,
   events: SocketEvents,
 ): Promise<Socket> {
@@ -57,6 +59,7 @@ export async function connectBun(
     throw error;
   }
   socket.setNoDelay(true);
+  socket.setKeepAlive?.(true, options.keepAliveDelay);
   const transport = new BunSocketTransport(socket, events);
   onDrain = () => transport.drain();
   onClose = (error) => transport.lost(error);

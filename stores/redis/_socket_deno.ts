@@ -3,7 +3,7 @@
  * writes chained so each completes before the next. Private to the Redis store. @module
  */
 
-import type { Socket, SocketEvents, SocketOptions } from "./_socket.ts";
+import type { Connector, Socket, SocketEvents } from "./_socket.ts";
 
 /** The part of `Deno.TcpConn` used here (the file also type-checks without Deno's types). */
 interface DenoConn {
@@ -11,6 +11,7 @@ interface DenoConn {
   write(bytes: Uint8Array): Promise<number>;
   close(): void;
   setNoDelay(noDelay?: boolean): void;
+  setKeepAlive(keepAlive?: boolean): void;
 }
 
 const deno = (globalThis as {
@@ -23,7 +24,7 @@ const encoder = new TextEncoder();
 
 /** Connects with `Deno.connect`. */
 export async function connectDeno(
-  options: SocketOptions,
+  options: Parameters<Connector>[0],
   signal: AbortSignal,
   events: SocketEvents,
 ): Promise<Socket> {
@@ -33,6 +34,7 @@ export async function connectDeno(
     signal,
   });
   conn.setNoDelay(true);
+  conn.setKeepAlive(true);
   return new DenoSocket(conn, events);
 }
 

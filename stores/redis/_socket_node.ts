@@ -5,11 +5,11 @@
 
 import { connect as netConnect, type Socket as NetSocket } from "node:net";
 import { connect as tlsConnect } from "node:tls";
-import type { Socket, SocketEvents, SocketOptions } from "./_socket.ts";
+import type { Connector, Socket, SocketEvents } from "./_socket.ts";
 
 /** Connects with `node:net`, or `node:tls` when `options.tls` is set. */
 export function connectNode(
-  options: SocketOptions,
+  options: Parameters<Connector>[0],
   signal: AbortSignal,
   events: SocketEvents,
 ): Promise<Socket> {
@@ -32,6 +32,8 @@ export function connectNode(
     signal.addEventListener("abort", abort, { once: true });
     socket.once("close", closed);
     socket.once(options.tls ? "secureConnect" : "connect", () => {
+      // Set once connected: Node ignores keepalive on a socket that is still connecting.
+      socket.setKeepAlive(true, options.keepAliveDelay);
       signal.removeEventListener("abort", abort);
       socket.off("close", closed);
       resolve(new NodeSocket(socket, events, () => lastError));

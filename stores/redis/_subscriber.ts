@@ -1,12 +1,17 @@
 /**
  * The Redis store's pub/sub side: one dedicated connection per store, opened on the first
  * `subscribe`, fanned out to every stream this process asked for. The connection
- * re-subscribes by itself after a reconnect; what was published while it was down is lost,
- * and the processors' polling interval covers that gap. Private to the Redis store. @module
+ * re-subscribes by itself after a reconnect, also after it fell silent (the client's
+ * watchdog probes it); what was published while it was down is lost, so each renewal hands
+ * every stream a wake-up, and idle processors look for work at once instead of after their
+ * interval. A refused login errors the open streams (with what to change), since it would
+ * otherwise leave them silent; the connection goes on trying. Private to the Redis store.
+ * @module
  */
 
 import type { RedisConnection } from "./_connection.ts";
 import type { StoreMessage } from "../../src/store.ts";
+import { authStoreError, RedisAuthError } from "./_auth.ts";
 
 /** Fans the messages of one channel out to streams. */
 export class Subscriber {
@@ -89,12 +94,30 @@ export class Subscriber {
     this.#client = client;
     // A failed SUBSCRIBE must not block the verbs waiting on `ready`; the connection
     // subscribes again on its next connect by itself.
-    this.#ready = client.subscribe(this.#channel, (text) => this.#deliver(text)).then(() => {
+    this.#ready = client.subscribe(
+      this.#channel,
+      (text) => this.#deliver(text),
+      () => this.#broadcast({ type: "wake" }),
+    ).then(() => {
       this.#isSubscribed = true;
-    }, () => {});
+    }, (error) => {
+      if (error instanceof RedisAuthError) this.#fail(authStoreError(error, "subscribe"));
+    });
   }
 
-  /** Hands a message to every open stream. */
+  /** Errors every open stream with `error`; later streams wait for the connection. */
+  #fail(error: Error): void {
+    for (const controller of [...this.#controllers.keys()]) {
+      this.#controllers.delete(controller);
+      try {
+        controller.error(error);
+      } catch {
+        // Closed already.
+      }
+    }
+  }
+
+  /** Hands a published message to every open stream. */
   #deliver(text: string): void {
     let message: StoreMessage;
     try {
@@ -102,6 +125,10 @@ export class Subscriber {
     } catch {
       return; // Not ours: someone else published on the channel.
     }
+    this.#broadcast(message);
+  }
+
+  #broadcast(message: StoreMessage): void {
     for (const controller of this.#controllers.keys()) {
       try {
         controller.enqueue(message);

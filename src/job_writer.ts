@@ -1,0 +1,69 @@
+/**
+ * Saving new jobs for a queue: one store call per batch, then the announcements (`job:define`,
+ * the `created` event, a wake-up for their tasks), and the count of saves in flight behind the
+ * queue's `drain` event and the wait for them in `close()`. @module
+ */
+
+import type { Job } from "./job.ts";
+import type { NewJob, Store } from "./store.ts";
+
+/** Where a writer announces what it saved. */
+export interface WriterHandlers {
+  /** Called for each saved job, in order. */
+  saved(job: Job): void;
+  /** Called once per task of a saved batch. */
+  wake(task: string): void;
+  /** Called whenever the number of saves in flight drops to zero. */
+  drain(): void;
+}
+
+/** Saves jobs and counts the saves in flight. */
+export class JobWriter {
+  #store: Store;
+  #handlers: WriterHandlers;
+  #pending = 0;
+  #drained: Promise<void> = Promise.resolve();
+  #resolveDrained?: () => void;
+
+  constructor(store: Store, handlers: WriterHandlers) {
+    this.#store = store;
+    this.#handlers = handlers;
+  }
+
+  /** Resolves once no save is in flight. */
+  get drained(): Promise<void> {
+    return this.#drained;
+  }
+
+  /**
+   * Announces jobs saved by this writer or elsewhere in the queue (a schedule's fire): each
+   * job in order, then one wake-up per task.
+   */
+  announce(saved: readonly Job[]): void {
+    for (const job of saved) this.#handlers.saved(job);
+    for (const task of new Set(saved.map((job) => job.task))) this.#handlers.wake(task);
+  }
+
+  /**
+   * Saves `jobs` in one store call; resolves to the stored records. With `tx` they are saved
+   * inside the caller's transaction and not announced: they exist only once it commits (maybe
+   * never), and the store wakes processors then.
+   */
+  async save(jobs: NewJob[], tx?: unknown): Promise<Job[]> {
+    if (this.#pending++ === 0) {
+      this.#drained = new Promise((resolve) => this.#resolveDrained = resolve);
+    }
+    try {
+      if (jobs.length === 0) return [];
+      if (tx !== undefined) return await this.#store.add(jobs, { tx });
+      const saved = await this.#store.add(jobs);
+      this.announce(saved);
+      return saved;
+    } finally {
+      if (--this.#pending === 0) {
+        this.#resolveDrained?.();
+        this.#handlers.drain();
+      }
+    }
+  }
+}
