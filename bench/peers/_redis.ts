@@ -77,8 +77,7 @@ export class BenchRedis {
       }
     }
     const cpu = await this.#admin.info("cpu");
-    const seconds = (field: string) =>
-      Number(new RegExp(`${field}:([\\d.]+)`).exec(cpu)?.[1]);
+    const seconds = (field: string) => Number(new RegExp(`${field}:([\\d.]+)`).exec(cpu)?.[1]);
     return {
       commands,
       cpu: seconds("used_cpu_user") + seconds("used_cpu_sys"),

@@ -50,9 +50,7 @@ export function runCase(
   // through bench/peers/node_modules; Deno would take bench/peers/package.json, the nearest to
   // case.mjs, so `--config` gives it the project's import map instead.
   const isKinetik = who.system === "kinetik";
-  const config = isKinetik && who.runtime === "deno"
-    ? ["--config", `${ROOT}deno.json`]
-    : [];
+  const config = isKinetik && who.runtime === "deno" ? ["--config", `${ROOT}deno.json`] : [];
   const child = spawn(
     cmd,
     [...pre, ...config, `${PEERS}case.mjs`, "--system", who.system, ...args],
@@ -84,9 +82,7 @@ export function runCase(
       (code) =>
         code === 0 && result ? resolve(result) : reject(
           new Error(
-            `${who.system}@${who.runtime} ${
-              args.join(" ")
-            } exited with ${code}`,
+            `${who.system}@${who.runtime} ${args.join(" ")} exited with ${code}`,
           ),
         ),
     );

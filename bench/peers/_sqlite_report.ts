@@ -82,8 +82,7 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-const round = (value: number, digits = 0) =>
-  Math.round(value * 10 ** digits) / 10 ** digits;
+const round = (value: number, digits = 0) => Math.round(value * 10 ** digits) / 10 ** digits;
 
 /** Medians per system, runtime and case, in the order first seen, with the I/O counts. */
 export function sqliteMedians(
@@ -96,16 +95,12 @@ export function sqliteMedians(
   }
   return [...groups.entries()].map(([id, group]) => {
     const pick = (field: keyof SqliteRun, digits = 0) => {
-      const values = group.map((run) => run[field]).filter((v): v is number =>
-        v !== undefined
-      );
+      const values = group.map((run) => run[field]).filter((v): v is number => v !== undefined);
       return values.length ? round(median(values), digits) : null;
     };
     const counted = io.get(id);
     const per = (value: number | undefined, scale = 1) =>
-      counted && value !== undefined
-        ? round((value * scale) / counted.jobs, 3)
-        : null;
+      counted && value !== undefined ? round((value * scale) / counted.jobs, 3) : null;
     const [first] = group;
     return {
       system: first.system,
@@ -123,9 +118,7 @@ export function sqliteMedians(
       txPerJob: per(counted?.commits),
       walPagesPerJob: per(counted?.walPages),
       syncsPer1k: per(counted?.syncs, 1000),
-      runs: group.map((run) =>
-        round(run.case === "latency" ? run.p99! : run.jobsPerSec, 2)
-      ),
+      runs: group.map((run) => round(run.case === "latency" ? run.p99! : run.jobsPerSec, 2)),
     };
   });
 }
@@ -139,8 +132,7 @@ export function sqliteTable(rows: readonly SqliteRow[]): string {
     a.case.localeCompare(b.case) || a.runtime.localeCompare(b.runtime) ||
     SQLITE_SYSTEMS.indexOf(a.system) - SQLITE_SYSTEMS.indexOf(b.system)
   );
-  const cell = (value: number | null) =>
-    value === null ? "" : value.toLocaleString("en");
+  const cell = (value: number | null) => value === null ? "" : value.toLocaleString("en");
   const lines = [
     "| case | runtime | system | jobs/s | p50 ms | p95 ms | p99 ms | peak RSS MB | CPU % | CPU µs/job | write tx/job | WAL pages/job | syncs/1k jobs | runs (jobs/s or p99) |",
     "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
@@ -187,9 +179,7 @@ export function sqliteRatios(
         const on = p.runtime === k.runtime ? "" : ` (${p.runtime})`;
         return k.case === "latency"
           ? `p99 ${k.p99} vs ${p.p99} ms${on}`
-          : `${
-            (k.jobsPerSec / p.jobsPerSec).toFixed(2)
-          }×${on}; RSS ${k.rssMB} vs ${p.rssMB} MB`;
+          : `${(k.jobsPerSec / p.jobsPerSec).toFixed(2)}×${on}; RSS ${k.rssMB} vs ${p.rssMB} MB`;
       }).join("; ")
     );
     lines.push(`| ${k.case} | ${k.runtime} | ${cells.join(" | ")} |`);

@@ -86,9 +86,7 @@ async function main() {
   }, 240_000).unref?.();
   const adapters = args.store === "sqlite" ? SQLITE_ADAPTERS : ADAPTERS;
   const create = (await import(adapters[args.system])).default;
-  const role = args.case === "process" || args.case === "latency-worker"
-    ? "worker"
-    : "producer";
+  const role = args.case === "process" || args.case === "latency-worker" ? "worker" : "producer";
   const adapter = await create({
     url: args.redis,
     path: args.sqlite,

@@ -48,12 +48,10 @@ export const UNSUPPORTED: Record<string, Record<string, string>> = {
     "process-c50": "runs one job at a time (no concurrency setting)",
   },
   liteque: {
-    "enqueue-bulk":
-      "has no bulk add (the process cases seed it one add at a time)",
+    "enqueue-bulk": "has no bulk add (the process cases seed it one add at a time)",
   },
   bunqueue: {
-    latency:
-      "embedded mode serves one process: jobs another process adds are not seen",
+    latency: "embedded mode serves one process: jobs another process adds are not seen",
   },
 };
 
@@ -113,8 +111,7 @@ export async function runSqlite(args: string[]): Promise<void> {
     }));
   });
   const cases = flags.cases.split(",");
-  const supports = (who: Entrant, name: string) =>
-    !UNSUPPORTED[who.system]?.[name];
+  const supports = (who: Entrant, name: string) => !UNSUPPORTED[who.system]?.[name];
   if (entrants.some((e) => e.system !== "kinetik")) await installPeers();
 
   /** One measured case on a fresh database file; `wrap` runs the measured process under strace. */
@@ -201,8 +198,7 @@ export async function runSqlite(args: string[]): Promise<void> {
           );
           runs.push(run);
           versions[`${who.system}@${who.runtime}`] = {
-            [who.runtime]:
-              (run as unknown as { runtimeVersion: string }).runtimeVersion,
+            [who.runtime]: (run as unknown as { runtimeVersion: string }).runtimeVersion,
             ...run.versions,
           };
           console.error(
@@ -210,9 +206,7 @@ export async function runSqlite(args: string[]): Promise<void> {
               (run.p99 === undefined
                 ? ""
                 : ` p50 ${run.p50?.toFixed(2)} p99 ${run.p99.toFixed(2)} ms`) +
-              `, ${run.clientUsPerJob.toFixed(0)} µs CPU/job, rss ${
-                run.rssMB.toFixed(0)
-              } MB`,
+              `, ${run.clientUsPerJob.toFixed(0)} µs CPU/job, rss ${run.rssMB.toFixed(0)} MB`,
           );
         } catch (error) {
           console.error(`${label} failed: ${error}`);
@@ -239,9 +233,7 @@ export async function runSqlite(args: string[]): Promise<void> {
             jobs: small,
           });
           console.error(
-            `count ${name} ${who.system}@${who.runtime}: ${
-              counts!.commits / small
-            } tx/job, ` +
+            `count ${name} ${who.system}@${who.runtime}: ${counts!.commits / small} tx/job, ` +
               `${counts!.walPages / small} WAL pages/job`,
           );
         } catch (error) {
@@ -269,9 +261,7 @@ export async function runSqlite(args: string[]): Promise<void> {
     s !== "kinetik" && entrants.some((e) => e.system === s)
   );
   const text = [
-    `Run ${new Date().toISOString()} (${
-      ((Date.now() - started) / 60_000).toFixed(1)
-    } min): \`${
+    `Run ${new Date().toISOString()} (${((Date.now() - started) / 60_000).toFixed(1)} min): \`${
       ["deno task bench:peers", ...args].join(" ")
     }\`, median of ${flags.reps} runs, ${
       jobs.toLocaleString("en")

@@ -7,22 +7,18 @@ import { createRequire } from "node:module";
 const PACKAGE = "bullmq";
 const bullmq = await import(PACKAGE);
 const { Queue, Worker } = bullmq.Queue ? bullmq : bullmq.default;
-const version = (name) =>
-  createRequire(import.meta.url)(`${name}/package.json`).version;
+const version = (name) => createRequire(import.meta.url)(`${name}/package.json`).version;
 
 export default async function create({ url, queue: name, role }) {
   const { hostname, port } = new URL(url);
   const connection = { host: hostname, port: Number(port) };
-  const queue = role === "producer"
-    ? new Queue(name, { connection })
-    : undefined;
+  const queue = role === "producer" ? new Queue(name, { connection }) : undefined;
   await queue?.waitUntilReady();
   let worker;
   return {
     versions: { bullmq: version("bullmq"), ioredis: version("ioredis") },
     enqueueOne: (data) => queue.add("job", data),
-    enqueueBulk: (datas) =>
-      queue.addBulk(datas.map((data) => ({ name: "job", data }))),
+    enqueueBulk: (datas) => queue.addBulk(datas.map((data) => ({ name: "job", data }))),
     async startWorker(concurrency, handler, hooks) {
       worker = new Worker(name, async (job) => await handler(job.data), {
         connection,

@@ -17,8 +17,7 @@ export default function create({ path, queue: name }) {
   return {
     versions: { bunqueue: require("bunqueue/package.json").version },
     enqueueOne: (data) => queue.add("job", data),
-    enqueueBulk: (datas) =>
-      queue.addBulk(datas.map((data) => ({ name: "job", data }))),
+    enqueueBulk: (datas) => queue.addBulk(datas.map((data) => ({ name: "job", data }))),
     startWorker(concurrency, handler, hooks) {
       worker = new Worker(name, async (job) => await handler(job.data), {
         embedded: true,

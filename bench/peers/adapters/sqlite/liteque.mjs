@@ -41,9 +41,7 @@ export default function create({ path, queue: name }) {
     },
     startWorker(concurrency, handler, hooks) {
       onFinalized = (status) =>
-        status === "completed"
-          ? hooks.onCompleted()
-          : hooks.onFailed(new Error(status));
+        status === "completed" ? hooks.onCompleted() : hooks.onFailed(new Error(status));
       runner = new Runner(queue, {
         run: async (job) => await handler(job.data),
       }, {
