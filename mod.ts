@@ -47,6 +47,12 @@ export { QUEUE_EVENT_TYPES } from "./src/events.ts";
 export type { EventFilter, QueueEvent, QueueEventType } from "./src/events.ts";
 export type { CleanOptions, FetchOptions, QueueStats } from "./src/queue_reads.ts";
 export type { WaitOptions } from "./src/wait.ts";
+export type {
+  MetricsOptions,
+  MetricsSeries,
+  MetricsSummary,
+  QueueMetrics,
+} from "./src/queue_metrics.ts";
 export { DEFAULT_RETENTION } from "./src/retention.ts";
 export type { FinishedStatus, RetentionOptions, RetentionRule } from "./src/retention.ts";
 export { StoreError } from "./src/store.ts";

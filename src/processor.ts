@@ -24,6 +24,8 @@
  * - Maintenance (`maintenance.ts`) renews the leases of running jobs (a lost lease aborts the
  *   run) and recovers expired leases of crashed workers; an idle loop recovers too, at most
  *   once per third of a lease. Both run the queue's retention sweep when it is due.
+ * - Each settled run is counted for the metrics (`metrics_recorder.ts`), which reach the store
+ *   in batches every few seconds and when the loop ends.
  * - Store errors never end the loop: they are reported as `error` and retried with backoff.
  *   An unsettled outcome is kept and retried; if its lease expires meanwhile, another worker
  *   reruns the job (at-least-once delivery).
@@ -177,6 +179,7 @@ export class Processor {
       }
     }
     await this.#maintenance.stop();
+    await this.#host.metrics?.flush();
     this.#host.stopped?.();
   }
 
@@ -323,9 +326,17 @@ export class Processor {
     this.#host.store.appendLogs(run.job.id, run.logs).catch((e) => this.#host.reportError(e));
   }
 
-  /** Emits the events of a settled run, after the store committed them. */
+  /** Counts a settled run for the metrics and emits its events, after the store committed them. */
   #announce(finished: Finished, job: Job | undefined): void {
     if (!job) return void this.#refused(finished);
+    const { settlement, run } = finished;
+    const started = run.job.started ?? settlement.now;
+    this.#host.metrics?.record(
+      job.task,
+      settlement.outcome,
+      settlement.now,
+      settlement.now - started,
+    );
     const announced = outcomeEvent(finished.settlement, job, finished.result);
     if (announced) this.#host.emitEvent(announced.event, announced.error);
   }

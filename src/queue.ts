@@ -47,6 +47,7 @@ import {
   type QueueStats,
   queueStats,
 } from "./queue_reads.ts";
+import { type MetricsOptions, type QueueMetrics, readMetrics } from "./queue_metrics.ts";
 import { validateQuery } from "./query.ts";
 import { applyPlugin, configureFor, type PluginOf } from "./queue_plugins.ts";
 import { hostname, pid } from "./runtime.ts";
@@ -299,6 +300,7 @@ export class Queue extends Emitter<QueueEvents> {
     this.#isClosed = true;
     const grace = options.grace === undefined ? undefined : parseDuration(options.grace, "grace");
     await Promise.all([...this.#processors].map((p) => p.stop({ grace })));
+    await this.#parts.metrics.close();
     await this.#parts.control.close();
     await this.#parts.writer.drained;
     this.#parts.waiters.close();
@@ -339,6 +341,18 @@ export class Queue extends Emitter<QueueEvents> {
     return queueStats(this.store, this.#parts.registry.tagOf(), this.#clock.now());
   }
 
+  /**
+   * Jobs completed and failed per task and bucket (default: each minute of the last hour),
+   * with run-time p50 and p95, from every process on the store (kept 24 hours). This
+   * process's latest counts are written first, so they are included.
+   * @throws {TypeError | RangeError} for a bad `since` or `bucket`
+   * @throws {Error} when the store keeps no metrics
+   */
+  async metrics(options?: MetricsOptions): Promise<QueueMetrics> {
+    await this.#parts.metrics.flush();
+    return await readMetrics(this.store, options, this.#clock.now());
+  }
+
   /** The job's stored log lines, oldest first. */
   logs(id: string): Promise<LogLine[]> {
     return this.store.logs(String(id));
@@ -375,6 +389,7 @@ export class Queue extends Emitter<QueueEvents> {
       publish: (message) => this.#parts.bus.publish(message),
       nudge: (id) => this.#parts.waiters.nudge(id),
       stopped: () => this.#parts.control.processorStopped(),
+      metrics: this.#parts.metrics,
     };
   }
 
