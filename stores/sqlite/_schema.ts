@@ -7,7 +7,7 @@ import type { DatabaseSync } from "node:sqlite";
 import { StoreError } from "../../src/store.ts";
 
 /** The schema version this code writes and reads. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /**
  * Migrations by the version they bring the file to; `MIGRATIONS[0]` creates version 1.
@@ -70,6 +70,22 @@ const MIGRATIONS: readonly string[] = [
     body TEXT NOT NULL,
     expires INTEGER NOT NULL
   );
+  `,
+  // ── Metrics (issue 14) ─────────────────────────────────────────────────────────────────────
+  // Its own step, appended while other branches append theirs: renumber on merge, keep apart.
+  `
+  -- Run counts per task and minute (see _metrics.ts): completed, failed, and the run-time
+  -- histogram as a JSON object of bucket index → runs. Keyed (minute, task), so the upsert of
+  -- a sample, the read of minutes since a time and the drop of minutes past 24 hours are each
+  -- one range of the primary key; WITHOUT ROWID keeps the row inside that key's B-tree.
+  CREATE TABLE metrics (
+    minute INTEGER NOT NULL,
+    task TEXT NOT NULL,
+    completed INTEGER NOT NULL,
+    failed INTEGER NOT NULL,
+    runtimes TEXT NOT NULL,
+    PRIMARY KEY (minute, task)
+  ) WITHOUT ROWID;
   `,
 ];
 
