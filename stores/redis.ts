@@ -27,6 +27,7 @@ import type {
   JobStats,
   Lease,
   LeasedJob,
+  MetricsSample,
   NewJob,
   RemoveFilter,
   Settlement,
@@ -44,6 +45,7 @@ import { Subscriber } from "./redis/_subscriber.ts";
 import { authStoreError, RedisAuthError } from "./redis/_auth.ts";
 import * as codec from "./redis/_codec.ts";
 import { countJobs, matchJobs, type ScriptRunner } from "./redis/_match.ts";
+import { decodeMetrics, recordMetricsArgs } from "./redis/_metrics.ts";
 import type { RedisClient, RedisConnection } from "./redis/_connection.ts";
 import { type RedisStoreOptions, resolveOptions } from "./redis/_options.ts";
 
@@ -278,6 +280,14 @@ export class RedisStore implements Store {
   async workers(now: number): Promise<WorkerRecord[]> {
     const reply = await this.#run("list workers", SCRIPTS.workers, [now]) as (string | null)[];
     return reply.filter((text): text is string => text !== null).map((text) => JSON.parse(text));
+  }
+
+  async recordMetrics(samples: readonly MetricsSample[], now: number): Promise<void> {
+    await this.#run("record metrics", SCRIPTS.recordMetrics, recordMetricsArgs(samples, now));
+  }
+
+  async metrics(since: number): Promise<MetricsSample[]> {
+    return decodeMetrics(await this.#run("read metrics", SCRIPTS.readMetrics, [since]));
   }
 
   /** Ends the subscriptions and closes the connections (a client passed in stays open). */

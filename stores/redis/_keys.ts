@@ -19,6 +19,8 @@
  * | `<base>key-waiting:<key>` | set | ids requeued while another job held `key`: the next holders |
  * | `<base>workers` | zset | worker id by heartbeat expiry |
  * | `<base>worker-records` | hash | worker id → {@linkcode WorkerRecord} JSON |
+ * | `<base>metrics` | zset | minutes with metrics: score and member the minute's start (epoch ms) |
+ * | `<base>metrics:<minute>` | hash | that minute's counts: `<task>:c` completed, `<task>:f` failed, `<task>:<bucket>` runs per run-time bucket; EXPIRE 25 h |
  * | `<base>events` | channel | {@linkcode StoreMessage} JSON: wake-ups, job events, cancels |
  *
  * @module
