@@ -5,7 +5,8 @@
  * and job events travel through a polled `events` collection.
  *
  * Collections (in the database of the URL, else `kinetik`): `<prefix>jobs` (one document per
- * job, its log inside it), `<prefix>events`, `<prefix>workers` and `<prefix>counters`.
+ * job, its log inside it), `<prefix>events`, `<prefix>workers`, `<prefix>counters` and
+ * `<prefix>metrics` (one document per task and minute).
  *
  * @example Opening a MongoDB store
  * ```ts ignore
@@ -27,6 +28,7 @@ import {
   type JobQuery,
   type JobStats,
   type Lease,
+  type MetricsSample,
   type NewJob,
   type RemoveFilter,
   type Settlement,
@@ -40,6 +42,7 @@ import { claim } from "./mongo/_claim.ts";
 import * as connection from "./mongo/_connection.ts";
 import { EventBus } from "./mongo/_events.ts";
 import { count, find } from "./mongo/_find.ts";
+import * as metrics from "./mongo/_metrics.ts";
 import { type Collections, collections, createIndexes } from "./mongo/_schema.ts";
 import { recover, renew, settle } from "./mongo/_settle.ts";
 import * as verbs from "./mongo/_verbs.ts";
@@ -246,6 +249,14 @@ export class MongoStore implements Store {
 
   logs(id: string): Promise<LogLine[]> {
     return this.#run("read logs", (c) => verbs.logs(c, id));
+  }
+
+  recordMetrics(samples: readonly MetricsSample[], now: number): Promise<void> {
+    return this.#run("record metrics", (c) => metrics.recordMetrics(c, samples, now));
+  }
+
+  metrics(since: number): Promise<MetricsSample[]> {
+    return this.#run("read metrics", (c) => metrics.metrics(c, since));
   }
 
   /** Messages from every process sharing the collections, read every `pollInterval` ms. */

@@ -5,6 +5,7 @@
 
 import type { Collection, Db, IndexDescription } from "mongodb";
 import type { JobDocument } from "./_documents.ts";
+import type { MetricsDocument } from "./_metrics.ts";
 
 /** A message between processes, as the `events` collection keeps it. */
 export interface EventDocument {
@@ -44,6 +45,7 @@ export interface Collections {
   events: Collection<EventDocument>;
   workers: Collection<WorkerDocument>;
   counters: Collection<CounterDocument>;
+  metrics: Collection<MetricsDocument>;
 }
 
 /** The collections for `prefix` in `db`. */
@@ -53,6 +55,7 @@ export function collections(db: Db, prefix: string): Collections {
     events: db.collection<EventDocument>(`${prefix}events`),
     workers: db.collection<WorkerDocument>(`${prefix}workers`),
     counters: db.collection<CounterDocument>(`${prefix}counters`),
+    metrics: db.collection<MetricsDocument>(`${prefix}metrics`),
   };
 }
 
@@ -96,4 +99,6 @@ const JOB_INDEXES: IndexDescription[] = [
 export async function createIndexes(collections: Collections): Promise<void> {
   await collections.jobs.createIndexes(JOB_INDEXES);
   await collections.workers.createIndex({ expires: 1 }, { name: "expires" });
+  // Metrics: reads of the minutes since a time, and the drop of those past 24 hours.
+  await collections.metrics.createIndex({ minute: 1 }, { name: "minute" });
 }
