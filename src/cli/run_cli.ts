@@ -34,6 +34,7 @@ import { pauseCommand, resumeCommand } from "./pause.ts";
 import { retryCommand } from "./retry.ts";
 import { schedulesCommand } from "./schedules.ts";
 import { showCommand } from "./show.ts";
+import { statsCommand } from "./stats.ts";
 import { tasksCommand } from "./tasks.ts";
 import { unscheduleCommand } from "./unschedule.ts";
 import { watchCommand } from "./watch.ts";
@@ -44,6 +45,7 @@ export const COMMANDS: readonly Command[] = [
   tasksCommand,
   workersCommand,
   jobsCommand,
+  statsCommand,
   showCommand,
   logsCommand,
   addCommand,
