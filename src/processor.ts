@@ -41,6 +41,7 @@ import type { ClaimRequest, ClaimResult, LeasedJob, Settlement } from "./store.t
 import { Alarm } from "./alarm.ts";
 import { Maintenance } from "./maintenance.ts";
 import type { ProcessorHost, ProcessorOptions } from "./processor_host.ts";
+import type { RunEnd } from "./queue_hooks.ts";
 
 interface Finished {
   run: JobRun;
@@ -295,17 +296,25 @@ export class Processor {
     this.#maintenance.schedule();
     run.note(`Started (attempt ${job.attempts})`);
     this.#host.emitEvent({ type: "started", job, time: job.started ?? this.#host.clock.now() });
-    run.execute().then((result) => this.#finish(run, result));
+    const execute = () => run.execute().then((result) => this.#finish(run, result));
+    // The queue's aroundRun hooks (queue_hooks.ts) wrap the run; without any, nothing does.
+    if (this.#host.hooks?.wrapsRuns) void this.#host.hooks.run(job, execute);
+    else void execute();
   }
 
-  #finish(run: JobRun, result: RunResult): void {
+  /** Queues a run's outcome for the next settle; resolves to how it ended, for the hooks. */
+  async #finish(run: JobRun, result: RunResult): Promise<RunEnd> {
     // A renewal carrying this run's lines is out: wait for it, so the settle (or the
     // abandoned run's last append) writes exactly the lines the store does not have yet.
     const flushing = run.flushing;
-    if (flushing) return void flushing.then(() => this.#finish(run, result));
+    if (flushing) {
+      await flushing;
+      return this.#finish(run, result);
+    }
     this.#running.delete(run.job.id);
     if (this.#host.runs.get(run.job.id) === run) this.#host.runs.delete(run.job.id);
     if (this.#running.size === 0) this.#onDrained.splice(0).forEach((resolve) => resolve());
+    let end: RunEnd;
     if (result.kind === "aborted" && result.cause !== "shutdown") {
       // Cancelled, or the lease was lost: the outcome is not ours to write.
       const cancelled = result.cause === "cancel";
@@ -313,11 +322,16 @@ export class Processor {
         run,
         cancelled ? "Run stopped: the job was cancelled" : "Run abandoned: the lease was lost",
       );
+      end = { outcome: cancelled ? "cancelled" : "abandoned" };
     } else {
       const settlement = settlementFor(run, result, this.#host.clock.now());
       this.#finished.push({ run, result, settlement });
+      end = settlement.error
+        ? { outcome: settlement.outcome, error: settlement.error }
+        : { outcome: settlement.outcome };
     }
     this.wake();
+    return end;
   }
 
   /** Stores the lines of a run whose outcome is not written, ending with why. */

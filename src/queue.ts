@@ -47,6 +47,7 @@ import {
   type QueueStats,
   queueStats,
 } from "./queue_reads.ts";
+import { HookChain, type QueueHooks } from "./queue_hooks.ts";
 import { type MetricsOptions, type QueueMetrics, readMetrics } from "./queue_metrics.ts";
 import { validateQuery } from "./query.ts";
 import { applyPlugin, configureFor, type PluginOf } from "./queue_plugins.ts";
@@ -91,6 +92,7 @@ export class Queue extends Emitter<QueueEvents> {
   readonly #processors = new Set<Processor>();
   readonly #runs = new Map<string, JobRun>();
   readonly #parts: QueueParts;
+  readonly #hooks: HookChain;
   #isClosed = false;
 
   /** A queue on `store` (a `MemoryStore` when none is given). */
@@ -101,6 +103,7 @@ export class Queue extends Emitter<QueueEvents> {
     this.store = resolved;
     this.#settings = resolveQueueOptions(opts);
     this.#clock = this.#settings.clock;
+    this.#hooks = new HookChain((error) => this.reportError(error));
     this.#parts = assembleQueue({
       emitter: this,
       store: resolved,
@@ -138,6 +141,16 @@ export class Queue extends Emitter<QueueEvents> {
   }
 
   /**
+   * Adds plugin hooks ({@linkcode QueueHooks}: `beforeSave` of created jobs, `aroundRun` of
+   * runs in this process), as `otel()` does. A hook that throws is reported as `error`.
+   * @throws {TypeError} when a hook is not a function
+   */
+  hook(hooks: QueueHooks): this {
+    this.#hooks.add(hooks);
+    return this;
+  }
+
+  /**
    * Defines a task (tag `"default"` until `.tag()`); emits `task:define`.
    * @throws {TypeError} for an empty name or one containing ":"
    */
@@ -170,7 +183,7 @@ export class Queue extends Emitter<QueueEvents> {
 
   async #save(build: () => NewJob[]): Promise<Job[]> {
     this.#assertOpen("create job");
-    return await this.#parts.writer.save(build());
+    return await this.#parts.writer.save(this.#hooks.beforeSave(build()));
   }
 
   /**
@@ -342,11 +355,9 @@ export class Queue extends Emitter<QueueEvents> {
   }
 
   /**
-   * Jobs completed and failed per task and bucket (default: each minute of the last hour),
-   * with run-time p50 and p95, from every process on the store (kept 24 hours). This
-   * process's latest counts are written first, so they are included.
-   * @throws {TypeError | RangeError} for a bad `since` or `bucket`
-   * @throws {Error} when the store keeps no metrics
+   * Runs completed and failed per task and bucket (default: each minute of the last hour),
+   * with run-time p50/p95, from every process on the store (kept 24 h), this one's included.
+   * @throws {TypeError | RangeError} for a bad `since` or `bucket`; {Error} without store support
    */
   async metrics(options?: MetricsOptions): Promise<QueueMetrics> {
     await this.#parts.metrics.flush();
@@ -390,6 +401,7 @@ export class Queue extends Emitter<QueueEvents> {
       nudge: (id) => this.#parts.waiters.nudge(id),
       stopped: () => this.#parts.control.processorStopped(),
       metrics: this.#parts.metrics,
+      hooks: this.#hooks,
     };
   }
 
