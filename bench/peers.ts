@@ -172,7 +172,7 @@ async function measure(
   };
 }
 
-if (!existsSync(`${PEERS}node_modules`) && entrants.some((e) => e.system !== "kinetik")) {
+if (!existsSync(`${PEERS}node_modules`) && entrants.some((e) => !isKinetik(e.system))) {
   console.error("Installing the peers into bench/peers/node_modules (npm ci)…");
   const npm = spawn("npm", ["ci", "--no-audit", "--no-fund"], { cwd: PEERS, stdio: "inherit" });
   const code = await new Promise((resolve) => npm.on("exit", resolve));
