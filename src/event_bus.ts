@@ -27,6 +27,13 @@ export interface BusHandlers {
   reportError(error: unknown): void;
 }
 
+/** Whether a message from the store has the shape of a job event. */
+function isQueueEvent(value: unknown): value is QueueEvent {
+  const event = value as QueueEvent | null;
+  return typeof event?.type === "string" && typeof event.job?.id === "string" &&
+    typeof event.job.task === "string";
+}
+
 /** Routes job events and store messages for one queue. */
 export class EventBus {
   /** Identifies this queue's messages, so it ignores its own echoes. */
@@ -131,7 +138,9 @@ export class EventBus {
       case "event": {
         if (message.origin === this.origin) return;
         const events = Array.isArray(message.event) ? message.event : [message.event];
-        for (const event of events as QueueEvent[]) this.#deliver(event);
+        // Another process (or another version, or a probe) may publish anything: an event
+        // without a job is skipped, so it can neither throw here nor end the subscription.
+        for (const event of events) if (isQueueEvent(event)) this.#deliver(event);
       }
     }
   }

@@ -47,7 +47,7 @@ import {
   type QueueStats,
   queueStats,
 } from "./queue_reads.ts";
-import { HookChain, type QueueHooks } from "./queue_hooks.ts";
+import type { QueueHooks } from "./queue_hooks.ts";
 import { type MetricsOptions, type QueueMetrics, readMetrics } from "./queue_metrics.ts";
 import { validateQuery } from "./query.ts";
 import { applyPlugin, configureFor, type PluginOf } from "./queue_plugins.ts";
@@ -92,7 +92,6 @@ export class Queue extends Emitter<QueueEvents> {
   readonly #processors = new Set<Processor>();
   readonly #runs = new Map<string, JobRun>();
   readonly #parts: QueueParts;
-  readonly #hooks: HookChain;
   #isClosed = false;
 
   /** A queue on `store` (a `MemoryStore` when none is given). */
@@ -103,7 +102,6 @@ export class Queue extends Emitter<QueueEvents> {
     this.store = resolved;
     this.#settings = resolveQueueOptions(opts);
     this.#clock = this.#settings.clock;
-    this.#hooks = new HookChain((error) => this.reportError(error));
     this.#parts = assembleQueue({
       emitter: this,
       store: resolved,
@@ -146,7 +144,7 @@ export class Queue extends Emitter<QueueEvents> {
    * @throws {TypeError} when a hook is not a function
    */
   hook(hooks: QueueHooks): this {
-    this.#hooks.add(hooks);
+    this.#parts.hooks.add(hooks);
     return this;
   }
 
@@ -172,18 +170,34 @@ export class Queue extends Emitter<QueueEvents> {
     data?: unknown,
     options?: Duration | CreateOptions,
   ): Promise<Job> {
-    const [job] = await this.#save(() => [buildJob(task, data, options, this.#clock.now())]);
+    const tx = typeof options === "object" && options !== null ? options.tx : undefined;
+    const [job] = await this.#save(() => [buildJob(task, data, options, this.#clock.now())], tx);
     return job;
   }
 
-  /** Saves many jobs in as few store round trips as the store allows. */
-  createMany(specs: readonly JobSpec[]): Promise<Job[]> {
-    return this.#save(() => buildJobs(specs, this.#clock.now()));
+  /**
+   * Saves many jobs in as few store round trips as the store allows; `options.tx` saves them
+   * inside that transaction (see `CreateOptions.tx`).
+   */
+  createMany(specs: readonly JobSpec[], options: Pick<CreateOptions, "tx"> = {}): Promise<Job[]> {
+    return this.#save(() => buildJobs(specs, this.#clock.now()), options?.tx);
   }
 
-  async #save(build: () => NewJob[]): Promise<Job[]> {
+  async #save(build: () => NewJob[], tx?: unknown): Promise<Job[]> {
     this.#assertOpen("create job");
-    return await this.#parts.writer.save(this.#hooks.beforeSave(build()));
+    const jobs = this.#parts.hooks.beforeSave(build());
+    if (tx !== undefined && !this.store.canJoinTransaction) {
+      throw new TypeError(
+        `Cannot create job as the ${this.store.name} store cannot join a transaction: current value of tx is ${
+          typeof tx === "function"
+            ? "a function"
+            : typeof tx === "object" && tx !== null
+            ? "an object"
+            : JSON.stringify(tx) ?? String(tx)
+        }`,
+      );
+    }
+    return await this.#parts.writer.save(jobs, tx);
   }
 
   /**
@@ -401,7 +415,7 @@ export class Queue extends Emitter<QueueEvents> {
       nudge: (id) => this.#parts.waiters.nudge(id),
       stopped: () => this.#parts.control.processorStopped(),
       metrics: this.#parts.metrics,
-      hooks: this.#hooks,
+      hooks: this.#parts.hooks,
     };
   }
 

@@ -247,6 +247,16 @@ test("EventBus ignores its own echoes and delivers other origins' events, single
     ]);
   }));
 
+test("EventBus skips event messages without a job and keeps delivering after them", () =>
+  withBus(async (bus, store, calls) => {
+    bus.connect();
+    await store.publish({ type: "event", origin: "other", event: { probe: true } });
+    await store.publish({ type: "event", origin: "other", event: [null, "text", { type: "log" }] });
+    await store.publish({ type: "event", origin: "other", event: event("started", "4") });
+    await waitFor(() => calls.length >= 1, 1000, "the valid event");
+    assert.deepEqual(calls, [["dispatch", "started", "4", undefined]]);
+  }));
+
 test("EventBus passes wake and cancel messages to its handlers", () =>
   withBus(async (bus, store, calls) => {
     bus.connect();
