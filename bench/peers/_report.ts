@@ -52,8 +52,7 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-const round = (value: number, digits = 0) =>
-  Math.round(value * 10 ** digits) / 10 ** digits;
+const round = (value: number, digits = 0) => Math.round(value * 10 ** digits) / 10 ** digits;
 
 /** Medians per system, runtime and case, in the order first seen. */
 export function medians(runs: Run[], sent: Map<string, number>): Row[] {
@@ -64,9 +63,7 @@ export function medians(runs: Run[], sent: Map<string, number>): Row[] {
   }
   return [...groups.entries()].map(([key, group]) => {
     const pick = (field: keyof Run) => {
-      const values = group.map((run) => run[field]).filter((v): v is number =>
-        v !== undefined
-      );
+      const values = group.map((run) => run[field]).filter((v): v is number => v !== undefined);
       return values.length ? median(values) : null;
     };
     return {
@@ -86,9 +83,7 @@ export function medians(runs: Run[], sent: Map<string, number>): Row[] {
       clientUsPerJob: round(pick("clientUsPerJob")!),
       redisUsPerJob: round(pick("redisUsPerJob")!),
       sentPerJob: sent.has(key) ? round(sent.get(key)!, 2) : null,
-      runs: group.map((run) =>
-        run.case === "latency" ? round(run.p99!, 2) : round(run.jobsPerSec)
-      ),
+      runs: group.map((run) => run.case === "latency" ? round(run.p99!, 2) : round(run.jobsPerSec)),
     };
   });
 }
@@ -106,21 +101,18 @@ export function table(rows: Row[]): string {
     a.case.localeCompare(b.case) || a.runtime.localeCompare(b.runtime) ||
     order.indexOf(a.system) - order.indexOf(b.system)
   );
-  const cell = (value: number | null) =>
-    value === null ? "" : value.toLocaleString("en");
+  const cell = (value: number | null) => value === null ? "" : value.toLocaleString("en");
   const lines = [
     "| case | runtime | system | jobs/s | p50 ms | p95 ms | p99 ms | peak RSS MB | client CPU % | Redis CPU % | client µs/job | Redis µs/job | Redis cmds/job | sent/job | runs (jobs/s or p99) |",
     "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
   ];
   for (const r of sorted) {
     lines.push(
-      `| ${r.case} | ${r.runtime} | ${r.system} | ${cell(r.jobsPerSec)} | ${
-        cell(r.p50)
-      } | ${cell(r.p95)} | ${cell(r.p99)} | ${cell(r.rssMB)} | ${
-        cell(r.cpuPct)
-      } | ${cell(r.redisCpuPct)} | ${cell(r.clientUsPerJob)} | ${
-        cell(r.redisUsPerJob)
-      } | ${cell(r.cmdsPerJob)} | ${cell(r.sentPerJob)} | ${
+      `| ${r.case} | ${r.runtime} | ${r.system} | ${cell(r.jobsPerSec)} | ${cell(r.p50)} | ${
+        cell(r.p95)
+      } | ${cell(r.p99)} | ${cell(r.rssMB)} | ${cell(r.cpuPct)} | ${cell(r.redisCpuPct)} | ${
+        cell(r.clientUsPerJob)
+      } | ${cell(r.redisUsPerJob)} | ${cell(r.cmdsPerJob)} | ${cell(r.sentPerJob)} | ${
         r.runs.join(", ")
       } |`,
     );
@@ -148,9 +140,7 @@ export function ratios(rows: Row[]): string {
       if (k.case === "latency") {
         return `p99 ${k.p99} vs ${p.p99} ms; RSS ${k.rssMB} vs ${p.rssMB} MB`;
       }
-      return `${
-        (k.jobsPerSec / p.jobsPerSec).toFixed(2)
-      }×; RSS ${k.rssMB} vs ${p.rssMB} MB`;
+      return `${(k.jobsPerSec / p.jobsPerSec).toFixed(2)}×; RSS ${k.rssMB} vs ${p.rssMB} MB`;
     };
     lines.push(
       `| ${k.case} | ${runtime} | ${ratio("bullmq")} | ${ratio("bee-queue")} |`,
