@@ -42,6 +42,8 @@ export class EventBus {
   #handlers: BusHandlers;
   #hub = new StreamHub<QueueEvent>();
   #outbox: QueueEvent[] = [];
+  /** Event messages on their way to the store. */
+  #publishing = new Set<Promise<void>>();
   #subscription?: AbortController;
   #reading?: Promise<void>;
 
@@ -102,6 +104,8 @@ export class EventBus {
   /** Stops listening, closes every stream, flushes what is unsent. */
   async close(): Promise<void> {
     this.#flush();
+    // The last events go out before the store closes under them.
+    await Promise.allSettled(this.#publishing);
     this.#subscription ??= new AbortController(); // and no connect() after this
     this.#subscription.abort();
     await this.#reading;
@@ -154,8 +158,9 @@ export class EventBus {
     if (this.#outbox.length === 0) return;
     const event = this.#outbox;
     this.#outbox = [];
-    this.#store.publish?.({ type: "event", origin: this.origin, event }).catch((error) =>
-      this.#handlers.reportError(error)
-    );
+    const published = this.#store.publish?.({ type: "event", origin: this.origin, event })
+      .catch((error) => this.#handlers.reportError(error))
+      .finally(() => this.#publishing.delete(published!));
+    if (published) this.#publishing.add(published);
   }
 }

@@ -50,7 +50,7 @@ import {
 import type { QueueHooks } from "./queue_hooks.ts";
 import { type MetricsOptions, type QueueMetrics, readMetrics } from "./queue_metrics.ts";
 import { validateQuery } from "./query.ts";
-import { applyPlugin, configureFor, type PluginOf } from "./queue_plugins.ts";
+import { applyPlugin, configureFor } from "./queue_plugins.ts";
 import { hostname, pid } from "./runtime.ts";
 import type { Schedule, ScheduleSpec } from "./schedules/schedule_spec.ts";
 import type { JobQuery, NewJob, PauseTarget, Store, WorkerRecord } from "./store.ts";
@@ -63,7 +63,7 @@ export type { WaitOptions } from "./wait.ts";
 export type { QueueEvents } from "./queue_events.ts";
 
 /** A plugin for `queue.use()`: a function of the queue, or an object with `handle(queue)`. */
-export type Plugin = PluginOf<Queue>;
+export type Plugin = ((queue: Queue) => unknown) | { handle(queue: Queue): unknown };
 
 function isStore(value: unknown): value is Store {
   return typeof (value as Store | undefined)?.claim === "function";
