@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { SqliteStore } from "../stores/sqlite.ts";
+import { MIGRATIONS } from "../stores/sqlite/_schema.ts";
 
 const M0 = 1_700_000_040_000;
 
@@ -12,28 +13,20 @@ test("SqliteStore.recordMetrics() works on a file made before the metrics table 
   const dir = mkdtempSync(join(tmpdir(), "kinetik-sqlite-metrics-"));
   const path = join(dir, "old.db");
   try {
-    const first = new SqliteStore({ path });
-    const [job] = await first.add([
-      {
-        task: "t",
-        data: { n: 1 },
-        created: M0,
-        priority: 0,
-        log: { time: M0, message: "Created" },
-      },
-    ]);
-    await first.close();
-    // Back to the file as the schema before the metrics step left it.
+    // The file as the steps before the metrics step left it, with one job in it.
+    const step = MIGRATIONS.findIndex((sql) => sql.includes("CREATE TABLE metrics"));
+    assert.ok(step > 0, "the metrics step follows the first");
     const db = new DatabaseSync(path);
-    const { user_version: version } = db.prepare("PRAGMA user_version").get() as {
-      user_version: number;
-    };
-    db.exec(`DROP TABLE metrics; PRAGMA user_version = ${version - 1}`);
+    for (const sql of MIGRATIONS.slice(0, step)) db.exec(sql);
+    db.exec(`PRAGMA user_version = ${step}`);
+    db.exec(
+      "INSERT INTO jobs (task, data, status, created) VALUES ('t', '{\"n\":1}', 'queued', 0)",
+    );
     db.close();
 
     const reopened = new SqliteStore({ path });
     try {
-      assert.deepEqual((await reopened.get(job.id))?.data, { n: 1 }, "the jobs are kept");
+      assert.deepEqual((await reopened.get("1"))?.data, { n: 1 }, "the jobs are kept");
       const sample = { task: "t", minute: M0, completed: 2, failed: 1, runtimes: { "5": 3 } };
       await reopened.recordMetrics([sample], M0);
       await reopened.recordMetrics([sample], M0);

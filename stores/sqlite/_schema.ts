@@ -13,7 +13,7 @@ export const SCHEMA_VERSION = 2;
  * Migrations by the version they bring the file to; `MIGRATIONS[0]` creates version 1.
  * A new version appends a step, never edits an old one, so any older file can be brought up.
  */
-const MIGRATIONS: readonly string[] = [
+export const MIGRATIONS: readonly string[] = [
   `
   -- One row per job. JSON fields (data, error, progress) are text; times are epoch ms.
   -- ready_at is the time the job became ready, the claim order after priority. logs holds the
