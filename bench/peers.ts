@@ -7,22 +7,25 @@
  *
  * Flags: `--reps 3`, `--jobs 20000`, `--latency-jobs 1000`, `--rate 200`,
  * `--systems kinetik,bullmq,bee-queue` (also `kinetik-node-redis`: the store on node-redis
- * instead of its own client), `--runtimes deno,bun` (add `node` for the peers),
+ * instead of its own client; `kinetik-no-metrics`: the store with metrics off), `--runtimes deno,bun` (add `node` for the peers),
  * `--cases enqueue-single,enqueue-bulk,process-c1,process-c50,latency`, `--no-count` (skip
  * the MONITOR pass that counts the commands clients send per job).
  *
  * Writes `bench/results/latest.json` and the generated part of `bench/RESULTS.md`.
+ * `--store sqlite` runs the SQLite comparison instead (`bench/peers/sqlite.ts`).
  * @module
  */
 
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import process from "node:process";
 import { BenchRedis } from "./peers/_redis.ts";
 import { medians, ratios, type Run, table, updateResults } from "./peers/_report.ts";
+import { saveRows } from "./peers/_results_file.ts";
+import { runSqlite } from "./peers/sqlite.ts";
 
 const { values: flags } = parseArgs({
   args: process.argv.slice(2),
@@ -38,8 +41,13 @@ const { values: flags } = parseArgs({
       default: "enqueue-single,enqueue-bulk,process-c1,process-c50,latency",
     },
     "no-count": { type: "boolean", default: false },
+    store: { type: "string", default: "redis" },
   },
 });
+if (flags.store === "sqlite") {
+  await runSqlite(process.argv.slice(2));
+  process.exit(0);
+}
 const JOBS = Number(flags.jobs);
 const LATENCY_JOBS = Number(flags["latency-jobs"]);
 const path = (p: string) => fileURLToPath(new URL(p, import.meta.url));
@@ -172,7 +180,7 @@ async function measure(
   };
 }
 
-if (!existsSync(`${PEERS}node_modules`) && entrants.some((e) => e.system !== "kinetik")) {
+if (!existsSync(`${PEERS}node_modules`) && entrants.some((e) => !isKinetik(e.system))) {
   console.error("Installing the peers into bench/peers/node_modules (npm ci)…");
   const npm = spawn("npm", ["ci", "--no-audit", "--no-fund"], { cwd: PEERS, stdio: "inherit" });
   const code = await new Promise((resolve) => npm.on("exit", resolve));
@@ -235,8 +243,7 @@ try {
 
 const rows = medians(runs, sent);
 const minutes = ((Date.now() - started) / 60_000).toFixed(1);
-mkdirSync(path("./results/"), { recursive: true });
-writeFileSync(path("./results/latest.json"), JSON.stringify(rows, null, 2) + "\n");
+saveRows(path("./results/latest.json"), "redis", rows);
 const cpu = cpus();
 const machine = `${cpu.length} × ${cpu[0]?.model.trim()}, ${
   Math.round(totalmem() / 2 ** 30)

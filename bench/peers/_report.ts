@@ -90,7 +90,13 @@ export function medians(runs: Run[], sent: Map<string, number>): Row[] {
 
 /** The rows as a Markdown table, Kinetik first within each case and runtime. */
 export function table(rows: Row[]): string {
-  const order = ["kinetik", "kinetik-node-redis", "bullmq", "bee-queue"];
+  const order = [
+    "kinetik",
+    "kinetik-no-metrics",
+    "kinetik-node-redis",
+    "bullmq",
+    "bee-queue",
+  ];
   const sorted = [...rows].sort((a, b) =>
     a.case.localeCompare(b.case) || a.runtime.localeCompare(b.runtime) ||
     order.indexOf(a.system) - order.indexOf(b.system)
@@ -143,11 +149,17 @@ export function ratios(rows: Row[]): string {
   return lines.join("\n");
 }
 
-const START = "<!-- bench:peers:start -->";
-const END = "<!-- bench:peers:end -->";
-
-/** Replaces the generated part of RESULTS.md (between its markers) with `text`. */
-export function updateResults(path: string, text: string): void {
+/**
+ * Replaces the generated part of RESULTS.md (between its markers) with `text`; `section` names
+ * the markers (`<!-- bench:peers:start -->` for the Redis run, `bench:peers-sqlite` for SQLite).
+ */
+export function updateResults(
+  path: string,
+  text: string,
+  section = "peers",
+): void {
+  const START = `<!-- bench:${section}:start -->`;
+  const END = `<!-- bench:${section}:end -->`;
   let doc: string;
   try {
     doc = readFileSync(path, "utf8");
