@@ -25,6 +25,7 @@ import { controlRoutes } from "./_routes/control.ts";
 import { eventRoutes } from "./_routes/events.ts";
 import { jobActionRoutes } from "./_routes/job_actions.ts";
 import { jobRoutes } from "./_routes/jobs.ts";
+import { metricsRoutes } from "./_routes/metrics.ts";
 import { OPENAPI_PATH, openApiRoutes } from "./_routes/openapi.ts";
 import { queueInfoRoutes } from "./_routes/queue_info.ts";
 import { dashboardRoutes } from "./dashboard/dashboard_routes.ts";
@@ -184,6 +185,7 @@ export function httpHandler(queue: Queue, options: HttpOptions = {}): FetchHandl
   jobActionRoutes(app, context);
   bulkRoutes(app, context);
   queueInfoRoutes(app, context);
+  metricsRoutes(app, context);
   controlRoutes(app, context);
   eventRoutes(app, context);
   openApiRoutes(app, context);

@@ -7,7 +7,6 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { Browser } from "playwright-core";
-import { Queue } from "../src/queue.ts";
 import { chromiumMissing, launchBrowser, waitForText, watchedPage } from "./_browser.ts";
 import { startDashboard } from "./_dashboard.ts";
 import { unavailable } from "./_unavailable.ts";
@@ -67,12 +66,7 @@ test("the overview follows new jobs after kinetik serve restarts under it", opti
   }
 });
 
-// queue.metrics() comes with the metrics work (issue 14); until it lands, there is no chart.
-const hasMetrics = "metrics" in Queue.prototype;
-test("the overview charts the last hour from the queue's metrics", {
-  ...options,
-  skip: options.skip ?? (hasMetrics ? undefined : "queue.metrics() is not on this branch yet"),
-}, async () => {
+test("the overview charts the last hour from the queue's metrics", options, async () => {
   const dashboard = await startDashboard();
   try {
     const jobs = await dashboard.queue.createMany([
