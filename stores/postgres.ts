@@ -35,7 +35,10 @@ import {
   type JobStats,
   type Lease,
   type NewJob,
+  type PauseTarget,
   type RemoveFilter,
+  type ScheduleFire,
+  type ScheduleRecord,
   type Settlement,
   type SettleResult,
   type Store,
@@ -45,10 +48,12 @@ import {
   type WorkerRecord,
 } from "../src/store.ts";
 import { add } from "./postgres/_add.ts";
-import { claimGroups, claimLimit, claimParams, claimResult, claimSql } from "./postgres/_claim.ts";
+import { claimPlan, claimResult, claimSql } from "./postgres/_claim.ts";
 import { Connection, isTransaction, type Sql } from "./postgres/_connection.ts";
+import * as control from "./postgres/_control.ts";
 import { Events } from "./postgres/_events.ts";
 import { count, find } from "./postgres/_find.ts";
+import * as lifecycle from "./postgres/_lifecycle.ts";
 import { channelName } from "./postgres/_notify.ts";
 import { assertSchemaName, migrate } from "./postgres/_schema.ts";
 import { settlePlan, settleResult, settleSql } from "./postgres/_settle.ts";
@@ -190,14 +195,14 @@ export class PostgresStore implements Store {
 
   claim(request: ClaimRequest): Promise<ClaimResult> {
     return this.#run("claim jobs", async () => {
-      const groups = claimGroups(request);
-      if (groups.length === 0) return { jobs: [] };
+      const plan = claimPlan(request);
+      if (plan.groups.length === 0) return { jobs: [] };
       const rows = await this.#connection.query(
         "claim jobs",
-        claimSql(this.schema, groups, claimLimit(request)),
-        claimParams(request, groups),
+        claimSql(this.schema, plan),
+        plan.params,
       );
-      return claimResult(rows, groups);
+      return claimResult(rows, plan.groups);
     });
   }
 
@@ -214,7 +219,7 @@ export class PostgresStore implements Store {
       await this.#events.ready;
       const rows = await this.#connection.query(
         "settle jobs",
-        settleSql(this.schema, this.#names.channel, plan.groups, plan.limit),
+        settleSql(this.schema, this.#names.channel, plan.claim),
         plan.params,
       );
       return settleResult(plan, rows);
@@ -245,7 +250,10 @@ export class PostgresStore implements Store {
   }
 
   remove(filter: RemoveFilter): Promise<number> {
-    return this.#run("remove jobs", () => verbs.remove(this.#connection, this.#names, filter));
+    return this.#run(
+      "remove jobs",
+      () => lifecycle.remove(this.#connection, this.#names, filter),
+    );
   }
 
   cancel(id: string, now: number): Promise<Job | undefined> {
@@ -256,6 +264,65 @@ export class PostgresStore implements Store {
     return this.#run("requeue a job", async () => {
       await this.#events.ready;
       return verbs.requeue(this.#connection, this.#names, id, now);
+    });
+  }
+
+  /** Deletes one job in any status, with its logs and key. */
+  removeJob(id: string): Promise<Job | undefined> {
+    return this.#run(
+      "remove a job",
+      () => lifecycle.removeJob(this.#connection, this.#names, id),
+    );
+  }
+
+  /** Makes a delayed job ready now, and wakes its task's processors. */
+  promote(id: string, now: number): Promise<Job | undefined> {
+    return this.#run("promote a job", async () => {
+      await this.#events.ready;
+      return lifecycle.promote(this.#connection, this.#names, id, now);
+    });
+  }
+
+  /** Adds to the paused set; claims that start after it resolves take none of their jobs. */
+  pause(target: PauseTarget): Promise<void> {
+    return this.#run("pause", () => control.pause(this.#connection, this.#names, target));
+  }
+
+  /** Removes from the paused set and wakes every processor on the schema. */
+  resume(target: PauseTarget): Promise<void> {
+    return this.#run("resume", async () => {
+      await this.#events.ready;
+      return control.resume(this.#connection, this.#names, target);
+    });
+  }
+
+  paused(): Promise<PauseTarget> {
+    return this.#run("read the paused set", () => control.paused(this.#connection, this.#names));
+  }
+
+  schedule(schedule: ScheduleRecord): Promise<ScheduleRecord> {
+    return this.#run(
+      "save a schedule",
+      () => control.schedule(this.#connection, this.#names, schedule),
+    );
+  }
+
+  unschedule(id: string): Promise<boolean> {
+    return this.#run(
+      "delete a schedule",
+      () => control.unschedule(this.#connection, this.#names, id),
+    );
+  }
+
+  schedules(): Promise<ScheduleRecord[]> {
+    return this.#run("list schedules", () => control.schedules(this.#connection, this.#names));
+  }
+
+  /** Compare-and-set on the schedule's spec and next, adding its jobs in the same transaction. */
+  fire(fire: ScheduleFire): Promise<Job[] | undefined> {
+    return this.#run("fire a schedule", async () => {
+      await this.#events.ready;
+      return control.fire(this.#connection, this.#names, fire);
     });
   }
 

@@ -10,6 +10,15 @@ import type { Connection, Runner } from "./_connection.ts";
 import { wakeCte } from "./_notify.ts";
 import { addedJob, jobColumns, toJob, toJsonLines, toText } from "./_rows.ts";
 
+/**
+ * A keyed job is saved only while no unfinished job has its key, whether it holds it or waits
+ * for it (a job requeued while another held the key): read through the partial index
+ * `jobs_key`, whose predicate is written out so a generic plan can use it.
+ */
+const KEY_FREE = `WHERE e.key IS NULL OR NOT EXISTS (
+        SELECT 1 FROM "$S".jobs o WHERE o.key = e.key AND o.key IS NOT NULL
+          AND o.status IN ('queued', 'delayed', 'processing'))`;
+
 /*
  * Reads: the batch; for keyed jobs, the unique index `jobs_held_key`. Writes: one row per
  * saved job; a NOTIFY wake-up per task (delayed jobs too: an idle processor elsewhere sleeps
@@ -40,6 +49,7 @@ function insertSql(schema: string, channel: string, keyed: boolean): string {
         $7::bigint[], $8::text[], $9::text[], $10::text[], $11::text[])
         WITH ORDINALITY AS e(task, priority, created, run_at, key, max_attempts, timeout, retry,
           trace, data, logs, n)
+      ${keyed ? KEY_FREE.replace("$S", schema) : ""}
       ORDER BY n
       ${keyed ? "ON CONFLICT (held_key) WHERE held_key IS NOT NULL DO NOTHING" : ""}
       RETURNING id, held_key, task),
@@ -118,14 +128,20 @@ export async function add(
     });
     if (skipped.length === 0) break;
 
+    // The holder of each key, else the oldest unfinished job waiting for it.
     const holders = await connection.query(
       "add jobs",
-      `SELECT held_key, ${jobColumns("j")} FROM "${names.schema}".jobs j
-       WHERE held_key = ANY($1::text[])`,
+      `SELECT ${jobColumns("j")} FROM "${names.schema}".jobs j
+       WHERE j.key = ANY($1::text[]) AND j.key IS NOT NULL
+         AND j.status IN ('queued', 'delayed', 'processing')
+       ORDER BY j.held_key IS NULL, j.id`,
       [skipped.map((i) => jobs[i].key!)],
       tx,
     );
-    const byKey = new Map(holders.map((row) => [row.held_key as string, toJob(row)]));
+    const byKey = new Map<string, Job>();
+    for (const row of holders) {
+      if (!byKey.has(row.key as string)) byKey.set(row.key as string, toJob(row));
+    }
     pending = [];
     for (const i of skipped) {
       const holder = byKey.get(jobs[i].key!);

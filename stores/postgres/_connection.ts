@@ -61,6 +61,20 @@ export class Connection {
   }
 
   /**
+   * Runs `fn` in a transaction on one connection of the pool: committed when it resolves,
+   * rolled back when it rejects. Statements inside go through {@linkcode query} with `tx`.
+   *
+   * @throws {StoreError} naming `what` when PostgreSQL or the connection fails
+   */
+  async transaction<T>(what: string, fn: (tx: Runner) => Promise<T>): Promise<T> {
+    try {
+      return await this.sql.begin((tx) => fn(tx)) as T;
+    } catch (error) {
+      throw storeError(what, error);
+    }
+  }
+
+  /**
    * Runs one query and hands its rows over `batch` at a time, fetching the next batch only
    * when the caller asks for it (a portal on one connection); stopping early closes it.
    *
