@@ -9,20 +9,22 @@
  * `--systems kinetik,bullmq,bee-queue` (also `kinetik-node-redis`: the store on node-redis
  * instead of its own client), `--runtimes deno,bun` (add `node` for the peers),
  * `--cases enqueue-single,enqueue-bulk,process-c1,process-c50,latency`, `--no-count` (skip
- * the MONITOR pass that counts the commands clients send per job).
+ * the MONITOR pass that counts the commands clients send per job). `--store postgres` runs
+ * the PostgreSQL comparison instead (Kinetik, pg-boss, graphile-worker; see
+ * `bench/peers/postgres.ts`), with the same flags.
  *
  * Writes `bench/results/latest.json` and the generated part of `bench/RESULTS.md`.
  * @module
  */
 
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import process from "node:process";
 import { BenchRedis } from "./peers/_redis.ts";
-import { medians, ratios, type Run, table, updateResults } from "./peers/_report.ts";
+import { medians, ratios, type Run, table, updateResults, writeLatest } from "./peers/_report.ts";
 
 const { values: flags } = parseArgs({
   args: process.argv.slice(2),
@@ -31,7 +33,8 @@ const { values: flags } = parseArgs({
     jobs: { type: "string", default: "20000" },
     "latency-jobs": { type: "string", default: "1000" },
     rate: { type: "string", default: "200" },
-    systems: { type: "string", default: "kinetik,bullmq,bee-queue" },
+    store: { type: "string", default: "redis" },
+    systems: { type: "string" },
     runtimes: { type: "string", default: "deno,bun" },
     cases: {
       type: "string",
@@ -40,6 +43,15 @@ const { values: flags } = parseArgs({
     "no-count": { type: "boolean", default: false },
   },
 });
+if (flags.store === "postgres") {
+  const { runPostgres } = await import("./peers/postgres.ts");
+  await runPostgres(
+    { ...flags, systems: flags.systems ?? "kinetik,pg-boss,graphile-worker" },
+    Deno.args,
+  );
+  Deno.exit(0);
+}
+const SYSTEMS = flags.systems ?? "kinetik,bullmq,bee-queue";
 const JOBS = Number(flags.jobs);
 const LATENCY_JOBS = Number(flags["latency-jobs"]);
 const path = (p: string) => fileURLToPath(new URL(p, import.meta.url));
@@ -53,7 +65,7 @@ interface Entrant {
 // Kinetik runs on Deno and Bun only; the peers on whichever runtimes were asked for.
 const isKinetik = (system: string) => system.startsWith("kinetik");
 const entrants: Entrant[] = flags.runtimes.split(",").flatMap((runtime) =>
-  flags.systems.split(",").filter((system) => !isKinetik(system) || runtime !== "node")
+  SYSTEMS.split(",").filter((system) => !isKinetik(system) || runtime !== "node")
     .map((system) => ({ system, runtime }))
 );
 
@@ -236,7 +248,7 @@ try {
 const rows = medians(runs, sent);
 const minutes = ((Date.now() - started) / 60_000).toFixed(1);
 mkdirSync(path("./results/"), { recursive: true });
-writeFileSync(path("./results/latest.json"), JSON.stringify(rows, null, 2) + "\n");
+writeLatest(path("./results/latest.json"), "redis", rows);
 const cpu = cpus();
 const machine = `${cpu.length} × ${cpu[0]?.model.trim()}, ${
   Math.round(totalmem() / 2 ** 30)

@@ -145,7 +145,7 @@ export class PostgresStore implements Store {
     this.schema = schema;
     this.#connection = new Connection(sql ? { sql } : { url: url!, max });
     this.#names = { schema, channel: channelName(schema) };
-    this.#events = new Events(this.#connection, schema);
+    this.#events = new Events(this.#connection, schema, () => this.ready());
   }
 
   /** The client the store runs on (the one passed in, or its own pool). */
@@ -186,9 +186,8 @@ export class PostgresStore implements Store {
         ),
       );
     }
-    return this.#run("add jobs", async () => {
-      if (jobs.length === 0) return [];
-      await this.#events.ready;
+    return this.#run("add jobs", () => {
+      if (jobs.length === 0) return Promise.resolve([]);
       return add(this.#connection, this.#names, jobs, tx);
     });
   }
@@ -197,10 +196,12 @@ export class PostgresStore implements Store {
     return this.#run("claim jobs", async () => {
       const plan = claimPlan(request);
       if (plan.groups.length === 0) return { jobs: [] };
-      const rows = await this.#connection.query(
-        "claim jobs",
-        claimSql(this.schema, plan),
-        plan.params,
+      const rows = await this.#carrying((carry) =>
+        this.#connection.query(
+          "claim jobs",
+          claimSql(this.schema, plan, carry && this.#names.channel),
+          carry ? [...plan.params, ...carry.params] : plan.params,
+        )
       );
       return claimResult(rows, plan.groups);
     });
@@ -216,19 +217,19 @@ export class PostgresStore implements Store {
   settle(settlements: readonly Settlement[], next?: ClaimRequest): Promise<SettleResult> {
     return this.#run("settle jobs", async () => {
       const plan = settlePlan(settlements, next);
-      await this.#events.ready;
-      const rows = await this.#connection.query(
-        "settle jobs",
-        settleSql(this.schema, this.#names.channel, plan.claim),
-        plan.params,
+      const rows = await this.#carrying((carry) =>
+        this.#connection.query(
+          "settle jobs",
+          settleSql(this.schema, this.#names.channel, plan.claim, carry !== undefined),
+          carry ? [...plan.params, ...carry.params] : plan.params,
+        )
       );
       return settleResult(plan, rows);
     });
   }
 
   recover(now: number): Promise<Job[]> {
-    return this.#run("recover jobs", async () => {
-      await this.#events.ready;
+    return this.#run("recover jobs", () => {
       return verbs.recover(this.#connection, this.#names, now);
     });
   }
@@ -261,8 +262,7 @@ export class PostgresStore implements Store {
   }
 
   requeue(id: string, now: number): Promise<Job | undefined> {
-    return this.#run("requeue a job", async () => {
-      await this.#events.ready;
+    return this.#run("requeue a job", () => {
       return verbs.requeue(this.#connection, this.#names, id, now);
     });
   }
@@ -277,8 +277,7 @@ export class PostgresStore implements Store {
 
   /** Makes a delayed job ready now, and wakes its task's processors. */
   promote(id: string, now: number): Promise<Job | undefined> {
-    return this.#run("promote a job", async () => {
-      await this.#events.ready;
+    return this.#run("promote a job", () => {
       return lifecycle.promote(this.#connection, this.#names, id, now);
     });
   }
@@ -290,8 +289,7 @@ export class PostgresStore implements Store {
 
   /** Removes from the paused set and wakes every processor on the schema. */
   resume(target: PauseTarget): Promise<void> {
-    return this.#run("resume", async () => {
-      await this.#events.ready;
+    return this.#run("resume", () => {
       return control.resume(this.#connection, this.#names, target);
     });
   }
@@ -320,8 +318,7 @@ export class PostgresStore implements Store {
 
   /** Compare-and-set on the schedule's spec and next, adding its jobs in the same transaction. */
   fire(fire: ScheduleFire): Promise<Job[] | undefined> {
-    return this.#run("fire a schedule", async () => {
-      await this.#events.ready;
+    return this.#run("fire a schedule", () => {
       return control.fire(this.#connection, this.#names, fire);
     });
   }
@@ -378,10 +375,27 @@ export class PostgresStore implements Store {
     if (this.#closed) throw new StoreError(this.name, `Cannot ${what} as the store is closed`);
   }
 
-  /** Runs a verb once the schema is ready; a closed store rejects. */
+  /**
+   * Runs a verb once the schema is ready and the latest subscription listens (so a read after
+   * `subscribe()` misses no later message); a closed store rejects.
+   */
   async #run<T>(what: string, fn: () => Promise<T>): Promise<T> {
     this.#check(what);
     await this.ready();
+    await this.#events.ready;
     return await fn();
+  }
+
+  /** Runs a statement that carries the job events held for sending, if any (`_outbox.ts`). */
+  async #carrying<T>(fn: (carry: { params: unknown[] } | undefined) => Promise<T>): Promise<T> {
+    const carry = this.#events.take();
+    try {
+      const result = await fn(carry);
+      carry?.carried.done();
+      return result;
+    } catch (error) {
+      carry?.carried.failed();
+      throw error;
+    }
   }
 }

@@ -3,7 +3,7 @@
  * `bench/RESULTS.md` for a peer benchmark run. @module
  */
 
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 
 /** One measured case run, as `case.mjs` reports it plus the Redis-side counts. */
 export interface Run {
@@ -143,11 +143,28 @@ export function ratios(rows: Row[]): string {
   return lines.join("\n");
 }
 
-const START = "<!-- bench:peers:start -->";
-const END = "<!-- bench:peers:end -->";
+/**
+ * Writes one store's rows into `latest.json` under `section` ("redis", "postgres", …),
+ * keeping the other stores' sections (a file holding a bare array is the Redis rows of
+ * older runs).
+ */
+export function writeLatest(path: string, section: string, rows: unknown[]): void {
+  let doc: Record<string, unknown> = {};
+  if (existsSync(path)) {
+    const old = JSON.parse(readFileSync(path, "utf8"));
+    doc = Array.isArray(old) ? { redis: old } : old;
+  }
+  doc[section] = rows;
+  writeFileSync(path, JSON.stringify(doc, null, 2) + "\n");
+}
 
-/** Replaces the generated part of RESULTS.md (between its markers) with `text`. */
-export function updateResults(path: string, text: string): void {
+/**
+ * Replaces the generated part of RESULTS.md between the markers named `marker` (the Redis
+ * run's `bench:peers`, the PostgreSQL run's `bench:peers:postgres`) with `text`.
+ */
+export function updateResults(path: string, text: string, marker = "bench:peers"): void {
+  const START = `<!-- ${marker}:start -->`;
+  const END = `<!-- ${marker}:end -->`;
   let doc: string;
   try {
     doc = readFileSync(path, "utf8");

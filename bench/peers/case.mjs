@@ -3,6 +3,7 @@
 // `{"ready":true}` first for a latency worker, then the result.
 //
 //   <runtime> bench/peers/case.mjs --system kinetik|kinetik-node-redis|bullmq|bee-queue --redis URL
+//     (or --system kinetik-postgres|pg-boss|graphile-worker --url postgres://…)
 //     --case enqueue-single|enqueue-bulk|seed|process|latency-worker|latency-producer
 //     [--jobs 20000] [--concurrency 1] [--rate 200]
 import process from "node:process";
@@ -11,6 +12,9 @@ import { performance } from "node:perf_hooks";
 
 const ADAPTERS = {
   kinetik: "./adapters/kinetik.ts",
+  "kinetik-postgres": "./adapters/kinetik_postgres.ts",
+  "pg-boss": "./adapters/pg_boss.mjs",
+  "graphile-worker": "./adapters/graphile_worker.mjs",
   "kinetik-node-redis": "./adapters/kinetik_node_redis.ts",
   bullmq: "./adapters/bullmq.mjs",
   "bee-queue": "./adapters/bee_queue.mjs",
@@ -78,7 +82,7 @@ async function main() {
   }, 240_000).unref?.();
   const create = (await import(ADAPTERS[args.system])).default;
   const role = args.case === "process" || args.case === "latency-worker" ? "worker" : "producer";
-  const adapter = await create({ url: args.redis, queue: "bench", role });
+  const adapter = await create({ url: args.url ?? args.redis, queue: "bench", role });
   const [name, version] = runtime();
   const row = {
     system: args.system,

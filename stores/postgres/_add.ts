@@ -30,8 +30,9 @@ const KEY_FREE = `WHERE e.key IS NULL OR NOT EXISTS (
  * hand such a string out as text), and job data may hold one; a text array carries each
  * job's JSON text as it is, so the column holds exactly `JSON.stringify(data)`.
  *
- * Ids: an identity column draws them as rows are inserted, in the `ORDER BY n` of the SELECT,
- * so the returned ids, sorted, belong to the inserted jobs in batch order.
+ * Ids: an identity column draws them as rows are inserted, in the `ORDER BY n` of the SELECT
+ * (a keyed batch draws them in that order before inserting, see below), so the returned ids,
+ * sorted, belong to the inserted jobs in batch order.
  *
  * Keys: a batch with keys inserts with `ON CONFLICT (held_key) … DO NOTHING`. The unique index
  * decides even between transactions that cannot see each other: an insert of a key another
@@ -40,21 +41,38 @@ const KEY_FREE = `WHERE e.key IS NULL OR NOT EXISTS (
  * snapshot sees the holder. A batch without keys skips the speculative-insert machinery.
  */
 function insertSql(schema: string, channel: string, keyed: boolean): string {
-  return `WITH inserted AS (
-      INSERT INTO "${schema}".jobs (task, status, priority, created, run_at, key, held_key,
-        own_max_attempts, max_attempts, timeout, retry, trace, data, logs)
-      SELECT task, CASE WHEN run_at IS NULL THEN 'queued' ELSE 'delayed' END, priority,
-        created, run_at, key, key, max_attempts, max_attempts, timeout, retry, trace, data, logs
-      FROM unnest($1::text[], $2::int[], $3::bigint[], $4::bigint[], $5::text[], $6::int[],
+  const batch = `unnest($1::text[], $2::int[], $3::bigint[], $4::bigint[], $5::text[], $6::int[],
         $7::bigint[], $8::text[], $9::text[], $10::text[], $11::text[])
         WITH ORDINALITY AS e(task, priority, created, run_at, key, max_attempts, timeout, retry,
-          trace, data, logs, n)
-      ${keyed ? KEY_FREE.replace("$S", schema) : ""}
-      ORDER BY n
-      ${keyed ? "ON CONFLICT (held_key) WHERE held_key IS NOT NULL DO NOTHING" : ""}
-      RETURNING id, held_key, task),
-    ${wakeCte(channel, "SELECT task FROM inserted")}
+          trace, data, logs, n)`;
+  const columns = `task, status, priority, created, run_at, key, held_key, own_max_attempts,
+        max_attempts, timeout, retry, trace, data, logs`;
+  const values = `task, CASE WHEN run_at IS NULL THEN 'queued' ELSE 'delayed' END, priority,
+        created, run_at, key, key, max_attempts, max_attempts, timeout, retry, trace, data, logs`;
+  const tail = `${wakeCte(channel, "SELECT task FROM inserted")}
     SELECT id, held_key, (SELECT count(*) FROM woke) AS woke FROM inserted`;
+  if (!keyed) {
+    return `WITH inserted AS (
+      INSERT INTO "${schema}".jobs (${columns})
+      SELECT ${values} FROM ${batch} ORDER BY n
+      RETURNING id, held_key, task),
+    ${tail}`;
+  }
+  // Ids are drawn in batch order first, then rows go in in key order: two adds of the same
+  // keys in other orders then wait for each other's keys in the same order, never in a cycle
+  // (which PostgreSQL would break with a deadlock error after a second).
+  return `WITH e AS MATERIALIZED (SELECT * FROM ${batch}),
+    ids AS MATERIALIZED (
+      SELECT n, nextval(pg_get_serial_sequence('"${schema}".jobs', 'id')) AS id
+      FROM (SELECT n FROM e ORDER BY n) o),
+    inserted AS (
+      INSERT INTO "${schema}".jobs (id, ${columns}) OVERRIDING SYSTEM VALUE
+      SELECT ids.id, ${values} FROM e JOIN ids USING (n)
+      ${KEY_FREE.replace("$S", schema)}
+      ORDER BY e.key COLLATE "C", n
+      ON CONFLICT (held_key) WHERE held_key IS NOT NULL DO NOTHING
+      RETURNING id, held_key, task),
+    ${tail}`;
 }
 
 /** The column arrays of a batch (see `insertSql` for the order). */

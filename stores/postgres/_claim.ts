@@ -7,6 +7,7 @@
 import type { ClaimRequest, ClaimResult, LeasedJob } from "../../src/store.ts";
 import type { Row } from "./_connection.ts";
 import { gateCte, hasLimits, PAUSED_CTE, rateNext, startsCte } from "./_limits.ts";
+import { carriedCte } from "./_listeners.ts";
 import { jobColumns, toJob } from "./_rows.ts";
 import { statement } from "./_statements.ts";
 
@@ -236,13 +237,28 @@ export function claimCtes(
   return ctes.join(",\n");
 }
 
-/** The whole claim statement: the CTEs, then every claimed row beside the next due time. */
-export function claimSql(schema: string, plan: ClaimPlan): string {
+/**
+ * The whole claim statement: the CTEs, then every claimed row beside the next due time. With
+ * `channel`, it also sends held job events (see `_outbox.ts`), their parameters after the
+ * claim's.
+ *
+ * Its commit does not wait for the WAL to reach the disk (`synchronous_commit` off for this
+ * transaction only): a claim lost in a crash of the server leaves its jobs waiting, and the
+ * worker's settle is then refused, so nothing acknowledged is lost, and an idle processor's
+ * claim is not held up by a flush. Settles (and adds) keep synchronous commits.
+ */
+export function claimSql(schema: string, plan: ClaimPlan, channel?: string): string {
+  const carried = channel === undefined
+    ? ""
+    : `,\n${carriedCte(schema, channel, plan.params.length + 1)}`;
+  const count = channel === undefined ? "" : ", (SELECT count(*) FROM carried) AS carried";
   return statement(
-    `claim ${schema} ${claimShape(plan)}`,
+    `claim ${schema} ${claimShape(plan)}${channel === undefined ? "" : " e"}`,
     () =>
-      `WITH ${claimCtes(schema, plan, 1)}
-    SELECT x.next, r.* FROM claim_next x LEFT JOIN claimed r ON true`,
+      `WITH ${claimCtes(schema, plan, 1)},
+    async_commit AS (SELECT set_config('synchronous_commit', 'off', true) AS setting)${carried}
+    SELECT x.next, (SELECT setting FROM async_commit)${count}, r.*
+    FROM claim_next x LEFT JOIN claimed r ON true`,
   );
 }
 

@@ -136,6 +136,25 @@ const MIGRATIONS: readonly string[] = [
     body text NOT NULL
   );
 
+  -- Stores listening for messages (see _listeners.ts): a row per store with a LISTEN open,
+  -- refreshed while it listens. A job event is sent only when another store listens.
+  CREATE TABLE $S.listeners (
+    id text PRIMARY KEY,
+    expires bigint NOT NULL
+  );
+
+  -- Whether a store other than \`me\` listens, counted after a shared advisory lock, in a
+  -- fresh snapshot (VOLATILE): a store that registers takes the lock exclusively after its
+  -- insert committed, so every statement that counted without seeing it has committed before
+  -- the new listener reads anything.
+  CREATE FUNCTION $S.listening(me text, now bigint) RETURNS boolean
+    LANGUAGE plpgsql VOLATILE AS $listening$
+  BEGIN
+    PERFORM pg_advisory_xact_lock_shared(hashtext('kinetik listeners $S'));
+    RETURN EXISTS (SELECT 1 FROM $S.listeners l WHERE l.id <> me AND l.expires > now);
+  END
+  $listening$;
+
   -- The gate of a claim with limits (see _limits.ts for why it is a function): locks each
   -- limited task (advisory, in name order, so claims of overlapping tasks never deadlock),
   -- then counts, in snapshots taken after the lock, the task's processing jobs (but those

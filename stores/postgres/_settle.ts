@@ -7,6 +7,7 @@ import type { Job } from "../../src/job.ts";
 import type { ClaimRequest, Settlement, SettleResult } from "../../src/store.ts";
 import { claimCtes, type ClaimPlan, claimPlan, claimResult, claimShape } from "./_claim.ts";
 import type { Row } from "./_connection.ts";
+import { carriedCte } from "./_listeners.ts";
 import { wakeCte } from "./_notify.ts";
 import { jobColumns, rowId, toJob, toJsonLines, toText } from "./_rows.ts";
 import { statement } from "./_statements.ts";
@@ -74,19 +75,31 @@ const SETTLE_CTES = (schema: string, channel: string) => `
  * row of the result is a settled (`kind = 's'`) or a claimed (`kind = 'c'`) job, beside the
  * claim's next due time; a statement that changed nothing still returns one row of NULLs.
  */
-export function settleSql(schema: string, channel: string, claim?: ClaimPlan): string {
+export function settleSql(
+  schema: string,
+  channel: string,
+  claim?: ClaimPlan,
+  isCarrying = false,
+): string {
+  const first = 3 + (claim?.params.length ?? 0);
+  const carried = isCarrying ? `,\n${carriedCte(schema, channel, first)}` : "";
+  const count = isCarrying ? ", (SELECT count(*) FROM carried) AS carried" : "";
+  const shape = `${claim ? claimShape(claim) : "-"}${isCarrying ? " e" : ""}`;
   if (claim === undefined) {
-    return statement(`settle ${schema}`, () =>
-      `WITH ${SETTLE_CTES(schema, channel)}
-      SELECT NULL::bigint AS next, (SELECT count(*) FROM woke) AS woke, r.*
-      FROM (SELECT 1) x LEFT JOIN settled r ON true`);
+    return statement(
+      `settle ${schema} ${shape}`,
+      () =>
+        `WITH ${SETTLE_CTES(schema, channel)}${carried}
+      SELECT NULL::bigint AS next, (SELECT count(*) FROM woke) AS woke${count}, r.*
+      FROM (SELECT 1) x LEFT JOIN settled r ON true`,
+    );
   }
   return statement(
-    `settle ${schema} ${claimShape(claim)}`,
+    `settle ${schema} ${shape}`,
     () =>
       `WITH ${SETTLE_CTES(schema, channel)},
-    ${claimCtes(schema, claim, 3, "s")}
-    SELECT x.next, (SELECT count(*) FROM woke) AS woke, r.*
+    ${claimCtes(schema, claim, 3, "s")}${carried}
+    SELECT x.next, (SELECT count(*) FROM woke) AS woke${count}, r.*
     FROM claim_next x LEFT JOIN (SELECT * FROM settled UNION ALL SELECT * FROM claimed) r
     ON true`,
   );
