@@ -25,10 +25,12 @@ const KEY_FREE = `WHERE e.key IS NULL OR NOT EXISTS (
  * until the next due time it last saw, and must learn of an earlier one). Inside a caller's
  * transaction the rows and the wake-ups appear when it commits, and never if it rolls back.
  *
- * The batch is one array parameter per column, read by one `unnest`. Not one JSON document:
- * PostgreSQL's JSON functions refuse a document with `\u0000` anywhere in it (they cannot
- * hand such a string out as text), and job data may hold one; a text array carries each
- * job's JSON text as it is, so the column holds exactly `JSON.stringify(data)`.
+ * The batch is one JSON document read by `json_to_recordset`, each job's JSON texts inside it
+ * as strings, so the columns hold exactly `JSON.stringify(data)` (a `\u0000` inside data is
+ * then an escaped backslash, which PostgreSQL hands out as text; a task name or key cannot
+ * hold U+0000 at all, as no text column can). Serialising one document is half the client's
+ * work of one array per column, as part 1 sent (20,000 jobs: about 160 ms against 250–590 ms
+ * on the loaded VM).
  *
  * Ids: an identity column draws them as rows are inserted, in the `ORDER BY n` of the SELECT
  * (a keyed batch draws them in that order before inserting, see below), so the returned ids,
@@ -41,8 +43,8 @@ const KEY_FREE = `WHERE e.key IS NULL OR NOT EXISTS (
  * snapshot sees the holder. A batch without keys skips the speculative-insert machinery.
  */
 function insertSql(schema: string, channel: string, keyed: boolean): string {
-  const batch = `unnest($1::text[], $2::int[], $3::bigint[], $4::bigint[], $5::text[], $6::int[],
-        $7::bigint[], $8::text[], $9::text[], $10::text[], $11::text[])
+  const batch = `ROWS FROM (json_to_recordset($1::text::json) AS (t text, p int, c bigint,
+        r bigint, k text, m int, o bigint, y text, x text, d text, l text))
         WITH ORDINALITY AS e(task, priority, created, run_at, key, max_attempts, timeout, retry,
           trace, data, logs, n)`;
   const columns = `task, status, priority, created, run_at, key, held_key, own_max_attempts,
@@ -75,21 +77,25 @@ function insertSql(schema: string, channel: string, keyed: boolean): string {
     ${tail}`;
 }
 
-/** The column arrays of a batch (see `insertSql` for the order). */
-function columns(jobs: readonly NewJob[], data: readonly (string | null)[]): unknown[] {
-  return [
-    jobs.map((job) => job.task),
-    jobs.map((job) => job.priority),
-    jobs.map((job) => job.created),
-    jobs.map((job) => job.runAt ?? null),
-    jobs.map((job) => job.key ?? null),
-    jobs.map((job) => job.maxAttempts ?? null),
-    jobs.map((job) => job.timeout ?? null),
-    jobs.map((job) => toText(job.retry)),
-    jobs.map((job) => toText(job.trace)),
-    data,
-    jobs.map((job) => toJsonLines([job.log])),
-  ];
+/**
+ * The batch as one JSON document (see `insertSql`). The JSON fields (data, retry, trace) and
+ * the log lines go in as JSON strings of their text, so each column receives exactly the text
+ * sent.
+ */
+function document(jobs: readonly NewJob[], data: readonly (string | null)[]): string {
+  return JSON.stringify(jobs.map((job, i) => ({
+    t: job.task,
+    p: job.priority,
+    c: job.created,
+    r: job.runAt ?? null,
+    k: job.key ?? null,
+    m: job.maxAttempts ?? null,
+    o: job.timeout ?? null,
+    y: toText(job.retry),
+    x: toText(job.trace),
+    d: data[i],
+    l: toJsonLines([job.log]),
+  })));
 }
 
 /** How often a keyed job whose holder vanished between two statements is tried again. */
@@ -132,7 +138,7 @@ export async function add(
     const rows = await connection.query(
       "add jobs",
       insertSql(names.schema, names.channel, keyed),
-      columns(batch, texts),
+      [document(batch, texts)],
       tx,
     );
     const insertedKeys = new Set(rows.map((row) => row.held_key).filter((key) => key !== null));
