@@ -42,12 +42,19 @@ export class EventBus {
   #handlers: BusHandlers;
   #hub = new StreamHub<QueueEvent>();
   #outbox: QueueEvent[] = [];
+  /** Event messages on their way to the store. */
+  #publishing = new Set<Promise<void>>();
   #subscription?: AbortController;
   #reading?: Promise<void>;
 
   constructor(store: Store, handlers: BusHandlers) {
     this.#store = store;
     this.#handlers = handlers;
+  }
+
+  /** How many event streams are open (`open` and `watch` streams not yet closed or cancelled). */
+  get streams(): number {
+    return this.#hub.size;
   }
 
   /** Whether events reach other processes. */
@@ -102,6 +109,8 @@ export class EventBus {
   /** Stops listening, closes every stream, flushes what is unsent. */
   async close(): Promise<void> {
     this.#flush();
+    // The last events go out before the store closes under them.
+    await Promise.allSettled(this.#publishing);
     this.#subscription ??= new AbortController(); // and no connect() after this
     this.#subscription.abort();
     await this.#reading;
@@ -154,8 +163,9 @@ export class EventBus {
     if (this.#outbox.length === 0) return;
     const event = this.#outbox;
     this.#outbox = [];
-    this.#store.publish?.({ type: "event", origin: this.origin, event }).catch((error) =>
-      this.#handlers.reportError(error)
-    );
+    const published = this.#store.publish?.({ type: "event", origin: this.origin, event })
+      .catch((error) => this.#handlers.reportError(error))
+      .finally(() => this.#publishing.delete(published!));
+    if (published) this.#publishing.add(published);
   }
 }

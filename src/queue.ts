@@ -48,7 +48,7 @@ import {
   queueStats,
 } from "./queue_reads.ts";
 import { validateQuery } from "./query.ts";
-import { applyPlugin, configureFor, type PluginOf } from "./queue_plugins.ts";
+import { applyPlugin, configureFor } from "./queue_plugins.ts";
 import { hostname, pid } from "./runtime.ts";
 import type { Schedule, ScheduleSpec } from "./schedules/schedule_spec.ts";
 import type { JobQuery, NewJob, PauseTarget, Store, WorkerRecord } from "./store.ts";
@@ -60,8 +60,11 @@ export type { ProcessOptions, QueueOptions } from "./queue_options.ts";
 export type { WaitOptions } from "./wait.ts";
 export type { QueueEvents } from "./queue_events.ts";
 
-/** A plugin for `queue.use()`: a function of the queue, or an object with `handle(queue)`. */
-export type Plugin = PluginOf<Queue>;
+/**
+ * A plugin for `queue.use()`: a function of the queue, or an object with `handle(queue)`.
+ * (Spelled out rather than `PluginOf<Queue>`, so the public type names no private one.)
+ */
+export type Plugin = ((queue: Queue) => unknown) | { handle(queue: Queue): unknown };
 
 function isStore(value: unknown): value is Store {
   return typeof (value as Store | undefined)?.claim === "function";
@@ -302,6 +305,14 @@ export class Queue extends Emitter<QueueEvents> {
   /** A stream of job events, from every process when the store carries events. */
   events(filter?: EventFilter): ReadableStream<QueueEvent> {
     return this.#parts.bus.open(filter);
+  }
+
+  /**
+   * How many `events()` and `watch()` streams are open: a stream counts until it closes or its
+   * reader cancels it, so an adapter (the HTTP API's event stream) can be checked for leaks.
+   */
+  get openStreams(): number {
+    return this.#parts.bus.streams;
   }
 
   /** A stream of one job's events that closes after its final status. */

@@ -344,3 +344,44 @@ test("a task listener on a producer hears jobs completed by a worker queue on th
     await producer.close();
   }
 });
+
+test("Queue.close() waits for its last events to reach the store before closing it", async () => {
+  const store = new MemoryStore();
+  const order: string[] = [];
+  const held = deferred();
+  const publish = store.publish.bind(store);
+  store.publish = async (message) => {
+    if (message.type === "event") {
+      await held.promise; // a slow network: the publish is still out when close() starts
+      order.push("published");
+    }
+    return publish(message);
+  };
+  const close = store.close.bind(store);
+  store.close = () => (order.push("store closed"), close());
+  const queue = kinetik(store);
+  await queue.create("late");
+  // Let the publish through one macrotask later: the memory store answers every other call of
+  // close() within microtasks, so without waiting for the publish it would close first.
+  setTimeout(held.resolve, 0);
+  await withTimeout(queue.close(), PATIENCE, "close()");
+  assert.deepEqual(order, ["published", "store closed"]);
+});
+
+test("Queue.openStreams counts events() and watch() streams until they end or are cancelled", async () => {
+  const queue = kinetik();
+  try {
+    const job = await queue.create("count streams");
+    assert.equal(queue.openStreams, 0);
+    const events = queue.events();
+    const watch = queue.watch(job.id);
+    assert.equal(queue.openStreams, 2);
+    await events.cancel();
+    assert.equal(queue.openStreams, 1);
+    await queue.cancel(job.id); // the job's final event closes its watch stream
+    assert.equal(queue.openStreams, 0);
+    await watch.cancel();
+  } finally {
+    await queue.close();
+  }
+});

@@ -175,6 +175,43 @@ test("SqliteStore() refuses a file written by a newer schema", async () => {
   );
 });
 
+test("SqliteStore() brings a version 1 file to version 2 with the keyset indexes, keeping its jobs", async () => {
+  const path = freshPath();
+  const first = new SqliteStore({ path });
+  const added = await first.add(
+    [3, 1, 2].map((n) => ({
+      task: "resize",
+      data: { n },
+      created: 1_700_000_000_000 + n,
+      priority: 0,
+      log: { time: 1_700_000_000_000, message: "Created" },
+    })),
+  );
+  await first.close();
+  const db = new DatabaseSync(path);
+  const indexes = () =>
+    (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE '%created'")
+      .all() as { name: string }[]).map((row) => row.name).sort();
+  assert.deepEqual(indexes(), ["jobs_created", "jobs_status_created", "jobs_task_created"]);
+  db.exec(
+    "DROP INDEX jobs_created; DROP INDEX jobs_status_created; DROP INDEX jobs_task_created; " +
+      "PRAGMA user_version = 1",
+  );
+  const store = new SqliteStore({ path });
+  try {
+    assert.deepEqual(indexes(), ["jobs_created", "jobs_status_created", "jobs_task_created"]);
+    assert.equal(
+      (db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version,
+      2,
+    );
+    const page = await store.find({ status: "queued" }, { offset: 0, limit: 5, after: added[1] });
+    assert.deepEqual(page.map((job) => (job.data as { n: number }).n), [2, 3]);
+  } finally {
+    db.close();
+    await store.close();
+  }
+});
+
 test("SqliteStore.close() ends subscriptions and stops polling", async () => {
   const store = new SqliteStore({ path: freshPath() });
   const stream = store.subscribe(new AbortController().signal).getReader();

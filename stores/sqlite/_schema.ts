@@ -7,7 +7,7 @@ import type { DatabaseSync } from "node:sqlite";
 import { StoreError } from "../../src/store.ts";
 
 /** The schema version this code writes and reads. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /**
  * Migrations by the version they bring the file to; `MIGRATIONS[0]` creates version 1.
@@ -70,6 +70,15 @@ const MIGRATIONS: readonly string[] = [
     body TEXT NOT NULL,
     expires INTEGER NOT NULL
   );
+  `,
+  `
+  -- Version 2: keyset paging of find (the HTTP API's job lists). A page in creation order is
+  -- one range of one of these, overall, per status or per task (per status and task it is
+  -- jobs_status); the id ties are the rowid every index ends with. created never changes, so
+  -- only jobs_status_created is rewritten when a job changes status.
+  CREATE INDEX jobs_created ON jobs (created);
+  CREATE INDEX jobs_status_created ON jobs (status, created);
+  CREATE INDEX jobs_task_created ON jobs (task, created);
   `,
 ];
 

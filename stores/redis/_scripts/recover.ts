@@ -3,7 +3,7 @@
  *
  * - KEYS[1]: the base key `{kinetik:<prefix>}:`
  * - ARGV: now, at most how many, the requeue log line JSON, the failure log line JSON, the
- *   stalled error JSON, maxFinished (-1: keep every finished job)
+ *   stalled error JSON
  * - Returns: the recovered records (HGETALL); fewer than asked means none are left
  * - Publishes: a wake-up per task whose ready set a requeued job made non-empty
  *
@@ -13,7 +13,6 @@
 /** The body of the recover script (after `LIB`). */
 export const RECOVER = `
 local now = ARGV[1]
-maxFinished = tonumber(ARGV[6])
 local out = {}
 local ids = redis.call('ZRANGEBYSCORE', leasesKey, '-inf', '(' .. now, 'LIMIT', 0, tonumber(ARGV[2]))
 for _, id in ipairs(ids) do
@@ -24,19 +23,19 @@ for _, id in ipairs(ids) do
     local max = tonumber(job.maxAttempts or '0')
     if max > 0 and tonumber(job.attempts) >= max then
       update(id, job, { 'status', 'failed', 'finished', now, 'error', ARGV[5] }, LEASE_FIELDS)
-      moveIndex(id, task, 'processing', 'failed')
-      finish(id, job, now)
+      moveIndex(id, task, job.created, 'processing', 'failed')
+      finish(id, job, 'failed', now)
       redis.call('RPUSH', logsKey(id), ARGV[4])
     else
       update(id, job, { 'status', 'queued' }, LEASE_FIELDS)
       enqueue(id, task, job.priority, job.runAt or job.created)
-      moveIndex(id, task, 'processing', 'queued')
+      moveIndex(id, task, job.created, 'processing', 'queued')
       redis.call('RPUSH', logsKey(id), ARGV[3])
     end
     out[#out + 1] = flatJob(job)
   end
 end
-trimFinished()
+flushLater()
 publishWakes()
 return out
 `;
