@@ -188,7 +188,7 @@ export class PostgresStore implements Store {
     }
     return this.#run("add jobs", () => {
       if (jobs.length === 0) return Promise.resolve([]);
-      return add(this.#connection, this.#names, jobs, tx);
+      return add(this.#connection, this.#names, jobs, tx, () => this.#events.take());
     });
   }
 

@@ -7,6 +7,8 @@ import type { Job } from "../../src/job.ts";
 import type { NewJob } from "../../src/store.ts";
 import { StoreError } from "../../src/store.ts";
 import type { Connection, Runner } from "./_connection.ts";
+import { carriedCte } from "./_listeners.ts";
+import type { Carried } from "./_outbox.ts";
 import { wakeCte } from "./_notify.ts";
 import { addedJob, jobColumns, toJob, toJsonLines, toText } from "./_rows.ts";
 
@@ -42,7 +44,7 @@ const KEY_FREE = `WHERE e.key IS NULL OR NOT EXISTS (
  * it rolled back). Jobs skipped so are read back by key in a second statement, whose fresh
  * snapshot sees the holder. A batch without keys skips the speculative-insert machinery.
  */
-function insertSql(schema: string, channel: string, keyed: boolean): string {
+function insertSql(schema: string, channel: string, keyed: boolean, isCarrying: boolean): string {
   const batch = `ROWS FROM (json_to_recordset($1::text::json) AS (t text, p int, c bigint,
         r bigint, k text, m int, o bigint, y text, x text, d text, l text))
         WITH ORDINALITY AS e(task, priority, created, run_at, key, max_attempts, timeout, retry,
@@ -51,8 +53,11 @@ function insertSql(schema: string, channel: string, keyed: boolean): string {
         max_attempts, timeout, retry, trace, data, logs`;
   const values = `task, CASE WHEN run_at IS NULL THEN 'queued' ELSE 'delayed' END, priority,
         created, run_at, key, key, max_attempts, max_attempts, timeout, retry, trace, data, logs`;
-  const tail = `${wakeCte(channel, "SELECT task FROM inserted")}
-    SELECT id, held_key, (SELECT count(*) FROM woke) AS woke FROM inserted`;
+  // Held job events ride along (see `_outbox.ts`), their parameters from $2.
+  const carried = isCarrying ? `,\n${carriedCte(schema, channel, 2)}` : "";
+  const count = isCarrying ? ", (SELECT count(*) FROM carried) AS carried" : "";
+  const tail = `${wakeCte(channel, "SELECT task FROM inserted")}${carried}
+    SELECT id, held_key, (SELECT count(*) FROM woke) AS woke${count} FROM inserted`;
   if (!keyed) {
     return `WITH inserted AS (
       INSERT INTO "${schema}".jobs (${columns})
@@ -110,6 +115,7 @@ export async function add(
   names: { schema: string; channel: string },
   jobs: readonly NewJob[],
   tx?: Runner,
+  carry?: () => { carried: Carried; params: unknown[] } | undefined,
 ): Promise<Job[]> {
   const results: (Job | undefined)[] = Array.from({ length: jobs.length }, () => undefined);
   // The first job of each key in the batch is sent; later ones take its result.
@@ -135,12 +141,21 @@ export async function add(
     const batch = pending.map((i) => jobs[i]);
     const texts = batch.map((job) => toText(job.data));
     const keyed = batch.some((job) => job.key !== undefined);
-    const rows = await connection.query(
-      "add jobs",
-      insertSql(names.schema, names.channel, keyed),
-      [document(batch, texts)],
-      tx,
-    );
+    // Never in a caller's transaction: its NOTIFYs would wait for (or die with) its commit.
+    const carrying = tx === undefined && attempt === 1 ? carry?.() : undefined;
+    let rows;
+    try {
+      rows = await connection.query(
+        "add jobs",
+        insertSql(names.schema, names.channel, keyed, carrying !== undefined),
+        [document(batch, texts), ...carrying?.params ?? []],
+        tx,
+      );
+    } catch (error) {
+      carrying?.carried.failed();
+      throw error;
+    }
+    carrying?.carried.done();
     const insertedKeys = new Set(rows.map((row) => row.held_key).filter((key) => key !== null));
     const ids = rows.map((row) => String(row.id)).sort((a, b) => Number(a) - Number(b));
     let next = 0;

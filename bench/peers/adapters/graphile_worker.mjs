@@ -1,14 +1,18 @@
 // graphile-worker with its defaults: jobs deleted once they complete (it keeps no history),
 // LISTEN/NOTIFY for new jobs and a 2 s poll, no local queue, no completion batching.
 // `job:complete` fires once the result is written back to the database.
-import { createRequire } from "node:module";
+import { readFileSync } from "node:fs";
 
 // Named through a variable so `deno check` of the project leaves it to the runtime: it
 // resolves from bench/peers/node_modules, outside the project's import map.
 const PACKAGE = "graphile-worker";
 const graphile = await import(PACKAGE);
 const { makeWorkerUtils, run } = graphile.run ? graphile : graphile.default;
-const version = (name) => createRequire(import.meta.url)(`${name}/package.json`).version;
+// Read from the file: Deno refuses `require("<package>/package.json")` of a package whose
+// "exports" do not list it.
+const version = (name) =>
+  JSON.parse(readFileSync(new URL(`../node_modules/${name}/package.json`, import.meta.url)))
+    .version;
 
 export default async function create({ url, role }) {
   const utils = role === "producer" ? await makeWorkerUtils({ connectionString: url }) : undefined;

@@ -9,7 +9,7 @@
 // pg-boss reports no per-job completion, so while a worker runs the adapter reads the count
 // of completed jobs every 20 ms on a connection of its own (about 50 small queries a second,
 // counted in the statements per job) and reports completions as the database shows them.
-import { createRequire } from "node:module";
+import { readFileSync } from "node:fs";
 import process from "node:process";
 
 // Named through variables so `deno check` of the project leaves them to the runtime: they
@@ -20,7 +20,11 @@ const imported = await import(PACKAGE);
 const PgBoss = imported.PgBoss ?? imported.default?.PgBoss ?? imported.default;
 const pg = await import(PG);
 const Pool = pg.Pool ?? pg.default.Pool;
-const version = (name) => createRequire(import.meta.url)(`${name}/package.json`).version;
+// Read from the file: Deno refuses `require("<package>/package.json")` of a package whose
+// "exports" do not list it.
+const version = (name) =>
+  JSON.parse(readFileSync(new URL(`../node_modules/${name}/package.json`, import.meta.url)))
+    .version;
 const QUEUE = "bench";
 
 export default async function create({ url }) {
