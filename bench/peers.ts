@@ -11,7 +11,8 @@
  * `--cases enqueue-single,enqueue-bulk,process-c1,process-c50,latency`, `--no-count` (skip
  * the MONITOR pass that counts the commands clients send per job). `--store postgres` runs
  * the PostgreSQL comparison instead (Kinetik, pg-boss, graphile-worker; see
- * `bench/peers/postgres.ts`), with the same flags.
+ * `bench/peers/postgres.ts`), with the same flags and `--peer-runtimes` (the peers'
+ * runtimes, default those of `--runtimes`).
  *
  * Writes `bench/results/latest.json` and the generated part of `bench/RESULTS.md`.
  * @module
@@ -34,6 +35,7 @@ const { values: flags } = parseArgs({
     "latency-jobs": { type: "string", default: "1000" },
     rate: { type: "string", default: "200" },
     store: { type: "string", default: "redis" },
+    "peer-runtimes": { type: "string" },
     systems: { type: "string" },
     runtimes: { type: "string", default: "deno,bun" },
     cases: {
@@ -46,7 +48,11 @@ const { values: flags } = parseArgs({
 if (flags.store === "postgres") {
   const { runPostgres } = await import("./peers/postgres.ts");
   await runPostgres(
-    { ...flags, systems: flags.systems ?? "kinetik,pg-boss,graphile-worker" },
+    {
+      ...flags,
+      systems: flags.systems ?? "kinetik,pg-boss,graphile-worker",
+      "peer-runtimes": flags["peer-runtimes"] ?? flags.runtimes,
+    },
     Deno.args,
   );
   Deno.exit(0);

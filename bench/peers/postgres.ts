@@ -29,6 +29,8 @@ export interface PostgresRunFlags {
   rate: string;
   systems: string;
   runtimes: string;
+  /** The runtimes of the peers (Kinetik runs on `runtimes`). */
+  "peer-runtimes": string;
   cases: string;
 }
 
@@ -332,9 +334,15 @@ export async function runPostgres(
   args: readonly string[],
 ): Promise<void> {
   const systems = flags.systems.split(",").map((system) => system === "kinetik" ? KINETIK : system);
-  const entrants: Entrant[] = flags.runtimes.split(",").flatMap((runtime) =>
-    systems.filter((system) => system !== KINETIK || runtime !== "node")
-      .map((system) => ({ system, runtime }))
+  const runtimes = [
+    ...new Set([...flags.runtimes.split(","), ...flags["peer-runtimes"].split(",")]),
+  ];
+  const entrants: Entrant[] = runtimes.flatMap((runtime) =>
+    systems.filter((system) =>
+      system === KINETIK
+        ? runtime !== "node" && flags.runtimes.split(",").includes(runtime)
+        : flags["peer-runtimes"].split(",").includes(runtime)
+    ).map((system) => ({ system, runtime }))
   );
   if (
     !existsSync(`${PEERS}node_modules`) &&
