@@ -5,8 +5,9 @@
  * transaction, so it exists exactly when the caller's data commits.
  *
  * Tables (in the schema `kinetik` unless told otherwise, created or migrated on open):
- * `jobs` (one row per job, its log inside it), `events` (messages too long for a NOTIFY),
- * `workers` (heartbeats) and `migrations`. Needs PostgreSQL 13 or later.
+ * `jobs` (one row per job, its log inside it), `paused`, `rate_starts` (rate windows),
+ * `schedules`, `listeners` (stores with a LISTEN open), `events` (messages too long for a
+ * NOTIFY), `workers` (heartbeats) and `migrations`. Needs PostgreSQL 13 or later.
  *
  * @example Enqueueing in a transaction
  * ```ts ignore

@@ -218,7 +218,7 @@ function median(values: number[]): number {
 const round = (value: number, digits = 0) => Math.round(value * 10 ** digits) / 10 ** digits;
 
 /** A row of the `postgres` section: the medians of one system, runtime and case. */
-type PgRow = Record<string, unknown> & {
+export type PgRow = Record<string, unknown> & {
   system: string;
   runtime: string;
   case: string;
@@ -308,18 +308,23 @@ function table(rows: PgRow[]): string {
   return lines.join("\n");
 }
 
-/** Kinetik's ratio to each peer, per case and runtime (latency: p99, lower wins). */
-function ratios(rows: PgRow[]): string {
+/**
+ * Kinetik's ratio to each peer, per case and runtime (latency: p99, lower wins), against the
+ * peer on the same runtime, else on the runtime it ran on (named).
+ */
+export function ratios(rows: PgRow[]): string {
   const lines = [
     "| case | runtime | vs graphile-worker | vs pg-boss |",
     "|---|---|---:|---:|",
   ];
   for (const k of rows.filter((r) => r.system === "kinetik")) {
     const ratio = (peer: string) => {
-      const p = rows.find((r) => r.system === peer && r.runtime === k.runtime && r.case === k.case);
+      const peers = rows.filter((r) => r.system === peer && r.case === k.case);
+      const p = peers.find((r) => r.runtime === k.runtime) ?? peers[0];
       if (!p) return "";
-      if (k.case === "latency") return `p99 ${k.p99} vs ${p.p99} ms`;
-      return `${(k.jobsPerSec / p.jobsPerSec).toFixed(2)}×`;
+      const on = p.runtime === k.runtime ? "" : ` (on ${p.runtime})`;
+      if (k.case === "latency") return `p99 ${k.p99} vs ${p.p99} ms${on}`;
+      return `${(k.jobsPerSec / p.jobsPerSec).toFixed(2)}×${on}`;
     };
     lines.push(
       `| ${k.case} | ${k.runtime} | ${ratio("graphile-worker")} | ${ratio("pg-boss")} |`,

@@ -16,8 +16,10 @@ import { statement } from "./_statements.ts";
  *
  * Reads: `jobs` through the partial index `jobs_waiting (task, priority, ready_at, id) WHERE
  * status IN ('queued', 'delayed')`, one ordered range per requested task, and through
- * `jobs_delayed (task, run_at)` for the next due time. Writes: the claimed rows (status,
- * attempts, started, worker, lease_until, token, max_attempts).
+ * `jobs_delayed (task, run_at)` for the next due time; the `paused` table (a few rows); with
+ * limits, `claim_gate` (running jobs through `jobs_status`, starts through `rate_starts`, see
+ * `_limits.ts`). Writes: the claimed rows (status, attempts, started, worker, lease_until,
+ * token, max_attempts); with a rate limit, one `rate_starts` row per start.
  *
  * Each task is one arm (`CROSS JOIN LATERAL` over the group's task array): an index range
  * already in claim order, read lazily and cut at `limit`. A single scan over every task of a
@@ -47,43 +49,68 @@ import { statement } from "./_statements.ts";
  * probe otherwise), one `jobs_delayed` probe per task.
  *
  * EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) of the generic plan (the one a prepared statement
- * keeps) on PostgreSQL 15, 200,000 waiting and 200,000 finished jobs over 20 tasks, groups
- * [[t1, t2], [t3]], limit 10; execution 0.62 ms on a busy 2-core VM:
+ * keeps) on PostgreSQL 15, 100,000 waiting and 100,000 finished jobs over 20 tasks, groups
+ * [[t1, t2], [t3]] with tags, limit 10, t1 limited by rate and concurrency (without limits
+ * the `gate` and `rate_started` parts are not in the statement); execution 1.35 ms with limits,
+ * 0.45 ms without, on the loaded 2-core VM:
  *
  *   Nested Loop Left Join (actual rows=10 loops=1)
+ *     CTE paused_now
+ *       ->  Aggregate (actual rows=1 loops=1)
+ *             ->  Seq Scan on paused (actual rows=0 loops=1)
+ *     CTE gate
+ *       ->  Function Scan on claim_gate (actual rows=1 loops=1)
+ *             InitPlan 4 (returns $3)
+ *               ->  Function Scan on t (actual rows=3 loops=1)
+ *                     Filter: ((task <> ALL ($1)) AND (NOT COALESCE((tag = ANY ($2)), false)))
  *     CTE g0
  *       ->  Limit (actual rows=10 loops=1)
  *             ->  Sort (actual rows=10 loops=1)
  *                   Sort Key: c.priority, c.ready_at, c.id
- *                   ->  Nested Loop (actual rows=20 loops=1)
- *                         ->  Function Scan on unnest t (actual rows=2 loops=1)
- *                         ->  Subquery Scan on c (actual rows=10 loops=2)
- *                               ->  Limit (actual rows=10 loops=2)
- *                                     ->  LockRows (actual rows=10 loops=2)
- *                                           ->  Index Scan using jobs_waiting on jobs j (actual rows=10 loops=2)
- *                                                 Index Cond: (task = t.task)
+ *                   ->  Nested Loop (actual rows=10 loops=1)
+ *                         ->  Nested Loop Left Join (actual rows=2 loops=1)
+ *                               Join Filter: (a.task = t_1.task)
+ *                               ->  Function Scan on t_1 (actual rows=2 loops=1)
+ *                                     Filter: ((task <> ALL ($5)) AND (NOT COALESCE((tag = ANY ($6)), false)))
+ *                               ->  CTE Scan on gate a (actual rows=1 loops=2)
+ *                         ->  Subquery Scan on c (actual rows=5 loops=2)
+ *                               ->  Limit (actual rows=5 loops=2)
+ *                                     ->  LockRows (actual rows=5 loops=2)
+ *                                           ->  Index Scan using jobs_waiting on jobs j (actual rows=5 loops=2)
+ *                                                 Index Cond: (task = t_1.task)
  *                                                 Filter: ((status = ANY ('{queued,delayed}'::text[])) AND ((status = 'queued'::text) OR (ready_at <= $1)))
  *     CTE g1
  *       ->  Limit (actual rows=0 loops=1)
- *             InitPlan 2 (returns $4)
+ *             InitPlan 11 (returns $14)
  *               ->  Aggregate (actual rows=1 loops=1)
  *                     ->  CTE Scan on g0 (actual rows=10 loops=1)
  *             ->  Sort (never executed)
  *                   ->  … the same arms over group 1 (never executed)
  *     CTE claimed
  *       ->  Update on jobs j_2 (actual rows=10 loops=1)
- *             InitPlan 5 (returns $10)
+ *             InitPlan 15 (returns $22)
  *               ->  Append (actual rows=10 loops=1)
- *                     ->  CTE Scan on g0 g0_2 (actual rows=10 loops=1)
+ *                     ->  CTE Scan on g0 g0_3 (actual rows=10 loops=1)
  *                     ->  CTE Scan on g1 (actual rows=0 loops=1)
  *             ->  Index Scan using jobs_pkey on jobs j_2 (actual rows=10 loops=1)
- *                   Index Cond: (id = ANY ($10))
- *     InitPlan 7 (returns $13)
+ *                   Index Cond: (id = ANY ($22))
+ *     CTE rate_started
+ *       ->  Insert on rate_starts (actual rows=0 loops=1)
+ *             ->  Hash Join (actual rows=0 loops=1)
+ *                   Hash Cond: (a_2.task = r_1.task)
+ *                   ->  CTE Scan on gate a_2 (actual rows=1 loops=1)
+ *                         Filter: (rate_max IS NOT NULL)
+ *                   ->  Hash (actual rows=10 loops=1)
+ *                         ->  CTE Scan on claimed r_1 (actual rows=10 loops=1)
+ *     InitPlan 18 (returns $27)
  *       ->  Aggregate (actual rows=1 loops=1)
  *             ->  CTE Scan on claimed (actual rows=10 loops=1)
- *     InitPlan 8 (returns $15)
+ *     InitPlan 21 (returns $31)
  *       ->  Aggregate (never executed)
- *             ->  … one probe of the delayed jobs per task (never executed)
+ *             ->  … one probe of jobs_delayed per task not paused (never executed)
+ *     InitPlan 27 (returns $38)
+ *       ->  Aggregate (never executed)
+ *             ->  … a rate-limited task held back: its next ready job by jobs_waiting (never executed)
  *     ->  Result (actual rows=1 loops=1)
  *     ->  CTE Scan on claimed r (actual rows=10 loops=1)
  */
