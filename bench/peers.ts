@@ -7,7 +7,7 @@
  *
  * Flags: `--reps 3`, `--jobs 20000`, `--latency-jobs 1000`, `--rate 200`,
  * `--systems kinetik,bullmq,bee-queue` (also `kinetik-node-redis`: the store on node-redis
- * instead of its own client), `--runtimes deno,bun` (add `node` for the peers),
+ * instead of its own client; `kinetik-no-metrics`: the store with metrics off), `--runtimes deno,bun` (add `node` for the peers),
  * `--cases enqueue-single,enqueue-bulk,process-c1,process-c50,latency`, `--no-count` (skip
  * the MONITOR pass that counts the commands clients send per job). `--store postgres` runs
  * the PostgreSQL comparison instead (Kinetik, pg-boss, graphile-worker; see
@@ -15,17 +15,20 @@
  * runtimes, default those of `--runtimes`).
  *
  * Writes `bench/results/latest.json` and the generated part of `bench/RESULTS.md`.
+ * `--store sqlite` runs the SQLite comparison instead (`bench/peers/sqlite.ts`).
  * @module
  */
 
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import process from "node:process";
 import { BenchRedis } from "./peers/_redis.ts";
-import { medians, ratios, type Run, table, updateResults, writeLatest } from "./peers/_report.ts";
+import { medians, ratios, type Run, table, updateResults } from "./peers/_report.ts";
+import { saveRows } from "./peers/_results_file.ts";
+import { runSqlite } from "./peers/sqlite.ts";
 
 const { values: flags } = parseArgs({
   args: process.argv.slice(2),
@@ -45,6 +48,10 @@ const { values: flags } = parseArgs({
     "no-count": { type: "boolean", default: false },
   },
 });
+if (flags.store === "sqlite") {
+  await runSqlite(process.argv.slice(2));
+  process.exit(0);
+}
 if (flags.store === "postgres") {
   const { runPostgres } = await import("./peers/postgres.ts");
   await runPostgres(
@@ -53,9 +60,9 @@ if (flags.store === "postgres") {
       systems: flags.systems ?? "kinetik,pg-boss,graphile-worker",
       "peer-runtimes": flags["peer-runtimes"] ?? flags.runtimes,
     },
-    Deno.args,
+    process.argv.slice(2),
   );
-  Deno.exit(0);
+  process.exit(0);
 }
 const SYSTEMS = flags.systems ?? "kinetik,bullmq,bee-queue";
 const JOBS = Number(flags.jobs);
@@ -190,7 +197,7 @@ async function measure(
   };
 }
 
-if (!existsSync(`${PEERS}node_modules`) && entrants.some((e) => e.system !== "kinetik")) {
+if (!existsSync(`${PEERS}node_modules`) && entrants.some((e) => !isKinetik(e.system))) {
   console.error("Installing the peers into bench/peers/node_modules (npm ci)…");
   const npm = spawn("npm", ["ci", "--no-audit", "--no-fund"], { cwd: PEERS, stdio: "inherit" });
   const code = await new Promise((resolve) => npm.on("exit", resolve));
@@ -253,8 +260,7 @@ try {
 
 const rows = medians(runs, sent);
 const minutes = ((Date.now() - started) / 60_000).toFixed(1);
-mkdirSync(path("./results/"), { recursive: true });
-writeLatest(path("./results/latest.json"), "redis", rows);
+saveRows(path("./results/latest.json"), "redis", rows);
 const cpu = cpus();
 const machine = `${cpu.length} × ${cpu[0]?.model.trim()}, ${
   Math.round(totalmem() / 2 ** 30)

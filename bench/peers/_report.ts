@@ -3,7 +3,7 @@
  * `bench/RESULTS.md` for a peer benchmark run. @module
  */
 
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 
 /** One measured case run, as `case.mjs` reports it plus the Redis-side counts. */
 export interface Run {
@@ -90,7 +90,13 @@ export function medians(runs: Run[], sent: Map<string, number>): Row[] {
 
 /** The rows as a Markdown table, Kinetik first within each case and runtime. */
 export function table(rows: Row[]): string {
-  const order = ["kinetik", "kinetik-node-redis", "bullmq", "bee-queue"];
+  const order = [
+    "kinetik",
+    "kinetik-no-metrics",
+    "kinetik-node-redis",
+    "bullmq",
+    "bee-queue",
+  ];
   const sorted = [...rows].sort((a, b) =>
     a.case.localeCompare(b.case) || a.runtime.localeCompare(b.runtime) ||
     order.indexOf(a.system) - order.indexOf(b.system)
@@ -144,27 +150,17 @@ export function ratios(rows: Row[]): string {
 }
 
 /**
- * Writes one store's rows into `latest.json` under `section` ("redis", "postgres", …),
- * keeping the other stores' sections (a file holding a bare array is the Redis rows of
- * older runs).
+ * Replaces the generated part of RESULTS.md (between its markers) with `text`; `section` names
+ * the markers (`<!-- bench:peers:start -->` for the Redis run, `bench:peers-sqlite` for SQLite,
+ * `bench:peers:postgres` for PostgreSQL).
  */
-export function writeLatest(path: string, section: string, rows: unknown[]): void {
-  let doc: Record<string, unknown> = {};
-  if (existsSync(path)) {
-    const old = JSON.parse(readFileSync(path, "utf8"));
-    doc = Array.isArray(old) ? { redis: old } : old;
-  }
-  doc[section] = rows;
-  writeFileSync(path, JSON.stringify(doc, null, 2) + "\n");
-}
-
-/**
- * Replaces the generated part of RESULTS.md between the markers named `marker` (the Redis
- * run's `bench:peers`, the PostgreSQL run's `bench:peers:postgres`) with `text`.
- */
-export function updateResults(path: string, text: string, marker = "bench:peers"): void {
-  const START = `<!-- ${marker}:start -->`;
-  const END = `<!-- ${marker}:end -->`;
+export function updateResults(
+  path: string,
+  text: string,
+  section = "peers",
+): void {
+  const START = `<!-- bench:${section}:start -->`;
+  const END = `<!-- bench:${section}:end -->`;
   let doc: string;
   try {
     doc = readFileSync(path, "utf8");

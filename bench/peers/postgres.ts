@@ -14,12 +14,13 @@
  */
 
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { fileURLToPath } from "node:url";
 import process from "node:process";
 import { BenchPostgres } from "./_postgres.ts";
-import { updateResults, writeLatest } from "./_report.ts";
+import { updateResults } from "./_report.ts";
+import { saveRows } from "./_results_file.ts";
 
 /** The flags of `bench/peers.ts` this run reads. */
 export interface PostgresRunFlags {
@@ -411,8 +412,7 @@ export async function runPostgres(
   }
 
   const rows = medians(runs);
-  mkdirSync(path("../results/"), { recursive: true });
-  writeLatest(path("../results/latest.json"), "postgres", rows);
+  saveRows(path("../results/latest.json"), "postgres", rows);
   const cpu = cpus();
   const minutes = ((Date.now() - started) / 60_000).toFixed(1);
   const machine = `${cpu.length} × ${cpu[0]?.model.trim()}, ${
@@ -441,6 +441,6 @@ export async function runPostgres(
     "",
     `Versions: ${JSON.stringify(versions)}`,
   ].join("\n");
-  updateResults(path("../RESULTS.md"), text, "bench:peers:postgres");
+  updateResults(path("../RESULTS.md"), text, "peers:postgres");
   console.log(`\n${text}\n`);
 }
