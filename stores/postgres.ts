@@ -7,7 +7,8 @@
  * Tables (in the schema `kinetik` unless told otherwise, created or migrated on open):
  * `jobs` (one row per job, its log inside it), `paused`, `rate_starts` (rate windows),
  * `schedules`, `listeners` (stores with a LISTEN open), `events` (messages too long for a
- * NOTIFY), `workers` (heartbeats) and `migrations`. Needs PostgreSQL 13 or later.
+ * NOTIFY), `workers` (heartbeats), `metrics` (run counts per task and minute) and
+ * `migrations`. Needs PostgreSQL 13 or later.
  *
  * @example Enqueueing in a transaction
  * ```ts ignore
@@ -35,6 +36,7 @@ import {
   type JobQuery,
   type JobStats,
   type Lease,
+  type MetricsSample,
   type NewJob,
   type PauseTarget,
   type RemoveFilter,
@@ -50,11 +52,12 @@ import {
 } from "../src/store.ts";
 import { add } from "./postgres/_add.ts";
 import { claimPlan, claimResult, claimSql } from "./postgres/_claim.ts";
-import { Connection, isTransaction, type Sql } from "./postgres/_connection.ts";
+import { Connection, connectionSource, isTransaction, type Sql } from "./postgres/_connection.ts";
 import * as control from "./postgres/_control.ts";
 import { Events } from "./postgres/_events.ts";
 import { count, find } from "./postgres/_find.ts";
 import * as lifecycle from "./postgres/_lifecycle.ts";
+import { metrics as readMetrics, recordMetrics } from "./postgres/_metrics.ts";
 import { channelName } from "./postgres/_notify.ts";
 import { assertSchemaName, migrate } from "./postgres/_schema.ts";
 import { settlePlan, settleResult, settleSql } from "./postgres/_settle.ts";
@@ -126,25 +129,8 @@ export class PostgresStore implements Store {
   constructor(options: PostgresStoreOptions) {
     const { url, sql, schema = "kinetik", max = 10 } = options ?? {};
     assertSchemaName(schema);
-    if (sql === undefined && (typeof url !== "string" || !/^postgres(ql)?:\/\//.test(url))) {
-      throw new TypeError(
-        `Cannot open a PostgreSQL store as it needs a postgres:// or postgresql:// URL or a postgres client: current value is ${
-          JSON.stringify(url) ?? String(url)
-        }`,
-      );
-    }
-    if (sql !== undefined && typeof sql?.unsafe !== "function") {
-      throw new TypeError(
-        `Cannot open a PostgreSQL store as sql must be a client of the postgres package: current value is ${typeof sql}`,
-      );
-    }
-    if (!Number.isInteger(max) || max < 1) {
-      throw new RangeError(
-        `Cannot open a PostgreSQL store as max must be a positive integer: current value is ${max}`,
-      );
-    }
     this.schema = schema;
-    this.#connection = new Connection(sql ? { sql } : { url: url!, max });
+    this.#connection = new Connection(connectionSource(url, sql, max));
     this.#names = { schema, channel: channelName(schema) };
     this.#events = new Events(this.#connection, schema, () => this.ready());
   }
@@ -361,6 +347,18 @@ export class PostgresStore implements Store {
 
   workers(now: number): Promise<WorkerRecord[]> {
     return this.#run("list workers", () => verbs.workers(this.#connection, this.#names, now));
+  }
+
+  /** Sums samples into the `metrics` rows of their task and minute, dropping minutes past 24 h. */
+  recordMetrics(samples: readonly MetricsSample[], now: number): Promise<void> {
+    return this.#run(
+      "record metrics",
+      () => recordMetrics(this.#connection, this.#names, samples, now),
+    );
+  }
+
+  metrics(since: number): Promise<MetricsSample[]> {
+    return this.#run("read metrics", () => readMetrics(this.#connection, this.#names, since));
   }
 
   /** Ends the subscriptions and closes the pool (a client passed in stays open). */

@@ -102,6 +102,37 @@ export class Connection {
   }
 }
 
+/**
+ * The pool to open (`url`, `max`) or the client to share (`sql`), checked.
+ *
+ * @throws {TypeError} when neither a postgres:// URL nor a `postgres` client is given
+ * @throws {RangeError} when `max` is not a positive integer
+ */
+export function connectionSource(
+  url: string | undefined,
+  sql: Sql | undefined,
+  max: number,
+): { url: string; max: number } | { sql: Sql } {
+  if (sql === undefined && (typeof url !== "string" || !/^postgres(ql)?:\/\//.test(url))) {
+    throw new TypeError(
+      `Cannot open a PostgreSQL store as it needs a postgres:// or postgresql:// URL or a postgres client: current value is ${
+        JSON.stringify(url) ?? String(url)
+      }`,
+    );
+  }
+  if (sql !== undefined && typeof sql?.unsafe !== "function") {
+    throw new TypeError(
+      `Cannot open a PostgreSQL store as sql must be a client of the postgres package: current value is ${typeof sql}`,
+    );
+  }
+  if (!Number.isInteger(max) || max < 1) {
+    throw new RangeError(
+      `Cannot open a PostgreSQL store as max must be a positive integer: current value is ${max}`,
+    );
+  }
+  return sql ? { sql } : { url: url!, max };
+}
+
 /** A failure of `what`, as a {@linkcode StoreError} keeping PostgreSQL's error as the cause. */
 export function storeError(what: string, error: unknown): StoreError {
   if (error instanceof StoreError) return error;

@@ -8,7 +8,7 @@ import { StoreError } from "../../src/store.ts";
 import type { Sql } from "./_connection.ts";
 
 /** The schema version this code writes and reads. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /**
  * Checks a schema name. Lowercase letters, digits and `_` only, so the name needs no quoting
@@ -198,6 +198,20 @@ const MIGRATIONS: readonly string[] = [
     END LOOP;
   END
   $gate$;
+  `,
+  `
+  -- Version 3: run counts per task and minute (see _metrics.ts): completed, failed, and the
+  -- run-time histogram (bucket index → runs, src/metrics.ts). jsonb, unlike the jobs' JSON
+  -- texts: the server sums it bucket by bucket, and its key order carries no meaning. The
+  -- primary key serves both the read (minutes from since) and the drop of old minutes.
+  CREATE TABLE $S.metrics (
+    minute bigint NOT NULL,
+    task text NOT NULL,
+    completed bigint NOT NULL DEFAULT 0,
+    failed bigint NOT NULL DEFAULT 0,
+    runtimes jsonb NOT NULL DEFAULT '{}',
+    PRIMARY KEY (minute, task)
+  );
   `,
 ];
 
