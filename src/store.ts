@@ -210,7 +210,7 @@ export const STALLED_ERROR: JobError = {
 
 /**
  * The record `add` saves for a new job: what a store returns without reading it back. `data`
- * is the store's own copy of `job.data`.
+ * is the store's own copy of `job.data`; the per-job overrides and trace are copied here.
  */
 export function newJobRecord(id: string, job: NewJob, data: unknown): Job {
   const record: Job = {
@@ -224,6 +224,10 @@ export function newJobRecord(id: string, job: NewJob, data: unknown): Job {
   };
   if (job.runAt !== undefined) record.runAt = job.runAt;
   if (job.key !== undefined) record.key = job.key;
+  if (job.maxAttempts !== undefined) record.maxAttempts = job.maxAttempts;
+  if (job.retry !== undefined) record.retry = { ...job.retry };
+  if (job.timeout !== undefined) record.timeout = job.timeout;
+  if (job.trace !== undefined) record.trace = { ...job.trace };
   return record;
 }
 

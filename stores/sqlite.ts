@@ -16,6 +16,7 @@
 import { DatabaseSync } from "node:sqlite";
 import type { Job, LogLine } from "../src/job.ts";
 import {
+  type AddOptions,
   type ClaimRequest,
   type ClaimResult,
   type FindOptions,
@@ -34,6 +35,7 @@ import {
 import { claim } from "./sqlite/_claim.ts";
 import { EventBus } from "./sqlite/_events.ts";
 import { count, find } from "./sqlite/_find.ts";
+import { remove } from "./sqlite/_remove.ts";
 import { prepareDatabase } from "./sqlite/_schema.ts";
 import { settle } from "./sqlite/_settle.ts";
 import { Statements } from "./sqlite/_statements.ts";
@@ -142,8 +144,20 @@ export class SqliteStore implements Store {
     });
   }
 
-  add(jobs: readonly NewJob[]): Promise<Job[]> {
+  /**
+   * Saves jobs in one transaction of this store's own connection.
+   *
+   * @throws {TypeError} when `options.tx` is given: SQLite cannot join another client's
+   * transaction
+   */
+  add(jobs: readonly NewJob[], options?: AddOptions): Promise<Job[]> {
     return this.#run("add jobs", () => {
+      if (options?.tx !== undefined) {
+        throw new TypeError(
+          `Cannot add jobs in a transaction as the SQLite store runs its own: current value is ${typeof options
+            .tx}`,
+        );
+      }
       if (jobs.length === 0) return [];
       return this.#events.transaction(() => {
         const saved = verbs.add(this.#statements, jobs);
@@ -160,7 +174,11 @@ export class SqliteStore implements Store {
   }
 
   renew(leases: readonly Lease[], leaseMs: number, now: number): Promise<boolean[]> {
-    return this.#run("renew leases", () => verbs.renew(this.#statements, leases, now + leaseMs));
+    return this.#run(
+      "renew leases",
+      () =>
+        this.#statements.transaction(() => verbs.renew(this.#statements, leases, now + leaseMs)),
+    );
   }
 
   settle(settlements: readonly Settlement[], next?: ClaimRequest): Promise<SettleResult> {
@@ -200,11 +218,25 @@ export class SqliteStore implements Store {
     return this.#run("read stats", () => verbs.stats(this.#statements));
   }
 
+  /** Deletes jobs; narrowed by `before`, `keep` and `limit`, the oldest finished go first. */
   remove(filter: RemoveFilter): Promise<number> {
     return this.#run(
       "remove jobs",
-      () => this.#statements.transaction(() => verbs.remove(this.#statements, filter)),
+      () => this.#statements.transaction(() => remove(this.#statements, filter)),
     );
+  }
+
+  removeJob(id: string): Promise<Job | undefined> {
+    return this.#run("remove a job", () => verbs.removeJob(this.#statements, id));
+  }
+
+  promote(id: string, now: number): Promise<Job | undefined> {
+    return this.#run("promote a job", () =>
+      this.#events.transaction(() => {
+        const job = verbs.promote(this.#statements, id, now);
+        if (job) this.#events.insert(wakes([job]));
+        return job;
+      }));
   }
 
   cancel(id: string, now: number): Promise<Job | undefined> {

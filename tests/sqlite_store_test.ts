@@ -14,13 +14,6 @@ let files = 0;
 const freshPath = () => join(dir, `store-${++files}.db`);
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-// Wave 2's job lifecycle groups, until this store implements them (the lead removes this).
-const NOT_YET = "not yet implemented (wave 2)";
-const WAVE2_SKIPS: Record<string, string> = Object.fromEntries(
-  ["settle result", "add overrides", "renew logs", "remove sweep", "removeJob", "promote"].map(
-    (group) => [group, NOT_YET],
-  ),
-);
 const paths = new WeakMap<object, string>();
 testStore(test, {
   name: "sqlite",
@@ -31,7 +24,6 @@ testStore(test, {
     return store;
   },
   openPeer: (store) => new SqliteStore({ path: paths.get(store)! }),
-  skip: WAVE2_SKIPS,
 });
 
 const T0 = 1_700_000_000_000;

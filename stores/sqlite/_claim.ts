@@ -24,8 +24,9 @@ import type { Statements } from "./_statements.ts";
  * same index with `ready_at = run_at`, so "delayed and due" needs no separate promotion step;
  * a queued job is ready whatever its `created` says (another process's clock may run ahead).
  *
- * The token is `randomblob` per row, drawn inside the statement; `max_attempts` comes from the
- * request's map, read through `json_each` so task names need no quoting.
+ * The token is `randomblob` per row, drawn inside the statement; `max_attempts` is the job's
+ * own (saved with a per-job retry) or else comes from the request's map, read through
+ * `json_each` so task names need no quoting.
  */
 function claimSql(ranks: readonly number[]): string {
   const arms = ranks.map((rank, i) =>
@@ -36,7 +37,8 @@ function claimSql(ranks: readonly number[]): string {
   );
   return `UPDATE jobs SET status = 'processing', attempts = attempts + 1, started = :now,
       worker = :worker, lease_until = :lease_until, token = lower(hex(randomblob(12))),
-      max_attempts = coalesce((SELECT value FROM json_each(:max) WHERE key = jobs.task), 0)
+      max_attempts = coalesce(own_max_attempts,
+        (SELECT value FROM json_each(:max) WHERE key = jobs.task), 0)
     WHERE id IN (SELECT id FROM (${arms.join(" UNION ALL ")})
       ORDER BY g, priority, ready_at, id LIMIT :limit)
     RETURNING ${JOB_COLUMNS}`;

@@ -5,10 +5,13 @@
 
 import type { Job, JobStatus, LogLine } from "../../src/job.ts";
 
-/** The columns of a record: every column but `logs` (and the virtual `ready_at`). */
+/**
+ * The columns of a record: every column but `logs`, `own_max_attempts` (kept in
+ * `max_attempts` too) and the virtual `ready_at`.
+ */
 export const JOB_COLUMNS =
   "id, task, data, status, created, run_at, priority, key, attempts, max_attempts, error, " +
-  "started, finished, progress, worker, lease_until, token";
+  "started, finished, progress, worker, lease_until, token, result, retry, timeout, trace";
 
 /** A `jobs` row as `SELECT ${JOB_COLUMNS}` returns it. */
 export interface JobRow {
@@ -29,6 +32,10 @@ export interface JobRow {
   worker: string | null;
   lease_until: number | null;
   token: string | null;
+  result: string | null;
+  retry: string | null;
+  timeout: number | null;
+  trace: string | null;
 }
 
 /** JSON text for a value, or NULL for `undefined`. */
@@ -56,6 +63,10 @@ export function toJob(row: JobRow): Job {
   if (row.worker !== null) job.worker = row.worker;
   if (row.lease_until !== null) job.leaseUntil = row.lease_until;
   if (row.max_attempts !== null) job.maxAttempts = row.max_attempts;
+  if (row.result !== null) job.result = JSON.parse(row.result);
+  if (row.retry !== null) job.retry = JSON.parse(row.retry);
+  if (row.timeout !== null) job.timeout = row.timeout;
+  if (row.trace !== null) job.trace = JSON.parse(row.trace);
   return job;
 }
 

@@ -7,13 +7,13 @@ import type { DatabaseSync } from "node:sqlite";
 import { StoreError } from "../../src/store.ts";
 
 /** The schema version this code writes and reads. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /**
  * Migrations by the version they bring the file to; `MIGRATIONS[0]` creates version 1.
  * A new version appends a step, never edits an old one, so any older file can be brought up.
  */
-const MIGRATIONS: readonly string[] = [
+export const MIGRATIONS: readonly string[] = [
   `
   -- One row per job. JSON fields (data, error, progress) are text; times are epoch ms.
   -- ready_at is the time the job became ready, the claim order after priority. logs holds the
@@ -70,6 +70,26 @@ const MIGRATIONS: readonly string[] = [
     body TEXT NOT NULL,
     expires INTEGER NOT NULL
   );
+  `,
+  `
+  -- Version 2: what a job carries through its life (results, per-job overrides, trace) and
+  -- retention sweeps. ADD COLUMN puts the new columns after logs, unlike a rebuild of the
+  -- table, which would hold the write lock (and every other process's claims) for as long as
+  -- copying a large file takes. They are NULL on most rows, and a NULL column is read from the
+  -- record header alone, so only a job that has one and a log longer than a page pays for
+  -- walking the log's overflow pages when it is read.
+  ALTER TABLE jobs ADD COLUMN result TEXT;
+  ALTER TABLE jobs ADD COLUMN retry TEXT;
+  ALTER TABLE jobs ADD COLUMN timeout INTEGER;
+  ALTER TABLE jobs ADD COLUMN trace TEXT;
+  -- The job's own maxAttempts (from a per-job retry), which a claim keeps; NULL: the claim
+  -- records the request's.
+  ALTER TABLE jobs ADD COLUMN own_max_attempts INTEGER;
+  -- Sweeps and clean({ before }): per final status, oldest finished first (the rowid that
+  -- ends every index breaks ties). Partial, so claims, renewals and waiting jobs never touch
+  -- it: a job enters it once, when it finishes.
+  CREATE INDEX jobs_finished ON jobs (status, finished)
+    WHERE status IN ('completed', 'failed', 'timeout', 'cancelled');
   `,
 ];
 

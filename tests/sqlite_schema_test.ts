@@ -1,0 +1,115 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { DatabaseSync } from "node:sqlite";
+import { SqliteStore } from "../stores/sqlite.ts";
+import { MIGRATIONS, SCHEMA_VERSION } from "../stores/sqlite/_schema.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "kinetik-sqlite-schema-"));
+let files = 0;
+const freshPath = () => join(dir, `schema-${++files}.db`);
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const T0 = 1_700_000_000_000;
+const line = (time: number, message: string) => JSON.stringify({ time, message }) + "\n";
+
+/**
+ * A file as Kinetik 0.1 (schema 1) left it, written with that version's own statements: a
+ * queued job, a delayed one, a completed one with its log, and a removed job whose id the
+ * sequence still remembers.
+ */
+function writeVersion1(path: string): void {
+  const db = new DatabaseSync(path);
+  db.exec("PRAGMA journal_mode = WAL");
+  db.exec(MIGRATIONS[0]);
+  db.exec("PRAGMA user_version = 1");
+  const insert = db.prepare(
+    `INSERT INTO jobs (task, data, status, created, run_at, priority, key, logs)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  insert.run("old", '{"n":1}', "queued", T0, null, 0, "k1", line(T0, "Created"));
+  insert.run("old", '{"n":2}', "delayed", T0, T0 + 500, 1, null, line(T0, "Created"));
+  insert.run("old", "null", "completed", T0, null, 0, null, line(T0, "Created"));
+  db.exec(`UPDATE jobs SET attempts = 1, max_attempts = 3, started = ${T0 + 1},
+    finished = ${T0 + 2}, logs = logs || '${line(T0 + 2, "Completed")}' WHERE id = 3`);
+  insert.run("old", "null", "queued", T0, null, 0, null, line(T0, "Created"));
+  db.exec("DELETE FROM jobs WHERE id = 4");
+  db.close();
+}
+
+test("SqliteStore() migrates a schema 1 file in place, keeping its jobs, logs and ids", async () => {
+  const path = freshPath();
+  writeVersion1(path);
+  const store = new SqliteStore({ path });
+  try {
+    const version = new DatabaseSync(path);
+    assert.equal(
+      (version.prepare("PRAGMA user_version").get() as { user_version: number }).user_version,
+      SCHEMA_VERSION,
+    );
+    version.close();
+    assert.deepEqual(await store.get("1"), {
+      id: "1",
+      task: "old",
+      data: { n: 1 },
+      status: "queued",
+      created: T0,
+      attempts: 0,
+      priority: 0,
+      key: "k1",
+    });
+    assert.deepEqual(await store.get("3"), {
+      id: "3",
+      task: "old",
+      data: null,
+      status: "completed",
+      created: T0,
+      attempts: 1,
+      priority: 0,
+      maxAttempts: 3,
+      started: T0 + 1,
+      finished: T0 + 2,
+    });
+    assert.deepEqual((await store.logs("3")).map((l) => l.message), ["Created", "Completed"]);
+
+    // The old jobs take part in what version 2 adds: a result, a sweep, a key, a promote.
+    const { jobs: [leased] } = await store.claim({
+      groups: [["old"]],
+      limit: 1,
+      worker: "w",
+      leaseMs: 1_000,
+      now: T0 + 10,
+      maxAttempts: { old: 2 },
+    });
+    assert.equal(leased.id, "1");
+    assert.equal(leased.maxAttempts, 2);
+    const { jobs: [done] } = await store.settle([{
+      id: "1",
+      token: leased.token,
+      outcome: "completed",
+      now: T0 + 20,
+      logs: [],
+      result: { ok: true },
+    }]);
+    assert.deepEqual(done?.result, { ok: true });
+    assert.equal(await store.remove({ status: ["completed"], before: T0 + 10, limit: 10 }), 1);
+    assert.equal(await store.get("3"), undefined, "the old finished job was swept");
+    assert.equal((await store.promote("2", T0 + 30))?.status, "queued");
+
+    const [fresh] = await store.add([{
+      task: "new",
+      data: null,
+      created: T0 + 40,
+      priority: 0,
+      log: { time: T0 + 40, message: "Created" },
+      timeout: 5_000,
+      trace: { traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" },
+    }]);
+    assert.equal(fresh.id, "5", "a removed job's id is never given out again");
+    assert.deepEqual(await store.get("5"), fresh);
+  } finally {
+    await store.close();
+  }
+});
