@@ -107,4 +107,5 @@ export const SORT_COLUMNS: Readonly<Partial<Record<keyof Job, string>>> = {
   worker: "worker",
   leaseUntil: "lease_until",
   maxAttempts: "max_attempts",
+  timeout: "timeout",
 };
