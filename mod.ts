@@ -25,6 +25,9 @@
 export { type Kinetik, kinetik } from "./src/kinetik.ts";
 export { Queue } from "./src/queue.ts";
 export type { Plugin, ProcessOptions, QueueEvents, QueueOptions } from "./src/queue.ts";
+export type { PauseInput } from "./src/queue_control.ts";
+export type { Schedule, ScheduleSpec } from "./src/schedules/schedule_spec.ts";
+export type { RateLimit } from "./src/task_limits.ts";
 export { Task } from "./src/task.ts";
 export type {
   Action,

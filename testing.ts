@@ -11,10 +11,13 @@
  * ```
  *
  * Cases are named `<verb or capability>: <behaviour>`; a `skip` key is either a whole case
- * name or the part before the colon (`subscribe`, `workers`, …), which skips every case of
- * that capability. Cases pass `now` to the store and never sleep, except that the
- * `subscribe` case waits (at most a few seconds) for messages to travel. Time in the cases
- * starts at `T0`, a 13-digit epoch ms, so stores must keep times exactly.
+ * name or the part before the colon (`subscribe`, `workers`, `schedule`, `fire`, `pause`,
+ * `rate`, `concurrency`, …), which skips every case of that capability. Cases pass `now` to
+ * the store and never sleep, except that the cases on messages (`subscribe`, and the wake-ups
+ * of `fire` and `pause`) wait (at most a few seconds) for messages to travel. Time in the
+ * cases starts at `T0`, a 13-digit epoch ms, so stores must keep times exactly. The cases
+ * that race two processes (two fires of one schedule, a pause against claims, limits
+ * counted across workers) use a second connection when the suite is given `openPeer`.
  *
  * Cases that race two stores on the same data (concurrent adds of one key) open the second
  * through `openPeer`; a store that cannot share its data skips them by name.
@@ -32,10 +35,13 @@ import { capabilityCases } from "./testing/_capability_cases.ts";
 import { claimCases } from "./testing/_claim_cases.ts";
 import type { StoreCase } from "./testing/_helpers.ts";
 import { leaseCases } from "./testing/_lease_cases.ts";
+import { limitCases } from "./testing/_limit_cases.ts";
 import { logsCases } from "./testing/_logs_cases.ts";
 import { lifecycleCases } from "./testing/_lifecycle_cases.ts";
+import { pauseCases } from "./testing/_pause_cases.ts";
 import { readCases } from "./testing/_read_cases.ts";
 import { renewLogsCases } from "./testing/_renew_logs_cases.ts";
+import { scheduleCases } from "./testing/_schedule_cases.ts";
 import { settleCases } from "./testing/_settle_cases.ts";
 import { sortCases } from "./testing/_sort_cases.ts";
 import { sweepCases } from "./testing/_sweep_cases.ts";
@@ -55,6 +61,9 @@ const CASES: readonly StoreCase[] = [
   ...sweepCases,
   ...byHandCases,
   ...capabilityCases,
+  ...scheduleCases,
+  ...pauseCases,
+  ...limitCases,
 ];
 
 /** The name of every conformance case, in the order they run. */
@@ -79,9 +88,12 @@ export interface TestStoreOptions {
   /** Opens a fresh, empty store; called once per case, which closes it afterwards. */
   open: () => Store | Promise<Store>;
   /**
-   * Opens a second store on the data of `store` (one `open()` returned), as another process
-   * would. The cases that need two stores fail without it, so a store that cannot share its
-   * data (memory) skips them by name.
+   * Opens a second store on the data of `store` (one `open()` returned: another client of the
+   * same file, or of the same server and prefix), as another process would. The cases that
+   * need two stores (two adds of one key) fail without it, so a store that cannot share its
+   * data (memory) skips them by name; the cases that race two processes (fires of one
+   * schedule, pause against claims, limits counted across connections) race calls on the one
+   * store without it. Each peer is closed after its case.
    */
   openPeer?: (store: Store) => Store | Promise<Store>;
   /** Case names or capability groups (see {@linkcode STORE_CASE_GROUPS}) → why skipped. */
@@ -129,14 +141,15 @@ export function testStore(
             `Cannot run "${storeCase.name}" as it needs testStore()'s openPeer, or a skip of the case by name: current value is undefined`,
           );
         }
-        const peer = await options.openPeer(store);
-        peers.push(peer);
-        return peer;
+        const opened = await options.openPeer(store);
+        peers.push(opened);
+        return opened;
       };
+      const peer = () => options.openPeer ? openPeer() : Promise.resolve(store);
       try {
-        await storeCase.run(store, { openPeer });
+        await storeCase.run(store, { openPeer, peer });
       } finally {
-        for (const peer of peers) await peer.close();
+        for (const opened of peers) await opened.close();
         if (!storeCase.closesStore) await store.close();
       }
     });

@@ -20,6 +20,8 @@ export interface BusHandlers {
   dispatch(event: QueueEvent, error?: unknown): void;
   /** New work, maybe for `task`. */
   wake(task?: string): void;
+  /** A job event of this process, after its local delivery (not called for remote ones). */
+  emitted?(event: QueueEvent): void;
   /** Abort the local run of job `id`, if any. */
   cancel(id: string): void;
   reportError(error: unknown): void;
@@ -49,6 +51,7 @@ export class EventBus {
   /** A job event of this process. */
   emit(event: QueueEvent, error?: unknown): void {
     this.#deliver(event, error);
+    this.#handlers.emitted?.(event);
     if (!this.#store.publish) return;
     if (this.#outbox.push(event) === 1) queueMicrotask(() => this.#flush());
   }

@@ -35,6 +35,15 @@ export class JobWriter {
     return this.#drained;
   }
 
+  /**
+   * Announces jobs saved by this writer or elsewhere in the queue (a schedule's fire): each
+   * job in order, then one wake-up per task.
+   */
+  announce(saved: readonly Job[]): void {
+    for (const job of saved) this.#handlers.saved(job);
+    for (const task of new Set(saved.map((job) => job.task))) this.#handlers.wake(task);
+  }
+
   /** Saves `jobs` in one store call; resolves to the stored records. */
   async save(jobs: NewJob[]): Promise<Job[]> {
     if (this.#pending++ === 0) {
@@ -42,8 +51,7 @@ export class JobWriter {
     }
     try {
       const saved = jobs.length === 0 ? [] : await this.#store.add(jobs);
-      for (const job of saved) this.#handlers.saved(job);
-      for (const task of new Set(saved.map((job) => job.task))) this.#handlers.wake(task);
+      this.announce(saved);
       return saved;
     } finally {
       if (--this.#pending === 0) {

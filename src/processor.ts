@@ -66,7 +66,7 @@ export class Processor {
   #reserved = 0;
   /** The latest claim found fewer ready jobs than it asked for: claim again when woken. */
   #isDrained = false;
-  /** The earliest `runAt` of a delayed job, as that claim reported it. */
+  /** When more may become claimable (a delayed job's `runAt`, a rate window reopening). */
   #nextDue?: number;
   /** Counts wake-ups, so a claim that was out during one does not mark the tags drained. */
   #wakes = 0;
@@ -177,6 +177,7 @@ export class Processor {
       }
     }
     await this.#maintenance.stop();
+    this.#host.stopped?.();
   }
 
   /** Whether a store call is due: outcomes to settle, or free slots and maybe ready jobs. */
@@ -258,7 +259,7 @@ export class Processor {
   }
 
   #claimRequest(limit: number): ClaimRequest | undefined {
-    const { groups, tasks, maxAttempts } = this.#host.plan(this.tags);
+    const { groups, tasks, maxAttempts, limits } = this.#host.plan(this.tags);
     if (tasks.size === 0) return undefined;
     return {
       groups,
@@ -267,6 +268,8 @@ export class Processor {
       leaseMs: this.#options.lease,
       now: this.#host.clock.now(),
       maxAttempts,
+      tags: this.tags, // groups[i] holds the tasks of tags[i]: the store skips paused tags
+      ...(limits && { limits }),
     };
   }
 

@@ -4,7 +4,7 @@
 
 import type { QueueEvent } from "./events.ts";
 import type { JobRun } from "./job_run.ts";
-import type { Store } from "./store.ts";
+import type { Store, TaskLimits } from "./store.ts";
 import type { Clock } from "./clock.ts";
 import type { Task } from "./task.ts";
 
@@ -16,6 +16,8 @@ export interface ClaimPlan {
   tasks: Map<string, Task>;
   /** `ClaimRequest.maxAttempts` for these tasks. */
   maxAttempts: Record<string, number>;
+  /** `ClaimRequest.limits` for these tasks; absent when none has a limit. */
+  limits?: Record<string, TaskLimits>;
 }
 
 /** What a processor needs from its queue. */
@@ -34,6 +36,8 @@ export interface ProcessorHost {
   sweep(): Promise<void>;
   /** Ms until a sweep is due (`Infinity` for none). */
   sweepDue(now: number): number;
+  /** The processor's loop has ended. */
+  stopped?(): void;
 }
 
 /** Processor settings, all in ms. */

@@ -1,18 +1,16 @@
 /**
  * The queue: where tasks are defined, jobs created and processors started. It owns the store
  * connection and the event bus; the reading half of its API lives in `queue_reads.ts`, the
- * verbs that change one job's life by hand in `queue_lifecycle.ts`, waiting in `wait.ts` and
- * the retention sweep in `retention.ts`. @module
+ * verbs that change one job's life by hand in `queue_lifecycle.ts`, waiting in `wait.ts`, the
+ * retention sweep in `retention.ts`, and schedules and pauses in `queue_control.ts`. @module
  */
 
 import type { Clock } from "./clock.ts";
 import { type Duration, parseDuration } from "./duration.ts";
 import { Emitter } from "./emitter.ts";
-import { EventBus } from "./event_bus.ts";
 import type { EventFilter, QueueEvent } from "./events.ts";
 import type { Job, LogLine } from "./job.ts";
 import type { JobRun } from "./job_run.ts";
-import { JobWriter } from "./job_writer.ts";
 import {
   assertTaskName,
   buildJob,
@@ -21,6 +19,9 @@ import {
   type JobSpec,
 } from "./job_spec.ts";
 import { Processor } from "./processor.ts";
+import type { PauseInput } from "./queue_control.ts";
+import { assembleQueue, type QueueParts } from "./queue_parts.ts";
+import type { QueueEvents } from "./queue_events.ts";
 import type { ProcessorHost } from "./processor_host.ts";
 import {
   cancelJob,
@@ -47,53 +48,20 @@ import {
   queueStats,
 } from "./queue_reads.ts";
 import { validateQuery } from "./query.ts";
-import { Sweeper } from "./retention.ts";
-import { applyPlugin, configureFor } from "./queue_plugins.ts";
+import { applyPlugin, configureFor, type PluginOf } from "./queue_plugins.ts";
 import { hostname, pid } from "./runtime.ts";
-import type { JobQuery, NewJob, Store, WorkerRecord } from "./store.ts";
+import type { Schedule, ScheduleSpec } from "./schedules/schedule_spec.ts";
+import type { JobQuery, NewJob, PauseTarget, Store, WorkerRecord } from "./store.ts";
 import type { Task } from "./task.ts";
-import { TaskRegistry } from "./task_registry.ts";
-import { JobWaiters, type WaitOptions, watchJob } from "./wait.ts";
+import { type WaitOptions, watchJob } from "./wait.ts";
 import { MemoryStore } from "../stores/memory.ts";
 
 export type { ProcessOptions, QueueOptions } from "./queue_options.ts";
 export type { WaitOptions } from "./wait.ts";
+export type { QueueEvents } from "./queue_events.ts";
 
-/**
- * Events a queue emits (the seed's names, plus `stalled`), each with its listeners'
- * arguments. Job events (`completed`, `failed`, …) are not among them: listen on the task
- * (`task.on("complete")`) or read `queue.events()`. Any other name is a type error.
- *
- * @example Listening on a queue
- * ```ts
- * import { kinetik } from "@kinetik/kinetik";
- *
- * const queue = kinetik();
- * const heard: string[] = [];
- * queue.on("job:define", (job) => heard.push(`saved ${job.task}`));
- * queue.on("drain", () => heard.push("drain"));
- * await queue.create("send email", { to: "ford@example.com" });
- * if (heard.join() !== "saved send email,drain") throw new Error(heard.join());
- * await queue.close();
- * ```
- */
-export interface QueueEvents {
-  /** A store or listener error that no caller could be given; printed when nobody listens. */
-  error: [error: unknown];
-  /** No `create()` is waiting for the store any more. */
-  drain: [];
-  /** A processor found no ready job in any of its tags and goes idle. */
-  empty: [tags: string[]];
-  /** A job was saved (after the store confirmed it). */
-  "job:define": [job: Job];
-  /** `queue.define()` made a task. */
-  "task:define": [task: Task];
-  /** A job's lease expired and the job was recovered (requeued, or failed when spent). */
-  stalled: [job: Job];
-}
-
-/** A plugin for `queue.use()`. */
-export type Plugin = ((queue: Queue) => unknown) | { handle(queue: Queue): unknown };
+/** A plugin for `queue.use()`: a function of the queue, or an object with `handle(queue)`. */
+export type Plugin = PluginOf<Queue>;
 
 function isStore(value: unknown): value is Store {
   return typeof (value as Store | undefined)?.claim === "function";
@@ -119,13 +87,9 @@ export class Queue extends Emitter<QueueEvents> {
   readonly store: Store;
   readonly #settings: QueueSettings;
   readonly #clock: Clock;
-  readonly #registry: TaskRegistry;
   readonly #processors = new Set<Processor>();
   readonly #runs = new Map<string, JobRun>();
-  readonly #bus: EventBus;
-  readonly #waiters: JobWaiters;
-  readonly #sweeper: Sweeper;
-  readonly #writer: JobWriter;
+  readonly #parts: QueueParts;
   #isClosed = false;
 
   /** A queue on `store` (a `MemoryStore` when none is given). */
@@ -136,41 +100,12 @@ export class Queue extends Emitter<QueueEvents> {
     this.store = resolved;
     this.#settings = resolveQueueOptions(opts);
     this.#clock = this.#settings.clock;
-    this.#registry = new TaskRegistry({
-      reportError: (error) => this.reportError(error),
-      openEvents: (task) => this.#bus.open({ task }),
-      listening: () => this.#bus.connect(),
-    });
-    this.#bus = new EventBus(resolved, {
-      // A job event goes to its task (under the seed's names) and to queue listeners.
-      dispatch: (event, error) => {
-        if (event.type === "stalled") this.emit("stalled", event.job);
-        this.#registry.dispatch(event, error);
-      },
+    this.#parts = assembleQueue({
+      emitter: this,
+      store: resolved,
+      settings: this.#settings,
+      runs: this.#runs,
       wake: (task) => this.#wake(task),
-      cancel: (id) => {
-        this.#runs.get(id)?.abort("cancel");
-        this.#waiters.nudge(id);
-      },
-      reportError: (error) => this.reportError(error),
-    });
-    this.#waiters = new JobWaiters({
-      clock: this.#clock,
-      interval: this.#settings.interval,
-      get: (id) => this.store.get(id),
-      events: (id) => this.#bus.open({ id }),
-    });
-    this.#writer = new JobWriter(resolved, {
-      saved: (job) => {
-        this.emit("job:define", job);
-        this.#bus.emit({ type: "created", job, time: this.#clock.now() });
-      },
-      wake: (task) => this.#wake(task),
-      drain: () => this.emit("drain"),
-    });
-    this.#sweeper = new Sweeper(resolved, this.#settings.retention, {
-      clock: this.#clock,
-      interval: this.#settings.interval,
       reportError: (error) => this.reportError(error),
     });
   }
@@ -182,12 +117,12 @@ export class Queue extends Emitter<QueueEvents> {
 
   /** Distinct tags of the defined tasks, in definition order. */
   get tags(): string[] {
-    return this.#registry.tags;
+    return this.#parts.registry.tags;
   }
 
   /** The defined tasks by name. */
   get tasks(): ReadonlyMap<string, Task> {
-    return this.#registry.tasks;
+    return this.#parts.registry.tasks;
   }
 
   /** Runs `fn` when no env is given or `NODE_ENV` (default "development") equals `env`. */
@@ -207,7 +142,7 @@ export class Queue extends Emitter<QueueEvents> {
    */
   define(name: string): Task {
     assertTaskName(name, "define task");
-    const task = this.#registry.define(name);
+    const task = this.#parts.registry.define(name);
     this.emit("task:define", task);
     return task;
   }
@@ -234,7 +169,7 @@ export class Queue extends Emitter<QueueEvents> {
 
   async #save(build: () => NewJob[]): Promise<Job[]> {
     this.#assertOpen("create job");
-    return await this.#writer.save(build());
+    return await this.#parts.writer.save(build());
   }
 
   /**
@@ -253,7 +188,8 @@ export class Queue extends Emitter<QueueEvents> {
       worker: `${hostname()}:${pid()}:${crypto.randomUUID().slice(0, 8)}`,
     });
     this.#processors.add(processor);
-    this.#bus.connect();
+    this.#parts.bus.connect();
+    this.#parts.control.processorStarted(interval);
     return processor;
   }
 
@@ -309,7 +245,7 @@ export class Queue extends Emitter<QueueEvents> {
    */
   async wait(id: string, options?: WaitOptions): Promise<Job> {
     this.#assertOpen("wait for job");
-    return await this.#waiters.wait(String(id), options);
+    return await this.#parts.waiters.wait(String(id), options);
   }
 
   /** The workers alive on the store (from their heartbeats), with their task definitions. */
@@ -317,14 +253,44 @@ export class Queue extends Emitter<QueueEvents> {
     return (await this.store.workers?.(this.#clock.now())) ?? [];
   }
 
+  /** Stores a schedule ({@linkcode ScheduleSpec}); the same id and spec again keeps it. */
+  schedule(id: string, spec: ScheduleSpec): Promise<Schedule> {
+    return this.#parts.control.schedule(id, spec);
+  }
+
+  /** Deletes a schedule; resolves `false` when there was none. */
+  unschedule(id: string): Promise<boolean> {
+    return this.#parts.control.unschedule(id);
+  }
+
+  /** The stored schedules, by id, with their next fire time. */
+  schedules(): Promise<Schedule[]> {
+    return this.#parts.control.schedules();
+  }
+
+  /** Pauses a tag, or `{ tags, tasks }`, in the store: no processor claims their jobs. */
+  pause(target: PauseInput): Promise<void> {
+    return this.#parts.control.pause(target);
+  }
+
+  /** Resumes a tag, or `{ tags, tasks }`; waiting jobs start at once. */
+  resume(target: PauseInput): Promise<void> {
+    return this.#parts.control.resume(target);
+  }
+
+  /** The paused tags and tasks. */
+  paused(): Promise<PauseTarget> {
+    return this.#parts.control.paused();
+  }
+
   /** A stream of job events, from every process when the store carries events. */
   events(filter?: EventFilter): ReadableStream<QueueEvent> {
-    return this.#bus.open(filter);
+    return this.#parts.bus.open(filter);
   }
 
   /** A stream of one job's events that closes after its final status. */
   watch(id: string): ReadableStream<QueueEvent> {
-    return watchJob(this.#bus, (id) => this.store.get(id), String(id));
+    return watchJob(this.#parts.bus, (id) => this.store.get(id), String(id));
   }
 
   /** Stops every processor gracefully, waits for pending creates, closes the store. */
@@ -333,9 +299,10 @@ export class Queue extends Emitter<QueueEvents> {
     this.#isClosed = true;
     const grace = options.grace === undefined ? undefined : parseDuration(options.grace, "grace");
     await Promise.all([...this.#processors].map((p) => p.stop({ grace })));
-    await this.#writer.drained;
-    this.#waiters.close();
-    await this.#bus.close();
+    await this.#parts.control.close();
+    await this.#parts.writer.drained;
+    this.#parts.waiters.close();
+    await this.#parts.bus.close();
     await this.store.close();
   }
 
@@ -369,7 +336,7 @@ export class Queue extends Emitter<QueueEvents> {
 
   /** Counts by status, task and tag. */
   stats(): Promise<QueueStats> {
-    return queueStats(this.store, this.#registry.tagOf(), this.#clock.now());
+    return queueStats(this.store, this.#parts.registry.tagOf(), this.#clock.now());
   }
 
   /** The job's stored log lines, oldest first. */
@@ -383,7 +350,7 @@ export class Queue extends Emitter<QueueEvents> {
    * or epoch ms). Resolves to the number removed.
    */
   async clean(tags?: string | string[] | CleanOptions): Promise<number> {
-    return await cleanJobs(this.store, tags, this.#registry.tagOf(), this.#clock.now());
+    return await cleanJobs(this.store, tags, this.#parts.registry.tagOf(), this.#clock.now());
   }
 
   #assertOpen(action: string): void {
@@ -395,18 +362,19 @@ export class Queue extends Emitter<QueueEvents> {
     return {
       store: this.store,
       clock: this.#clock,
-      plan: (tags) => this.#registry.plan(tags),
-      emitEvent: (event, error) => this.#bus.emit(event, error),
-      emit: (event) => this.#bus.emit(event),
+      plan: (tags) => this.#parts.registry.plan(tags),
+      emitEvent: (event, error) => this.#parts.bus.emit(event, error),
+      emit: (event) => this.#parts.bus.emit(event),
       emitEmpty: (tags) => this.emit("empty", tags),
       reportError: (error) => this.reportError(error),
       runs: this.#runs,
-      sweep: () => this.#sweeper.sweep(),
-      sweepDue: (now) => this.#sweeper.due(now),
+      sweep: () => this.#parts.sweeper.sweep(),
+      sweepDue: (now) => this.#parts.sweeper.due(now),
       abortRun: (id) => this.#runs.get(id)?.abort("cancel"),
       wake: (task) => this.#wake(task),
-      publish: (message) => this.#bus.publish(message),
-      nudge: (id) => this.#waiters.nudge(id),
+      publish: (message) => this.#parts.bus.publish(message),
+      nudge: (id) => this.#parts.waiters.nudge(id),
+      stopped: () => this.#parts.control.processorStopped(),
     };
   }
 

@@ -9,7 +9,10 @@ import { resolveRetention, type RetentionLimit, type RetentionOptions } from "./
 
 /** Options of `kinetik()` / `new Queue()`. */
 export interface QueueOptions {
-  /** How long an idle processor waits before looking again. @default "10s" */
+  /**
+   * How long an idle processor waits before looking again, and how often the queue re-reads
+   * schedules while it has a processor. @default "10s"
+   */
   interval?: Duration;
   /** How long a claim lasts without renewal before another worker may recover the job. @default "30s" */
   lease?: Duration;

@@ -1,18 +1,21 @@
 /**
- * The seed's two ways of extending a queue: `configure([env,] fn)`, which runs set-up code for
- * one environment, and `use(plugin)`, which hands the queue to a plugin. @module
+ * The seed's two ways of extending a queue: `queue.configure([env,] fn)` and
+ * `queue.use(plugin)`. @module
  */
 
 import { getEnv } from "./runtime.ts";
+
+/** A plugin of a `Q`: a function of it, or an object with `handle(it)`. */
+export type PluginOf<Q> = ((queue: Q) => unknown) | { handle(queue: Q): unknown };
 
 function show(value: unknown): string {
   return typeof value === "string" ? JSON.stringify(value) : String(value);
 }
 
 /**
- * Runs `fn` when no env is given, or when `NODE_ENV` (default "development") equals `env`;
- * returns its result, else `false`.
- * @throws {TypeError} when `env` is given without a function
+ * Runs `fn` when no env is given (`env` is then the function), or when `NODE_ENV` (default
+ * `"development"`) equals `env`; returns its result, else `false`.
+ * @throws {TypeError} when `env` is a string and `fn` is not a function
  */
 export function configureFor<T>(env: string | (() => T), fn?: () => T): T | false {
   if (typeof env === "function") return env();
@@ -25,15 +28,12 @@ export function configureFor<T>(env: string | (() => T), fn?: () => T): T | fals
 }
 
 /**
- * Calls a plugin with `target`: `plugin(target)` or `plugin.handle(target)`.
- * @throws {TypeError} when the plugin is neither
+ * Runs a plugin on `queue`.
+ * @throws {TypeError} when the plugin is neither a function nor has `handle()`
  */
-export function applyPlugin<Q>(
-  target: Q,
-  plugin: ((queue: Q) => unknown) | { handle(queue: Q): unknown },
-): void {
-  if (typeof plugin === "function") plugin(target);
-  else if (typeof plugin?.handle === "function") plugin.handle(target);
+export function applyPlugin<Q>(queue: Q, plugin: PluginOf<Q>): void {
+  if (typeof plugin === "function") plugin(queue);
+  else if (typeof plugin?.handle === "function") plugin.handle(queue);
   else {
     throw new TypeError(
       `Cannot use plugin as it must be a function or have handle(): current value is ${

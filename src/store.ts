@@ -374,6 +374,10 @@ export interface TaskRecord {
   timeout?: number;
   /** Its retry policy (ms; `max` unset means no limit). */
   retry?: { delay: number; max?: number; backoff: string };
+  /** Its rate limit: at most `max` starts in any window of `per` ms. */
+  rate?: { max: number; per: number };
+  /** Its global concurrency limit. */
+  concurrency?: number;
 }
 
 /** Options of `Store.subscribe`. */

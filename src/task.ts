@@ -8,6 +8,7 @@ import { Emitter } from "./emitter.ts";
 import type { QueueEvent } from "./events.ts";
 import type { Job, LogLine, RetryPolicy } from "./job.ts";
 import type { JobContext } from "./job_context.ts";
+import { parseConcurrency, parseRate, type RateLimit } from "./task_limits.ts";
 
 import { parseRetryPolicy, parseTimeout, type RetryOptions } from "./run_policy.ts";
 
@@ -24,6 +25,10 @@ export interface TaskConfig {
   timeout?: number;
   /** How failed jobs are re-run; unset means they are not. */
   retry?: RetryPolicy;
+  /** At most `max` starts in any window of `per` ms, across every worker; see `rate()`. */
+  rate?: RateLimit;
+  /** At most this many running jobs across every worker; see `concurrency()`. */
+  concurrency?: number;
 }
 
 /**
@@ -138,8 +143,10 @@ export class Task extends Emitter<TaskEvents> {
 
   /** A copy of the task's settings. */
   get config(): Readonly<TaskConfig> {
-    const { retry, ...rest } = this.#config;
-    return Object.freeze(retry ? { ...rest, retry: { ...retry } } : { ...rest });
+    const config = { ...this.#config };
+    if (config.retry) config.retry = { ...config.retry };
+    if (config.rate) config.rate = { ...config.rate };
+    return Object.freeze(config);
   }
 
   /** The live settings, for the processor's hot path; read `config` for a copy. */
@@ -197,6 +204,28 @@ export class Task extends Emitter<TaskEvents> {
   retry(delay: Duration | RetryOptions, max?: number): this {
     this.#config.retry = parseRetryPolicy(delay, max, "retry");
     // Claims record maxAttempts from the retry policy: cached claim plans must be rebuilt.
+    this.#owner.changed();
+    return this;
+  }
+
+  /**
+   * Starts at most `max` jobs of this task in any window of length `per` (a sliding window,
+   * not calendar buckets), counting every worker on the store. Jobs held back wait, in order;
+   * a processor takes other tasks' ready jobs meanwhile and sleeps until the window reopens.
+   * @throws {RangeError | TypeError} for a `max` below 1 or an unreadable or zero `per`
+   */
+  rate(max: number, per: Duration): this {
+    this.#config.rate = parseRate(max, per);
+    this.#owner.changed();
+    return this;
+  }
+
+  /**
+   * Runs at most `n` jobs of this task at once, counting every worker on the store.
+   * @throws {RangeError} for an `n` that is not an integer >= 1
+   */
+  concurrency(n: number): this {
+    this.#config.concurrency = parseConcurrency(n);
     this.#owner.changed();
     return this;
   }

@@ -7,6 +7,7 @@ import type { QueueEvent } from "./events.ts";
 import { stallLimit, toError } from "./outcome.ts";
 import type { ClaimPlan } from "./processor_host.ts";
 import { Task, type TaskOwner } from "./task.ts";
+import { claimLimits } from "./task_limits.ts";
 
 const TASK_EVENTS = {
   started: "start",
@@ -64,6 +65,8 @@ export class TaskRegistry {
           groups.flat().map((task) => [task.name, stallLimit(task.settings)]),
         ),
       };
+      const limits = claimLimits(groups.flat());
+      if (limits) plan.limits = limits;
       this.#plans.set(key, plan);
     }
     return plan;

@@ -17,6 +17,7 @@ import type {
 } from "../src/store.ts";
 import { copyJob, copyLine, copyValue } from "./_copy.ts";
 import { FinishedIndex } from "./_memory_finished.ts";
+import type { ClaimControl } from "./_memory_control.ts";
 import { type Entry, TaskIndex } from "./_memory_index.ts";
 
 const isUnfinished = (status: JobStatus | undefined) =>
@@ -180,37 +181,67 @@ export class JobTable {
     if (waiting?.size === 0) this.#waiting.delete(key);
   }
 
-  /** Leases ready jobs, best first (see the comment above the class). */
-  claim(request: ClaimRequest): ClaimResult {
+  /**
+   * Leases ready jobs, best first (see the comment above the class), passing paused tags and
+   * tasks and limited tasks through `control`'s gate (see `_memory_control.ts`).
+   */
+  claim(request: ClaimRequest, control?: ClaimControl): ClaimResult {
     const { limit, now } = request;
     if (!(limit >= 1)) {
       throw new RangeError(
         `Cannot claim jobs as limit must be at least 1: current value is ${limit}`,
       );
     }
+    const gate = control?.gate(request, this);
     const jobs: LeasedJob[] = [];
-    for (const group of request.groups) {
+    for (let g = 0; g < request.groups.length; g++) {
+      if (gate?.skipsGroup(g)) continue;
       const indexes: TaskIndex[] = [];
-      for (const task of group) {
+      const names: string[] = []; // the task of each index, for the gate
+      for (const task of request.groups[g]) {
         const index = this.#tasks.get(task);
-        if (index) indexes.push(index.promote(now));
+        if (!index || gate?.skipsTask(task)) continue;
+        index.promote(now);
+        if (gate && gate.allowance(task) === 0) {
+          if (index.readyTop()) gate.heldBack(task);
+          continue;
+        }
+        indexes.push(index);
+        if (gate) names.push(task);
       }
       while (jobs.length < limit) {
-        let best: TaskIndex | undefined;
-        for (const index of indexes) {
-          if (index.readyTop() && (!best || index.readsBefore(best))) best = index;
+        let best = -1;
+        for (let i = 0; i < indexes.length; i++) {
+          if (indexes[i].readyTop() && (best < 0 || indexes[i].readsBefore(indexes[best]))) {
+            best = i;
+          }
         }
-        if (!best) break;
-        jobs.push(this.#lease(best.popReady()!, request));
+        if (best < 0) break;
+        jobs.push(this.#lease(indexes[best].popReady()!, request));
+        if (!gate) continue;
+        gate.started(names[best]);
+        if (gate.allowance(names[best]) > 0) continue;
+        if (indexes[best].readyTop()) gate.heldBack(names[best]);
+        indexes.splice(best, 1);
+        names.splice(best, 1);
       }
     }
     if (jobs.length === limit) return { jobs };
-    let next: number | undefined;
-    for (const task of request.groups.flat()) {
-      const runAt = this.#tasks.get(task)?.nextRunAt();
-      if (runAt !== undefined && (next === undefined || runAt < next)) next = runAt;
+    let next = gate?.next;
+    for (let g = 0; g < request.groups.length; g++) {
+      if (gate?.skipsGroup(g)) continue; // a paused group's delayed jobs make nothing claimable
+      for (const task of request.groups[g]) {
+        if (gate?.skipsTask(task)) continue;
+        const runAt = this.#tasks.get(task)?.nextRunAt();
+        if (runAt !== undefined && (next === undefined || runAt < next)) next = runAt;
+      }
     }
     return next === undefined ? { jobs } : { jobs, next };
+  }
+
+  /** How many jobs of `task` are processing (for the claim gate's concurrency limits). */
+  processingOf(task: string): number {
+    return this.#tasks.get(task)?.counts.processing ?? 0;
   }
 
   /** Entries matching a query, narrowed by its `status` and `task` hints first. */

@@ -29,7 +29,10 @@ import type {
   JobStats,
   Lease,
   NewJob,
+  PauseTarget,
   RemoveFilter,
+  ScheduleFire,
+  ScheduleRecord,
   Settlement,
   SettleResult,
   Store,
@@ -39,7 +42,9 @@ import type {
 import { STALLED_ERROR, STORE_MESSAGES, StoreError } from "../src/store.ts";
 import { Channel } from "./_channel.ts";
 import { copyJob, copyLine, copyValue } from "./_copy.ts";
+import { ClaimControl } from "./_memory_control.ts";
 import { JobTable } from "./_memory_jobs.ts";
+import { ScheduleTable } from "./_memory_schedules.ts";
 
 /** Options of a {@linkcode MemoryStore}. */
 export interface MemoryStoreOptions {
@@ -63,6 +68,8 @@ export class MemoryStore implements Store {
   /** Always `"memory"`. */
   readonly name = "memory";
   #table: JobTable;
+  #control = new ClaimControl();
+  #schedules = new ScheduleTable();
   #workers = new Map<string, { record: WorkerRecord; ttlMs: number }>();
   #channel = new Channel<StoreMessage>();
   #closed = false;
@@ -84,20 +91,11 @@ export class MemoryStore implements Store {
   }
 
   add(jobs: readonly NewJob[]): Promise<Job[]> {
-    return this.#run(() => {
-      const woken = new Set<string>();
-      const out = jobs.map((job) => {
-        const entry = this.#table.insert(job);
-        if (entry.job.status === "queued") woken.add(entry.job.task);
-        return copyJob(entry.job);
-      });
-      this.#wake(woken);
-      return out;
-    });
+    return this.#run(() => this.#insert(jobs));
   }
 
   claim(request: ClaimRequest): Promise<ClaimResult> {
-    return this.#run(() => this.#table.claim(request));
+    return this.#run(() => this.#table.claim(request, this.#control));
   }
 
   /** Extends live leases; a kept lease's log lines and progress are written with it. */
@@ -146,7 +144,7 @@ export class MemoryStore implements Store {
         return copyJob(job);
       });
       this.#wake(woken);
-      return { jobs, claimed: next ? this.#table.claim(next) : { jobs: [] } };
+      return { jobs, claimed: next ? this.#table.claim(next, this.#control) : { jobs: [] } };
     });
   }
 
@@ -313,6 +311,52 @@ export class MemoryStore implements Store {
       }
       return live;
     });
+  }
+
+  // Schedules, pause and limits (DESIGN §6.2); limits are enforced inside `claim`.
+
+  pause(target: PauseTarget): Promise<void> {
+    return this.#run(() => this.#control.pause(target));
+  }
+
+  /** Resumes, and wakes every subscriber so waiting jobs start at once. */
+  resume(target: PauseTarget): Promise<void> {
+    return this.#run(() => {
+      this.#control.resume(target);
+      if (this.#channel.hasSubscribers) this.#channel.send({ type: "wake" });
+    });
+  }
+
+  paused(): Promise<PauseTarget> {
+    return this.#run(() => this.#control.paused());
+  }
+
+  schedule(schedule: ScheduleRecord): Promise<ScheduleRecord> {
+    return this.#run(() => this.#schedules.save(schedule));
+  }
+
+  unschedule(id: string): Promise<boolean> {
+    return this.#run(() => this.#schedules.delete(id));
+  }
+
+  schedules(): Promise<ScheduleRecord[]> {
+    return this.#run(() => this.#schedules.list());
+  }
+
+  fire(fire: ScheduleFire): Promise<Job[] | undefined> {
+    return this.#run(() => this.#schedules.fire(fire, (jobs) => this.#insert(jobs)));
+  }
+
+  /** Saves jobs (keys deduplicating) and wakes the tasks of the queued ones. */
+  #insert(jobs: readonly NewJob[]): Job[] {
+    const woken = new Set<string>();
+    const out = jobs.map((job) => {
+      const entry = this.#table.insert(job);
+      if (entry.job.status === "queued") woken.add(entry.job.task);
+      return copyJob(entry.job);
+    });
+    this.#wake(woken);
+    return out;
   }
 
   /** Runs a verb: rejects once closed, and turns a throw into a rejection. */

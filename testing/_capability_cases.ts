@@ -19,13 +19,14 @@ import {
   T0,
 } from "./_helpers.ts";
 
-type Reader = ReadableStreamDefaultReader<StoreMessage>;
+/** A reader of a store subscription. */
+export type Reader = ReadableStreamDefaultReader<StoreMessage>;
 
 /**
  * Reads until a message matches, failing after `ms` of real time. Real time is only spent
  * when a store delivers across a network; an in-process store answers at once.
  */
-async function expectMessage(
+export async function expectMessage(
   reader: Reader,
   matches: (message: StoreMessage) => boolean,
   what: string,
@@ -50,7 +51,7 @@ async function expectMessage(
  * Publishes probes until the subscription delivers one, so a store whose subscription
  * starts asynchronously (Redis SUBSCRIBE) is live before the case goes on.
  */
-async function handshake(store: Store, reader: Reader): Promise<void> {
+export async function handshake(store: Store, reader: Reader): Promise<void> {
   const probe: StoreMessage = { type: "event", origin: "kinetik-testing", event: "probe" };
   const sent: Promise<void>[] = [store.publish!(probe)];
   const interval = setInterval(() => sent.push(store.publish!(probe)), 20);
@@ -229,6 +230,28 @@ export const capabilityCases: StoreCase[] = [
       if (store.requeue) calls.push(["requeue", () => store.requeue!(job.id, now)]);
       if (store.removeJob) calls.push(["removeJob", () => store.removeJob!(job.id)]);
       if (store.promote) calls.push(["promote", () => store.promote!(job.id, now)]);
+      const target = { tags: ["t"], tasks: [] };
+      if (store.pause) calls.push(["pause", () => store.pause!(target)]);
+      if (store.resume) calls.push(["resume", () => store.resume!(target)]);
+      if (store.paused) calls.push(["paused", () => store.paused!()]);
+      const schedule = {
+        id: "s",
+        task: "closing",
+        every: 1_000,
+        tz: "UTC",
+        data: null,
+        priority: 0,
+        missed: "latest" as const,
+        next: now,
+        spec: "s",
+      };
+      if (store.schedule) calls.push(["schedule", () => store.schedule!(schedule)]);
+      if (store.unschedule) calls.push(["unschedule", () => store.unschedule!("s")]);
+      if (store.schedules) calls.push(["schedules", () => store.schedules!()]);
+      if (store.fire) {
+        const fire = { id: "s", spec: "s", expected: now, next: now + 1_000, jobs: [] };
+        calls.push(["fire", () => store.fire!(fire)]);
+      }
       if (store.heartbeat) {
         const worker = { id: "w", tags: [], tasks: [], started: now, seen: now };
         calls.push(["heartbeat", () => store.heartbeat!(worker, 1_000)]);

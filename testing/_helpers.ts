@@ -18,9 +18,15 @@ import type {
 export interface CaseContext {
   /**
    * A second store on the same data as the case's store (another connection, as another
-   * process would have), closed after the case.
+   * process would have), closed after the case; rejects with a `TypeError` when the suite was
+   * given no `openPeer` (a case that cannot run without one).
    */
   openPeer(): Promise<Store>;
+  /**
+   * Like `openPeer()`, but the store itself when the suite was given no `openPeer` (a case
+   * that means "from any connection").
+   */
+  peer(): Promise<Store>;
 }
 
 /** One conformance case; its name is `<verb or capability>: <behaviour>`. */

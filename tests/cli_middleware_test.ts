@@ -46,9 +46,9 @@ test("cli() tasks lists the script's own task definitions, without any worker", 
   const queue = scriptQueue();
   const { code, stdout } = await run(queue, "tasks");
   assert.equal(code, 0);
-  assert.match(stdout, /^TASK +TAG +WORKERS +TIMEOUT +RETRY +DESCRIPTION$/m);
-  assert.match(stdout, /^resize image +media +0 +- +-$/m);
-  assert.match(stdout, /^send email +messaging +0 +30s +- +Sends an email$/m);
+  assert.match(stdout, /^TASK +TAG +WORKERS +TIMEOUT +RETRY +RATE +CONCURRENCY +DESCRIPTION$/m);
+  assert.match(stdout, /^resize image +media +0 +- +- +- +-$/m);
+  assert.match(stdout, /^send email +messaging +0 +30s +- +- +- +Sends an email$/m);
   const json = JSON.parse((await run(queue, "tasks", "--json")).stdout);
   assert.deepEqual(
     json.tasks.map((t: { name: string; isLocal: boolean }) => [t.name, t.isLocal]),
@@ -117,7 +117,7 @@ test(
     assert.equal(JSON.parse(jobs.stdout).total, 0);
     const tasks = await script("memory:", "tasks");
     assert.equal(tasks.code, 0, tasks.stderr);
-    assert.match(tasks.stdout, /^send email +messaging +0 +- +- +Sends an email$/m);
+    assert.match(tasks.stdout, /^send email +messaging +0 +- +- +- +- +Sends an email$/m);
     const bad = await script("memory:", "jobs", "--bogus");
     assert.equal(bad.code, 2);
     assert.equal(

@@ -172,7 +172,10 @@ test("kinetik with a worker running: tasks, watch, cancel of a running job, retr
     assert.equal(listed.workers[0].pid, worker.pid);
     assert.deepEqual(listed.workers[0].tags, ["media", "messaging"]);
     const table = (await kinetik(url, "tasks")).stdout;
-    assert.match(table, /^send email +messaging +1 +10s +500ms ×2 +Sends an email to data.to$/m);
+    assert.match(
+      table,
+      /^send email +messaging +1 +10s +500ms ×2 +- +- +Sends an email to data.to$/m,
+    );
     assert.match(
       table,
       new RegExp(`^WORKER .*\\n\\S+ +\\S+ +${worker.pid} +media,messaging `, "m"),

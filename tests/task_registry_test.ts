@@ -165,6 +165,22 @@ test("TaskRegistry.plan() is rebuilt when a task's retry policy changes", () => 
   assert.deepEqual(tasks.plan(["default"]).maxAttempts, { "send email": 0 });
 });
 
+test("TaskRegistry.plan() carries the limits of limited tasks only, rebuilt when they change", () => {
+  const { tasks } = registry();
+  const api = tasks.define("call api").action(noop);
+  tasks.define("send email").action(noop);
+  assert.equal(tasks.plan(["default"]).limits, undefined, "no limits: nothing to carry");
+  api.rate(10, "1m");
+  assert.deepEqual(tasks.plan(["default"]).limits, {
+    "call api": { rate: { max: 10, per: 60_000 } },
+  });
+  api.concurrency(2);
+  assert.deepEqual(tasks.plan(["default"]).limits, {
+    "call api": { rate: { max: 10, per: 60_000 }, concurrency: 2 },
+  });
+  assert.equal(tasks.plan(["other"]).limits, undefined, "only the plan's own tasks");
+});
+
 test("TaskRegistry.dispatch() emits started, completed, timeout, cancelled, retry with the job", () => {
   const { tasks } = registry();
   const heard = record(tasks.define("send email"));

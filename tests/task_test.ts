@@ -211,6 +211,68 @@ test("retry() throws TypeError or RangeError when the delay is unreadable or neg
     assert.equal(task.config.retry, undefined);
   }));
 
+test("rate() and concurrency() set the task's limits and return the task", () =>
+  withQueue((queue) => {
+    const task = queue.define("call api");
+    assert.equal(task.rate(10, "1m").concurrency(3), task);
+    assert.deepEqual(task.config.rate, { max: 10, per: 60_000 });
+    assert.equal(task.config.concurrency, 3);
+    task.rate(1, 500);
+    assert.deepEqual(task.config.rate, { max: 1, per: 500 });
+  }));
+
+test("rate() and concurrency() throw RangeError or TypeError for bad limits", () =>
+  withQueue((queue) => {
+    const task = queue.define("call api");
+    const cases: [() => unknown, ErrorConstructor, string][] = [
+      [
+        () => task.rate(0, "1s"),
+        RangeError,
+        "Cannot limit task as the rate's max must be an integer >= 1: current value is 0",
+      ],
+      [
+        () => task.rate(1.5, "1s"),
+        RangeError,
+        "Cannot limit task as the rate's max must be an integer >= 1: current value is 1.5",
+      ],
+      [
+        () => task.rate("2" as never, "1s"),
+        RangeError,
+        'Cannot limit task as the rate\'s max must be an integer >= 1: current value is "2"',
+      ],
+      [
+        () => task.rate(1, 0),
+        RangeError,
+        "Cannot limit task as the rate window must be at least 1ms: current value is 0",
+      ],
+      [() => task.rate(1, "soon"), TypeError, `Cannot read rate window ${UNREADABLE}"soon"`],
+      [
+        () => task.rate(1, -5),
+        RangeError,
+        "Cannot use rate window as it must be a finite duration >= 0: current value is -5",
+      ],
+      [
+        () => task.concurrency(0),
+        RangeError,
+        "Cannot limit task as concurrency must be an integer >= 1: current value is 0",
+      ],
+      [
+        () => task.concurrency(Infinity),
+        RangeError,
+        "Cannot limit task as concurrency must be an integer >= 1: current value is Infinity",
+      ],
+    ];
+    for (const [call, type, message] of cases) {
+      assert.throws(call, (error: unknown) => {
+        assert.ok(error instanceof type, String(error));
+        assert.equal((error as Error).message, message);
+        return true;
+      });
+    }
+    assert.equal(task.config.rate, undefined, "nothing was set");
+    assert.equal(task.config.concurrency, undefined);
+  }));
+
 test("action() throws TypeError when it is not given a function", () =>
   withQueue((queue) => {
     const task = queue.define("send email");
@@ -222,15 +284,17 @@ test("action() throws TypeError when it is not given a function", () =>
 
 test("config is a frozen copy that changing does not change the task", () =>
   withQueue((queue) => {
-    const task = queue.define("send email").tag("messaging").retry("1s", 2);
+    const task = queue.define("send email").tag("messaging").retry("1s", 2).rate(5, "1s");
     const config = task.config;
     assert.equal(Object.isFrozen(config), true);
     assert.throws(() => {
       (config as { tag: string }).tag = "other";
     }, TypeError);
     config.retry!.max = 99;
+    config.rate!.max = 99;
     assert.equal(task.config.tag, "messaging");
     assert.equal(task.config.retry?.max, 2);
+    assert.equal(task.config.rate?.max, 5);
     assert.notEqual(task.config, config);
   }));
 

@@ -30,9 +30,12 @@ import { jobsCommand } from "./jobs.ts";
 import { logsCommand } from "./logs.ts";
 import { promoteCommand } from "./promote.ts";
 import { removeCommand } from "./remove.ts";
+import { pauseCommand, resumeCommand } from "./pause.ts";
 import { retryCommand } from "./retry.ts";
+import { schedulesCommand } from "./schedules.ts";
 import { showCommand } from "./show.ts";
 import { tasksCommand } from "./tasks.ts";
+import { unscheduleCommand } from "./unschedule.ts";
 import { watchCommand } from "./watch.ts";
 import { workersCommand } from "./workers.ts";
 
@@ -50,6 +53,10 @@ export const COMMANDS: readonly Command[] = [
   removeCommand,
   cleanCommand,
   watchCommand,
+  schedulesCommand,
+  unscheduleCommand,
+  pauseCommand,
+  resumeCommand,
 ];
 
 /** Options of `kinetik` alone, before any command. */

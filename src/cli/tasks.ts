@@ -1,12 +1,14 @@
 /**
  * `kinetik tasks`: the task definitions workers recorded in the store (and, under `cli()`,
- * those of the script itself), and the live workers with their heartbeats. @module
+ * those of the script itself) with their limits and paused state, and the live workers with
+ * their heartbeats. @module
  */
 
 import type { TaskRecord, WorkerRecord } from "../store.ts";
 import type { Command } from "./_command.ts";
 import { printJson } from "./_command.ts";
 import { elapsed, relativeTime, table } from "./_format.ts";
+import { describePaused } from "./pause.ts";
 
 /** A task as `kinetik tasks --json` prints it. */
 export interface TaskListing extends TaskRecord {
@@ -14,6 +16,13 @@ export interface TaskListing extends TaskRecord {
   workers: string[];
   /** Defined in this script (`cli()` middleware only). */
   isLocal?: boolean;
+  /** Whether its tag or the task itself is paused (absent on a store that cannot pause). */
+  isPaused?: boolean;
+}
+
+/** `"10/1m"`: at most 10 starts a minute. */
+function rateText(rate: TaskRecord["rate"]): string {
+  return rate ? `${rate.max}/${elapsed(rate.per)}` : "-";
 }
 
 function retryText(retry: TaskRecord["retry"]): string {
@@ -49,7 +58,15 @@ export const tasksCommand: Command = {
     const listings = [...tasks.values()].sort((a, b) =>
       a.tag.localeCompare(b.tag) || a.name.localeCompare(b.name)
     );
-    if (context.json) return printJson(context, { store: context.store, tasks: listings, workers });
+    const paused = queue.store.paused ? await queue.paused() : undefined;
+    if (paused) {
+      for (const t of listings) {
+        t.isPaused = paused.tags.includes(t.tag) || paused.tasks.includes(t.name);
+      }
+    }
+    if (context.json) {
+      return printJson(context, { store: context.store, tasks: listings, workers, paused });
+    }
 
     const { paint } = context;
     if (listings.length === 0) {
@@ -60,17 +77,22 @@ export const tasksCommand: Command = {
     } else {
       if (context.store) context.out(`Tasks on ${context.store}\n`);
       context.out(table(
-        ["TASK", "TAG", "WORKERS", "TIMEOUT", "RETRY", "DESCRIPTION"],
+        ["TASK", "TAG", "WORKERS", "TIMEOUT", "RETRY", "RATE", "CONCURRENCY", "DESCRIPTION"],
         listings.map((t) => [
-          t.name,
+          t.isPaused ? `${t.name} ${paint("yellow", "(paused)")}` : t.name,
           t.tag,
           t.workers.length > 0 ? String(t.workers.length) : paint("gray", "0"),
           t.timeout === undefined ? "-" : elapsed(t.timeout),
           retryText(t.retry),
+          rateText(t.rate),
+          t.concurrency === undefined ? "-" : String(t.concurrency),
           t.description ?? "",
         ]),
         paint,
       ));
+    }
+    if (paused && paused.tags.length + paused.tasks.length > 0) {
+      context.out(`\nPaused: ${describePaused(paused)} (kinetik resume to start them again).\n`);
     }
     if (workers.length > 0) {
       context.out(
