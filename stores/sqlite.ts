@@ -24,7 +24,10 @@ import {
   type JobStats,
   type Lease,
   type NewJob,
+  type PauseTarget,
   type RemoveFilter,
+  type ScheduleFire,
+  type ScheduleRecord,
   type Settlement,
   type SettleResult,
   type Store,
@@ -33,6 +36,7 @@ import {
   type WorkerRecord,
 } from "../src/store.ts";
 import { claim } from "./sqlite/_claim.ts";
+import * as control from "./sqlite/_control.ts";
 import { EventBus } from "./sqlite/_events.ts";
 import { count, find } from "./sqlite/_find.ts";
 import { remove } from "./sqlite/_remove.ts";
@@ -252,6 +256,52 @@ export class SqliteStore implements Store {
         const job = verbs.requeue(this.#statements, id, now);
         if (job) this.#events.insert(wakes([job]));
         return job;
+      }));
+  }
+
+  /** Adds to the paused set; the next claim of any process on the file skips them. */
+  pause(target: PauseTarget): Promise<void> {
+    return this.#run(
+      "pause",
+      () => this.#statements.transaction(() => control.pause(this.#statements, target)),
+    );
+  }
+
+  /** Removes from the paused set and wakes every processor on the file. */
+  resume(target: PauseTarget): Promise<void> {
+    return this.#run("resume", () =>
+      this.#events.transaction(() => {
+        control.resume(this.#statements, target);
+        this.#events.insert([{ type: "wake" }]);
+      }));
+  }
+
+  paused(): Promise<PauseTarget> {
+    return this.#run("read the paused set", () => control.paused(this.#statements));
+  }
+
+  schedule(schedule: ScheduleRecord): Promise<ScheduleRecord> {
+    return this.#run(
+      "save a schedule",
+      () => this.#statements.transaction(() => control.schedule(this.#statements, schedule)),
+    );
+  }
+
+  unschedule(id: string): Promise<boolean> {
+    return this.#run("delete a schedule", () => control.unschedule(this.#statements, id));
+  }
+
+  schedules(): Promise<ScheduleRecord[]> {
+    return this.#run("list schedules", () => control.schedules(this.#statements));
+  }
+
+  /** Compare-and-set on the schedule's spec and next, adding its jobs in the same transaction. */
+  fire(fire: ScheduleFire): Promise<Job[] | undefined> {
+    return this.#run("fire a schedule", () =>
+      this.#events.transaction(() => {
+        const jobs = control.fire(this.#statements, fire);
+        if (jobs) this.#events.insert(wakes(jobs.filter((job) => job.status === "queued")));
+        return jobs;
       }));
   }
 

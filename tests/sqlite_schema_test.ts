@@ -39,7 +39,7 @@ function writeVersion1(path: string): void {
   db.close();
 }
 
-test("SqliteStore() migrates a schema 1 file in place, keeping its jobs, logs and ids", async () => {
+test("SqliteStore() migrates a schema 1 file in place to the current schema, keeping its jobs, logs and ids", async () => {
   const path = freshPath();
   writeVersion1(path);
   const store = new SqliteStore({ path });
@@ -109,6 +109,35 @@ test("SqliteStore() migrates a schema 1 file in place, keeping its jobs, logs an
     }]);
     assert.equal(fresh.id, "5", "a removed job's id is never given out again");
     assert.deepEqual(await store.get("5"), fresh);
+
+    // And in what version 3 adds: pause, limits, schedules.
+    await store.pause({ tags: [], tasks: ["old"] });
+    assert.deepEqual(await store.paused(), { tags: [], tasks: ["old"] });
+    const claimOld = (now: number) =>
+      store.claim({
+        groups: [["old"]],
+        limit: 5,
+        worker: "w",
+        leaseMs: 1_000,
+        now,
+        limits: { old: { rate: { max: 1, per: 1_000 } } },
+      });
+    assert.deepEqual((await claimOld(T0 + 50)).jobs, [], "the paused task is skipped");
+    await store.resume({ tags: [], tasks: ["old"] });
+    assert.deepEqual((await claimOld(T0 + 60)).jobs.map((job) => job.id), ["2"]);
+    const schedule = {
+      id: "nightly",
+      task: "old",
+      cron: "0 2 * * *",
+      tz: "UTC",
+      data: null,
+      priority: 0,
+      missed: "latest" as const,
+      next: T0 + 3_600_000,
+      spec: "nightly v1",
+    };
+    assert.deepEqual(await store.schedule(schedule), schedule);
+    assert.deepEqual(await store.schedules(), [schedule]);
   } finally {
     await store.close();
   }

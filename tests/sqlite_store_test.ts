@@ -7,7 +7,7 @@ import { DatabaseSync } from "node:sqlite";
 import { StoreError, type StoreMessage } from "../src/store.ts";
 import { SqliteStore } from "../stores/sqlite.ts";
 import { testStore } from "../testing.ts";
-import { NOT_YET, PATIENCE, withTimeout } from "./_helpers.ts";
+import { PATIENCE, withTimeout } from "./_helpers.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "kinetik-sqlite-"));
 let files = 0;
@@ -24,7 +24,6 @@ testStore(test, {
     return store;
   },
   openPeer: (store) => new SqliteStore({ path: paths.get(store)! }),
-  skip: NOT_YET,
 });
 
 const T0 = 1_700_000_000_000;

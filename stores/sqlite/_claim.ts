@@ -1,9 +1,12 @@
 /**
  * The claim: one `UPDATE … RETURNING` that selects, leases and counts the attempt of the
- * ready jobs of the requested priority groups. @module
+ * ready jobs of the requested priority groups, skipping paused tags and tasks; with task
+ * limits, the same statement inside a write transaction that counts and records them.
+ * @module
  */
 
 import type { ClaimRequest, ClaimResult, LeasedJob } from "../../src/store.ts";
+import { ClaimGate } from "./_limits.ts";
 import { JOB_COLUMNS, type JobRow, toJob } from "./_rows.ts";
 import type { Statements } from "./_statements.ts";
 
@@ -24,72 +27,150 @@ import type { Statements } from "./_statements.ts";
  * same index with `ready_at = run_at`, so "delayed and due" needs no separate promotion step;
  * a queued job is ready whatever its `created` says (another process's clock may run ahead).
  *
+ * Pauses are read by the same statement: each arm carries `NOT EXISTS` probes of the `paused`
+ * table for its task and its group's tag. They name only parameters, so SQLite runs each once
+ * per claim (two primary-key probes of a table that is almost always empty), and a pause that
+ * committed before the claim took the write lock is seen by it, in whichever process.
+ *
+ * Limits need counts and a record of the starts, so a claim naming a limited task runs in one
+ * `BEGIN IMMEDIATE` transaction (see `_limits.ts`): the counts it reads, the jobs it leases and
+ * the starts it records all happen under the one write lock. Each arm then takes at most its
+ * task's allowance. Unlimited, unpaused work never pays for any of it.
+ *
  * The token is `randomblob` per row, drawn inside the statement; `max_attempts` is the job's
  * own (saved with a per-job retry) or else comes from the request's map, read through
  * `json_each` so task names need no quoting.
  */
-function claimSql(ranks: readonly number[]): string {
-  const arms = ranks.map((rank, i) =>
-    `SELECT * FROM (SELECT id, ${rank} AS g, priority, ready_at FROM jobs INDEXED BY jobs_ready
+
+/** One task of a claim: its group (the first that names it) and the position of its arm. */
+export interface Arm {
+  task: string;
+  group: number;
+}
+
+/** `NOT EXISTS` probes of the paused table for arm `i` (its task, and its tag when known). */
+function unpaused(i: number, hasTags: boolean): string {
+  const task = `AND NOT EXISTS (SELECT 1 FROM paused WHERE kind = 'task' AND name = :t${i})`;
+  if (!hasTags) return task;
+  return `${task} AND NOT EXISTS (SELECT 1 FROM paused WHERE kind = 'tag' AND name = :g${i})`;
+}
+
+function claimSql(arms: readonly Arm[], hasTags: boolean): string {
+  const selects = arms.map(({ group }, i) =>
+    `SELECT * FROM (SELECT id, ${group} AS g, priority, ready_at FROM jobs INDEXED BY jobs_ready
       WHERE task = :t${i} AND status IN ('queued', 'delayed')
-        AND (status = 'queued' OR ready_at <= :now)
-      ORDER BY priority, ready_at, id LIMIT :limit)`
+        AND (status = 'queued' OR ready_at <= :now) ${unpaused(i, hasTags)}
+      ORDER BY priority, ready_at, id LIMIT :n${i})`
   );
   return `UPDATE jobs SET status = 'processing', attempts = attempts + 1, started = :now,
       worker = :worker, lease_until = :lease_until, token = lower(hex(randomblob(12))),
       max_attempts = coalesce(own_max_attempts,
         (SELECT value FROM json_each(:max) WHERE key = jobs.task), 0)
-    WHERE id IN (SELECT id FROM (${arms.join(" UNION ALL ")})
+    WHERE id IN (SELECT id FROM (${selects.join(" UNION ALL ")})
       ORDER BY g, priority, ready_at, id LIMIT :limit)
     RETURNING ${JOB_COLUMNS}`;
 }
 
-/** The earliest `run_at` of a delayed job of the tasks, one index probe per task. */
-function nextSql(count: number): string {
+/**
+ * The earliest `run_at` still to come of a delayed job of the unpaused tasks, one index probe
+ * per task. (A due delayed job that a limit held back is not "next": it is ready now, and the
+ * limit's own time, or a settle's wake-up, says when it may go.)
+ */
+function nextSql(count: number, hasTags: boolean): string {
   const arms = Array.from(
     { length: count },
-    (_, i) => `SELECT min(run_at) AS m FROM jobs WHERE status = 'delayed' AND task = :t${i}`,
+    (_, i) =>
+      `SELECT min(run_at) AS m FROM jobs WHERE status = 'delayed' AND task = :t${i}
+        AND run_at > :now ${unpaused(i, hasTags)}`,
   );
   return `SELECT min(m) AS next FROM (${arms.join(" UNION ALL ")})`;
 }
 
+/** The request's tasks, each once, in the first group that names it. */
+function armsOf(request: ClaimRequest): Arm[] {
+  const seen = new Set<string>();
+  const arms: Arm[] = [];
+  request.groups.forEach((group, g) => {
+    for (const task of group) {
+      if (seen.has(task)) continue;
+      seen.add(task);
+      arms.push({ task, group: g });
+    }
+  });
+  return arms;
+}
+
 /**
- * Runs a claim (the caller holds a transaction when it pairs the claim with other writes).
+ * Runs a claim. The caller may hold a transaction (settle pairs its claim with other writes);
+ * a limited claim opens one otherwise.
  *
- * @returns the leased jobs in claim order, and the next due time when fewer than `limit`
- * were ready
+ * @returns the leased jobs in claim order, and when fewer than `limit` were leased the
+ * earliest time more may become claimable
+ * @throws {RangeError} when `limit` is not at least 1
  */
 export function claim(statements: Statements, request: ClaimRequest): ClaimResult {
-  const rank = new Map<string, number>();
-  request.groups.forEach((group, g) => {
-    for (const task of group) if (!rank.has(task)) rank.set(task, g);
-  });
   if (!(request.limit >= 1)) {
     throw new RangeError(
       `Cannot claim jobs as limit must be at least 1: current value is ${request.limit}`,
     );
   }
-  if (rank.size === 0) return { jobs: [] };
+  const arms = armsOf(request);
+  if (arms.length === 0) return { jobs: [] };
+  const { limits } = request;
+  if (!limits || !arms.some(({ task }) => limits[task] !== undefined)) {
+    return claimArms(statements, request, arms);
+  }
+  return statements.atomic(() => {
+    const gate = new ClaimGate(statements, request, arms);
+    const result = claimArms(statements, request, arms, gate);
+    gate.record(result.jobs);
+    const next = [result.next, gate.next()].reduce<number | undefined>(
+      (a, b) => (a === undefined || (b !== undefined && b < a) ? b : a),
+      undefined,
+    );
+    if (result.jobs.length >= request.limit || next === undefined) return { jobs: result.jobs };
+    return { jobs: result.jobs, next };
+  });
+}
 
-  const tasks: Record<string, string> = {};
-  [...rank.keys()].forEach((task, i) => tasks[`t${i}`] = task);
-  const rows = statements.get(claimSql([...rank.values()])).all({
-    ...tasks,
+/** The claim statement (and, when short of `limit`, the next due time of delayed jobs). */
+function claimArms(
+  statements: Statements,
+  request: ClaimRequest,
+  arms: readonly Arm[],
+  gate?: ClaimGate,
+): ClaimResult {
+  const limit = Math.trunc(request.limit);
+  const hasTags = request.tags !== undefined;
+  const names: Record<string, string | number | null> = {};
+  const takes: Record<string, number> = {};
+  arms.forEach(({ task, group }, i) => {
+    names[`t${i}`] = task;
+    if (hasTags) names[`g${i}`] = request.tags![group] ?? null;
+    takes[`n${i}`] = Math.min(limit, gate?.allowance(task) ?? limit);
+  });
+  const rows = statements.get(claimSql(arms, hasTags)).all({
+    ...names,
+    ...takes,
     now: request.now,
-    limit: Math.trunc(request.limit),
+    limit,
     worker: request.worker,
     lease_until: request.now + request.leaseMs,
     max: JSON.stringify(request.maxAttempts ?? {}),
   }) as unknown as JobRow[];
 
   // RETURNING gives rows in update order; put them back in claim order.
+  const rank = new Map(arms.map(({ task, group }) => [task, group]));
   rows.sort((a, b) =>
     rank.get(a.task)! - rank.get(b.task)! || a.priority - b.priority ||
     (a.run_at ?? a.created) - (b.run_at ?? b.created) || a.id - b.id
   );
   const jobs: LeasedJob[] = rows.map((row) => ({ ...toJob(row), token: row.token! }));
-  if (jobs.length >= request.limit) return { jobs };
+  if (jobs.length >= limit) return { jobs };
 
-  const { next } = statements.get(nextSql(rank.size)).get(tasks) as { next: number | null };
+  const { next } = statements.get(nextSql(arms.length, hasTags)).get({
+    ...names,
+    now: request.now,
+  }) as { next: number | null };
   return next === null ? { jobs } : { jobs, next };
 }

@@ -7,7 +7,7 @@ import type { DatabaseSync } from "node:sqlite";
 import { StoreError } from "../../src/store.ts";
 
 /** The schema version this code writes and reads. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /**
  * Migrations by the version they bring the file to; `MIGRATIONS[0]` creates version 1.
@@ -90,6 +90,30 @@ export const MIGRATIONS: readonly string[] = [
   -- it: a job enters it once, when it finishes.
   CREATE INDEX jobs_finished ON jobs (status, finished)
     WHERE status IN ('completed', 'failed', 'timeout', 'cancelled');
+  `,
+  `
+  -- Version 3: pause, rate limits and schedules. Each claim probes paused by primary key, so
+  -- it stays a table of a few rows with no rowid.
+  CREATE TABLE paused (
+    kind TEXT NOT NULL, -- 'tag' or 'task'
+    name TEXT NOT NULL,
+    PRIMARY KEY (kind, name)
+  ) WITHOUT ROWID;
+  -- One row per start of a rate-limited task inside its window; the claims of the task prune
+  -- the rest, so it holds at most the window's max rows per task.
+  CREATE TABLE rate_starts (
+    task TEXT NOT NULL,
+    time INTEGER NOT NULL
+  );
+  CREATE INDEX rate_starts_task ON rate_starts (task, time);
+  -- A schedule: next in its own column for the compare-and-set of a fire, spec beside it for
+  -- the idempotent upsert, the rest of the record as JSON.
+  CREATE TABLE schedules (
+    id TEXT PRIMARY KEY,
+    spec TEXT NOT NULL,
+    next INTEGER NOT NULL,
+    body TEXT NOT NULL
+  );
   `,
 ];
 

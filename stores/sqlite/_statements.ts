@@ -28,6 +28,11 @@ export class Statements {
     return statement;
   }
 
+  /** Runs `fn` in a transaction: the caller's when one is open, else a new one. */
+  atomic<T>(fn: () => T): T {
+    return this.#db.isTransaction ? fn() : this.transaction(fn);
+  }
+
   /** Runs `fn` in a `BEGIN IMMEDIATE` transaction: the write lock is taken up front. */
   transaction<T>(fn: () => T): T {
     this.#db.exec("BEGIN IMMEDIATE");
