@@ -56,12 +56,20 @@ export class Child {
     return this.process.exitCode === null && this.process.signalCode === null;
   }
 
-  /** The first stdout line matching `pattern`, waiting up to `ms` (0: it must be there). */
-  async line(pattern: RegExp, ms = 10_000): Promise<string> {
+  /** The stdout lines printed so far. */
+  get lines(): readonly string[] {
+    return this.#lines;
+  }
+
+  /**
+   * The first stdout line matching `pattern` (from line `from` on), waiting up to `ms` (0: it
+   * must be there).
+   */
+  async line(pattern: RegExp, ms = 10_000, from = 0): Promise<string> {
     let check = () => {};
     const found = new Promise<string>((resolve, reject) => {
       check = () => {
-        const line = this.#lines.find((line) => pattern.test(line));
+        const line = this.#lines.slice(from).find((line) => pattern.test(line));
         if (line !== undefined) resolve(line);
         else if (!this.isRunning) reject(new Error("the process ended"));
       };
