@@ -55,7 +55,29 @@ function unpaused(i: number, hasTags: boolean): string {
   return `${task} AND NOT EXISTS (SELECT 1 FROM paused WHERE kind = 'tag' AND name = :g${i})`;
 }
 
+/**
+ * The SQL of each claim shape, built once: the same string object each time, so the statement
+ * cache finds it by a hash the string already carries instead of hashing a new copy per claim.
+ */
+const shapes = new Map<string, string>();
+
+function memo(key: string, build: () => string): string {
+  let sql = shapes.get(key);
+  if (sql === undefined) {
+    if (shapes.size >= 1_000) shapes.clear();
+    shapes.set(key, sql = build());
+  }
+  return sql;
+}
+
 function claimSql(arms: readonly Arm[], hasTags: boolean): string {
+  return memo(
+    `claim ${hasTags} ${arms.map(({ group }) => group)}`,
+    () => buildClaim(arms, hasTags),
+  );
+}
+
+function buildClaim(arms: readonly Arm[], hasTags: boolean): string {
   const selects = arms.map(({ group }, i) =>
     `SELECT * FROM (SELECT id, ${group} AS g, priority, ready_at FROM jobs INDEXED BY jobs_ready
       WHERE task = :t${i} AND status IN ('queued', 'delayed')
@@ -77,6 +99,10 @@ function claimSql(arms: readonly Arm[], hasTags: boolean): string {
  * limit's own time, or a settle's wake-up, says when it may go.)
  */
 function nextSql(count: number, hasTags: boolean): string {
+  return memo(`next ${hasTags} ${count}`, () => buildNext(count, hasTags));
+}
+
+function buildNext(count: number, hasTags: boolean): string {
   const arms = Array.from(
     { length: count },
     (_, i) =>

@@ -8,7 +8,7 @@ import type { RemoveFilter } from "../../src/store.ts";
 import type { Statements } from "./_statements.ts";
 
 /** The `WHERE` of the partial index `jobs_finished`, repeated so the planner may use it. */
-const FINISHED = "status IN ('completed', 'failed', 'timeout', 'cancelled')";
+const FINISHED = "finished IS NOT NULL";
 /** Where a job without a finish time sorts: after every finished one (it is the newest). */
 const UNFINISHED_AT = Number.MAX_SAFE_INTEGER;
 

@@ -87,9 +87,10 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE jobs ADD COLUMN own_max_attempts INTEGER;
   -- Sweeps and clean({ before }): per final status, oldest finished first (the rowid that
   -- ends every index breaks ties). Partial, so claims, renewals and waiting jobs never touch
-  -- it: a job enters it once, when it finishes.
-  CREATE INDEX jobs_finished ON jobs (status, finished)
-    WHERE status IN ('completed', 'failed', 'timeout', 'cancelled');
+  -- it: a job enters it once, when it finishes (only a final job has a finish time). Partial
+  -- on finished rather than on a status list: measured, a status IN (...) condition made the
+  -- settle-and-claim of one job about 8% dearer, finished IS NOT NULL under 6%.
+  CREATE INDEX jobs_finished ON jobs (status, finished) WHERE finished IS NOT NULL;
   `,
   `
   -- Version 3: pause, rate limits and schedules. Each claim probes paused by primary key, so
