@@ -33,6 +33,7 @@ function drain(stream: NodeJS.WriteStream): Promise<void> {
 const BUNDLED_STORES: DriverStores = {
   redis: () => import("./stores/redis.ts"),
   mongo: () => import("./stores/mongo.ts"),
+  postgres: () => import("./stores/postgres.ts"),
 };
 
 if (import.meta.main) {

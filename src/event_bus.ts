@@ -27,6 +27,13 @@ export interface BusHandlers {
   reportError(error: unknown): void;
 }
 
+/** Whether a message from the store has the shape of a job event. */
+function isQueueEvent(value: unknown): value is QueueEvent {
+  const event = value as QueueEvent | null;
+  return typeof event?.type === "string" && typeof event.job?.id === "string" &&
+    typeof event.job.task === "string";
+}
+
 /** Routes job events and store messages for one queue. */
 export class EventBus {
   /** Identifies this queue's messages, so it ignores its own echoes. */
@@ -35,6 +42,8 @@ export class EventBus {
   #handlers: BusHandlers;
   #hub = new StreamHub<QueueEvent>();
   #outbox: QueueEvent[] = [];
+  /** Event messages on their way to the store. */
+  #publishing = new Set<Promise<void>>();
   #subscription?: AbortController;
   #reading?: Promise<void>;
 
@@ -95,6 +104,8 @@ export class EventBus {
   /** Stops listening, closes every stream, flushes what is unsent. */
   async close(): Promise<void> {
     this.#flush();
+    // The last events go out before the store closes under them.
+    await Promise.allSettled(this.#publishing);
     this.#subscription ??= new AbortController(); // and no connect() after this
     this.#subscription.abort();
     await this.#reading;
@@ -131,7 +142,9 @@ export class EventBus {
       case "event": {
         if (message.origin === this.origin) return;
         const events = Array.isArray(message.event) ? message.event : [message.event];
-        for (const event of events as QueueEvent[]) this.#deliver(event);
+        // Another process (or another version, or a probe) may publish anything: an event
+        // without a job is skipped, so it can neither throw here nor end the subscription.
+        for (const event of events) if (isQueueEvent(event)) this.#deliver(event);
       }
     }
   }
@@ -145,8 +158,9 @@ export class EventBus {
     if (this.#outbox.length === 0) return;
     const event = this.#outbox;
     this.#outbox = [];
-    this.#store.publish?.({ type: "event", origin: this.origin, event }).catch((error) =>
-      this.#handlers.reportError(error)
-    );
+    const published = this.#store.publish?.({ type: "event", origin: this.origin, event })
+      .catch((error) => this.#handlers.reportError(error))
+      .finally(() => this.#publishing.delete(published!));
+    if (published) this.#publishing.add(published);
   }
 }

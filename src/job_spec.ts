@@ -25,10 +25,18 @@ export interface CreateOptions {
   retry?: Duration | RetryOptions;
   /** This job's run-time limit, over the task's (ms or a string like `"30s"`). */
   timeout?: Duration;
+  /**
+   * A transaction of the store's own client (for the PostgreSQL store, `tx` of
+   * `sql.begin(async (tx) => …)`): the job is saved inside it and exists exactly when it
+   * commits. No `job:define` or `created` event is emitted for it, as the queue cannot see the
+   * commit; processors hear of the job from the store when it commits. A store that cannot
+   * join transactions makes `create` reject with a `TypeError`.
+   */
+  tx?: unknown;
 }
 
-/** One job for `createMany`. */
-export interface JobSpec extends CreateOptions {
+/** One job for `createMany` (a transaction is given to `createMany` itself, for all of them). */
+export interface JobSpec extends Omit<CreateOptions, "tx"> {
   /** The task's name, or the task itself. */
   task: string | { name: string };
   /** The job's JSON data. */

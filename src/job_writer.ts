@@ -44,13 +44,19 @@ export class JobWriter {
     for (const task of new Set(saved.map((job) => job.task))) this.#handlers.wake(task);
   }
 
-  /** Saves `jobs` in one store call; resolves to the stored records. */
-  async save(jobs: NewJob[]): Promise<Job[]> {
+  /**
+   * Saves `jobs` in one store call; resolves to the stored records. With `tx` they are saved
+   * inside the caller's transaction and not announced: they exist only once it commits (maybe
+   * never), and the store wakes processors then.
+   */
+  async save(jobs: NewJob[], tx?: unknown): Promise<Job[]> {
     if (this.#pending++ === 0) {
       this.#drained = new Promise((resolve) => this.#resolveDrained = resolve);
     }
     try {
-      const saved = jobs.length === 0 ? [] : await this.#store.add(jobs);
+      if (jobs.length === 0) return [];
+      if (tx !== undefined) return await this.#store.add(jobs, { tx });
+      const saved = await this.#store.add(jobs);
       this.announce(saved);
       return saved;
     } finally {

@@ -16,6 +16,8 @@ export interface DriverStores {
   redis(): Promise<{ RedisStore: StoreFromUrl }>;
   /** Loads `stores/mongo.ts`. */
   mongo(): Promise<{ MongoStore: StoreFromUrl }>;
+  /** Loads `stores/postgres.ts`. */
+  postgres(): Promise<{ PostgresStore: StoreFromUrl }>;
 }
 
 /** A store class that opens from a URL (`src/` names no store module, not even as a type). */
@@ -32,12 +34,13 @@ function importLater<T>(specifier: string): Promise<T> {
  * The network stores, imported at run time only. Deno adds every `import()` of a string
  * literal to a program's module graph and fetches what it imports before the program starts:
  * with literals here, every program that imports mod.ts (the memory-store demo too) would
- * download the MongoDB and Redis drivers. A specifier in a variable is imported only when
+ * download the MongoDB, PostgreSQL and Redis drivers. A specifier in a variable is imported only when
  * the line runs. Bundlers cannot follow it either, so `cli.ts` passes literal imports.
  */
 export const LAZY_DRIVER_STORES: DriverStores = {
   redis: () => importLater("../stores/redis.ts"),
   mongo: () => importLater("../stores/mongo.ts"),
+  postgres: () => importLater("../stores/postgres.ts"),
 };
 
 /** The URL forms {@linkcode openStore} accepts, as error messages show them. */
@@ -49,6 +52,8 @@ export const STORE_URL_FORMS: readonly string[] = [
   "rediss://…",
   "mongodb://…",
   "mongodb+srv://…",
+  "postgres://…",
+  "postgresql://…",
 ];
 
 /** The store URL used when none is given. */
@@ -112,7 +117,8 @@ function networkUrl(url: string): string {
  * Opens the store a URL names.
  *
  * @param url `memory:`, `sqlite:<path>` (`sqlite:kinetik.db`, `sqlite:/var/lib/k.db`,
- * `sqlite:///var/lib/k.db`), `redis://…`, `rediss://…`, `mongodb://…` or `mongodb+srv://…`
+ * `sqlite:///var/lib/k.db`), `redis://…`, `rediss://…`, `mongodb://…`, `mongodb+srv://…`,
+ * `postgres://…` or `postgresql://…`
  * @returns the open store; the caller closes it
  * @throws {TypeError} when the scheme is unknown or the URL is malformed
  * @throws {StoreError} when the store cannot be opened
@@ -163,6 +169,12 @@ export async function openStoreWith(url: string, stores: DriverStores): Promise<
       const checked = networkUrl(url);
       const { MongoStore } = await stores.mongo();
       return new MongoStore({ url: checked });
+    }
+    case "postgres":
+    case "postgresql": {
+      const checked = networkUrl(url);
+      const { PostgresStore } = await stores.postgres();
+      return new PostgresStore({ url: checked });
     }
     default:
       throw invalid(url);

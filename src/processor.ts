@@ -170,8 +170,13 @@ export class Processor {
         this.#host.emitEmpty([...this.tags]);
         // A sweep that is behind is due at once: it goes on after one more claim.
         const sweep = this.#host.sweepDue(this.#host.clock.now());
-        await this.#alarm.wait(
-          Math.min(this.#options.interval, this.#due(now), this.#options.lease, sweep),
+        const until = now +
+          Math.min(this.#options.interval, this.#due(now), this.#options.lease, sweep);
+        // New work un-drains the tags (wake()); a kick left over from two store calls that
+        // returned together is no reason to claim again, or the loop spins on an idle store.
+        while (
+          !(await this.#alarm.wait(Math.max(0, until - this.#host.clock.now()))) &&
+          this.#isDrained
         );
         this.#isDrained = false;
       }

@@ -48,7 +48,7 @@ import {
   queueStats,
 } from "./queue_reads.ts";
 import { validateQuery } from "./query.ts";
-import { applyPlugin, configureFor, type PluginOf } from "./queue_plugins.ts";
+import { applyPlugin, configureFor } from "./queue_plugins.ts";
 import { hostname, pid } from "./runtime.ts";
 import type { Schedule, ScheduleSpec } from "./schedules/schedule_spec.ts";
 import type { JobQuery, NewJob, PauseTarget, Store, WorkerRecord } from "./store.ts";
@@ -61,7 +61,7 @@ export type { WaitOptions } from "./wait.ts";
 export type { QueueEvents } from "./queue_events.ts";
 
 /** A plugin for `queue.use()`: a function of the queue, or an object with `handle(queue)`. */
-export type Plugin = PluginOf<Queue>;
+export type Plugin = ((queue: Queue) => unknown) | { handle(queue: Queue): unknown };
 
 function isStore(value: unknown): value is Store {
   return typeof (value as Store | undefined)?.claim === "function";
@@ -158,18 +158,34 @@ export class Queue extends Emitter<QueueEvents> {
     data?: unknown,
     options?: Duration | CreateOptions,
   ): Promise<Job> {
-    const [job] = await this.#save(() => [buildJob(task, data, options, this.#clock.now())]);
+    const tx = typeof options === "object" && options !== null ? options.tx : undefined;
+    const [job] = await this.#save(() => [buildJob(task, data, options, this.#clock.now())], tx);
     return job;
   }
 
-  /** Saves many jobs in as few store round trips as the store allows. */
-  createMany(specs: readonly JobSpec[]): Promise<Job[]> {
-    return this.#save(() => buildJobs(specs, this.#clock.now()));
+  /**
+   * Saves many jobs in as few store round trips as the store allows; `options.tx` saves them
+   * inside that transaction (see `CreateOptions.tx`).
+   */
+  createMany(specs: readonly JobSpec[], options: Pick<CreateOptions, "tx"> = {}): Promise<Job[]> {
+    return this.#save(() => buildJobs(specs, this.#clock.now()), options?.tx);
   }
 
-  async #save(build: () => NewJob[]): Promise<Job[]> {
+  async #save(build: () => NewJob[], tx?: unknown): Promise<Job[]> {
     this.#assertOpen("create job");
-    return await this.#parts.writer.save(build());
+    const jobs = build();
+    if (tx !== undefined && !this.store.canJoinTransaction) {
+      throw new TypeError(
+        `Cannot create job as the ${this.store.name} store cannot join a transaction: current value of tx is ${
+          typeof tx === "function"
+            ? "a function"
+            : typeof tx === "object" && tx !== null
+            ? "an object"
+            : JSON.stringify(tx) ?? String(tx)
+        }`,
+      );
+    }
+    return await this.#parts.writer.save(jobs, tx);
   }
 
   /**

@@ -416,6 +416,11 @@ export interface Store {
    * the other's jobs. A store that works in the caller's thread gains nothing.
    */
   readonly maxInFlight?: number;
+  /**
+   * Whether `add` accepts `AddOptions.tx` (a transaction of the store's own client). The core
+   * refuses a `tx` with a `TypeError` for a store without it, before calling `add`.
+   */
+  readonly canJoinTransaction?: boolean;
 
   /**
    * Save jobs. A job whose `key` matches an unfinished job's is not saved; that job is

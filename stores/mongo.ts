@@ -28,7 +28,10 @@ import {
   type JobStats,
   type Lease,
   type NewJob,
+  type PauseTarget,
   type RemoveFilter,
+  type ScheduleFire,
+  type ScheduleRecord,
   type Settlement,
   type SettleResult,
   type Store,
@@ -38,62 +41,18 @@ import {
 } from "../src/store.ts";
 import { claim } from "./mongo/_claim.ts";
 import * as connection from "./mongo/_connection.ts";
+import * as control from "./mongo/_control.ts";
 import { EventBus } from "./mongo/_events.ts";
 import { count, find } from "./mongo/_find.ts";
 import { type Collections, collections, createIndexes } from "./mongo/_schema.ts";
+import { remove, removeJob } from "./mongo/_remove.ts";
+import * as schedules from "./mongo/_schedules.ts";
 import { recover, renew, settle } from "./mongo/_settle.ts";
+import type { MongoStoreOptions } from "./mongo/_options.ts";
 import * as verbs from "./mongo/_verbs.ts";
+import { add } from "./mongo/_add.ts";
 
-/**
- * A `MongoClient` of the official `mongodb` driver, as `MongoStoreOptions.client` takes it.
- * Spelled out as a few of its members rather than as `MongoClient`, so the published docs do
- * not pull in the driver's own types; the store checks `instanceof MongoClient` when it opens
- * (a `TypeError` for anything else), so the client must come from the same `mongodb` package.
- */
-export interface MongoClientLike {
-  /** The client's settings; `dbName` is the database its URL names. */
-  readonly options: { readonly dbName: string };
-  /** Connects (a no-op once connected). */
-  connect(): Promise<unknown>;
-  /** A database by name. */
-  db(name: string): unknown;
-  /** Closes the client. */
-  close(): Promise<void>;
-}
-
-/** How to reach MongoDB and which collections to use there. */
-export interface MongoStoreOptions {
-  /** `mongodb://[user:password@]host[:port][,host2…][/database][?options]` or `mongodb+srv://…`. */
-  url?: string;
-  /** A connected or unconnected client to use instead of `url`; `close()` leaves it open. */
-  client?: MongoClientLike;
-  /**
-   * The database; by default the one the URL names, else `"kinetik"`.
-   * @default {"kinetik"}
-   */
-  database?: string;
-  /**
-   * Starts every collection name: stores with different prefixes never see each other's jobs.
-   * @default {"kinetik_"}
-   */
-  prefix?: string;
-  /**
-   * How long (ms) a verb waits for a reachable server before it rejects, unless the URL sets
-   * `serverSelectionTimeoutMS`.
-   * @default {5000}
-   */
-  serverSelectionTimeoutMS?: number;
-  /**
-   * How often (ms) a store with subscribers reads new events written by other processes.
-   * @default {15}
-   */
-  pollInterval?: number;
-  /**
-   * How many event documents are kept at most.
-   * @default {10000}
-   */
-  eventMaxRows?: number;
-}
+export type { MongoClientLike, MongoStoreOptions } from "./mongo/_options.ts";
 
 /**
  * A {@linkcode Store} on MongoDB. It connects on its first verb and creates its indexes then;
@@ -177,7 +136,7 @@ export class MongoStore implements Store {
 
   async add(jobs: readonly NewJob[]): Promise<Job[]> {
     return await this.#run("add jobs", async (c) => {
-      const saved = await verbs.add(c, jobs);
+      const saved = await add(c, jobs);
       await this.#wake(saved.filter((job) => job.status === "queued"));
       return saved;
     });
@@ -193,9 +152,13 @@ export class MongoStore implements Store {
 
   settle(settlements: readonly Settlement[], next?: ClaimRequest): Promise<SettleResult> {
     return this.#run("settle jobs", async (c) => {
-      const jobs = await settle(c, settlements);
+      // The claim's read of the paused set rides along with the settle's writes.
+      const [jobs, pausedSet] = await Promise.all([
+        settle(c, settlements),
+        next ? control.paused(c) : undefined,
+      ]);
       await this.#wake(jobs.filter((job) => job?.status === "queued") as Job[]);
-      const claimed = next ? await claim(c, next) : { jobs: [] };
+      const claimed = next ? await claim(c, next, pausedSet) : { jobs: [] };
       return { jobs, claimed };
     });
   }
@@ -224,8 +187,23 @@ export class MongoStore implements Store {
     return this.#run("count jobs", (c) => verbs.stats(c));
   }
 
+  /** Deletes jobs and their logs; with `before`, `keep` or `limit`, oldest finished first. */
   remove(filter: RemoveFilter): Promise<number> {
-    return this.#run("remove jobs", (c) => verbs.remove(c, filter));
+    return this.#run("remove jobs", (c) => remove(c, filter));
+  }
+
+  /** Deletes one job in any status with its log and key; resolves to it as it was. */
+  removeJob(id: string): Promise<Job | undefined> {
+    return this.#run("remove a job", (c) => removeJob(c, id));
+  }
+
+  /** Makes a delayed job ready now, and wakes the processors of its task. */
+  promote(id: string, now: number): Promise<Job | undefined> {
+    return this.#run("promote a job", async (c) => {
+      const job = await verbs.promote(c, id, now);
+      if (job) await this.#wake([job]);
+      return job;
+    });
   }
 
   cancel(id: string, now: number): Promise<Job | undefined> {
@@ -246,6 +224,50 @@ export class MongoStore implements Store {
 
   logs(id: string): Promise<LogLine[]> {
     return this.#run("read logs", (c) => verbs.logs(c, id));
+  }
+
+  /** Adds tags and tasks to the paused set, which every claim reads first. */
+  pause(target: PauseTarget): Promise<void> {
+    return this.#run("pause", (c) => control.pause(c, target));
+  }
+
+  /** Removes tags and tasks from the paused set, and wakes every processor. */
+  resume(target: PauseTarget): Promise<void> {
+    return this.#run("resume", async (c) => {
+      await control.resume(c, target);
+      await this.#events.publish([{ type: "wake" }]).catch(() => {});
+    });
+  }
+
+  paused(): Promise<PauseTarget> {
+    return this.#run("read the paused set", (c) => control.paused(c));
+  }
+
+  /** Upserts a schedule: the same spec keeps the stored one, its `next` included. */
+  schedule(schedule: ScheduleRecord): Promise<ScheduleRecord> {
+    return this.#run("save a schedule", (c) => schedules.schedule(c, schedule));
+  }
+
+  unschedule(id: string): Promise<boolean> {
+    return this.#run("delete a schedule", (c) => schedules.unschedule(c, id));
+  }
+
+  /** Every schedule, by id; fires a crashed process left half done are completed first. */
+  schedules(): Promise<ScheduleRecord[]> {
+    return this.#run("list schedules", async (c) => {
+      const { records, saved } = await schedules.schedules(c);
+      await this.#wake(saved.filter((job) => job.status === "queued"));
+      return records;
+    });
+  }
+
+  /** Fires a schedule: a compare-and-set on its `next`, then its jobs (see `_schedules.ts`). */
+  fire(fire: ScheduleFire): Promise<Job[] | undefined> {
+    return this.#run("fire a schedule", async (c) => {
+      const saved = await schedules.fire(c, fire);
+      if (saved) await this.#wake(saved.filter((job) => job.status === "queued"));
+      return saved;
+    });
   }
 
   /** Messages from every process sharing the collections, read every `pollInterval` ms. */

@@ -28,7 +28,10 @@ import type {
   Lease,
   LeasedJob,
   NewJob,
+  PauseTarget,
   RemoveFilter,
+  ScheduleFire,
+  ScheduleRecord,
   Settlement,
   SettleResult,
   Store,
@@ -43,7 +46,9 @@ import { SCRIPTS } from "./redis/_scripts.ts";
 import { Subscriber } from "./redis/_subscriber.ts";
 import { authStoreError, RedisAuthError } from "./redis/_auth.ts";
 import * as codec from "./redis/_codec.ts";
+import * as control from "./redis/_control.ts";
 import { countJobs, matchJobs, type ScriptRunner } from "./redis/_match.ts";
+import { removeJobs } from "./redis/_remove.ts";
 import type { RedisClient, RedisConnection } from "./redis/_connection.ts";
 import { type RedisStoreOptions, resolveOptions } from "./redis/_options.ts";
 
@@ -53,9 +58,8 @@ export type { RedisClient, RedisStoreOptions };
 const ADD_CHUNK = 500;
 /** Leased records kept for their settle (see `RedisStore.#remember`). */
 const LEASED_KEPT = 10_000;
-/** Records per fetch script, and jobs per remove or recover script. */
+/** Jobs per recover script. */
 const BATCH = 1000;
-
 /**
  * A {@linkcode Store} on Redis 6 or later, standalone or Cluster (pass an ioredis
  * `Cluster` as `client`).
@@ -110,18 +114,10 @@ export class RedisStore implements Store {
       chunks.map(async (chunk, c) => {
         const args: codec.Arg[] = [chunk.length];
         for (const one of jobArgs[c]) for (const arg of one) args.push(arg);
-        const [saved, listeners] = await this.#run("add jobs", SCRIPTS.add, args) as unknown[];
-        this.#heard(listeners);
-        return saved;
+        return this.#saved(await this.#run("add jobs", SCRIPTS.add, args), chunk, jobArgs[c]);
       }),
     );
-    return replies.flatMap((reply, c) =>
-      (reply as unknown[]).map((saved, i) =>
-        typeof saved === "string"
-          ? codec.newJobRecord(saved, chunks[c][i], jobArgs[c][i])
-          : codec.publicJob(codec.decodeJob(saved)!)
-      )
-    );
+    return replies.flat();
   }
 
   async claim(request: ClaimRequest): Promise<ClaimResult> {
@@ -134,7 +130,8 @@ export class RedisStore implements Store {
   async renew(leases: readonly Lease[], leaseMs: number, now: number): Promise<boolean[]> {
     this.#checkOpen("renew leases");
     if (leases.length === 0) return [];
-    const args = [now + leaseMs, ...leases.flatMap(({ id, token }) => [id, token])];
+    const args: codec.Arg[] = [now + leaseMs];
+    for (const lease of leases) codec.pushLeaseArgs(args, lease);
     const reply = await this.#run("renew leases", SCRIPTS.renew, args) as number[];
     return reply.map((renewed) => renewed === 1);
   }
@@ -174,7 +171,6 @@ export class RedisStore implements Store {
       line(STORE_MESSAGES.stalledRequeued),
       line(STORE_MESSAGES.stalledFailed),
       JSON.stringify(STALLED_ERROR),
-      this.#maxFinished,
     ];
     const recovered: Job[] = [];
     for (;;) {
@@ -203,22 +199,25 @@ export class RedisStore implements Store {
     return codec.decodeStats(await this.#run("read stats", SCRIPTS.stats, []));
   }
 
-  async remove(filter: RemoveFilter): Promise<number> {
+  /** In script calls of at most 100 jobs each (see `_remove.ts`). */
+  remove(filter: RemoveFilter): Promise<number> {
     this.#checkOpen("remove jobs");
-    if (filter.status.length === 0 || filter.tasks?.length === 0) return 0;
-    const args = [BATCH, ...codec.selectionArgs(filter.status, filter.tasks)];
-    let removed = 0;
-    for (;;) {
-      const batch = await this.#run("remove jobs", SCRIPTS.remove, args) as number;
-      removed += batch;
-      if (batch < BATCH) return removed;
-    }
+    return removeJobs(this.#runner, filter);
+  }
+
+  async removeJob(id: string): Promise<Job | undefined> {
+    return codec.toJob(await this.#run("remove a job", SCRIPTS.removeJob, [id]));
+  }
+
+  async promote(id: string, now: number): Promise<Job | undefined> {
+    const line = JSON.stringify({ time: now, message: STORE_MESSAGES.promoted });
+    return codec.toJob(await this.#run("promote a job", SCRIPTS.promote, [id, line]));
   }
 
   async cancel(id: string, now: number): Promise<Job | undefined> {
     const line = JSON.stringify({ time: now, message: STORE_MESSAGES.cancelled });
     return codec.toJob(
-      await this.#run("cancel a job", SCRIPTS.cancel, [id, now, line, this.#maxFinished]),
+      await this.#run("cancel a job", SCRIPTS.cancel, [id, now, line]),
     );
   }
 
@@ -280,6 +279,37 @@ export class RedisStore implements Store {
     return reply.filter((text): text is string => text !== null).map((text) => JSON.parse(text));
   }
 
+  pause(target: PauseTarget): Promise<void> {
+    return control.pause(this.#runner, target);
+  }
+
+  resume(target: PauseTarget): Promise<void> {
+    return control.resume(this.#runner, target);
+  }
+
+  paused(): Promise<PauseTarget> {
+    return control.paused(this.#runner);
+  }
+
+  schedule(schedule: ScheduleRecord): Promise<ScheduleRecord> {
+    return control.schedule(this.#runner, schedule);
+  }
+
+  unschedule(id: string): Promise<boolean> {
+    return control.unschedule(this.#runner, id);
+  }
+
+  schedules(): Promise<ScheduleRecord[]> {
+    return control.schedules(this.#runner);
+  }
+
+  /** The compare-and-set and the add run in one script (see `_scripts/schedules.ts`). */
+  async fire(fire: ScheduleFire): Promise<Job[] | undefined> {
+    const { args, jobArgs } = control.fireArgs(fire);
+    const reply = await this.#run("fire a schedule", SCRIPTS.fire, args);
+    return reply ? this.#saved(reply, fire.jobs, jobArgs) : undefined;
+  }
+
   /** Ends the subscriptions and closes the connections (a client passed in stays open). */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -304,6 +334,20 @@ export class RedisStore implements Store {
       this.#leased.delete(token);
     }
     return result;
+  }
+
+  /**
+   * The records of an add (or fire) reply `{ saved, listeners }`: per job its new id, built
+   * into a record here, or the existing job holding its key.
+   */
+  #saved(reply: unknown, jobs: readonly NewJob[], jobArgs: codec.Arg[][]): Job[] {
+    const [saved, listeners] = reply as [unknown[], unknown];
+    this.#heard(listeners);
+    return saved.map((one, i) =>
+      typeof one === "string"
+        ? codec.newJobRecord(one, jobs[i], jobArgs[i])
+        : codec.publicJob(codec.decodeJob(one)!)
+    );
   }
 
   /** Records a script's count of the channel's followers. */

@@ -289,11 +289,12 @@ test("kinetik refuses bad input with one line, the documented code, and no chang
     [["jobs", "--tagz", "x"], 2, /jobs: unknown option --tagz \(did you mean --tags\?\)/],
     [["jobs", "--status", "faild"], 2, /unknown status "faild" \(did you mean failed\?\)/],
     [["clean", "extra"], 2, /clean: unexpected argument "extra"/],
-    [["--store", "postgres://x", "jobs"], 2, /--store: Cannot open a store .*"postgres:\/\/x"/],
+    [["--store", "mysql://x", "jobs"], 2, /--store: Cannot open a store .*"mysql:\/\/x"/],
     [["--store", "sqlite:", "jobs"], 2, /--store: Cannot open a store/],
     [["--store", `sqlite:${join(dir, "missing", "k.db")}`, "add", "x"], 1, /sqlite: Cannot open/],
     [["--store", `sqlite:${join(dir, "missing", "k.db")}`, "jobs"], 1, /no store at sqlite:/],
     [["--store", "redis://127.0.0.1:1", "jobs"], 1, /^kinetik: redis: /],
+    [["--store", "postgres://127.0.0.1:1/x", "jobs"], 1, /^kinetik: postgres: /],
   ];
   for (const [args, code, pattern] of cases) {
     const result = await kinetik(url, ...args);

@@ -247,6 +247,16 @@ test("EventBus ignores its own echoes and delivers other origins' events, single
     ]);
   }));
 
+test("EventBus skips event messages without a job and keeps delivering after them", () =>
+  withBus(async (bus, store, calls) => {
+    bus.connect();
+    await store.publish({ type: "event", origin: "other", event: { probe: true } });
+    await store.publish({ type: "event", origin: "other", event: [null, "text", { type: "log" }] });
+    await store.publish({ type: "event", origin: "other", event: event("started", "4") });
+    await waitFor(() => calls.length >= 1, 1000, "the valid event");
+    assert.deepEqual(calls, [["dispatch", "started", "4", undefined]]);
+  }));
+
 test("EventBus passes wake and cancel messages to its handlers", () =>
   withBus(async (bus, store, calls) => {
     bus.connect();
@@ -333,4 +343,27 @@ test("a task listener on a producer hears jobs completed by a worker queue on th
     await worker.close();
     await producer.close();
   }
+});
+
+test("Queue.close() waits for its last events to reach the store before closing it", async () => {
+  const store = new MemoryStore();
+  const order: string[] = [];
+  const held = deferred();
+  const publish = store.publish.bind(store);
+  store.publish = async (message) => {
+    if (message.type === "event") {
+      await held.promise; // a slow network: the publish is still out when close() starts
+      order.push("published");
+    }
+    return publish(message);
+  };
+  const close = store.close.bind(store);
+  store.close = () => (order.push("store closed"), close());
+  const queue = kinetik(store);
+  await queue.create("late");
+  // Let the publish through one macrotask later: the memory store answers every other call of
+  // close() within microtasks, so without waiting for the publish it would close first.
+  setTimeout(held.resolve, 0);
+  await withTimeout(queue.close(), PATIENCE, "close()");
+  assert.deepEqual(order, ["published", "store closed"]);
 });

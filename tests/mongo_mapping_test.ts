@@ -15,7 +15,12 @@ import {
   databaseFromUrl,
   redact,
 } from "../stores/mongo/_connection.ts";
-import { MAX_LOG_DATA_DEPTH, nestsDeeper } from "../stores/mongo/_depth.ts";
+import {
+  MAX_DOCUMENT_DATA_DEPTH,
+  MAX_LOG_DATA_DEPTH,
+  nestsDeeper,
+} from "../stores/mongo/_depth.ts";
+import { MAX_RESULT_BYTES } from "../stores/mongo/_size.ts";
 import {
   documentId,
   fromLogLine,
@@ -36,6 +41,13 @@ import { withTimeout } from "./_helpers.ts";
 // unless KINETIK_MONGO_URL names a server).
 
 const T0 = 1_700_000_000_000;
+
+/** `levels` arrays, one inside the other. */
+function nested(levels: number): unknown {
+  let value: unknown = [];
+  for (let i = 1; i < levels; i++) value = [value];
+  return value;
+}
 const UNREACHABLE = "mongodb://127.0.0.1:1";
 
 test("translateQuery() sends record fields, data paths and $or to the server unchanged", () => {
@@ -82,6 +94,20 @@ test("translateQuery() leaves out what the server cannot answer and asks for a m
     exact: false,
   });
   assert.deepEqual(translateQuery({ $not: { task: "a" } }), { filter: {}, exact: false });
+});
+
+test("translateQuery() sends a query on result along with the results kept as JSON text", () => {
+  assert.deepEqual(translateQuery({ "result.rows": { $gt: 1 }, task: "a" }), {
+    filter: {
+      $and: [{ $or: [{ "result.rows": { $gt: 1 } }, { _resultJson: { $exists: true } }] }],
+      task: "a",
+    },
+    exact: false,
+  });
+  assert.deepEqual(translateQuery({ $or: [{ result: 1 }, { task: "a" }] }), {
+    filter: {},
+    exact: false,
+  });
 });
 
 test("serverSort() orders like compareJobs, with missing values last", () => {
@@ -208,6 +234,30 @@ test("toDocument() marks a delayed keyed job ready at runAt and holding its key"
   assert.equal("data" in noData, false);
 });
 
+test("toDocument() stores a job's own retry, timeout, maxAttempts and trace, as copies", () => {
+  const retry = { delay: 10, max: 2, backoff: "exponential" as const };
+  const trace = { traceparent: "00-1-2-01" };
+  const document = toDocument(3, {
+    task: "own",
+    data: null,
+    created: T0,
+    priority: 0,
+    log: { time: T0, message: "Created" },
+    retry,
+    timeout: 500,
+    maxAttempts: 3,
+    trace,
+  });
+  assert.deepEqual(
+    [document.retry, document.timeout, document.maxAttempts, document._ownMaxAttempts],
+    [retry, 500, 3, 3],
+  );
+  assert.deepEqual(document.trace, trace);
+  assert.notEqual(document.retry, retry, "a copy");
+  assert.deepEqual(toJob(document).retry, retry);
+  assert.equal("_ownMaxAttempts" in toJob(document), false, "a store field, not a record's");
+});
+
 test("toJob() gives the record fields only, the id as a string, and keeps null data", () => {
   const document: JobDocument = {
     _id: 42,
@@ -271,13 +321,40 @@ test("settleUpdate() completes with finished, clears error and key, pushes the l
     })),
     {
       $set: { status: "completed", finished: T0, progress: { current: 1, total: 1 } },
-      $unset: { ...UNLEASE, error: "", _activeKey: "" },
+      $unset: { ...UNLEASE, error: "", _activeKey: "", result: "", _resultJson: "" },
       $push: {
         _logs: {
           $each: [{ time: T0, message: "done", data: { n: 1 } }, { time: T0, message: "plain" }],
         },
       },
     },
+  );
+});
+
+test("settleUpdate() stores a result as a document, as JSON text when too deep, or not when too large", () => {
+  assert.deepEqual(settleUpdate(settlement({ result: { rows: [1] } })).$set, {
+    status: "completed",
+    finished: T0,
+    result: { rows: [1] },
+  });
+  assert.equal(settleUpdate(settlement({ result: { rows: [1] } })).$unset._resultJson, "");
+  const deep = nested(MAX_DOCUMENT_DATA_DEPTH + 1);
+  const update = settleUpdate(settlement({ result: deep }));
+  assert.equal(update.$set._resultJson, JSON.stringify(deep));
+  assert.equal(update.$unset.result, "");
+  assert.deepEqual(toJob({ _id: 1, _resultJson: JSON.stringify(deep) }).result, deep);
+  const huge = settleUpdate(settlement({ result: "x".repeat(MAX_RESULT_BYTES) }));
+  assert.equal("result" in huge.$set, false);
+  assert.deepEqual(huge.$unset, {
+    ...UNLEASE,
+    error: "",
+    _activeKey: "",
+    result: "",
+    _resultJson: "",
+  });
+  assert.match(
+    (huge.$push._logs as { $each: { message: string }[] }).$each[0].message,
+    /^Result not stored: MongoDB keeps a job's result at most 4194304 bytes/,
   );
 });
 

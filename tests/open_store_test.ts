@@ -12,7 +12,7 @@ const dir = mkdtempSync(join(tmpdir(), "kinetik-open-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 const FORMS =
-  "memory:, sqlite:<path>, sqlite:///<absolute path>, redis://…, rediss://…, mongodb://…, mongodb+srv://…";
+  "memory:, sqlite:<path>, sqlite:///<absolute path>, redis://…, rediss://…, mongodb://…, mongodb+srv://…, postgres://…, postgresql://…";
 
 test("openStore() opens a memory store for memory:", async () => {
   const store = await openStore("memory:");
@@ -55,13 +55,15 @@ test("openStore() opens an in-memory SQLite database for sqlite::memory:", async
   await store.close();
 });
 
-test("openStore() opens the Redis and MongoDB stores for their schemes, connecting lazily", async () => {
+test("openStore() opens the Redis, MongoDB and PostgreSQL stores for their schemes, connecting lazily", async () => {
   // Nothing listens on port 1: the stores open without a round trip and close cleanly.
   for (
     const [url, name] of [
       ["redis://127.0.0.1:1", "redis"],
       ["rediss://127.0.0.1:1", "redis"],
       ["mongodb://127.0.0.1:1/jobs", "mongo"],
+      ["postgres://127.0.0.1:1/jobs", "postgres"],
+      ["postgresql://127.0.0.1:1/jobs", "postgres"],
     ]
   ) {
     const store = await openStore(url);
@@ -71,7 +73,7 @@ test("openStore() opens the Redis and MongoDB stores for their schemes, connecti
 });
 
 test("openStore() throws a TypeError naming the accepted forms for an unknown scheme", async () => {
-  for (const url of ["postgres://localhost/db", "kinetik.db", "", "file:///tmp/x.db"]) {
+  for (const url of ["mysql://localhost/db", "kinetik.db", "", "file:///tmp/x.db"]) {
     await assert.rejects(
       openStore(url),
       new TypeError(
@@ -94,6 +96,8 @@ test("openStore() throws a TypeError for malformed URLs of a known scheme", asyn
     ["rediss://[bad", /not a well-formed URL with a host/],
     ["mongodb://", /not a well-formed URL with a host/],
     ["mongodb+srv:///db", /not a well-formed URL with a host/],
+    ["postgres://", /not a well-formed URL with a host/],
+    ["postgresql:///db", /not a well-formed URL with a host/],
     ["memory:extra", /takes no path/],
   ];
   for (const [url, message] of cases) {

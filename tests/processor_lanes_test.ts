@@ -2,7 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { kinetik, MemoryStore } from "../mod.ts";
 import type { ClaimRequest, Settlement, Store } from "../src/store.ts";
-import { waitFor } from "./_helpers.ts";
+import { ManualClock } from "../src/manual_clock.ts";
+import { nextEvent, waitFor } from "./_helpers.ts";
 
 /**
  * A memory store whose settle and claim calls take a few ms, like a network round trip,
@@ -74,4 +75,36 @@ test("at concurrency 1 a two-lane store still gets one call at a time", async ()
   const runs = await drain(store, 1, 30);
   assert.equal(store.mostInFlight, 1);
   assert.equal(runs.size, 30);
+});
+
+/** A two-lane memory store whose calls of one moment come back together, as pipelined replies do. */
+class TogetherStore extends MemoryStore {
+  readonly maxInFlight = 2;
+  claims = 0;
+  #waiting: (() => void)[] = [];
+
+  override claim(request: ClaimRequest) {
+    this.claims++;
+    const released = new Promise<void>((resolve) => this.#waiting.push(resolve));
+    if (this.#waiting.length === 1) setTimeout(() => this.#waiting.splice(0).forEach((r) => r()));
+    return released.then(() => super.claim(request));
+  }
+}
+
+test("an idle processor on a two-lane store claims once per lane, not again and again, when both calls return together", async () => {
+  const store = new TogetherStore();
+  // The manual clock never moves: only a wake-up, never a timer, may start another claim.
+  const queue = kinetik(store as Store, { clock: new ManualClock(0), interval: 50 });
+  queue.define("work").action(() => {});
+  try {
+    const empty = nextEvent(queue, "empty");
+    queue.process("default", { concurrency: 4 });
+    await empty;
+    for (let tick = 0; tick < 20; tick++) await new Promise((resolve) => setTimeout(resolve));
+    assert.equal(store.claims, 2, "one claim per lane, then idle");
+    await queue.create("work", null);
+    await waitFor(async () => (await queue.count({ status: "completed" })) === 1);
+  } finally {
+    await queue.close();
+  }
 });

@@ -5,7 +5,6 @@ import { RedisStore } from "../stores/redis.ts";
 import { STORE_CASE_GROUPS, testStore } from "../testing.ts";
 import { redisCluster } from "./_redis_cluster.ts";
 import { unavailable } from "./_unavailable.ts";
-import { NOT_YET } from "./_helpers.ts";
 
 const cluster = await redisCluster();
 const skip = unavailable(
@@ -14,13 +13,6 @@ const skip = unavailable(
 );
 const client = typeof cluster === "string" ? undefined : new Cluster(cluster.nodes);
 
-// Wave 2's job lifecycle groups, until this store implements them (the lead removes this).
-const LATER = "not yet implemented (wave 2)";
-const WAVE2_SKIPS: Record<string, string> = Object.fromEntries(
-  ["settle result", "add overrides", "renew logs", "remove sweep", "removeJob", "promote"].map(
-    (group) => [group, LATER],
-  ),
-);
 client?.on("error", () => {});
 // The second store of the two-store cases connects on its own, as another process would.
 const peerClient = typeof cluster === "string" ? undefined : new Cluster(cluster.nodes);
@@ -47,9 +39,7 @@ testStore(test, {
     return store;
   },
   openPeer: (store) => new RedisStore({ client: peerClient!, prefix: prefixOf.get(store)! }),
-  skip: skip
-    ? Object.fromEntries(STORE_CASE_GROUPS.map((group) => [group, skip]))
-    : { ...WAVE2_SKIPS, ...NOT_YET },
+  skip: skip ? Object.fromEntries(STORE_CASE_GROUPS.map((group) => [group, skip])) : {},
 });
 
 test(

@@ -171,3 +171,49 @@ test(
     }
   },
 );
+
+test(
+  "Redis: a SIGKILLed run keeps the lines and progress its last renewal wrote",
+  { skip, timeout: 20_000 },
+  async () => {
+    const prefix = `p${++prefixes}-${run}`;
+    const lease = 300; // renewals every 100 ms
+    const store = new RedisStore({ url, prefix });
+    const worker = fixture("steps_worker.ts", [`${url}?prefix=${prefix}`, String(lease)]);
+    try {
+      await worker.printed("ready");
+      const now = Date.now();
+      const [job] = await store.add([{
+        task: "steps",
+        data: { lines: 4, pause: 10, hang: true },
+        created: now,
+        priority: 0,
+        log: { time: now, message: "Created" },
+      }]);
+      await worker.printed(`hanging ${job.id}`);
+      const steps = async () =>
+        (await store.logs(job.id)).filter((line) => line.message.startsWith("step "));
+      // Nothing but a renewal writes these lines: the run never settles.
+      await waitFor(async () => (await steps()).length === 4, 5_000, "a renewal with every step");
+      worker.process.kill("SIGKILL");
+      assert.equal(await worker.exited, "SIGKILL");
+
+      assert.deepEqual((await steps()).map((line) => line.message), [
+        "step 1",
+        "step 2",
+        "step 3",
+        "step 4",
+      ]);
+      assert.deepEqual((await store.get(job.id))?.progress, { current: 4, total: 4 });
+      const [recovered] = await store.recover(Date.now() + lease);
+      assert.equal(recovered?.id, job.id, "the killed run's lease expires");
+      const lines = await store.logs(job.id);
+      assert.match(lines.at(-1)!.message, /^Stalled/);
+      assert.equal((await steps()).length, 4, "recovery keeps the flushed lines");
+    } finally {
+      worker.process.kill("SIGKILL");
+      await worker.exited;
+      await store.close();
+    }
+  },
+);

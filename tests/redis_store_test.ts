@@ -10,7 +10,6 @@ import { STORE_CASE_GROUPS, testStore } from "../testing.ts";
 import { waitFor, withTimeout } from "./_helpers.ts";
 import { redisServer } from "./_redis_server.ts";
 import { unavailable } from "./_unavailable.ts";
-import { NOT_YET } from "./_helpers.ts";
 
 const server = await redisServer({ durable: true });
 const skip = unavailable(
@@ -19,14 +18,6 @@ const skip = unavailable(
 );
 const url = typeof server === "string" ? "" : server.url;
 after(() => typeof server === "string" ? undefined : server.dispose());
-
-// Wave 2's job lifecycle groups, until this store implements them (the lead removes this).
-const LATER = "not yet implemented (wave 2)";
-const WAVE2_SKIPS: Record<string, string> = Object.fromEntries(
-  ["settle result", "add overrides", "renew logs", "remove sweep", "removeJob", "promote"].map(
-    (group) => [group, LATER],
-  ),
-);
 
 let prefixes = 0;
 const run = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
@@ -46,18 +37,14 @@ testStore(test, {
   name: "redis",
   open: () => openFresh(),
   openPeer,
-  skip: skip
-    ? Object.fromEntries(STORE_CASE_GROUPS.map((group) => [group, skip]))
-    : { ...WAVE2_SKIPS, ...NOT_YET },
+  skip: skip ? Object.fromEntries(STORE_CASE_GROUPS.map((group) => [group, skip])) : {},
 });
 // Again with a retention limit, so every verb also runs the finished-job bookkeeping.
 testStore(test, {
   name: "redis (maxFinished)",
   open: () => openFresh({ maxFinished: 1_000 }),
   openPeer,
-  skip: skip
-    ? Object.fromEntries(STORE_CASE_GROUPS.map((group) => [group, skip]))
-    : { ...WAVE2_SKIPS, ...NOT_YET },
+  skip: skip ? Object.fromEntries(STORE_CASE_GROUPS.map((group) => [group, skip])) : {},
 });
 
 const T0 = 1_700_000_000_000;
@@ -131,9 +118,13 @@ test("RedisStore keeps every key of a queue under its one hash tag", { skip }, a
     await store.settle([{ ...leased, outcome: "completed", now: T0, logs: [] }]);
     await store.heartbeat({ id: "w", tags: [], tasks: [], started: T0, seen: T0 }, 1_000);
     await store.add([{ ...newJob("tagged"), key: "k" }]);
+    await store.pause({ tags: ["t"], tasks: ["x"] });
+    await store.claim({ ...request("tagged"), limits: { tagged: { rate: { max: 5, per: 10 } } } });
+    const spec = { id: "s", task: "tagged", every: 1_000, tz: "UTC", data: null, priority: 0 };
+    await store.schedule({ ...spec, missed: "latest", next: T0, spec: "every 1s" });
     assert.equal(leased.id, a.id);
     const keys = await redis.keys(`*${prefix}*`);
-    assert.ok(keys.length >= 8, `expected the store's keys, got ${keys}`);
+    assert.ok(keys.length >= 14, `expected the store's keys, got ${keys}`);
     for (const key of keys) assert.ok(key.startsWith(`{kinetik:${prefix}}:`), key);
   });
 });
@@ -161,6 +152,23 @@ test(
         { time: T0, message: "Created" },
         { time: T0 + 1, message: "done" },
       ]);
+    });
+  },
+);
+
+test(
+  "RedisStore.claim() without pauses or limits costs two commands per job and a few per call",
+  { skip },
+  async () => {
+    await withStore(async (store, redis) => {
+      await store.add(Array.from({ length: 20 }, () => newJob("lean")));
+      await redis.config("RESETSTAT");
+      const { jobs } = await store.claim(request("lean", 20));
+      assert.equal(jobs.length, 20);
+      // Per job HGETALL and HSET; per call the paused set, the delayed check, ZPOPMIN, the
+      // lease and index writes and the listener count.
+      const { commands } = await commandCounts(redis);
+      assert.ok(commands <= 2 * 20 + 8, `expected about 48 commands, got ${commands}`);
     });
   },
 );
@@ -313,7 +321,7 @@ test(
 );
 
 test(
-  "RedisStore({ maxFinished }) keeps only the newest finished jobs, with their logs",
+  "RedisStore({ maxFinished }) keeps only the newest completed jobs, with their logs",
   { skip },
   async () => {
     const prefix = freshPrefix();
@@ -325,17 +333,19 @@ test(
         const outcome = i === 1 ? "failed" as const : "completed" as const;
         await store.settle([{ ...job, outcome, now: T0 + i, logs: [] }]);
       }
-      assert.deepEqual(await store.stats(), { kept: { queued: 1, completed: 2 } });
-      assert.deepEqual(
-        (await store.find({ status: "completed" }, { offset: 0, limit: 9 })).map((j) => j.id),
-        [
-          jobs[2].id,
-          jobs[3].id,
-        ],
-      );
+      // As retention's { completed: { count: 2 } }: other statuses are the queue's retention's.
+      assert.deepEqual(await store.stats(), { kept: { queued: 1, completed: 2, failed: 1 } });
+      const completed = () => store.find({ status: "completed" }, { offset: 0, limit: 9 });
+      assert.deepEqual((await completed()).map((j) => j.id), [jobs[2].id, jobs[3].id]);
       assert.deepEqual(await store.logs(jobs[0].id), []);
       assert.equal((await store.cancel(added[4].id, T0 + 9))?.status, "cancelled");
-      assert.equal(await store.get(jobs[2].id), undefined, "the oldest made room for the cancel");
+      assert.equal((await completed()).length, 2, "a cancel does not count");
+      const [last] = await store.add([newJob("kept")]);
+      const { jobs: [leased] } = await store.claim(request("kept", 1));
+      assert.equal(leased.id, last.id);
+      await store.settle([{ ...leased, outcome: "completed", now: T0 + 10, logs: [] }]);
+      assert.deepEqual((await completed()).map((j) => j.id), [jobs[3].id, last.id]);
+      assert.equal(await store.get(jobs[2].id), undefined, "the oldest made room");
     } finally {
       await store.close();
     }

@@ -6,8 +6,8 @@ import { DEFAULT_STORE_URL } from "../open_store.ts";
 import type { Command } from "./_command.ts";
 
 const GLOBAL_HELP: [string, string][] = [
-  ["--store URL", `the store: sqlite:PATH, redis://…, mongodb://…, memory: (env KINETIK_STORE,`],
-  ["", `default ${DEFAULT_STORE_URL})`],
+  ["--store URL", `the store: sqlite:PATH, redis://…, mongodb://…, postgres://…, memory:`],
+  ["", `(env KINETIK_STORE, default ${DEFAULT_STORE_URL})`],
   ["--json", "print JSON instead of tables"],
   ["-h, --help", "show help"],
 ];

@@ -1,10 +1,13 @@
 /**
  * The claim: one `findOneAndUpdate` per job, over the ready jobs of each priority group in
- * turn. @module
+ * turn, past paused tags and tasks and within the tasks' limits. @module
  */
 
-import type { ClaimRequest, ClaimResult, LeasedJob } from "../../src/store.ts";
-import { type JobDocument, RECORD_PROJECTION, toJob } from "./_documents.ts";
+import type { ClaimRequest, ClaimResult, LeasedJob, PauseTarget } from "../../src/store.ts";
+import { claimLimited, isLimited } from "./_claim_limited.ts";
+import { paused } from "./_control.ts";
+import { type JobDocument, toJob } from "./_documents.ts";
+import { leaseOne } from "./_lease.ts";
 import type { Collections } from "./_schema.ts";
 
 /** Claims in flight at once for one request (each is one round trip). */
@@ -32,89 +35,89 @@ const PARALLEL = 16;
  * Every claim walks the `claim` index: its filter is "this group's tasks, queued, or delayed
  * and due", its sort (priority, ready time, id) is the index order after task and status. A
  * queued job is ready whatever its `created` says (another process's clock may run ahead).
- * The token is drawn here, one per job; `maxAttempts` comes from the request's map through a
- * `$switch` on the task, with names and values as `$literal`s so no task name is ever read as
- * a field path.
+ *
+ * Pause and limits. The claim first reads the paused set (one small document; `settle` reads
+ * it alongside its writes, so a settle-and-claim costs no extra round trip), drops the groups
+ * of paused tags the request names and the paused tasks, and claims as above from every group
+ * without limited tasks, so unlimited work takes the same path as before. A group with a
+ * limited task goes job by job instead (`_claim_limited.ts`).
  */
 
-/** The `$set` stage that leases one job. */
-function leaseStage(request: ClaimRequest, group: readonly string[], token: string) {
-  const limits = request.maxAttempts ?? {};
-  const branches = group
-    .filter((task) => Object.hasOwn(limits, task))
-    .map((task) => ({ case: { $eq: ["$task", { $literal: task }] }, then: limits[task] }));
-  return {
-    $set: {
-      status: "processing",
-      attempts: { $add: ["$attempts", 1] },
-      started: request.now,
-      worker: { $literal: request.worker },
-      leaseUntil: request.now + request.leaseMs,
-      _token: { $literal: token },
-      maxAttempts: branches.length === 0 ? 0 : { $switch: { branches, default: 0 } },
-    },
-  };
+/** The request's groups without paused tags and tasks; a task named twice stays in its first. */
+function openGroups(request: ClaimRequest, pausedSet: PauseTarget): string[][] {
+  const tags = new Set(pausedSet.tags);
+  const tasks = new Set(pausedSet.tasks);
+  const seen = new Set<string>();
+  const groups: string[][] = [];
+  request.groups.forEach((group, g) => {
+    const tag = request.tags?.[g];
+    if (tag !== undefined && tags.has(tag)) return;
+    const open = group.filter((task) => !tasks.has(task) && !seen.has(task));
+    for (const task of open) seen.add(task);
+    if (open.length > 0) groups.push(open);
+  });
+  return groups;
 }
 
-/** Leases the first ready job of `group`, or resolves to `null` when there is none. */
-function claimOne(
+/** Leases up to `room` ready jobs of `group`, `PARALLEL` at a time, until it runs dry. */
+async function claimGroup(
   collections: Collections,
   request: ClaimRequest,
   group: readonly string[],
-): Promise<JobDocument | null> {
-  const token = crypto.randomUUID();
-  return collections.jobs.findOneAndUpdate(
-    {
-      task: { $in: [...group] },
-      $or: [
-        { status: "queued" },
-        { status: "delayed", _readyAt: { $lte: request.now } },
-      ],
-    },
-    [leaseStage(request, group, token)],
-    {
-      sort: { priority: 1, _readyAt: 1, _id: 1 },
-      projection: RECORD_PROJECTION,
-      returnDocument: "after",
-    },
-  ) as Promise<JobDocument | null>;
+  room: number,
+): Promise<JobDocument[]> {
+  const claimed: JobDocument[] = [];
+  let isEmpty = false;
+  while (!isEmpty && claimed.length < room) {
+    const wave = Math.min(PARALLEL, room - claimed.length);
+    const found = await Promise.all(
+      Array.from({ length: wave }, () => leaseOne(collections, request, group)),
+    );
+    for (const document of found) {
+      if (document === null) isEmpty = true;
+      else claimed.push(document);
+    }
+  }
+  return claimed;
 }
 
 /**
  * Runs a claim.
  *
- * @returns the leased jobs in claim order, and the next due time when fewer than `limit`
- * were ready
+ * @param pausedSet the paused set when the caller read it already (else it is read first)
+ * @returns the leased jobs in claim order, and when fewer than `limit` were ready the next
+ * time more may be: the earliest due time of a delayed job of an open task, or the time a
+ * held-back task's rate window reopens
  * @throws {RangeError} when `limit` is below 1
  */
-export async function claim(collections: Collections, request: ClaimRequest): Promise<ClaimResult> {
+export async function claim(
+  collections: Collections,
+  request: ClaimRequest,
+  pausedSet?: PauseTarget,
+): Promise<ClaimResult> {
   if (!(request.limit >= 1)) {
     throw new RangeError(
       `Cannot claim jobs as limit must be at least 1: current value is ${request.limit}`,
     );
   }
   const limit = Math.trunc(request.limit);
-  // A task named in several groups belongs to the first.
-  const rank = new Map<string, number>();
-  request.groups.forEach((group, g) => {
-    for (const task of group) if (!rank.has(task)) rank.set(task, g);
-  });
-  const groups = request.groups
-    .map((_, g) => [...rank].filter(([, r]) => r === g).map(([task]) => task))
-    .filter((group) => group.length > 0);
+  const groups = openGroups(request, pausedSet ?? await paused(collections));
   if (groups.length === 0) return { jobs: [] };
+  const rank = new Map(groups.flatMap((group, g) => group.map((task) => [task, g])));
 
   const claimed: JobDocument[] = [];
+  const held = new Set<string>();
+  let reopens: number | undefined;
   for (const group of groups) {
-    let isEmpty = false;
-    while (!isEmpty && claimed.length < limit) {
-      const wave = Math.min(PARALLEL, limit - claimed.length);
-      const found = await Promise.all(
-        Array.from({ length: wave }, () => claimOne(collections, request, group)),
-      );
-      for (const document of found) {
-        if (document === null) isEmpty = true;
-        else claimed.push(document);
+    const room = limit - claimed.length;
+    if (!group.some((task) => isLimited(request.limits?.[task]))) {
+      claimed.push(...await claimGroup(collections, request, group, room));
+    } else {
+      const limited = await claimLimited(collections, request, group, room);
+      claimed.push(...limited.jobs);
+      for (const task of limited.held) held.add(task);
+      if (limited.reopens !== undefined && !(limited.reopens >= (reopens ?? Infinity))) {
+        reopens = limited.reopens;
       }
     }
     if (claimed.length >= limit) break;
@@ -130,9 +133,12 @@ export async function claim(collections: Collections, request: ClaimRequest): Pr
   }));
   if (jobs.length >= limit) return { jobs };
 
-  const next = await collections.jobs.findOne(
-    { task: { $in: [...rank.keys()] }, status: "delayed" },
+  // Held-back tasks are woken by their window (`reopens`) or by a settle's wake-up instead.
+  const waiting = [...rank.keys()].filter((task) => !held.has(task));
+  const delayed = waiting.length === 0 ? null : await collections.jobs.findOne(
+    { task: { $in: waiting }, status: "delayed", _readyAt: { $gt: request.now } },
     { sort: { _readyAt: 1 }, projection: { _readyAt: 1 } },
   );
-  return next === null ? { jobs } : { jobs, next: next._readyAt };
+  const next = Math.min(delayed?._readyAt ?? Infinity, reopens ?? Infinity);
+  return next === Infinity ? { jobs } : { jobs, next };
 }

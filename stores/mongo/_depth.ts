@@ -16,6 +16,11 @@
  *   queries inside it, so a line whose data nests deeper than 97 levels keeps it as JSON text
  *   instead (`_json`), read back as the data it was. A run's lines are written with its outcome,
  *   and refusing them there would lose the outcome.
+ * - A result is a field of the job document like data, so it may nest 99 levels; but it comes
+ *   with the outcome, like log lines, so for the same reason a deeper one is kept as JSON text
+ *   (`_resultJson`) rather than refused, and read back as the result it was. A query on
+ *   `result` sends such jobs along from the server and matches them in memory (`_query.ts`).
+ *   (The size limit is `_size.ts`'s.)
  *
  * The wire-protocol emulator the tests run against does not model the limit (it keeps data
  * 1,000 levels deep as it is), so these rules are what makes the store behave the same on it

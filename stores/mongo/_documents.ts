@@ -3,9 +3,9 @@
  * gives back. @module
  */
 
-import type { Job, JobError, JobProgress, JobStatus, LogLine } from "../../src/job.ts";
+import type { Job, JobError, JobProgress, JobStatus, LogLine, RetryPolicy } from "../../src/job.ts";
 import type { NewJob } from "../../src/store.ts";
-import { MAX_LOG_DATA_DEPTH, nestsDeeper } from "./_depth.ts";
+import { MAX_DOCUMENT_DATA_DEPTH, MAX_LOG_DATA_DEPTH, nestsDeeper } from "./_depth.ts";
 
 /**
  * A job as stored. Record fields keep their record names (so a query needs no renaming but
@@ -29,6 +29,10 @@ export interface JobDocument {
   progress?: JobProgress;
   worker?: string;
   leaseUntil?: number;
+  result?: unknown;
+  retry?: RetryPolicy;
+  timeout?: number;
+  trace?: Record<string, string>;
   /** The current claim's token, while `processing`. */
   _token?: string;
   /** When the job became ready (`runAt`, else `created`): the claim order after priority. */
@@ -37,6 +41,14 @@ export interface JobDocument {
   _activeKey?: string;
   /** The job's log, in append order; appended to with `$push`, never rewritten. */
   _logs: StoredLine[];
+  /** `maxAttempts` as the job was saved with it: a claim keeps it (see `_claim.ts`). */
+  _ownMaxAttempts?: number;
+  /** A result nested too deep for a document, as JSON text (see `_depth.ts`). */
+  _resultJson?: string;
+  /** The concurrency slot a processing job holds (see `_control.ts`). */
+  _slot?: number;
+  /** The key of a job a schedule fired, kept for good (see `_schedules.ts`). */
+  _fireKey?: string;
 }
 
 /** The record fields, in the order records list them. */
@@ -57,7 +69,19 @@ export const RECORD_FIELDS: readonly (keyof Job)[] = [
   "worker",
   "leaseUntil",
   "maxAttempts",
+  "result",
+  "retry",
+  "timeout",
+  "trace",
 ];
+
+/** The statuses of a job that is not finished: it holds its dedupe key. */
+export const UNFINISHED: readonly JobStatus[] = ["queued", "delayed", "processing"];
+
+/** Whether `error` is MongoDB's unique index violation (code 11000). */
+export function isDuplicateKey(error: unknown): boolean {
+  return (error as { code?: unknown })?.code === 11000;
+}
 
 /** Reads every field but the log, which can be long and is read only by `logs()`. */
 export const RECORD_PROJECTION = { _logs: 0 } as const;
@@ -114,7 +138,28 @@ export function toDocument(_id: number, job: NewJob): JobDocument {
     document.key = job.key;
     document._activeKey = job.key;
   }
+  if (job.retry !== undefined) document.retry = jsonCopy(job.retry);
+  if (job.timeout !== undefined) document.timeout = job.timeout;
+  if (job.maxAttempts !== undefined) {
+    document.maxAttempts = document._ownMaxAttempts = job.maxAttempts;
+  }
+  if (job.trace !== undefined) document.trace = jsonCopy(job.trace);
   return document;
+}
+
+/**
+ * The fields a completed run's result is stored in: `result` as a document, or `_resultJson`
+ * as JSON text when it nests deeper than a document may (see `_depth.ts`); both cleared for
+ * a run that returned nothing.
+ */
+export function resultFields(
+  result: unknown,
+): { set: Record<string, unknown>; unset: Record<string, ""> } {
+  if (result === undefined) return { set: {}, unset: { result: "", _resultJson: "" } };
+  if (nestsDeeper(result, MAX_DOCUMENT_DATA_DEPTH)) {
+    return { set: { _resultJson: JSON.stringify(result) }, unset: { result: "" } };
+  }
+  return { set: { result: jsonCopy(result) }, unset: { _resultJson: "" } };
 }
 
 /** The record a document holds: the record fields that are set, `_id` as a string id. */
@@ -126,7 +171,8 @@ export function toJob(document: Partial<JobDocument> & { _id: number }): Job {
       : (document as Record<string, unknown>)[field];
     // The driver hands out fresh objects per read, so nested values need no copy here.
     if (value !== undefined && value !== null) job[field] = value;
-    else if (field === "data" && value === null) job.data = null;
+    else if ((field === "data" || field === "result") && value === null) job[field] = null;
   }
+  if (document._resultJson !== undefined) job.result = JSON.parse(document._resultJson);
   return job as unknown as Job;
 }

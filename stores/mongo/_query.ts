@@ -87,6 +87,15 @@ export function translateQuery(query: JobQuery): Translated {
       else exact = false;
       continue;
     }
+    if (key === "result" || key.startsWith("result.")) {
+      // A result too deep for a document is JSON text (`_resultJson`, see `_depth.ts`), which
+      // the server cannot look into: it sends those jobs along, and the match in memory, on
+      // the parsed result, decides.
+      const either = { $or: [{ [key]: condition }, { _resultJson: { $exists: true } }] };
+      filter.$and = [...(filter.$and as unknown[] ?? []), either];
+      exact = false;
+      continue;
+    }
     const mapped = key.startsWith("$") ? undefined : translateField(key, condition);
     if (mapped === undefined) {
       exact = false;
@@ -112,6 +121,7 @@ const SOMETIMES_SET = new Set<keyof Job>([
   "worker",
   "leaseUntil",
   "maxAttempts",
+  "timeout",
 ]);
 
 /** How the server orders a `find`. */

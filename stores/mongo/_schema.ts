@@ -38,12 +38,41 @@ export interface CounterDocument {
   time?: Date;
 }
 
+/**
+ * What claims pass through (see `_control.ts`): the paused set (`_id: "paused"`, `tags`,
+ * `tasks`) and one rate window per limited task (`_id: "rate:<task>"`, `starts`).
+ */
+export interface ControlDocument {
+  _id: string;
+  tags?: string[];
+  tasks?: string[];
+  starts?: { at: number; token: string }[];
+}
+
+/** A schedule: the record's fields (`id` as `_id`), and the fires not yet written out. */
+export interface ScheduleDocument {
+  _id: string;
+  task: string;
+  cron?: string;
+  every?: number;
+  tz: string;
+  data: unknown;
+  priority: number;
+  missed: "skip" | "latest" | "all";
+  next: number;
+  spec: string;
+  /** Fires whose `next` moved but whose jobs may not be saved yet (see `_schedules.ts`). */
+  _pending?: { token: string; jobs: string }[];
+}
+
 /** The collections of one store, all named `<prefix><name>`. */
 export interface Collections {
   jobs: Collection<JobDocument>;
   events: Collection<EventDocument>;
   workers: Collection<WorkerDocument>;
   counters: Collection<CounterDocument>;
+  control: Collection<ControlDocument>;
+  schedules: Collection<ScheduleDocument>;
 }
 
 /** The collections for `prefix` in `db`. */
@@ -53,6 +82,8 @@ export function collections(db: Db, prefix: string): Collections {
     events: db.collection<EventDocument>(`${prefix}events`),
     workers: db.collection<WorkerDocument>(`${prefix}workers`),
     counters: db.collection<CounterDocument>(`${prefix}counters`),
+    control: db.collection<ControlDocument>(`${prefix}control`),
+    schedules: db.collection<ScheduleDocument>(`${prefix}schedules`),
   };
 }
 
@@ -77,6 +108,13 @@ const JOB_INDEXES: IndexDescription[] = [
   { name: "lease", key: { status: 1, leaseUntil: 1 } },
   // Listing, counting, stats and clean, narrowed by status and task.
   { name: "status", key: { status: 1, task: 1, created: 1 } },
+  // Sweeps (clean, retention): the oldest finished jobs of some statuses, one ordered range
+  // per status, read in batches (see `_remove.ts`). Only finished jobs have `finished`.
+  {
+    name: "finished",
+    key: { status: 1, finished: 1, _id: 1 },
+    partialFilterExpression: { finished: { $exists: true } },
+  },
   // Listing every job in creation order (`find` without a filter), page by page.
   { name: "created", key: { created: 1, _id: 1 } },
   // Dedupe: `_activeKey` is set only while an unfinished job holds its key, so two concurrent
@@ -90,10 +128,29 @@ const JOB_INDEXES: IndexDescription[] = [
     unique: true,
     partialFilterExpression: { _activeKey: { $exists: true } },
   },
+  // Concurrency limits: a processing job claimed under one holds a slot number of its task,
+  // and no two processing jobs of a task hold the same (see `_control.ts`). Leaving
+  // `processing` leaves the index, which frees the slot.
+  {
+    name: "slot",
+    key: { task: 1, _slot: 1 },
+    unique: true,
+    partialFilterExpression: { status: "processing", _slot: { $exists: true } },
+  },
+  // Schedules: the job of a fire time is saved once, ever (`_fireKey` = its key, kept when the
+  // job finishes, unlike `_activeKey`), however many processes write it (see `_schedules.ts`).
+  {
+    name: "fire_key",
+    key: { _fireKey: 1 },
+    unique: true,
+    partialFilterExpression: { _fireKey: { $exists: true } },
+  },
 ];
 
 /** Creates the indexes (idempotent). */
 export async function createIndexes(collections: Collections): Promise<void> {
   await collections.jobs.createIndexes(JOB_INDEXES);
   await collections.workers.createIndex({ expires: 1 }, { name: "expires" });
+  // The earliest next fire, for listings by time (`kinetik schedules`) and due checks.
+  await collections.schedules.createIndex({ next: 1 }, { name: "next" });
 }

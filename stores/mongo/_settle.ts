@@ -11,28 +11,40 @@ import {
   type JobDocument,
   jsonCopy,
   RECORD_PROJECTION,
+  resultFields,
   toJob,
   toLogLine,
 } from "./_documents.ts";
 import type { Collections } from "./_schema.ts";
+import { bsonSize, MAX_RESULT_BYTES, resultTooLargeLine } from "./_size.ts";
 
 /** Leaving `processing` drops the lease. */
 const UNLEASE = { worker: "", leaseUntil: "", _token: "" } as const;
 
 /**
- * The update for one outcome: status and its fields, the lease dropped, the progress, and
- * the buffered log lines pushed onto the log in the same write.
+ * The update for one outcome: status and its fields (a completed run's result among them),
+ * the lease dropped, the progress, and the buffered log lines pushed onto the log in the same
+ * write. A result too large for the job's document is left out, with a log line saying so
+ * (see `_size.ts`).
  */
 export function settleUpdate(settlement: Settlement): Record<string, Record<string, unknown>> {
   const { outcome, now } = settlement;
   const set: Record<string, unknown> = {};
   const unset: Record<string, ""> = { ...UNLEASE };
   const update: Record<string, Record<string, unknown>> = { $set: set, $unset: unset };
+  const lines = settlement.logs.map(toLogLine);
   switch (outcome) {
-    case "completed":
+    case "completed": {
       Object.assign(set, { status: "completed", finished: now });
       Object.assign(unset, { error: "", _activeKey: "" });
+      const bytes = settlement.result === undefined ? 0 : bsonSize(settlement.result);
+      const isTooLarge = bytes > MAX_RESULT_BYTES;
+      const result = resultFields(isTooLarge ? undefined : settlement.result);
+      Object.assign(set, result.set);
+      Object.assign(unset, result.unset);
+      if (isTooLarge) lines.push(resultTooLargeLine(now, bytes));
       break;
+    }
     case "failed":
     case "timeout":
       Object.assign(set, {
@@ -61,9 +73,7 @@ export function settleUpdate(settlement: Settlement): Record<string, Record<stri
       );
   }
   if (settlement.progress !== undefined) set.progress = jsonCopy(settlement.progress);
-  if (settlement.logs.length > 0) {
-    update.$push = { _logs: { $each: settlement.logs.map(toLogLine) } };
-  }
+  if (lines.length > 0) update.$push = { _logs: { $each: lines } };
   return update;
 }
 
@@ -106,18 +116,29 @@ export async function settle(
   return results;
 }
 
-/** Extends leases whose token still holds to `until`. */
+/**
+ * Extends leases whose token still holds to `until`. Each renewal is one `updateOne` whose
+ * filter names the token: the new lease, the lines flushed since the last renewal and the
+ * latest progress are written together exactly when the claim still holds, so a run that lost
+ * its lease (recovered, cancelled, removed, claimed again) writes nothing.
+ */
 export function renew(
   collections: Collections,
   leases: readonly Lease[],
   until: number,
 ): Promise<boolean[]> {
-  return Promise.all(leases.map(async ({ id, token }) => {
+  return Promise.all(leases.map(async ({ id, token, logs, progress }) => {
     const _id = documentId(id);
     if (_id === undefined) return false;
+    const set: Record<string, unknown> = { leaseUntil: until };
+    if (progress !== undefined) set.progress = jsonCopy(progress);
+    const update: Record<string, Record<string, unknown>> = { $set: set };
+    if (logs !== undefined && logs.length > 0) {
+      update.$push = { _logs: { $each: logs.map(toLogLine) } };
+    }
     const result = await collections.jobs.updateOne(
       { _id, _token: token, status: "processing" },
-      { $set: { leaseUntil: until } },
+      update,
     );
     return result.matchedCount === 1;
   }));

@@ -8,6 +8,7 @@ import type {
   ClaimRequest,
   ClaimResult,
   JobStats,
+  Lease,
   LeasedJob,
   NewJob,
   Settlement,
@@ -22,9 +23,15 @@ function json(value: unknown): string {
   return value === undefined ? "" : JSON.stringify(value);
 }
 
+/**
+ * The record field that marks a `maxAttempts` saved with the job (`NewJob.maxAttempts`),
+ * which a claim keeps; never part of a returned record.
+ */
+const OWN_MAX_ATTEMPTS = "ownMaxAttempts";
+
 /** The add script's arguments for one job (see `_scripts/add.ts`). */
 export function newJobArgs(job: NewJob): Arg[] {
-  return [
+  const args: Arg[] = [
     job.task,
     json(job.data),
     job.created,
@@ -32,30 +39,58 @@ export function newJobArgs(job: NewJob): Arg[] {
     job.priority,
     job.key === undefined ? "" : `=${job.key}`,
     JSON.stringify(job.log),
+    0,
   ];
+  // The per-job overrides, as extra `field, value` pairs; most jobs have none.
+  const { retry, timeout, maxAttempts, trace } = job;
+  if (retry === undefined && timeout === undefined && maxAttempts === undefined && !trace) {
+    return args;
+  }
+  if (retry !== undefined) args.push("retry", JSON.stringify(retry));
+  if (timeout !== undefined) args.push("timeout", timeout);
+  if (maxAttempts !== undefined) args.push("maxAttempts", maxAttempts, OWN_MAX_ATTEMPTS, 1);
+  if (trace !== undefined) args.push("trace", JSON.stringify(trace));
+  args[7] = (args.length - 8) / 2;
+  return args;
 }
 
 /**
  * The record the add script saved for `job` under `id`, built here rather than read back;
- * `args` are the job's add arguments, whose data JSON gives the record its own copy.
+ * `args` are the job's add arguments, whose JSON texts give the record its own copies.
  */
 export function newJobRecord(id: string, job: NewJob, args: readonly Arg[]): Job {
   const text = args[1] as string;
-  return newRecord(id, job, text === "" ? undefined : JSON.parse(text));
+  const record = newRecord(id, job, text === "" ? undefined : JSON.parse(text));
+  for (let i = 8; i < args.length; i += 2) {
+    const field = args[i] as string;
+    if (field === OWN_MAX_ATTEMPTS) continue;
+    const value = args[i + 1];
+    (record as unknown as Record<string, unknown>)[field] = typeof value === "string"
+      ? JSON.parse(value)
+      : value;
+  }
+  return record;
 }
 
 /** A claim request as script arguments (see `CLAIM_LIB`); `suffix` makes the tokens unique. */
 export function claimArgs(request: ClaimRequest, suffix: string): Arg[] {
-  const { groups, limit, now, leaseMs, worker, maxAttempts } = request;
+  const { groups, limit, now, leaseMs, worker, maxAttempts, tags, limits } = request;
   if (!(limit >= 1)) {
     throw new RangeError(
       `Cannot claim jobs as limit must be at least 1: current value is ${limit}`,
     );
   }
   const args: Arg[] = [now, now + leaseMs, worker, Math.floor(limit), suffix, groups.length];
-  for (const group of groups) {
-    args.push(group.length);
+  for (const [g, group] of groups.entries()) {
+    args.push(tags?.[g] ?? "", group.length);
     for (const task of group) args.push(task, maxAttempts?.[task] ?? 0);
+  }
+  const countAt = args.push(0) - 1;
+  for (const task in limits) {
+    const { rate, concurrency } = limits[task];
+    if (rate === undefined && concurrency === undefined) continue;
+    args.push(task, rate?.max ?? "", rate?.per ?? "", concurrency ?? "");
+    args[countAt] = (args[countAt] as number) + 1;
   }
   return args;
 }
@@ -67,7 +102,7 @@ const OUTCOMES = new Set(["completed", "failed", "timeout", "retry", "release"])
  * will build the record afterwards itself ({@linkcode settledRecord}).
  */
 export function settlementArgs(settlement: Settlement, isKnown: boolean): Arg[] {
-  const { id, token, outcome, now, error, runAt, progress, logs } = settlement;
+  const { id, token, outcome, now, error, runAt, progress, result, logs } = settlement;
   if (!OUTCOMES.has(outcome)) {
     throw new TypeError(
       `Cannot settle job ${id} as the outcome must be one of ${[...OUTCOMES].join(", ")}: ` +
@@ -82,6 +117,7 @@ export function settlementArgs(settlement: Settlement, isKnown: boolean): Arg[] 
     json(error),
     runAt ?? "",
     json(progress),
+    outcome === "completed" ? json(result) : "",
     isKnown ? 0 : 1,
     logs.length,
     ...logs.map((line) => JSON.stringify(line)),
@@ -94,12 +130,14 @@ export function settlementArgs(settlement: Settlement, isKnown: boolean): Arg[] 
  */
 export function settledRecord(leased: LeasedJob, settlement: Settlement): Job {
   const { token: _t, worker: _w, leaseUntil: _l, ...job } = leased;
-  const { outcome, now, error, runAt, progress } = settlement;
+  const { outcome, now, error, runAt, progress, result } = settlement;
   if (progress !== undefined) job.progress = progress;
   if (outcome === "completed") {
     job.status = "completed";
     job.finished = now;
     delete job.error;
+    // Its own copy, as stored.
+    if (result !== undefined) job.result = JSON.parse(JSON.stringify(result));
   } else if (outcome === "failed" || outcome === "timeout") {
     job.status = outcome;
     job.finished = now;
@@ -117,10 +155,14 @@ export function settledRecord(leased: LeasedJob, settlement: Settlement): Job {
 }
 
 const NUMBERS = new Set(["created", "runAt", "attempts", "priority", "started", "finished"]);
-const MORE_NUMBERS = new Set(["leaseUntil", "maxAttempts"]);
-const JSON_FIELDS = new Set(["data", "error", "progress"]);
+const MORE_NUMBERS = new Set(["leaseUntil", "maxAttempts", "timeout"]);
+const JSON_FIELDS = new Set(["data", "error", "progress", "result", "retry", "trace"]);
 /** The record's "created" log line, read by the logs script only. */
 const LOG_FIELD = "log";
+/** Record fields that are not job fields. */
+const HIDDEN = new Set([LOG_FIELD, OWN_MAX_ATTEMPTS]);
+/** Lease fields a settle blanks instead of deleting: '' there means absent. */
+const BLANKED = new Set(["worker", "leaseUntil", "token"]);
 
 /** A record from a flat HGETALL reply; `undefined` for an empty one (no such job). */
 export function decodeJob(reply: unknown): LeasedJob | undefined {
@@ -129,7 +171,7 @@ export function decodeJob(reply: unknown): LeasedJob | undefined {
   for (let i = 0; i < reply.length; i += 2) {
     const field = String(reply[i]);
     const value = String(reply[i + 1]);
-    if (field === LOG_FIELD) continue;
+    if (HIDDEN.has(field) || (value === "" && BLANKED.has(field))) continue;
     if (NUMBERS.has(field) || MORE_NUMBERS.has(field)) job[field] = Number(value);
     else if (JSON_FIELDS.has(field)) job[field] = JSON.parse(value);
     else job[field] = value;
@@ -157,6 +199,7 @@ function decodeLeased(text: string): LeasedJob {
   const fields = JSON.parse(text) as Record<string, string>;
   const job: Record<string, unknown> = { data: undefined };
   for (const field in fields) {
+    if (field === OWN_MAX_ATTEMPTS) continue;
     const value = fields[field];
     if (NUMBERS.has(field) || MORE_NUMBERS.has(field)) job[field] = Number(value);
     else if (JSON_FIELDS.has(field)) job[field] = JSON.parse(value);
@@ -188,6 +231,13 @@ export function decodeStats(reply: unknown): JobStats {
 /** Log lines from their JSON texts. */
 export function decodeLogs(lines: readonly string[]): LogLine[] {
   return lines.map((line) => JSON.parse(line));
+}
+
+/** Appends one lease's renew arguments to `args` (see `_scripts/renew.ts`). */
+export function pushLeaseArgs(args: Arg[], lease: Lease): void {
+  const logs = lease.logs ?? [];
+  args.push(lease.id, lease.token, json(lease.progress), logs.length);
+  for (const line of logs) args.push(JSON.stringify(line));
 }
 
 /** The statuses and tasks a selection script reads (see `_scripts/read.ts`). */

@@ -8,15 +8,21 @@
  * | key | type | holds |
  * |---|---|---|
  * | `<base>id` | string | the last job id (INCR) |
- * | `<base>job:<id>` | hash | the job record, one field per {@linkcode Job} field, plus `token` |
+ * | `<base>job:<id>` | hash | the job record, one field per {@linkcode Job} field, plus `token`, the "created" line as `log`, and `ownMaxAttempts` when saved with its own |
  * | `<base>logs:<id>` | list | the job's log lines, JSON, oldest first |
  * | `<base>ready:<task>` | zset | claimable jobs: score `priority`, member `readyAt(16 digits) id(16 digits)` |
  * | `<base>delayed:<task>` | zset | delayed jobs by `runAt`, member the id |
  * | `<base>leases` | zset | processing jobs by `leaseUntil`, member the id |
  * | `<base>index:<task>:<status>` | set | ids by task and status: `find`, `count`, `stats`, `remove` |
+ * | `<base>finished:<status>` | zset | jobs of a final status by `finished`, member the id in 16 digits: retention sweeps, `maxFinished` |
  * | `<base>tasks` | set | every task name seen |
  * | `<base>keys` | hash | dedupe key → id of the unfinished job holding it |
  * | `<base>key-waiting:<key>` | set | ids requeued while another job held `key`: the next holders |
+ * | `<base>paused` | set | paused tags and tasks, as `tag:<name>` and `task:<name>`: read by every claim |
+ * | `<base>rate:<task>` | zset | a rate-limited task's starts in its window: member the claim's token, score its time |
+ * | `<base>schedules` | hash | schedule id → its {@linkcode ScheduleRecord} JSON without `next` |
+ * | `<base>schedule-specs` | hash | schedule id → its `spec`, compared by `schedule` and `fire` |
+ * | `<base>schedule-next` | zset | schedule id by its next fire time |
  * | `<base>workers` | zset | worker id by heartbeat expiry |
  * | `<base>worker-records` | hash | worker id → {@linkcode WorkerRecord} JSON |
  * | `<base>events` | channel | {@linkcode StoreMessage} JSON: wake-ups, job events, cancels |

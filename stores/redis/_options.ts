@@ -38,9 +38,11 @@ export interface RedisStoreOptions {
   /** Extra TLS options for `rediss://`, e.g. `{ ca }` for a private certificate authority. */
   tls?: ConnectionOptions;
   /**
-   * Keep at most this many finished (completed, failed, cancelled, timed-out) jobs: as more
-   * finish, the oldest are deleted with their logs. Only jobs finished while a limit is set
-   * count. `queue.clean()` removes finished jobs on demand either way.
+   * Keep at most this many completed jobs: as more complete, the oldest are deleted with
+   * their logs at once, as the queue's `retention: { completed: { count } }` (the
+   * store-neutral way) would delete them at its next sweep. Failed, timed-out and cancelled
+   * jobs follow the queue's `retention`. `queue.clean()` removes finished jobs on demand
+   * either way.
    * @default {Infinity}
    */
   maxFinished?: number;

@@ -5,21 +5,26 @@
 
 import { RedisScript } from "./_script.ts";
 import { LIB } from "./_scripts/lib.ts";
-import { ADD } from "./_scripts/add.ts";
+import { ADD, ADD_LIB } from "./_scripts/add.ts";
 import { CLAIM, CLAIM_LIB } from "./_scripts/claim.ts";
+import { LIMITS_LIB } from "./_scripts/limits.ts";
 import { SETTLE } from "./_scripts/settle.ts";
 import { RENEW } from "./_scripts/renew.ts";
 import { RECOVER } from "./_scripts/recover.ts";
 import { CANCEL } from "./_scripts/cancel.ts";
 import { REQUEUE } from "./_scripts/requeue.ts";
 import { COUNT, FETCH, IDS, LOGS, STATS } from "./_scripts/read.ts";
-import { APPEND_LOGS, HEARTBEAT, REMOVE, WORKERS } from "./_scripts/write.ts";
+import { APPEND_LOGS, HEARTBEAT, WORKERS } from "./_scripts/write.ts";
+import { REMOVE, REMOVE_JOB } from "./_scripts/remove.ts";
+import { PROMOTE } from "./_scripts/promote.ts";
+import { PAUSE, PAUSED, RESUME } from "./_scripts/control.ts";
+import { FIRE, SCHEDULE, SCHEDULES, UNSCHEDULE } from "./_scripts/schedules.ts";
 
 /** The scripts, by verb. */
 export const SCRIPTS = {
-  add: new RedisScript("add", LIB, ADD),
-  claim: new RedisScript("claim", LIB, CLAIM_LIB, CLAIM),
-  settle: new RedisScript("settle", LIB, CLAIM_LIB, SETTLE),
+  add: new RedisScript("add", LIB, ADD_LIB, ADD),
+  claim: new RedisScript("claim", LIB, LIMITS_LIB, CLAIM_LIB, CLAIM),
+  settle: new RedisScript("settle", LIB, LIMITS_LIB, CLAIM_LIB, SETTLE),
   renew: new RedisScript("renew", LIB, RENEW),
   recover: new RedisScript("recover", LIB, RECOVER),
   cancel: new RedisScript("cancel", LIB, CANCEL),
@@ -29,6 +34,15 @@ export const SCRIPTS = {
   count: new RedisScript("count", LIB, COUNT),
   stats: new RedisScript("stats", LIB, STATS),
   remove: new RedisScript("remove", LIB, REMOVE),
+  removeJob: new RedisScript("remove-job", LIB, REMOVE_JOB),
+  promote: new RedisScript("promote", LIB, PROMOTE),
+  pause: new RedisScript("pause", LIB, PAUSE),
+  resume: new RedisScript("resume", LIB, RESUME),
+  paused: new RedisScript("paused", LIB, PAUSED),
+  schedule: new RedisScript("schedule", LIB, SCHEDULE),
+  unschedule: new RedisScript("unschedule", LIB, UNSCHEDULE),
+  schedules: new RedisScript("schedules", LIB, SCHEDULES),
+  fire: new RedisScript("fire", LIB, ADD_LIB, FIRE),
   appendLogs: new RedisScript("append-logs", LIB, APPEND_LOGS),
   logs: new RedisScript("logs", LIB, LOGS),
   heartbeat: new RedisScript("heartbeat", LIB, HEARTBEAT),

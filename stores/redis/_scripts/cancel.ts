@@ -2,7 +2,7 @@
  * cancel: moves a queued, delayed or processing job to `cancelled`.
  *
  * - KEYS[1]: the base key `{kinetik:<prefix>}:`
- * - ARGV: id, now, the log line JSON, maxFinished (-1: keep every finished job)
+ * - ARGV: id, now, the log line JSON
  * - Returns: the record (HGETALL), or false when the job is unknown or already final
  *
  * @module
@@ -11,7 +11,6 @@
 /** The body of the cancel script (after `LIB`). */
 export const CANCEL = `
 local id, now = ARGV[1], ARGV[2]
-maxFinished = tonumber(ARGV[4])
 local job = readJob(id)
 if not job or not WAITING[job.status] then return false end
 local task, from = job.task, job.status
@@ -20,8 +19,8 @@ redis.call('ZREM', delayedKey(task), id)
 redis.call('ZREM', leasesKey, id)
 update(id, job, { 'status', 'cancelled', 'finished', now }, from == 'processing' and LEASE_FIELDS)
 moveIndex(id, task, from, 'cancelled')
-finish(id, job, now)
+finish(id, job, 'cancelled', now)
 redis.call('RPUSH', logsKey(id), ARGV[3])
-trimFinished()
+flushLater()
 return flatJob(job)
 `;

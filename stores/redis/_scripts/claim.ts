@@ -4,11 +4,15 @@
  *
  * - KEYS[1]: the base key `{kinetik:<prefix>}:`
  * - ARGV: now, leaseUntil, worker, limit, token suffix, group count, then per group its
- *   size followed by `task, maxAttempts` pairs
+ *   tag ('' = none), its size and `task, maxAttempts` pairs; then the limits section (see
+ *   `readLimits` in `limits.ts`): a count, then `task, rate max, rate per, concurrency`
+ *   ('' = none) per limited task
  * - Returns: `{ jobs, next, listeners }`: the leased records (each one JSON object of
- *   string field values, with `token`: one string to decode rather than two per field), the earliest `runAt` of a delayed job of the requested tasks when fewer than
- *   `limit` were found ('' when there is none), and how many connections follow the
- *   events channel
+ *   string field values, with `token`: one string to decode rather than two per field);
+ *   when fewer than `limit` were found, the earliest time more may be claimable (the
+ *   `runAt` of a delayed job of the requested tasks, or when a rate window that held ready
+ *   jobs back reopens; '' when there is none); and how many connections follow the events
+ *   channel
  * - Publishes: a wake-up when promoting due delayed jobs makes a ready set non-empty
  *
  * @module
@@ -33,9 +37,14 @@
  *   asked were found, `next` is the earliest `runAt` still waiting, so an idle processor
  *   sleeps exactly that long.
  * - **A lease is a zset entry.** Each leased job gets status, attempts, started, worker,
- *   `leaseUntil`, maxAttempts and a fresh token in one HSET, moves from its status index to
+ *   `leaseUntil`, maxAttempts (the request's, unless the job was saved with its own, marked
+ *   by `ownMaxAttempts`) and a fresh token in one HSET, moves from its status index to
  *   `processing` with SMOVE and enters the lease zset by `leaseUntil`, which `recover`
  *   range-reads (no scan of processing jobs). Renewal just moves the score.
+ * - **Pauses and limits inside the claim** (see `limits.ts`): groups of a paused tag and
+ *   paused tasks are passed over; a limited task takes at most what its rate window and its
+ *   running count leave, and the claim goes on with the other tasks of the group in order.
+ *   Work with neither pays one SMEMBERS per call.
  * - **One round trip per turn.** The record is read once (HGETALL) and returned from memory
  *   after the writes; settle calls this same function after recording outcomes, so a busy
  *   processor settles a batch and refills its slots in one EVALSHA. About 4 commands per
@@ -56,17 +65,21 @@ local function promote(task, now)
   redis.call('ZREM', key, unpack(due))
 end
 
-local function lease(id, task, maxAttempts, request, out)
+local function lease(id, entry, request, out)
   local job = readJob(id)
   if not job then return end
-  local from = job.status
+  local from, token = job.status, id .. '.' .. request.suffix
   update(id, job, { 'status', 'processing', 'attempts', tonumber(job.attempts) + 1,
     'started', request.now, 'worker', request.worker, 'leaseUntil', request.leaseUntil,
-    'maxAttempts', maxAttempts, 'token', id .. '.' .. request.suffix })
-  moveIndexLater(id, task, from, 'processing')
+    'maxAttempts', job.ownMaxAttempts and job.maxAttempts or entry.max, 'token', token })
+  moveIndexLater(id, entry.task, from, 'processing')
   later('ZADD', leasesKey, request.leaseUntil, id)
   job.log = nil -- the "created" log line: only logs() reads it
   out[#out + 1] = cjson.encode(job)
+  if entry.limit then
+    entry.byRate, entry.byConcurrency = entry.byRate - 1, entry.byConcurrency - 1
+    noteStart(entry.task, entry.limit, request.now, token)
+  end
 end
 
 local function headOf(key) return redis.call('ZRANGE', key, 0, 0, 'WITHSCORES') end
@@ -75,6 +88,7 @@ local function before(a, b)
   if x ~= y then return x < y end
   return a[1] < b[1]
 end
+local function room(entry) return math.min(entry.byRate, entry.byConcurrency) end
 
 local function claim(args, i)
   local request = { now = args[i], leaseUntil = args[i + 1], worker = args[i + 2],
@@ -82,44 +96,79 @@ local function claim(args, i)
   local limit = tonumber(args[i + 3])
   local groupCount = tonumber(args[i + 5])
   i = i + 6
-  local out, tasks = {}, {}
-  for _ = 1, groupCount do
-    local size = tonumber(args[i])
-    i = i + 1
-    local group = {}
+  local groups = {}
+  for g = 1, groupCount do
+    local group = { tag = args[i] }
+    local size = tonumber(args[i + 1])
+    i = i + 2
     for t = 1, size do
-      group[t] = { task = args[i], max = args[i + 1], key = readyKey(args[i]) }
-      tasks[#tasks + 1] = args[i]
-      promote(args[i], request.now)
+      group[t] = { task = args[i], max = args[i + 1], key = readyKey(args[i]),
+        byRate = math.huge, byConcurrency = math.huge }
       i = i + 2
     end
-    if size == 1 and #out < limit then
-      local popped = redis.call('ZPOPMIN', group[1].key, limit - #out)
-      for p = 1, #popped, 2 do lease(memberId(popped[p]), group[1].task, group[1].max, request, out) end
-    elseif size > 1 then
-      local heads = {}
-      for t, entry in ipairs(group) do heads[t] = headOf(entry.key) end
-      while #out < limit do
-        local best
-        for t, head in ipairs(heads) do
-          if head[1] and (not best or before(head, heads[best])) then best = t end
+    groups[g] = group
+  end
+  local limits
+  limits, i = readLimits(args, i)
+  local paused = readPaused()
+  -- Concurrency counts the processing index: let a settle's deferred moves land first.
+  if limits then flushLater() end
+
+  local out, live, held = {}, {}, {}
+  for _, group in ipairs(groups) do
+    if not (paused and paused['tag:' .. group.tag]) then
+      local entries = {}
+      for _, entry in ipairs(group) do
+        if not (paused and paused['task:' .. entry.task]) then
+          promote(entry.task, request.now)
+          live[#live + 1] = entry.task
+          entry.limit = limits and limits[entry.task]
+          if entry.limit then
+            entry.byRate, entry.byConcurrency = allowance(entry.task, entry.limit, request.now)
+            held[#held + 1] = entry
+          end
+          entries[#entries + 1] = entry
         end
-        if not best then break end
-        local entry = group[best]
-        redis.call('ZREM', entry.key, heads[best][1])
-        lease(memberId(heads[best][1]), entry.task, entry.max, request, out)
-        heads[best] = headOf(entry.key)
+      end
+      if #entries == 1 and #out < limit then
+        local entry = entries[1]
+        local take = math.min(limit - #out, room(entry))
+        if take > 0 then
+          local popped = redis.call('ZPOPMIN', entry.key, take)
+          for p = 1, #popped, 2 do lease(memberId(popped[p]), entry, request, out) end
+        end
+      elseif #entries > 1 then
+        local heads = {}
+        for t, entry in ipairs(entries) do heads[t] = room(entry) > 0 and headOf(entry.key) or {} end
+        while #out < limit do
+          local best
+          for t, head in ipairs(heads) do
+            if head[1] and (not best or before(head, heads[best])) then best = t end
+          end
+          if not best then break end
+          local entry = entries[best]
+          redis.call('ZREM', entry.key, heads[best][1])
+          lease(memberId(heads[best][1]), entry, request, out)
+          heads[best] = room(entry) > 0 and headOf(entry.key) or {}
+        end
       end
     end
   end
-  local nextAt = ''
+  -- next: the caller's own text of a runAt, so it comes back exactly as it went in.
+  local nextAt, nextText = math.huge, ''
   if #out < limit then
-    for _, task in ipairs(tasks) do
+    for _, task in ipairs(live) do
       local head = headOf(delayedKey(task))
-      if head[2] and (nextAt == '' or tonumber(head[2]) < tonumber(nextAt)) then nextAt = head[2] end
+      if head[2] and tonumber(head[2]) < nextAt then nextAt, nextText = tonumber(head[2]), head[2] end
+    end
+    for _, entry in ipairs(held) do
+      local reopens = entry.byRate <= 0 and reopensAt(entry.task, entry.limit, request.now)
+      if reopens and reopens < nextAt then
+        nextAt, nextText = reopens, string.format('%.17g', reopens)
+      end
     end
   end
-  return { out, nextAt }, i
+  return { out, nextText }, i
 end
 `;
 

@@ -25,7 +25,7 @@ local dedupeKey = base .. 'keys'
 local function keyWaitingKey(key) return base .. 'key-waiting:' .. key end
 local idKey = base .. 'id'
 local channel = base .. 'events'
-local finishedKey = base .. 'finished'
+local function finishedKey(status) return base .. 'finished:' .. status end
 local STATUSES = { 'queued', 'delayed', 'processing', 'completed', 'failed', 'cancelled', 'timeout' }
 local WAITING = { queued = true, delayed = true, processing = true }
 
@@ -35,13 +35,15 @@ local function readyMember(readyAt, id)
   return string.format('%016d%016d', math.floor(tonumber(readyAt)), tonumber(id))
 end
 local function memberId(member) return tostring(tonumber(string.sub(member, 17))) end
+-- Finished-set members are the id in 16 digits, so equal finish times order by id.
+local function finishedMember(id) return string.format('%016d', tonumber(id)) end
 
 -- Deferred writes: entries of sets and zsets gathered per key during a script and written
 -- by flushLater(), one variadic command per key, in the order each key was first touched; a
 -- batch of jobs then costs one command per key instead of one per job. Index moves group
 -- by (from, to) set: one SMOVE for a single job, else SREM + SADD. A job moves at most once
 -- per group (settles move out of processing, then claims move into it), so the order holds.
--- A script flushes before anything reads those keys (\`trimFinished\` reads the indexes).
+-- A script flushes before anything reads those keys (\`trimFinished\` reads a finished set).
 local laterBySlot, laterOrder = {}, {}
 local function later(command, key, a, b, c)
   local slot = command .. ' ' .. key .. ' ' .. (c or '')
@@ -54,16 +56,23 @@ local function later(command, key, a, b, c)
   write[#write + 1] = a
   if b then write[#write + 1] = b end
 end
+-- Lua's unpack() takes at most about 8,000 values: a bigger write goes in slices of 4,000
+-- (an even number, so ZADD's score-member pairs stay whole).
 local function flushLater()
   for _, write in ipairs(laterOrder) do
     local command, key, to = write[1], write[2], write[3]
-    if command ~= 'MOVE' then
-      redis.call(command, key, unpack(write, 4))
-    elseif #write == 4 then
+    if command == 'MOVE' and #write == 4 then
       redis.call('SMOVE', key, to, write[4])
     else
-      redis.call('SREM', key, unpack(write, 4))
-      redis.call('SADD', to, unpack(write, 4))
+      for from = 4, #write, 4000 do
+        local last = math.min(from + 3999, #write)
+        if command ~= 'MOVE' then
+          redis.call(command, key, unpack(write, from, last))
+        else
+          redis.call('SREM', key, unpack(write, from, last))
+          redis.call('SADD', to, unpack(write, from, last))
+        end
+      end
     end
   end
   laterBySlot, laterOrder = {}, {}
@@ -125,29 +134,47 @@ local function dropDedupe(id, key)
   redis.call('HDEL', dedupeKey, key)
 end
 
--- Retention (the store's maxFinished; -1 keeps every job): finished jobs are remembered in
--- a zset by finish time, and trimFinished() deletes the oldest beyond the limit, once per
--- script call. Nothing is tracked while the limit is off.
-local maxFinished = -1
-local function finish(id, job, now)
+-- Finished jobs: one zset per final status, \`finished:<status>\`, scored by finish time,
+-- so a retention sweep (remove with before/keep/limit) reads the oldest first instead of
+-- scanning. A settle files its batch with one deferred ZADD per status (see \`later\`).
+local function finish(id, job, status, now)
   dropDedupe(id, job.key)
-  if maxFinished >= 0 then redis.call('ZADD', finishedKey, now, id) end
-end
-local function trimFinished()
-  if maxFinished < 0 then return end
-  local excess = redis.call('ZCARD', finishedKey) - maxFinished
-  if excess <= 0 then return end
-  local popped = redis.call('ZPOPMIN', finishedKey, excess)
-  for i = 1, #popped, 2 do
-    local id = popped[i]
-    local f = redis.call('HMGET', jobKey(id), 'task', 'status')
-    if f[1] and not WAITING[f[2]] then
-      redis.call('SREM', indexKey(f[1], f[2]), id)
-      redis.call('DEL', jobKey(id), logsKey(id))
-    end
-  end
+  later('ZADD', finishedKey(status), now, finishedMember(id))
 end
 
+-- Deletes a job with everything that refers to it: its record and logs, its place in the
+-- ready, delayed, lease and finished sets and its status index, its dedupe key. \`f\` is the
+-- record's { task, status, runAt, created, key }.
+local function deleteJob(id, f)
+  local task, status = f[1], f[2]
+  if status == 'queued' or status == 'delayed' then
+    redis.call('ZREM', readyKey(task), readyMember(f[3] or f[4], id))
+    redis.call('ZREM', delayedKey(task), id)
+  end
+  if status == 'processing' then redis.call('ZREM', leasesKey, id) end
+  if not WAITING[status] then redis.call('ZREM', finishedKey(status), finishedMember(id)) end
+  redis.call('SREM', indexKey(task, status), id)
+  dropDedupe(id, f[5])
+  redis.call('DEL', jobKey(id), logsKey(id))
+end
+local DELETE_FIELDS = { 'task', 'status', 'runAt', 'created', 'key' }
+
+-- The store's maxFinished (-1: off) keeps the newest that many completed jobs, as the
+-- queue's \`retention: { completed: { count } }\` would, but at once: trimFinished() deletes
+-- the oldest beyond it once per settle call, after the deferred writes are flushed.
+local maxFinished = -1
+local function trimFinished()
+  if maxFinished < 0 then return end
+  local key = finishedKey('completed')
+  local excess = redis.call('ZCARD', key) - maxFinished
+  if excess <= 0 then return end
+  local popped = redis.call('ZPOPMIN', key, excess)
+  for i = 1, #popped, 2 do
+    local id = tostring(tonumber(popped[i]))
+    local f = redis.call('HMGET', jobKey(id), unpack(DELETE_FIELDS))
+    if f[2] == 'completed' then deleteJob(id, f) end
+  end
+end
 
 -- A wake-up goes out only when a task's ready set turns non-empty, or when a delayed job
 -- due earlier than every other one arrives while the ready set is empty (idle processors

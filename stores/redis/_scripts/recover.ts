@@ -3,7 +3,7 @@
  *
  * - KEYS[1]: the base key `{kinetik:<prefix>}:`
  * - ARGV: now, at most how many, the requeue log line JSON, the failure log line JSON, the
- *   stalled error JSON, maxFinished (-1: keep every finished job)
+ *   stalled error JSON
  * - Returns: the recovered records (HGETALL); fewer than asked means none are left
  * - Publishes: a wake-up per task whose ready set a requeued job made non-empty
  *
@@ -13,7 +13,6 @@
 /** The body of the recover script (after `LIB`). */
 export const RECOVER = `
 local now = ARGV[1]
-maxFinished = tonumber(ARGV[6])
 local out = {}
 local ids = redis.call('ZRANGEBYSCORE', leasesKey, '-inf', '(' .. now, 'LIMIT', 0, tonumber(ARGV[2]))
 for _, id in ipairs(ids) do
@@ -25,7 +24,7 @@ for _, id in ipairs(ids) do
     if max > 0 and tonumber(job.attempts) >= max then
       update(id, job, { 'status', 'failed', 'finished', now, 'error', ARGV[5] }, LEASE_FIELDS)
       moveIndex(id, task, 'processing', 'failed')
-      finish(id, job, now)
+      finish(id, job, 'failed', now)
       redis.call('RPUSH', logsKey(id), ARGV[4])
     else
       update(id, job, { 'status', 'queued' }, LEASE_FIELDS)
@@ -36,7 +35,7 @@ for _, id in ipairs(ids) do
     out[#out + 1] = flatJob(job)
   end
 end
-trimFinished()
+flushLater()
 publishWakes()
 return out
 `;

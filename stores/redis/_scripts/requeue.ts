@@ -24,7 +24,7 @@ if job.key and redis.call('HSETNX', dedupeKey, job.key, id) == 0 then
   redis.call('SADD', keyWaitingKey(job.key), id)
 end
 moveIndex(id, task, status, 'queued')
-redis.call('ZREM', finishedKey, id)
+redis.call('ZREM', finishedKey(status), finishedMember(id))
 enqueue(id, task, job.priority, job.created)
 redis.call('RPUSH', logsKey(id), ARGV[2])
 publishWakes()

@@ -6,14 +6,14 @@
  * - ARGV[1]: maxFinished (-1: keep every finished job); ARGV[2]: how many settlements;
  *   then per settlement: id, token, outcome
  *   (completed|failed|timeout|retry|release), now, error JSON (''), runAt (''),
- *   progress JSON (''), '1' to get the record back or '0' (the caller knows it), log line
- *   count, the log lines (JSON); then '1' and a claim request
+ *   progress JSON (''), result JSON ('' = none), '1' to get the record back or '0' (the
+ *   caller knows it), log line count, the log lines (JSON); then '1' and a claim request
  *   (see `CLAIM_LIB` in `claim.ts`) or '0'
  * - Returns: `{ settled, jobs, next, listeners }`: per settlement the record afterwards
  *   (HGETALL; 1 when not asked for) or false when refused (unknown job, not processing,
  *   or another token); then
- *   the claim's result as in the claim script. Finished jobs beyond maxFinished are deleted, oldest
- *   first
+ *   the claim's result as in the claim script. Completed jobs beyond maxFinished are deleted,
+ *   oldest first
  * - Publishes: a wake-up when a released job makes its task's ready set non-empty, or a
  *   retry is due before every other delayed job of an idle task
  *
@@ -26,21 +26,25 @@ local settled = {}
 maxFinished = tonumber(ARGV[1])
 local i = 3
 for s = 1, tonumber(ARGV[2]) do
-  local id, token, outcome, now, err, runAt, progress, want = unpack(ARGV, i, i + 7)
-  local logCount = tonumber(ARGV[i + 8])
-  local logsFrom = i + 9
+  local id, token, outcome, now, err, runAt, progress, result, want = unpack(ARGV, i, i + 8)
+  local logCount = tonumber(ARGV[i + 9])
+  local logsFrom = i + 10
   i = logsFrom + logCount
   local job = readJob(id)
   if not job or job.status ~= 'processing' or job.token ~= token then
     settled[s] = false
   else
     local task = job.task
-    local set = { 'status', outcome }
-    local del = { 'worker', 'leaseUntil', 'token' }
+    -- The lease fields are blanked in the same HSET rather than deleted: one HDEL less per
+    -- job ('' reads as absent, see \`_codec.ts\`; the next claim sets them again).
+    local set = { 'status', outcome, 'worker', '', 'leaseUntil', '', 'token', '' }
+    local del = {}
     if progress ~= '' then set[#set + 1] = 'progress'; set[#set + 1] = progress end
     if outcome == 'completed' then
       set[#set + 1] = 'finished'; set[#set + 1] = now
+      if result ~= '' then set[#set + 1] = 'result'; set[#set + 1] = result end
       if job.error then del[#del + 1] = 'error' end
+      if job.result and result == '' then del[#del + 1] = 'result' end
     elseif outcome == 'failed' or outcome == 'timeout' then
       if err == '' then err = cjson.encode({ message = outcome }) end
       set[#set + 1] = 'finished'; set[#set + 1] = now
@@ -67,7 +71,7 @@ for s = 1, tonumber(ARGV[2]) do
     elseif outcome == 'release' then
       enqueue(id, task, job.priority, job.runAt or job.created)
     else
-      finish(id, job, now)
+      finish(id, job, outcome, now)
     end
     if want == '1' then settled[s] = flatJob(job) else settled[s] = 1 end
   end

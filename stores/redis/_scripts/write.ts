@@ -1,48 +1,8 @@
 /**
- * The small write scripts: remove, appendLogs, heartbeat and workers.
+ * The small write scripts: appendLogs, heartbeat and workers.
  *
  * @module
  */
-
-/**
- * remove: deletes up to a batch of jobs of the selected statuses and tasks, with their
- * logs, dedupe keys and places in the ready, delayed and lease sets. The store calls it
- * until a batch comes back short, so a large clean never blocks Redis for long.
- *
- * - KEYS[1]: the base key
- * - ARGV: batch size, status count, statuses, task count (-1 for all) and tasks
- * - Returns: how many were removed
- */
-export const REMOVE = `
-local batch = tonumber(ARGV[1])
-local statuses, tasks = {}, {}
-local statusCount = tonumber(ARGV[2])
-for s = 1, statusCount do statuses[s] = ARGV[2 + s] end
-local i = 3 + statusCount
-if tonumber(ARGV[i]) < 0 then
-  tasks = redis.call('SMEMBERS', tasksKey)
-else
-  for t = 1, tonumber(ARGV[i]) do tasks[t] = ARGV[i + t] end
-end
-local removed = 0
-for _, task in ipairs(tasks) do
-  for _, status in ipairs(statuses) do
-    if removed >= batch then return removed end
-    local ids = redis.call('SPOP', indexKey(task, status), batch - removed)
-    for _, id in ipairs(ids) do
-      local f = redis.call('HMGET', jobKey(id), 'runAt', 'created', 'key')
-      if f[2] then redis.call('ZREM', readyKey(task), readyMember(f[1] or f[2], id)) end
-      redis.call('ZREM', delayedKey(task), id)
-      redis.call('ZREM', leasesKey, id)
-      redis.call('ZREM', finishedKey, id)
-      dropDedupe(id, f[3])
-      redis.call('DEL', jobKey(id), logsKey(id))
-    end
-    removed = removed + #ids
-  end
-end
-return removed
-`;
 
 /**
  * appendLogs: appends log lines to a job that exists.

@@ -1,0 +1,132 @@
+/**
+ * `find` and `count`: narrow by the indexed status and task columns in SQL, match the rest of
+ * the query in JavaScript (the same matcher as every store), and page. @module
+ */
+
+import type { Job } from "../../src/job.ts";
+import { JOB_STATUSES } from "../../src/job.ts";
+import { compareJobs, compileQuery, queryHints } from "../../src/query.ts";
+import type { FindOptions, JobQuery } from "../../src/store.ts";
+import type { Connection } from "./_connection.ts";
+import { jobColumns, SORT_COLUMNS, toJob } from "./_rows.ts";
+
+/** Rows fetched per round trip while matching in JavaScript. */
+const BATCH = 500;
+
+interface Narrowed {
+  /** The `WHERE` clause (or empty) and its parameters. */
+  where: string;
+  params: unknown[];
+  /** Whether the SQL filter is the whole query, so no match in JavaScript is needed. */
+  exact: boolean;
+}
+
+/**
+ * The SQL part of a query. A task-only query lists every status too, so it still reads the
+ * `(status, task)` index (a few seeks) instead of the whole table.
+ */
+function narrow(query: JobQuery): Narrowed {
+  const hints = queryHints(query);
+  const keys = Object.keys(query);
+  const exact = keys.every((key) =>
+    (key === "status" && hints.status !== undefined) || (key === "task" && hints.task !== undefined)
+  );
+  if (hints.status === undefined && hints.task === undefined) {
+    return { where: "", params: [], exact: keys.length === 0 };
+  }
+  const params: unknown[] = [hints.status ?? [...JOB_STATUSES]];
+  let where = "WHERE j.status = ANY($1::text[])";
+  if (hints.task !== undefined) {
+    where += " AND j.task = ANY($2::text[])";
+    params.push(hints.task);
+  }
+  return { where, params, exact };
+}
+
+/**
+ * `ORDER BY` matching {@linkcode compareJobs}: missing values last in both directions, ties by
+ * creation time then id. Text columns compare in the "C" collation (by code point, whatever the
+ * database's locale), which JavaScript's order by UTF-16 units matches except between astral
+ * characters and U+E000–U+FFFF.
+ */
+function orderBy(sort: FindOptions["sort"]): string | undefined {
+  const field = sort?.field ?? "created";
+  const column = SORT_COLUMNS[field];
+  if (column === undefined) return undefined;
+  const dir = (sort?.direction ?? 1) === 1 ? "ASC" : "DESC";
+  if (column === "id") return `ORDER BY j.id ${dir}`;
+  const tie = `j.created ${dir}, j.id ${dir}`;
+  if (column === "created") return `ORDER BY ${tie}`;
+  const text = ["task", "status", "key", "worker"].includes(column) ? ' COLLATE "C"' : "";
+  return `ORDER BY j.${column}${text} ${dir} NULLS LAST, ${tie}`;
+}
+
+/** Jobs matching a validated query, ordered and paged. */
+export async function find(
+  connection: Connection,
+  schema: string,
+  query: JobQuery,
+  options: FindOptions,
+): Promise<Job[]> {
+  const { where, params, exact } = narrow(query);
+  const order = orderBy(options.sort);
+  const offset = Math.max(0, Math.trunc(options.offset));
+  const limit = Math.max(0, Math.trunc(options.limit));
+  if (limit === 0) return [];
+  const select = `SELECT ${jobColumns("j")} FROM "${schema}".jobs j ${where}`;
+
+  if (order !== undefined && exact) {
+    const n = params.length;
+    const rows = await connection.query(
+      "find jobs",
+      `${select} ${order} LIMIT $${n + 1} OFFSET $${n + 2}`,
+      [...params, limit, offset],
+    );
+    return rows.map(toJob);
+  }
+
+  const match = compileQuery(query);
+  if (order !== undefined) {
+    // Rows arrive in order: skip and take matches, then stop reading.
+    const jobs: Job[] = [];
+    let skipped = 0;
+    for await (const rows of connection.cursor("find jobs", `${select} ${order}`, params, BATCH)) {
+      for (const row of rows) {
+        const job = toJob(row);
+        if (!match(job)) continue;
+        if (skipped < offset) skipped++;
+        else if (jobs.push(job) >= limit) return jobs;
+      }
+    }
+    return jobs;
+  }
+  const rows = await connection.query("find jobs", select, params);
+  return rows.map(toJob).filter(match).sort(compareJobs(options.sort)).slice(
+    offset,
+    offset + limit,
+  );
+}
+
+/** How many jobs match a validated query. */
+export async function count(
+  connection: Connection,
+  schema: string,
+  query: JobQuery,
+): Promise<number> {
+  const { where, params, exact } = narrow(query);
+  if (exact) {
+    const [{ n }] = await connection.query(
+      "count jobs",
+      `SELECT count(*) AS n FROM "${schema}".jobs j ${where}`,
+      params,
+    );
+    return Number(n);
+  }
+  const match = compileQuery(query);
+  let n = 0;
+  const select = `SELECT ${jobColumns("j")} FROM "${schema}".jobs j ${where}`;
+  for await (const rows of connection.cursor("count jobs", select, params, BATCH)) {
+    for (const row of rows) if (match(toJob(row))) n++;
+  }
+  return n;
+}
