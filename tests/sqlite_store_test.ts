@@ -177,3 +177,20 @@ test("SqliteStore.close() ends subscriptions and stops polling", async () => {
   });
   assert.throws(() => store.subscribe(new AbortController().signal), StoreError);
 });
+
+test("SqliteStore.claim() holds back a task whose rate allows 0 starts, with no time it reopens", async () => {
+  const store = new SqliteStore({ path: freshPath() });
+  try {
+    const [held] = await store.add([newJob("never"), newJob("other")]);
+    const { jobs, next } = await store.claim({
+      ...request("never"),
+      groups: [["never", "other"]],
+      limits: { never: { rate: { max: 0, per: 1_000 } } },
+    });
+    assert.deepEqual(jobs.map((job) => job.task), ["other"]);
+    assert.equal(next, undefined);
+    assert.equal((await store.get(held.id))?.status, "queued");
+  } finally {
+    await store.close();
+  }
+});

@@ -93,7 +93,8 @@ export class ClaimGate {
     for (const [task, before] of this.#inWindow) {
       const { max, per } = this.#limits[task].rate!;
       const starts = before + (this.#started.get(task) ?? 0);
-      if (starts < max || !this.#hasReady(task)) continue;
+      // A max of 0 (the core allows none, the contract does not forbid it) never reopens.
+      if (max < 1 || starts < max || !this.#hasReady(task)) continue;
       const { time } = this.#statements.get(
         "SELECT time FROM rate_starts WHERE task = ? ORDER BY time LIMIT 1 OFFSET ?",
       ).get(task, starts - max) as { time: number };
