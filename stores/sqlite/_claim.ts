@@ -5,9 +5,10 @@
  * @module
  */
 
+import type { SQLInputValue } from "node:sqlite";
 import type { ClaimRequest, ClaimResult, LeasedJob } from "../../src/store.ts";
 import { ClaimGate } from "./_limits.ts";
-import { JOB_COLUMNS, type JobRow, toJob } from "./_rows.ts";
+import { JOB_COLUMNS, toJob, toRow } from "./_rows.ts";
 import type { Statements } from "./_statements.ts";
 
 /*
@@ -48,11 +49,31 @@ export interface Arm {
   group: number;
 }
 
-/** `NOT EXISTS` probes of the paused table for arm `i` (its task, and its tag when known). */
-function unpaused(i: number, hasTags: boolean): string {
-  const task = `AND NOT EXISTS (SELECT 1 FROM paused WHERE kind = 'task' AND name = :t${i})`;
-  if (!hasTags) return task;
-  return `${task} AND NOT EXISTS (SELECT 1 FROM paused WHERE kind = 'tag' AND name = :g${i})`;
+/*
+ * Parameters are numbered (`?6`), not named: Deno's `node:sqlite` binds a named parameter
+ * several times slower than a positional one, and a claim has a handful per job at concurrency
+ * 1. The claim statement's are ?1 now, ?2 limit, ?3 worker, ?4 lease_until, ?5 the maxAttempts
+ * map, then per arm its task, how many it may take and (with tags) its group's tag; the next
+ * statement's are ?1 now, then per arm its task and tag.
+ */
+
+/** The claim statement's parameters of arm `i`. */
+function claimParams(i: number, hasTags: boolean): { task: number; take: number; tag: number } {
+  const task = 6 + (hasTags ? 3 : 2) * i;
+  return { task, take: task + 1, tag: task + 2 };
+}
+
+/** The next statement's parameters of arm `i`. */
+function nextParams(i: number, hasTags: boolean): { task: number; tag: number } {
+  const task = 2 + (hasTags ? 2 : 1) * i;
+  return { task, tag: task + 1 };
+}
+
+/** `NOT EXISTS` probes of the paused table for an arm's task, and its tag when known. */
+function unpaused(task: number, tag: number | undefined): string {
+  const byTask = `AND NOT EXISTS (SELECT 1 FROM paused WHERE kind = 'task' AND name = ?${task})`;
+  if (tag === undefined) return byTask;
+  return `${byTask} AND NOT EXISTS (SELECT 1 FROM paused WHERE kind = 'tag' AND name = ?${tag})`;
 }
 
 /**
@@ -78,18 +99,19 @@ function claimSql(arms: readonly Arm[], hasTags: boolean): string {
 }
 
 function buildClaim(arms: readonly Arm[], hasTags: boolean): string {
-  const selects = arms.map(({ group }, i) =>
-    `SELECT * FROM (SELECT id, ${group} AS g, priority, ready_at FROM jobs INDEXED BY jobs_ready
-      WHERE task = :t${i} AND status IN ('queued', 'delayed')
-        AND (status = 'queued' OR ready_at <= :now) ${unpaused(i, hasTags)}
-      ORDER BY priority, ready_at, id LIMIT :n${i})`
-  );
-  return `UPDATE jobs SET status = 'processing', attempts = attempts + 1, started = :now,
-      worker = :worker, lease_until = :lease_until, token = lower(hex(randomblob(12))),
+  const selects = arms.map(({ group }, i) => {
+    const { task, take, tag } = claimParams(i, hasTags);
+    return `SELECT * FROM (SELECT id, ${group} AS g, priority, ready_at FROM jobs INDEXED BY jobs_ready
+      WHERE task = ?${task} AND status IN ('queued', 'delayed')
+        AND (status = 'queued' OR ready_at <= ?1) ${unpaused(task, hasTags ? tag : undefined)}
+      ORDER BY priority, ready_at, id LIMIT ?${take})`;
+  });
+  return `UPDATE jobs SET status = 'processing', attempts = attempts + 1, started = ?1,
+      worker = ?3, lease_until = ?4, token = lower(hex(randomblob(12))),
       max_attempts = coalesce(own_max_attempts,
-        (SELECT value FROM json_each(:max) WHERE key = jobs.task), 0)
+        (SELECT value FROM json_each(?5) WHERE key = jobs.task), 0)
     WHERE id IN (SELECT id FROM (${selects.join(" UNION ALL ")})
-      ORDER BY g, priority, ready_at, id LIMIT :limit)
+      ORDER BY g, priority, ready_at, id LIMIT ?2)
     RETURNING ${JOB_COLUMNS}`;
 }
 
@@ -103,12 +125,11 @@ function nextSql(count: number, hasTags: boolean): string {
 }
 
 function buildNext(count: number, hasTags: boolean): string {
-  const arms = Array.from(
-    { length: count },
-    (_, i) =>
-      `SELECT min(run_at) AS m FROM jobs WHERE status = 'delayed' AND task = :t${i}
-        AND run_at > :now ${unpaused(i, hasTags)}`,
-  );
+  const arms = Array.from({ length: count }, (_, i) => {
+    const { task, tag } = nextParams(i, hasTags);
+    return `SELECT min(run_at) AS m FROM jobs WHERE status = 'delayed' AND task = ?${task}
+        AND run_at > ?1 ${unpaused(task, hasTags ? tag : undefined)}`;
+  });
   return `SELECT min(m) AS next FROM (${arms.join(" UNION ALL ")})`;
 }
 
@@ -168,22 +189,18 @@ function claimArms(
 ): ClaimResult {
   const limit = Math.trunc(request.limit);
   const hasTags = request.tags !== undefined;
-  const names: Record<string, string | number | null> = {};
-  const takes: Record<string, number> = {};
-  arms.forEach(({ task, group }, i) => {
-    names[`t${i}`] = task;
-    if (hasTags) names[`g${i}`] = request.tags![group] ?? null;
-    takes[`n${i}`] = Math.min(limit, gate?.allowance(task) ?? limit);
-  });
-  const rows = statements.get(claimSql(arms, hasTags)).all({
-    ...names,
-    ...takes,
-    now: request.now,
+  const args: SQLInputValue[] = [
+    request.now,
     limit,
-    worker: request.worker,
-    lease_until: request.now + request.leaseMs,
-    max: JSON.stringify(request.maxAttempts ?? {}),
-  }) as unknown as JobRow[];
+    request.worker,
+    request.now + request.leaseMs,
+    JSON.stringify(request.maxAttempts ?? {}),
+  ];
+  for (const { task, group } of arms) {
+    args.push(task, Math.min(limit, gate?.allowance(task) ?? limit));
+    if (hasTags) args.push(request.tags![group] ?? null);
+  }
+  const rows = statements.rows(claimSql(arms, hasTags)).all(...args).map(toRow);
 
   // RETURNING gives rows in update order; put them back in claim order.
   const rank = new Map(arms.map(({ task, group }) => [task, group]));
@@ -194,9 +211,13 @@ function claimArms(
   const jobs: LeasedJob[] = rows.map((row) => ({ ...toJob(row), token: row.token! }));
   if (jobs.length >= limit) return { jobs };
 
-  const { next } = statements.get(nextSql(arms.length, hasTags)).get({
-    ...names,
-    now: request.now,
-  }) as { next: number | null };
+  const nextArgs: SQLInputValue[] = [request.now];
+  for (const { task, group } of arms) {
+    nextArgs.push(task);
+    if (hasTags) nextArgs.push(request.tags![group] ?? null);
+  }
+  const { next } = statements.get(nextSql(arms.length, hasTags)).get(...nextArgs) as {
+    next: number | null;
+  };
   return next === null ? { jobs } : { jobs, next };
 }

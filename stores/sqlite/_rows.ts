@@ -38,6 +38,39 @@ export interface JobRow {
   trace: string | null;
 }
 
+/**
+ * A row of `SELECT ${JOB_COLUMNS}` read as an array (see `Statements.rows`), or already as an
+ * object, as a {@linkcode JobRow}. Deno's `node:sqlite` builds a row object several times slower
+ * than a row array (about 8 against 2 µs for these 21 columns, measured), and the claim and the
+ * settle read a row per job; an object literal built here costs next to nothing.
+ */
+export function toRow(values: unknown): JobRow {
+  if (!Array.isArray(values)) return values as JobRow;
+  return {
+    id: values[0],
+    task: values[1],
+    data: values[2],
+    status: values[3],
+    created: values[4],
+    run_at: values[5],
+    priority: values[6],
+    key: values[7],
+    attempts: values[8],
+    max_attempts: values[9],
+    error: values[10],
+    started: values[11],
+    finished: values[12],
+    progress: values[13],
+    worker: values[14],
+    lease_until: values[15],
+    token: values[16],
+    result: values[17],
+    retry: values[18],
+    timeout: values[19],
+    trace: values[20],
+  };
+}
+
 /** JSON text for a value, or NULL for `undefined`. */
 export function toText(value: unknown): string | null {
   return value === undefined ? null : JSON.stringify(value);

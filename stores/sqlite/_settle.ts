@@ -5,7 +5,7 @@
 
 import type { Job } from "../../src/job.ts";
 import type { Settlement } from "../../src/store.ts";
-import { JOB_COLUMNS, type JobRow, toJob, toJsonLines, toText } from "./_rows.ts";
+import { JOB_COLUMNS, toJob, toJsonLines, toRow, toText } from "./_rows.ts";
 import type { Statements } from "./_statements.ts";
 
 /*
@@ -61,7 +61,7 @@ function settleBatch(
     toJsonLines(s.logs),
     toText(s.result),
   ]);
-  const rows = statements.get(SETTLE_SQL).all(JSON.stringify(params)) as unknown as JobRow[];
+  const rows = statements.rows(SETTLE_SQL).all(JSON.stringify(params)).map(toRow);
   const settled = new Map<number, Job>();
   for (const row of rows) settled.set(row.id, toJob(row));
   return settled;
