@@ -171,13 +171,15 @@ export function claim(statements: Statements, request: ClaimRequest): ClaimResul
     const gate = new ClaimGate(statements, request, arms);
     const result = claimArms(statements, request, arms, gate);
     gate.record(result.jobs);
-    const next = [result.next, gate.next()].reduce<number | undefined>(
-      (a, b) => (a === undefined || (b !== undefined && b < a) ? b : a),
-      undefined,
-    );
+    const next = earliest(result.next, gate.next());
     if (result.jobs.length >= request.limit || next === undefined) return { jobs: result.jobs };
     return { jobs: result.jobs, next };
   });
+}
+
+/** The earlier of two optional times. */
+function earliest(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined || (b !== undefined && b < a) ? b : a;
 }
 
 /** The claim statement (and, when short of `limit`, the next due time of delayed jobs). */
@@ -208,7 +210,11 @@ function claimArms(
     rank.get(a.task)! - rank.get(b.task)! || a.priority - b.priority ||
     (a.run_at ?? a.created) - (b.run_at ?? b.created) || a.id - b.id
   );
-  const jobs: LeasedJob[] = rows.map((row) => ({ ...toJob(row), token: row.token! }));
+  const jobs = rows.map((row) => {
+    const job = toJob(row) as LeasedJob;
+    job.token = row.token!;
+    return job;
+  });
   if (jobs.length >= limit) return { jobs };
 
   const nextArgs: SQLInputValue[] = [request.now];
