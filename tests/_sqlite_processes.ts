@@ -9,15 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { after } from "node:test";
 import { SqliteStore } from "../stores/sqlite.ts";
 import { waitFor, withTimeout } from "./_helpers.ts";
-
-const dir = mkdtempSync(join(tmpdir(), "kinetik-multiprocess-"));
-after(() => rmSync(dir, { recursive: true, force: true }));
-let files = 0;
-/** A fresh path in a temporary directory that is removed after the tests. */
-export const fresh = (name: string): string => join(dir, `${++files}-${name}`);
 
 const isBun = "bun" in process.versions;
 /** Child processes on a busy host outlast Bun's default 5 s per test; the waits inside are bounded. */
@@ -102,17 +95,30 @@ export function readIds(file: string): string[] {
   return existsSync(file) ? readFileSync(file, "utf8").split("\n").filter(Boolean) : [];
 }
 
-/** Opens the database (creating the schema once), runs `fn`, then stops every child. */
+/**
+ * Opens a database in a fresh directory (creating the schema once), runs `fn`, then stops
+ * every child and removes the directory. `file(name)` is a path beside the database. (A
+ * directory per call, not per test file: Bun runs every test file in one process, where a
+ * helper module's `after` hook would fire after the first file that imported it.)
+ */
 export async function withDatabase(
-  fn: (path: string, store: SqliteStore, spawned: Child[]) => Promise<void>,
+  fn: (
+    path: string,
+    store: SqliteStore,
+    spawned: Child[],
+    file: (name: string) => string,
+  ) => Promise<void>,
 ): Promise<void> {
-  const path = fresh("jobs.db");
+  const dir = mkdtempSync(join(tmpdir(), "kinetik-processes-"));
+  const file = (name: string) => join(dir, name);
+  const path = file("jobs.db");
   const store = new SqliteStore({ path });
   const spawned: Child[] = [];
   try {
-    await fn(path, store, spawned);
+    await fn(path, store, spawned, file);
   } finally {
     await Promise.all(spawned.map((child) => child.stop("SIGKILL")));
     await store.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -4,13 +4,13 @@ import { kinetik } from "../mod.ts";
 import { STORE_MESSAGES } from "../src/store.ts";
 import { SqliteStore } from "../stores/sqlite.ts";
 import { withTimeout } from "./_helpers.ts";
-import { Child, fresh, readIds, SLOW, until, withDatabase } from "./_sqlite_processes.ts";
+import { Child, readIds, SLOW, until, withDatabase } from "./_sqlite_processes.ts";
 
 test(
   "SqliteStore: four worker processes run 5,000 jobs of a producer process exactly once",
   SLOW,
   async () => {
-    await withDatabase(async (path, store, spawned) => {
+    await withDatabase(async (path, store, spawned, fresh) => {
       const results = [1, 2, 3, 4].map((n) => fresh(`results-${n}.txt`));
       const workers = results.map((file) =>
         new Child("sqlite_worker.ts", [path, file, "30000", "10"])
@@ -52,7 +52,7 @@ test(
   "SqliteStore: a job whose worker is SIGKILLed mid-run is recovered and completed by another",
   SLOW,
   async () => {
-    await withDatabase(async (path, store, spawned) => {
+    await withDatabase(async (path, store, spawned, fresh) => {
       const [firstResults, secondResults] = [fresh("first.txt"), fresh("second.txt")];
       const first = new Child("sqlite_worker.ts", [path, firstResults, "500", "1"]);
       spawned.push(first);
@@ -92,7 +92,7 @@ test(
   "SqliteStore: a job survives its producer being SIGKILLed right after create() resolved",
   SLOW,
   async () => {
-    await withDatabase(async (path, store, spawned) => {
+    await withDatabase(async (path, store, spawned, fresh) => {
       const producer = new Child("sqlite_producer.ts", [path, "one"]);
       spawned.push(producer);
       const id = (await producer.line(/^created \d+$/)).split(" ")[1];
@@ -116,7 +116,7 @@ test(
   "SqliteStore: cancelling a job aborts its run in the worker process that runs it",
   SLOW,
   async () => {
-    await withDatabase(async (path, store, spawned) => {
+    await withDatabase(async (path, store, spawned, fresh) => {
       const results = fresh("results.txt");
       const worker = new Child("sqlite_worker.ts", [path, results, "30000", "1"]);
       spawned.push(worker);
