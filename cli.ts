@@ -19,6 +19,7 @@ import { runCli } from "./src/cli/run_cli.ts";
 import { type DriverStores, openStoreWith } from "./src/open_store.ts";
 
 export { runCli, type RunCliOptions } from "./src/cli/run_cli.ts";
+export type { HttpServing } from "./src/cli/serve.ts";
 
 /** Resolves once everything written to a stream has been handed to the OS. */
 function drain(stream: NodeJS.WriteStream): Promise<void> {
@@ -38,7 +39,8 @@ const BUNDLED_STORES: DriverStores = {
 
 if (import.meta.main) {
   const openStore = (url: string) => openStoreWith(url, BUNDLED_STORES);
-  const code = await runCli(process.argv.slice(2), { openStore });
+  const loadHttp = () => import("./http/_serve_queue.ts");
+  const code = await runCli(process.argv.slice(2), { openStore, loadHttp });
   await Promise.all([drain(process.stdout), drain(process.stderr)]);
   // A store client may keep timers alive (reconnects); the command is done, so exit now.
   process.exit(code);

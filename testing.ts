@@ -30,6 +30,7 @@
 import type { test as nodeTest } from "node:test";
 import type { Store } from "./src/store.ts";
 import { addCases } from "./testing/_add_cases.ts";
+import { afterCases } from "./testing/_after_cases.ts";
 import { byHandCases } from "./testing/_by_hand_cases.ts";
 import { capabilityCases } from "./testing/_capability_cases.ts";
 import { claimCases } from "./testing/_claim_cases.ts";
@@ -55,6 +56,7 @@ const CASES: readonly StoreCase[] = [
   ...leaseCases,
   ...readCases,
   ...sortCases,
+  ...afterCases,
   ...logsCases,
   ...lifecycleCases,
   ...renewLogsCases,

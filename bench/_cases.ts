@@ -39,27 +39,42 @@ export async function benchCreateMany(
   return row(name, "createMany", jobs, ms);
 }
 
-/** Pre-enqueues `jobs` no-op jobs, then times one processor draining them. */
+/**
+ * Pre-enqueues `jobs` no-op jobs, then times one processor draining them. With `tags` above 1
+ * the jobs are spread evenly over that many tasks, each with a tag of its own, and the
+ * processor drains all those tags (the claim looks at each, in order).
+ */
 export async function benchProcess(
   name: string,
   open: () => Store | Promise<Store>,
   jobs: number,
   concurrency: number,
+  tags = 1,
 ): Promise<BenchRow> {
   const queue = kinetik(await open(), { interval: "1m" });
-  const specs = Array.from({ length: jobs }, (_, n) => ({ task: "noop", data: { n } }));
+  const tasks = tags === 1 ? ["noop"] : Array.from({ length: tags }, (_, t) => `noop${t}`);
+  const specs = Array.from({ length: jobs }, (_, n) => ({
+    task: tasks[n % tasks.length],
+    data: { n },
+  }));
   for (let i = 0; i < jobs; i += 10_000) await queue.createMany(specs.slice(i, i + 10_000));
   let completed = 0;
   const { promise: finished, resolve } = Promise.withResolvers<void>();
-  queue.define("noop").action(() => {}).on("complete", () => {
-    if (++completed === jobs) resolve();
-  });
+  for (const task of tasks) {
+    queue.define(task).tag(tags === 1 ? "default" : `tag-${task}`).action(() => {}).on(
+      "complete",
+      () => {
+        if (++completed === jobs) resolve();
+      },
+    );
+  }
   const start = performance.now();
-  queue.process("default", { concurrency });
+  queue.process(tags === 1 ? "default" : tasks.map((task) => `tag-${task}`), { concurrency });
   await finished;
   const ms = performance.now() - start;
   await queue.close();
-  return row(name, `process c${concurrency}`, jobs, ms);
+  const label = tags === 1 ? `process c${concurrency}` : `process c${concurrency}, ${tags} tags`;
+  return row(name, label, jobs, ms);
 }
 
 /** Prints rows as an aligned table. */

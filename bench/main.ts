@@ -1,7 +1,14 @@
 /**
  * `deno task bench`: Kinetik's throughput per store on this machine, printed as a table.
  * `--jobs N` changes the job count (default 100,000), `--reps N` the repetitions (default 3,
- * median reported), `--stores memory,sqlite` the stores.
+ * median reported), `--stores memory,sqlite,redis` the stores (default memory and SQLite;
+ * redis starts a private `redis-server`), `--cases createMany,process-c1,process-c50,multi-tag`
+ * the cases.
+ *
+ * `multi-tag` drains the same backlog at `--tag-concurrency` (default 50) from one tag and
+ * spread evenly over `--tags` (default 4) tags that one processor drains together, the two in
+ * turns, and prints the second rate as a share of the first (at concurrency 50 its one-tag row
+ * is the `process-c50` row).
  * @module
  */
 
@@ -19,18 +26,37 @@ const { values } = parseArgs({
     jobs: { type: "string", default: "100000" },
     reps: { type: "string", default: "3" },
     stores: { type: "string", default: "memory,sqlite" },
+    cases: { type: "string", default: "createMany,process-c1,process-c50,multi-tag" },
+    tags: { type: "string", default: "4" },
+    "tag-concurrency": { type: "string", default: "50" },
   },
 });
 const jobs = Number(values.jobs);
 const reps = Number(values.reps);
+const tags = Number(values.tags);
+const tagConcurrency = Number(values["tag-concurrency"]);
 
 /** Runs a case `reps` times after one small warm-up run (JIT), and keeps the median. */
 async function median(run: (jobs: number) => Promise<BenchRow>): Promise<BenchRow> {
-  await run(Math.min(jobs, 10_000));
-  const rows: BenchRow[] = [];
-  for (let i = 0; i < reps; i++) rows.push(await run(jobs));
-  rows.sort((a, b) => a.jobsPerSec - b.jobsPerSec);
-  return rows[Math.floor(rows.length / 2)];
+  return (await medians([run]))[0];
+}
+
+/**
+ * Runs cases in turns, `reps` times each after one small warm-up run of each, alternating
+ * their order between repetitions (so a change in the machine's load hits both alike), and
+ * keeps each one's median.
+ */
+async function medians(runs: ((jobs: number) => Promise<BenchRow>)[]): Promise<BenchRow[]> {
+  for (const run of runs) await run(Math.min(jobs, 10_000));
+  const rows: BenchRow[][] = runs.map(() => []);
+  for (let i = 0; i < reps; i++) {
+    const order = runs.map((_, k) => (i % 2 ? runs.length - 1 - k : k));
+    for (const k of order) rows[k].push(await runs[k](jobs));
+  }
+  return rows.map((each) => {
+    each.sort((a, b) => a.jobsPerSec - b.jobsPerSec);
+    return each[Math.floor(each.length / 2)];
+  });
 }
 
 function sqliteOpener(): () => Promise<Store> {
@@ -47,22 +73,67 @@ function sqliteOpener(): () => Promise<Store> {
   };
 }
 
+/** Each case on a fresh prefix of one private `redis-server`, stopped at the end. */
+function redisOpener(): { open: () => Promise<Store>; stop: () => Promise<void> } {
+  let server: Promise<{ url: string; dispose(): Promise<void> }> | undefined;
+  return {
+    async open() {
+      const { redisServer } = await import("../tests/_redis_server.ts");
+      server ??= redisServer().then((s) => {
+        if (typeof s === "string") throw new Error(`Cannot bench the Redis store: ${s}`);
+        return s;
+      });
+      const { RedisStore } = await import("../stores/redis.ts");
+      return new RedisStore({ url: (await server).url, prefix: `bench-${crypto.randomUUID()}` });
+    },
+    stop: async () => await (await server)?.dispose(),
+  };
+}
+
+const redis = redisOpener();
 const openers: Record<string, () => Store | Promise<Store>> = {
   memory: () => new MemoryStore(),
   sqlite: sqliteOpener(),
+  redis: redis.open,
 };
 
+const cases = values.cases.split(",");
 const rows: BenchRow[] = [];
-for (const name of values.stores.split(",")) {
-  const open = openers[name];
-  if (!open) {
-    throw new TypeError(
-      `Cannot bench store as it is unknown: current value is ${JSON.stringify(name)}`,
-    );
+const shares: string[] = [];
+try {
+  for (const name of values.stores.split(",")) {
+    const open = openers[name];
+    if (!open) {
+      throw new TypeError(
+        `Cannot bench store as it is unknown: current value is ${JSON.stringify(name)}`,
+      );
+    }
+    if (cases.includes("createMany")) {
+      rows.push(await median((n) => benchCreateMany(name, open, n)));
+    }
+    if (cases.includes("process-c1")) {
+      rows.push(await median((n) => benchProcess(name, open, n, 1)));
+    }
+    if (cases.includes("process-c50") && !(cases.includes("multi-tag") && tagConcurrency === 50)) {
+      rows.push(await median((n) => benchProcess(name, open, n, 50)));
+    }
+    if (cases.includes("multi-tag")) {
+      const [one, many] = await medians([
+        (n) => benchProcess(name, open, n, tagConcurrency),
+        (n) => benchProcess(name, open, n, tagConcurrency, tags),
+      ]);
+      rows.push(one, many);
+      shares.push(
+        `${name}: ${tags} tags at c${tagConcurrency} keep ${
+          Math.round((many.jobsPerSec / one.jobsPerSec) * 100)
+        }% of the one-tag rate (${many.jobsPerSec.toLocaleString("en")} vs ${
+          one.jobsPerSec.toLocaleString("en")
+        } jobs/s)`,
+      );
+    }
   }
-  rows.push(await median((n) => benchCreateMany(name, open, n)));
-  rows.push(await median((n) => benchProcess(name, open, n, 1)));
-  rows.push(await median((n) => benchProcess(name, open, n, 50)));
+} finally {
+  await redis.stop();
 }
 const runtime = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined" ? "bun" : "deno";
 console.log(
@@ -71,3 +142,4 @@ console.log(
   } no-op jobs per case, median of ${reps} runs\n`,
 );
 printTable(rows);
+if (shares.length > 0) console.log(`\n${shares.join("\n")}`);

@@ -12,17 +12,20 @@
  * the MONITOR pass that counts the commands clients send per job).
  *
  * Writes `bench/results/latest.json` and the generated part of `bench/RESULTS.md`.
+ * `--store sqlite` runs the SQLite comparison instead (`bench/peers/sqlite.ts`).
  * @module
  */
 
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import process from "node:process";
 import { BenchRedis } from "./peers/_redis.ts";
 import { medians, ratios, type Run, table, updateResults } from "./peers/_report.ts";
+import { saveRows } from "./peers/_results_file.ts";
+import { runSqlite } from "./peers/sqlite.ts";
 
 const { values: flags } = parseArgs({
   args: process.argv.slice(2),
@@ -38,8 +41,13 @@ const { values: flags } = parseArgs({
       default: "enqueue-single,enqueue-bulk,process-c1,process-c50,latency",
     },
     "no-count": { type: "boolean", default: false },
+    store: { type: "string", default: "redis" },
   },
 });
+if (flags.store === "sqlite") {
+  await runSqlite(process.argv.slice(2));
+  process.exit(0);
+}
 const JOBS = Number(flags.jobs);
 const LATENCY_JOBS = Number(flags["latency-jobs"]);
 const path = (p: string) => fileURLToPath(new URL(p, import.meta.url));
@@ -235,8 +243,7 @@ try {
 
 const rows = medians(runs, sent);
 const minutes = ((Date.now() - started) / 60_000).toFixed(1);
-mkdirSync(path("./results/"), { recursive: true });
-writeFileSync(path("./results/latest.json"), JSON.stringify(rows, null, 2) + "\n");
+saveRows(path("./results/latest.json"), "redis", rows);
 const cpu = cpus();
 const machine = `${cpu.length} × ${cpu[0]?.model.trim()}, ${
   Math.round(totalmem() / 2 ** 30)

@@ -52,6 +52,11 @@ export class EventBus {
     this.#handlers = handlers;
   }
 
+  /** How many event streams are open (`open` and `watch` streams not yet closed or cancelled). */
+  get streams(): number {
+    return this.#hub.size;
+  }
+
   /** Whether events reach other processes. */
   get isShared(): boolean {
     return typeof this.#store.subscribe === "function";

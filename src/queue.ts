@@ -60,7 +60,10 @@ export type { ProcessOptions, QueueOptions } from "./queue_options.ts";
 export type { WaitOptions } from "./wait.ts";
 export type { QueueEvents } from "./queue_events.ts";
 
-/** A plugin for `queue.use()`: a function of the queue, or an object with `handle(queue)`. */
+/**
+ * A plugin for `queue.use()`: a function of the queue, or an object with `handle(queue)`.
+ * (Spelled out rather than `PluginOf<Queue>`, so the public type names no private one.)
+ */
 export type Plugin = ((queue: Queue) => unknown) | { handle(queue: Queue): unknown };
 
 function isStore(value: unknown): value is Store {
@@ -302,6 +305,14 @@ export class Queue extends Emitter<QueueEvents> {
   /** A stream of job events, from every process when the store carries events. */
   events(filter?: EventFilter): ReadableStream<QueueEvent> {
     return this.#parts.bus.open(filter);
+  }
+
+  /**
+   * How many `events()` and `watch()` streams are open: a stream counts until it closes or its
+   * reader cancels it, so an adapter (the HTTP API's event stream) can be checked for leaks.
+   */
+  get openStreams(): number {
+    return this.#parts.bus.streams;
   }
 
   /** A stream of one job's events that closes after its final status. */

@@ -20,6 +20,13 @@ export interface FetchOptions {
    * by code point, missing values last, ties by creation order (see `FindOptions.sort`).
    */
   sort?: Partial<Record<keyof Job, 1 | -1>>;
+  /**
+   * Keyset paging: only jobs after this one in the sort order, typically the last job of the
+   * previous page. Only its sort field, `created` and `id` are read, so a cursor that kept
+   * those three is enough; the job need not exist any more. Stores serve it from an index
+   * for the `created` and `id` orders, without reading the jobs before it.
+   */
+  after?: Pick<Job, "id" | "created"> & Partial<Job>;
 }
 
 /** What `queue.clean()` accepts besides tags. */
@@ -83,6 +90,23 @@ function sortOf(sort: FetchOptions["sort"]): FindOptions["sort"] {
   return { field: field as keyof Job, direction };
 }
 
+/** `FetchOptions.after` checked: an object with a string `id` and a finite `created`. */
+function afterOf(after: FetchOptions["after"]): Job | undefined {
+  if (after === undefined) return undefined;
+  if (
+    typeof after !== "object" || after === null || typeof after.id !== "string" ||
+    typeof after.created !== "number" || !Number.isFinite(after.created)
+  ) {
+    throw new TypeError(
+      `Cannot fetch jobs as after must be a job with a string id and a number created: current value is ${
+        show(after)
+      }`,
+    );
+  }
+  // Stores read only the sort field, `created` and `id` of `FindOptions.after`.
+  return after as Job;
+}
+
 /** Pages through the jobs matching a validated query. */
 export function fetchJobs(
   store: Store,
@@ -96,11 +120,16 @@ export function fetchJobs(
       `Cannot fetch jobs as limit must be a number >= 0: current value is ${show(limit)}`,
     );
   }
+  const after = afterOf(options.after);
   return (async function* () {
     let offset = 0;
     while (offset < limit) {
       const size = Math.min(PAGE, limit - offset);
-      const jobs = await store.find(query, { offset, limit: size, sort });
+      // Pages within one fetch go by offset from `after`: a store that ignores `after` still
+      // pages correctly from the start (a keyset of its own would repeat the first page).
+      const page: FindOptions = { offset, limit: size, sort };
+      if (after) page.after = after;
+      const jobs = await store.find(query, page);
       yield* jobs;
       if (jobs.length < size) return;
       offset += jobs.length;

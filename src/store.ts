@@ -240,8 +240,10 @@ export interface FindOptions {
   offset: number;
   /**
    * Keyset paging: only jobs strictly after this one in the sort order (the last job of the
-   * previous page, as `find` returned it). A store should serve it from an index, without
-   * reading the jobs before it, at least for the `created` and `id` orders.
+   * previous page, as `find` returned it). A store reads only its sort field, `created` and
+   * `id` (an HTTP cursor keeps just those; the job may be gone since), and should serve it
+   * from an index, without reading the jobs before it, at least for the `created` and `id`
+   * orders.
    */
   after?: Job;
   /** Return at most this many. */

@@ -19,6 +19,11 @@ export class StreamHub<T> {
     return this.#outlets.size > 0;
   }
 
+  /** How many streams are open. */
+  get size(): number {
+    return this.#outlets.size;
+  }
+
   /**
    * A new stream of the values that pass `accept`, closing after a value that `isLast` says
    * is the last one. `onCancel` runs when the reader cancels or the hub closes.

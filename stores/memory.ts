@@ -42,6 +42,7 @@ import type {
 import { STALLED_ERROR, STORE_MESSAGES, StoreError } from "../src/store.ts";
 import { Channel } from "./_channel.ts";
 import { copyJob, copyLine, copyValue } from "./_copy.ts";
+import { firstInOrder } from "./_heap.ts";
 import { ClaimControl } from "./_memory_control.ts";
 import { JobTable } from "./_memory_jobs.ts";
 import { ScheduleTable } from "./_memory_schedules.ts";
@@ -184,9 +185,15 @@ export class MemoryStore implements Store {
     return this.#run(() => {
       const start = Math.max(0, options.offset);
       const compare = compareJobs(options.sort);
-      return this.#table.match(query)
-        .sort((a, b) => compare(a.job, b.job))
-        .slice(start, start + Math.max(0, options.limit))
+      const after = options.after;
+      const matches = this.#table.match(query)
+        .filter((entry) => after === undefined || compare(entry.job, after) > 0);
+      return firstInOrder(
+        matches,
+        (a, b) => compare(a.job, b.job),
+        start + Math.max(0, options.limit),
+      )
+        .slice(start)
         .map((entry) => copyJob(entry.job));
     });
   }

@@ -18,7 +18,6 @@
 
 import type { Job, LogLine } from "../src/job.ts";
 import { inTimeOrder } from "../src/log_order.ts";
-import { compareJobs } from "../src/query.ts";
 import type {
   ClaimRequest,
   ClaimResult,
@@ -47,7 +46,7 @@ import { Subscriber } from "./redis/_subscriber.ts";
 import { authStoreError, RedisAuthError } from "./redis/_auth.ts";
 import * as codec from "./redis/_codec.ts";
 import * as control from "./redis/_control.ts";
-import { countJobs, matchJobs, type ScriptRunner } from "./redis/_match.ts";
+import { countJobs, findJobs, type ScriptRunner } from "./redis/_match.ts";
 import { removeJobs } from "./redis/_remove.ts";
 import type { RedisClient, RedisConnection } from "./redis/_connection.ts";
 import { type RedisStoreOptions, resolveOptions } from "./redis/_options.ts";
@@ -185,10 +184,8 @@ export class RedisStore implements Store {
     return codec.toJob(reply);
   }
 
-  async find(query: JobQuery, options: FindOptions): Promise<Job[]> {
-    const start = Math.max(0, options.offset);
-    const jobs = await matchJobs(this.#runner, query);
-    return jobs.sort(compareJobs(options.sort)).slice(start, start + Math.max(0, options.limit));
+  find(query: JobQuery, options: FindOptions): Promise<Job[]> {
+    return findJobs(this.#runner, query, options);
   }
 
   count(query: JobQuery): Promise<number> {

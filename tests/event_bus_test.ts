@@ -367,3 +367,21 @@ test("Queue.close() waits for its last events to reach the store before closing 
   await withTimeout(queue.close(), PATIENCE, "close()");
   assert.deepEqual(order, ["published", "store closed"]);
 });
+
+test("Queue.openStreams counts events() and watch() streams until they end or are cancelled", async () => {
+  const queue = kinetik();
+  try {
+    const job = await queue.create("count streams");
+    assert.equal(queue.openStreams, 0);
+    const events = queue.events();
+    const watch = queue.watch(job.id);
+    assert.equal(queue.openStreams, 2);
+    await events.cancel();
+    assert.equal(queue.openStreams, 1);
+    await queue.cancel(job.id); // the job's final event closes its watch stream
+    assert.equal(queue.openStreams, 0);
+    await watch.cancel();
+  } finally {
+    await queue.close();
+  }
+});

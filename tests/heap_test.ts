@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Heap } from "../stores/_heap.ts";
+import { firstInOrder, Heap } from "../stores/_heap.ts";
 
 test("Heap.pop() returns items smallest first whatever the push order", () => {
   const heap = new Heap<number>((a, b) => a < b);
@@ -44,4 +44,14 @@ test("Heap breaks ties by whatever its less function compares", () => {
   const order = [];
   while (heap.size > 0) order.push(heap.pop()!.seq);
   assert.deepEqual(order, [2, 4, 1, 3]);
+});
+
+test("firstInOrder() gives the first count items in order, through a heap or a sort", () => {
+  const items = Array.from({ length: 1_000 }, (_, i) => (i * 7_919) % 1_000);
+  const ascending = (a: number, b: number) => a - b;
+  for (const count of [0, 1, 7, 124, 125, 999, 2_000]) {
+    const want = [...items].sort(ascending).slice(0, count);
+    assert.deepEqual(firstInOrder([...items], ascending, count), want, `first ${count}`);
+  }
+  assert.deepEqual(firstInOrder([...items], (a, b) => b - a, 3), [999, 998, 997]);
 });

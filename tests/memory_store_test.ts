@@ -79,3 +79,41 @@ test("MemoryStore.claim() rejects a limit below 1 with a RangeError", async () =
   });
   await store.close();
 });
+
+test("MemoryStore.find() takes a page of a big list in order, after after, both ways", async () => {
+  const store = new MemoryStore();
+  try {
+    // 3,000 jobs in runs of ten equal creation times, added out of creation order.
+    const jobs = await store.add(
+      Array.from({ length: 3_000 }, (_, i) => {
+        const n = (i * 7_919) % 3_000;
+        const created = 1_700_000_000_000 + Math.floor(n / 10);
+        return {
+          task: "t",
+          data: { n },
+          created,
+          priority: 0,
+          log: { time: created, message: "" },
+        };
+      }),
+    );
+    for (const direction of [1, -1] as const) {
+      const sort = { field: "created" as const, direction };
+      const all = await store.find({}, { offset: 0, limit: 10_000, sort });
+      assert.equal(all.length, 3_000);
+      for (
+        const [at, offset, limit] of [[0, 0, 20], [1_234, 0, 50], [2_990, 3, 20], [500, 10, 1]]
+      ) {
+        const page = await store.find({}, { offset, limit, sort, after: all[at] });
+        assert.deepEqual(
+          page,
+          all.slice(at + 1 + offset, at + 1 + offset + limit),
+          `${direction} ${at}`,
+        );
+      }
+    }
+    assert.equal(jobs.length, 3_000);
+  } finally {
+    await store.close();
+  }
+});

@@ -127,6 +127,46 @@ test("fetchJobs() passes the query and a Mongo-style sort to the store", async (
   }
 });
 
+test("fetchJobs() passes after to every page and pages by offset from it", async () => {
+  const { store, finds } = recordingStore();
+  try {
+    const jobs = await store.add(Array.from({ length: 450 }, (_, n) => newJob("resize", n)));
+    const after = { id: jobs[9].id, created: jobs[9].created };
+    const sort = { created: 1 } as const;
+    const fetched = await all(fetchJobs(store, { task: "resize" }, { after, sort, limit: 300 }));
+    assert.deepEqual(
+      fetched.map((job) => (job.data as { n: number }).n),
+      Array.from({ length: 300 }, (_, n) => n + 10),
+    );
+    assert.deepEqual(finds.map(({ offset, limit, after }) => [offset, limit, after]), [
+      [0, 200, after],
+      [200, 100, after],
+    ]);
+  } finally {
+    await store.close();
+  }
+});
+
+test("fetchJobs() throws TypeError at the call for an after without a string id and a number created", () =>
+  withStore((store) => {
+    const prefix =
+      "Cannot fetch jobs as after must be a job with a string id and a number created: current value is ";
+    for (
+      const [after, shown] of [
+        [null, "null"],
+        ["7", '"7"'],
+        [{ id: 7, created: 1 }, '{"id":7,"created":1}'],
+        [{ id: "7" }, '{"id":"7"}'],
+        [{ id: "7", created: NaN }, '{"id":"7","created":null}'],
+      ] as const
+    ) {
+      assert.throws(
+        () => fetchJobs(store, {}, { after: after as unknown as Job }),
+        { name: "TypeError", message: prefix + shown },
+      );
+    }
+  }));
+
 test("fetchJobs() throws TypeError at the call for a sort that is not one known field and 1/-1", () =>
   withStore((store) => {
     const prefix = "Cannot sort jobs as sort must be one field of id, task, status, created, " +

@@ -140,3 +140,37 @@ test(
     });
   },
 );
+
+test(
+  "RedisStore.remove() with limit takes unfinished jobs of several tasks and statuses oldest created first",
+  { skip },
+  async () => {
+    await withStore(async (store) => {
+      // Ids run against creation times here: the order comes from the index zsets' members
+      // (creation time, then id), merged across every task and status selected.
+      const at = (task: string, created: number, runAt?: number): NewJob => ({
+        ...newJob(task),
+        created,
+        runAt,
+      });
+      const [newest, oldDelayed, oldest, middle] = await store.add([
+        at("a", T0 + 40),
+        at("b", T0 + 20, T0 + 1e9),
+        at("b", T0 + 10),
+        at("a", T0 + 30, T0 + 1e9),
+      ]);
+      const unfinished = { status: ["queued", "delayed"] as ("queued" | "delayed")[] };
+      assert.equal(await store.remove({ ...unfinished, limit: 2 }), 2);
+      assert.equal(await store.get(oldest.id), undefined);
+      assert.equal(await store.get(oldDelayed.id), undefined);
+      assert.deepEqual(
+        (await store.find({}, { offset: 0, limit: 9 })).map((job) => job.id),
+        [middle.id, newest.id],
+      );
+      assert.equal(await store.remove({ ...unfinished, keep: 1 }), 1);
+      assert.deepEqual((await store.find({}, { offset: 0, limit: 9 })).map((job) => job.id), [
+        newest.id,
+      ]);
+    });
+  },
+);

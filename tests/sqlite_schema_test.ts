@@ -142,3 +142,29 @@ test("SqliteStore() migrates a schema 1 file in place to the current schema, kee
     await store.close();
   }
 });
+
+test("SqliteStore() gives a schema 1 file the keyset indexes and pages its jobs by keyset", async () => {
+  const path = freshPath();
+  const db = new DatabaseSync(path);
+  db.exec(MIGRATIONS[0]);
+  db.exec("PRAGMA user_version = 1");
+  const insert = db.prepare(
+    `INSERT INTO jobs (task, data, status, created, priority, logs) VALUES (?, ?, 'queued', ?, 0, ?)`,
+  );
+  for (const n of [3, 1, 2]) insert.run("resize", `{"n":${n}}`, T0 + n, line(T0, "Created"));
+  const indexes = () =>
+    (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE '%created'")
+      .all() as { name: string }[]).map((row) => row.name).sort();
+  assert.deepEqual(indexes(), []);
+  const store = new SqliteStore({ path });
+  try {
+    assert.deepEqual(indexes(), ["jobs_created", "jobs_status_created", "jobs_task_created"]);
+    const [first] = await store.find({ status: "queued" }, { offset: 0, limit: 1 });
+    assert.deepEqual(first.data, { n: 1 });
+    const page = await store.find({ status: "queued" }, { offset: 0, limit: 5, after: first });
+    assert.deepEqual(page.map((job) => (job.data as { n: number }).n), [2, 3]);
+  } finally {
+    db.close();
+    await store.close();
+  }
+});

@@ -107,3 +107,15 @@ test("open() gives onStart an outlet that pushes past the filter, closes and err
   await assert.rejects(collect(failed), failure);
   assert.equal(hub.isListened, false);
 });
+
+test("size counts open streams until they close or their reader cancels", async () => {
+  const hub = new StreamHub<number>();
+  const a = hub.open();
+  const b = hub.open(() => true, (n) => n === 2);
+  assert.equal(hub.size, 2);
+  await a.cancel();
+  assert.equal(hub.size, 1);
+  hub.push(2);
+  assert.equal(hub.size, 0);
+  assert.deepEqual(await b.getReader().read(), { done: false, value: 2 });
+});

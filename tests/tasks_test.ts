@@ -100,3 +100,39 @@ test("deno task bench:peers runs Kinetik's cases under Deno and Bun in a fresh c
   assert.match(run.output, /rep 1 enqueue-bulk kinetik@bun: \d+\/s/);
   assert.doesNotMatch(run.output, /failed/);
 });
+
+test(
+  "deno task bench:peers --store sqlite runs Kinetik's SQLite cases under Deno and Bun in a fresh clone",
+  {
+    skip,
+    timeout: 120_000,
+  },
+  () => {
+    const flags = ["--store", "sqlite", "--reps", "1", "--jobs", "50", "--latency-jobs", "5"];
+    const cases = ["--cases", "enqueue-bulk,process-c1,latency"];
+    const run = task("bench:peers", [
+      ...flags,
+      ...cases,
+      "--systems",
+      "kinetik",
+      "--runtimes",
+      "deno,bun",
+    ]);
+    assert.equal(run.code, 0, run.output);
+    for (const name of ["enqueue-bulk", "process-c1"]) {
+      for (const runtime of ["deno", "bun"]) {
+        assert.match(run.output, new RegExp(`rep 1 ${name} kinetik@${runtime}: \\d+/s`));
+      }
+    }
+    assert.match(run.output, /rep 1 latency kinetik@deno: \d+\/s p50 [\d.]+ p99 [\d.]+ ms/);
+    assert.doesNotMatch(run.output, /failed/);
+    const rows = JSON.parse(readFileSync(join(copy, "bench", "results", "latest.json"), "utf8"));
+    const sqlite = rows.filter((row: { store: string }) => row.store === "sqlite");
+    assert.equal(sqlite.length, 6, "3 cases × 2 runtimes");
+    assert.ok(rows.some((row: { store: string }) => row.store === "redis"), "Redis rows are kept");
+    assert.match(
+      readFileSync(join(copy, "bench", "RESULTS.md"), "utf8"),
+      /\| process-c1 \| bun \| kinetik \|/,
+    );
+  },
+);

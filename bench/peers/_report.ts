@@ -143,11 +143,17 @@ export function ratios(rows: Row[]): string {
   return lines.join("\n");
 }
 
-const START = "<!-- bench:peers:start -->";
-const END = "<!-- bench:peers:end -->";
-
-/** Replaces the generated part of RESULTS.md (between its markers) with `text`. */
-export function updateResults(path: string, text: string): void {
+/**
+ * Replaces the generated part of RESULTS.md (between its markers) with `text`; `section` names
+ * the markers (`<!-- bench:peers:start -->` for the Redis run, `bench:peers-sqlite` for SQLite).
+ */
+export function updateResults(
+  path: string,
+  text: string,
+  section = "peers",
+): void {
+  const START = `<!-- bench:${section}:start -->`;
+  const END = `<!-- bench:${section}:end -->`;
   let doc: string;
   try {
     doc = readFileSync(path, "utf8");

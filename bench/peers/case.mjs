@@ -3,6 +3,7 @@
 // `{"ready":true}` first for a latency worker, then the result.
 //
 //   <runtime> bench/peers/case.mjs --system kinetik|kinetik-node-redis|bullmq|bee-queue --redis URL
+//     (or --store sqlite --system kinetik|plainjob|liteque|bunqueue --sqlite FILE)
 //     --case enqueue-single|enqueue-bulk|seed|process|latency-worker|latency-producer
 //     [--jobs 20000] [--concurrency 1] [--rate 200]
 import process from "node:process";
@@ -14,6 +15,13 @@ const ADAPTERS = {
   "kinetik-node-redis": "./adapters/kinetik_node_redis.ts",
   bullmq: "./adapters/bullmq.mjs",
   "bee-queue": "./adapters/bee_queue.mjs",
+};
+// `--store sqlite`: the SQLite peers, each on the file `--sqlite` names.
+const SQLITE_ADAPTERS = {
+  kinetik: "./adapters/sqlite/kinetik.ts",
+  plainjob: "./adapters/sqlite/plainjob.mjs",
+  liteque: "./adapters/sqlite/liteque.mjs",
+  bunqueue: "./adapters/sqlite/bunqueue.mjs",
 };
 
 const args = {};
@@ -76,9 +84,15 @@ async function main() {
     process.stderr.write(`case ${args.system}/${args.case} timed out\n`);
     process.exit(2);
   }, 240_000).unref?.();
-  const create = (await import(ADAPTERS[args.system])).default;
+  const adapters = args.store === "sqlite" ? SQLITE_ADAPTERS : ADAPTERS;
+  const create = (await import(adapters[args.system])).default;
   const role = args.case === "process" || args.case === "latency-worker" ? "worker" : "producer";
-  const adapter = await create({ url: args.redis, queue: "bench", role });
+  const adapter = await create({
+    url: args.redis,
+    path: args.sqlite,
+    queue: "bench",
+    role,
+  });
   const [name, version] = runtime();
   const row = {
     system: args.system,

@@ -6,6 +6,7 @@
 import type { Queue } from "../queue.ts";
 import { type OptionSpec, type ParsedArgs, UsageError } from "./_args.ts";
 import type { Paint } from "./_format.ts";
+import type { HttpServing } from "./serve.ts";
 
 /** Where a command writes, and how. */
 export interface CliContext {
@@ -39,6 +40,8 @@ export interface CliContext {
   confirm?: (question: string) => Promise<boolean>;
   /** The program name as help shows it: `kinetik`. */
   program: string;
+  /** Loads `http/` for `serve`; unset: imported at run time. */
+  loadHttp?: () => Promise<HttpServing>;
 }
 
 /** One subcommand. */

@@ -33,6 +33,7 @@ import { removeCommand } from "./remove.ts";
 import { pauseCommand, resumeCommand } from "./pause.ts";
 import { retryCommand } from "./retry.ts";
 import { schedulesCommand } from "./schedules.ts";
+import { type HttpServing, serveCommand } from "./serve.ts";
 import { showCommand } from "./show.ts";
 import { tasksCommand } from "./tasks.ts";
 import { unscheduleCommand } from "./unschedule.ts";
@@ -57,6 +58,7 @@ export const COMMANDS: readonly Command[] = [
   unscheduleCommand,
   pauseCommand,
   resumeCommand,
+  serveCommand,
 ];
 
 /** Options of `kinetik` alone, before any command. */
@@ -95,6 +97,11 @@ export interface RunCliOptions {
    * bundler can follow. @default openStore
    */
   openStore?: (url: string) => Promise<Store>;
+  /**
+   * Loads the HTTP API for `serve`. The binary passes an import a bundler can follow.
+   * @default an import at run time
+   */
+  loadHttp?: () => Promise<HttpServing>;
 }
 
 /** The option names that take a value, of every command, to find the subcommand. */
@@ -238,6 +245,7 @@ export async function runCli(
       json: parsed.values.json === true,
       signal: options.signal ?? shutdown!.signal,
       program,
+      loadHttp: options.loadHttp,
       confirm: options.confirm === false
         ? undefined
         : options.confirm ?? (isatty(0) ? askOnTerminal : undefined),

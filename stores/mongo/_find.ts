@@ -59,8 +59,13 @@ export async function find(
   if (limit === 0) return [];
   const { filter, exact } = translateQuery(query);
   const order = serverSort(options.sort);
+  // Keyset paging is matched here, on documents in order: correct for every sort, though it
+  // reads the documents before `after` (no index range for it yet).
+  const compare = compareJobs(options.sort);
+  const after = options.after;
+  const isAfter = (job: Job) => after === undefined || compare(job, after) > 0;
 
-  if (order !== undefined && exact) {
+  if (order !== undefined && exact && after === undefined) {
     const jobs: Job[] = [];
     for await (const document of ordered(collections, filter, order, { offset, limit })) {
       jobs.push(toJob(document));
@@ -75,7 +80,7 @@ export async function find(
     let skipped = 0;
     for await (const document of ordered(collections, filter, order)) {
       const job = toJob(document);
-      if (!match(job)) continue;
+      if (!match(job) || !isAfter(job)) continue;
       if (skipped < offset) skipped++;
       else if (jobs.push(job) >= limit) break;
     }
@@ -83,7 +88,7 @@ export async function find(
   }
   const documents = await collections.jobs.find(filter, { projection: RECORD_PROJECTION })
     .toArray();
-  return documents.map(toJob).filter(match).sort(compareJobs(options.sort))
+  return documents.map(toJob).filter((job) => match(job) && isAfter(job)).sort(compare)
     .slice(offset, offset + limit);
 }
 

@@ -61,6 +61,26 @@ function orderBy(sort: FindOptions["sort"]): string | undefined {
   return `ORDER BY j.${column}${text} ${dir} NULLS LAST, ${tie}`;
 }
 
+/**
+ * The SQL range of `options.after` for the creation and id orders (ids of this store are
+ * bigints), numbered after `used` parameters; `undefined` for other orders.
+ */
+function keysetOf(
+  options: FindOptions,
+  used: number,
+): { sql: string; params: unknown[] } | undefined {
+  const { after } = options;
+  const field = options.sort?.field ?? "created";
+  if (after === undefined || !/^[0-9]{1,18}$/.test(after.id)) return undefined;
+  const op = (options.sort?.direction ?? 1) === 1 ? ">" : "<";
+  if (field === "id") return { sql: `j.id ${op} $${used + 1}::bigint`, params: [after.id] };
+  if (field !== "created") return undefined;
+  return {
+    sql: `(j.created, j.id) ${op} ($${used + 1}::bigint, $${used + 2}::bigint)`,
+    params: [after.created, after.id],
+  };
+}
+
 /** Jobs matching a validated query, ordered and paged. */
 export async function find(
   connection: Connection,
@@ -73,14 +93,24 @@ export async function find(
   const offset = Math.max(0, Math.trunc(options.offset));
   const limit = Math.max(0, Math.trunc(options.limit));
   if (limit === 0) return [];
-  const select = `SELECT ${jobColumns("j")} FROM "${schema}".jobs j ${where}`;
+  // Keyset paging (`after`): in SQL for the creation and id orders, a range of the ordered
+  // read; for other orders the rows before it are skipped here.
+  const compare = compareJobs(options.sort);
+  const { after } = options;
+  const isAfter = (job: Job) => after === undefined || compare(job, after) > 0;
+  const range = keysetOf(options, params.length);
+  const conditions = [where.replace(/^WHERE /, ""), ...range ? [range.sql] : []].filter(Boolean);
+  const select = `SELECT ${jobColumns("j")} FROM "${schema}".jobs j ${
+    conditions.length > 0 ? `WHERE ${conditions.join(" AND ")}` : ""
+  }`;
+  const values = [...params, ...range?.params ?? []];
 
-  if (order !== undefined && exact) {
-    const n = params.length;
+  if (order !== undefined && exact && (after === undefined || range !== undefined)) {
+    const n = values.length;
     const rows = await connection.query(
       "find jobs",
       `${select} ${order} LIMIT $${n + 1} OFFSET $${n + 2}`,
-      [...params, limit, offset],
+      [...values, limit, offset],
     );
     return rows.map(toJob);
   }
@@ -90,18 +120,18 @@ export async function find(
     // Rows arrive in order: skip and take matches, then stop reading.
     const jobs: Job[] = [];
     let skipped = 0;
-    for await (const rows of connection.cursor("find jobs", `${select} ${order}`, params, BATCH)) {
+    for await (const rows of connection.cursor("find jobs", `${select} ${order}`, values, BATCH)) {
       for (const row of rows) {
         const job = toJob(row);
-        if (!match(job)) continue;
+        if (!match(job) || !isAfter(job)) continue;
         if (skipped < offset) skipped++;
         else if (jobs.push(job) >= limit) return jobs;
       }
     }
     return jobs;
   }
-  const rows = await connection.query("find jobs", select, params);
-  return rows.map(toJob).filter(match).sort(compareJobs(options.sort)).slice(
+  const rows = await connection.query("find jobs", select, values);
+  return rows.map(toJob).filter((job) => match(job) && isAfter(job)).sort(compare).slice(
     offset,
     offset + limit,
   );

@@ -13,7 +13,7 @@
  * | `<base>ready:<task>` | zset | claimable jobs: score `priority`, member `readyAt(16 digits) id(16 digits)` |
  * | `<base>delayed:<task>` | zset | delayed jobs by `runAt`, member the id |
  * | `<base>leases` | zset | processing jobs by `leaseUntil`, member the id |
- * | `<base>index:<task>:<status>` | set | ids by task and status: `find`, `count`, `stats`, `remove` |
+ * | `<base>index:<task>:<status>` | zset | jobs by task and status, score 0, member `created(16 digits) id(16 digits)` (creation order): `find` (keyset pages), `count`, `stats`, `remove` |
  * | `<base>finished:<status>` | zset | jobs of a final status by `finished`, member the id in 16 digits: retention sweeps, `maxFinished` |
  * | `<base>tasks` | set | every task name seen |
  * | `<base>keys` | hash | dedupe key → id of the unfinished job holding it |

@@ -13,7 +13,7 @@ import { RENEW } from "./_scripts/renew.ts";
 import { RECOVER } from "./_scripts/recover.ts";
 import { CANCEL } from "./_scripts/cancel.ts";
 import { REQUEUE } from "./_scripts/requeue.ts";
-import { COUNT, FETCH, IDS, LOGS, STATS } from "./_scripts/read.ts";
+import { COUNT, FETCH, IDS, LOGS, PAGE, STATS } from "./_scripts/read.ts";
 import { APPEND_LOGS, HEARTBEAT, WORKERS } from "./_scripts/write.ts";
 import { REMOVE, REMOVE_JOB } from "./_scripts/remove.ts";
 import { PROMOTE } from "./_scripts/promote.ts";
@@ -32,6 +32,7 @@ export const SCRIPTS = {
   fetch: new RedisScript("fetch", LIB, FETCH),
   ids: new RedisScript("ids", LIB, IDS),
   count: new RedisScript("count", LIB, COUNT),
+  page: new RedisScript("page", LIB, PAGE),
   stats: new RedisScript("stats", LIB, STATS),
   remove: new RedisScript("remove", LIB, REMOVE),
   removeJob: new RedisScript("remove-job", LIB, REMOVE_JOB),

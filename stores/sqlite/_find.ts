@@ -1,12 +1,14 @@
 /**
  * `find` and `count`: narrow by the indexed status and task columns in SQL, match the rest of
- * the query in memory, and page. @module
+ * the query in memory, and page; pages of plain status/task queries come from the indexes
+ * alone (`_keyset.ts`). @module
  */
 
 import type { Job } from "../../src/job.ts";
 import { JOB_STATUSES } from "../../src/job.ts";
 import { compareJobs, compileQuery, queryHints } from "../../src/query.ts";
 import type { FindOptions, JobQuery } from "../../src/store.ts";
+import { canFindByKeyset, findByKeyset, keyset } from "./_keyset.ts";
 import { JOB_COLUMNS, type JobRow, SORT_COLUMNS, toJob } from "./_rows.ts";
 import type { Statements } from "./_statements.ts";
 
@@ -68,15 +70,23 @@ function orderBy(sort: FindOptions["sort"]): string | undefined {
   return `ORDER BY (${column} IS NULL), ${column} ${dir}, ${tie}`;
 }
 
-/** Jobs matching a validated query, ordered and paged. */
+/**
+ * Jobs matching a validated query, ordered and paged. A query of plain status and task
+ * conditions in creation or id order reads its page from the indexes (`_keyset.ts`); others
+ * narrow by status and task in SQL and match the rest here, `after` by the keyset in SQL when
+ * the order allows it, else here.
+ */
 export function find(statements: Statements, query: JobQuery, options: FindOptions): Job[] {
   const { where, params, exact } = narrow(query);
   const order = orderBy(options.sort);
   const offset = Math.max(0, Math.trunc(options.offset));
   const limit = Math.max(0, Math.trunc(options.limit));
   if (limit === 0) return [];
-
-  if (order !== undefined && exact) {
+  if (exact && canFindByKeyset(options)) {
+    return findByKeyset(statements, queryHints(query), options, offset, limit);
+  }
+  const { after } = options;
+  if (order !== undefined && exact && after === undefined) {
     const rows = statements.get(
       `SELECT ${JOB_COLUMNS} FROM jobs ${where} ${order} LIMIT ? OFFSET ?`,
     )
@@ -85,21 +95,30 @@ export function find(statements: Statements, query: JobQuery, options: FindOptio
   }
 
   const match = compileQuery(query);
-  const statement = statements.get(`SELECT ${JOB_COLUMNS} FROM jobs ${where} ${order ?? ""}`);
+  const compare = compareJobs(options.sort);
+  const isAfter = (job: Job) => after === undefined || compare(job, after) > 0;
+  const range = keyset(options);
+  const conditions = [where.replace(/^WHERE /, ""), ...range?.where ?? []].filter(Boolean);
+  const statement = statements.get(
+    `SELECT ${JOB_COLUMNS} FROM jobs ${
+      conditions.length > 0 ? `WHERE ${conditions.join(" AND ")}` : ""
+    } ${order ?? ""}`,
+  );
+  const values = [...params, ...range?.params ?? []];
   if (order !== undefined) {
     // Rows arrive in order: skip and take matches, then stop reading.
     const jobs: Job[] = [];
     let skipped = 0;
-    for (const row of statement.iterate(...params) as Iterable<JobRow>) {
+    for (const row of statement.iterate(...values) as Iterable<JobRow>) {
       const job = toJob(row);
-      if (!match(job)) continue;
+      if (!match(job) || !isAfter(job)) continue;
       if (skipped < offset) skipped++;
       else if (jobs.push(job) >= limit) break;
     }
     return jobs;
   }
-  const rows = statement.all(...params) as unknown as JobRow[];
-  return rows.map(toJob).filter(match).sort(compareJobs(options.sort)).slice(
+  const rows = statement.all(...values) as unknown as JobRow[];
+  return rows.map(toJob).filter((job) => match(job) && isAfter(job)).sort(compare).slice(
     offset,
     offset + limit,
   );

@@ -7,7 +7,7 @@ import type { DatabaseSync } from "node:sqlite";
 import { StoreError } from "../../src/store.ts";
 
 /** The schema version this code writes and reads. */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /**
  * Migrations by the version they bring the file to; `MIGRATIONS[0]` creates version 1.
@@ -72,7 +72,16 @@ export const MIGRATIONS: readonly string[] = [
   );
   `,
   `
-  -- Version 2: what a job carries through its life (results, per-job overrides, trace) and
+  -- Version 2: keyset paging of find (the HTTP API's job lists). A page in creation order is
+  -- one range of one of these, overall, per status or per task (per status and task it is
+  -- jobs_status); the id ties are the rowid every index ends with. created never changes, so
+  -- only jobs_status_created is rewritten when a job changes status.
+  CREATE INDEX jobs_created ON jobs (created);
+  CREATE INDEX jobs_status_created ON jobs (status, created);
+  CREATE INDEX jobs_task_created ON jobs (task, created);
+  `,
+  `
+  -- Version 3: what a job carries through its life (results, per-job overrides, trace) and
   -- retention sweeps. ADD COLUMN puts the new columns after logs, unlike a rebuild of the
   -- table, which would hold the write lock (and every other process's claims) for as long as
   -- copying a large file takes. They are NULL on most rows, and a NULL column is read from the
@@ -93,7 +102,7 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX jobs_finished ON jobs (status, finished) WHERE finished IS NOT NULL;
   `,
   `
-  -- Version 3: pause, rate limits and schedules. Each claim probes paused by primary key, so
+  -- Version 4: pause, rate limits and schedules. Each claim probes paused by primary key, so
   -- it stays a table of a few rows with no rowid.
   CREATE TABLE paused (
     kind TEXT NOT NULL, -- 'tag' or 'task'

@@ -52,7 +52,7 @@ local function addJobs(args, i, count)
         redis.call('HSET', dedupeKey, key, id)
       end
       redis.call('HSET', jobKey(id), unpack(fields))
-      later('SADD', indexKey(task, status), id)
+      later('ZADD', indexKey(task, status), 0, indexMember(created, id))
       if runAt == '' then
         noteReady(task)
         later('ZADD', readyKey(task), priority, readyMember(created, id))

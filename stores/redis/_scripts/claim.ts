@@ -39,8 +39,8 @@
  * - **A lease is a zset entry.** Each leased job gets status, attempts, started, worker,
  *   `leaseUntil`, maxAttempts (the request's, unless the job was saved with its own, marked
  *   by `ownMaxAttempts`) and a fresh token in one HSET, moves from its status index to
- *   `processing` with SMOVE and enters the lease zset by `leaseUntil`, which `recover`
- *   range-reads (no scan of processing jobs). Renewal just moves the score.
+ *   `processing` (ZREM + ZADD, batched per call) and enters the lease zset by `leaseUntil`,
+ *   which `recover` range-reads (no scan of processing jobs). Renewal just moves the score.
  * - **Pauses and limits inside the claim** (see `limits.ts`): groups of a paused tag and
  *   paused tasks are passed over; a limited task takes at most what its rate window and its
  *   running count leave, and the claim goes on with the other tasks of the group in order.
@@ -72,7 +72,7 @@ local function lease(id, entry, request, out)
   update(id, job, { 'status', 'processing', 'attempts', tonumber(job.attempts) + 1,
     'started', request.now, 'worker', request.worker, 'leaseUntil', request.leaseUntil,
     'maxAttempts', job.ownMaxAttempts and job.maxAttempts or entry.max, 'token', token })
-  moveIndexLater(id, entry.task, from, 'processing')
+  moveIndexLater(id, entry.task, job.created, from, 'processing')
   later('ZADD', leasesKey, request.leaseUntil, id)
   job.log = nil -- the "created" log line: only logs() reads it
   out[#out + 1] = cjson.encode(job)

@@ -18,6 +18,9 @@ local function jobKey(id) return base .. 'job:' .. id end
 local function logsKey(id) return base .. 'logs:' .. id end
 local function readyKey(task) return base .. 'ready:' .. task end
 local function delayedKey(task) return base .. 'delayed:' .. task end
+-- Jobs by task and status (find, count, stats, remove): a zset each, score 0, member
+-- indexMember(created, id), so a set reads in creation order and a page starts anywhere with
+-- one ZRANGEBYLEX. Every status change moves the member (moveIndex, moveIndexLater).
 local function indexKey(task, status) return base .. 'index:' .. task .. ':' .. status end
 local leasesKey = base .. 'leases'
 local tasksKey = base .. 'tasks'
@@ -37,11 +40,15 @@ end
 local function memberId(member) return tostring(tonumber(string.sub(member, 17))) end
 -- Finished-set members are the id in 16 digits, so equal finish times order by id.
 local function finishedMember(id) return string.format('%016d', tonumber(id)) end
+-- The index zsets' members have the same layout: creation time, then id.
+local function indexMember(created, id) return readyMember(created, id) end
+-- The time in a ready or index member (for an index member, when its job was created).
+local function memberTime(member) return tonumber(string.sub(member, 1, 16)) end
 
 -- Deferred writes: entries of sets and zsets gathered per key during a script and written
 -- by flushLater(), one variadic command per key, in the order each key was first touched; a
 -- batch of jobs then costs one command per key instead of one per job. Index moves group
--- by (from, to) set: one SMOVE for a single job, else SREM + SADD. A job moves at most once
+-- by (from, to) zset: one ZREM and one ZADD for all their members. A job moves at most once
 -- per group (settles move out of processing, then claims move into it), so the order holds.
 -- A script flushes before anything reads those keys (\`trimFinished\` reads a finished set).
 local laterBySlot, laterOrder = {}, {}
@@ -57,34 +64,37 @@ local function later(command, key, a, b, c)
   if b then write[#write + 1] = b end
 end
 -- Lua's unpack() takes at most about 8,000 values: a bigger write goes in slices of 4,000
--- (an even number, so ZADD's score-member pairs stay whole).
+-- (an even number, so ZADD's score-member pairs stay whole); an index move in slices of
+-- 2,000 members, as its ZADD carries a score beside each.
 local function flushLater()
   for _, write in ipairs(laterOrder) do
     local command, key, to = write[1], write[2], write[3]
-    if command == 'MOVE' and #write == 4 then
-      redis.call('SMOVE', key, to, write[4])
-    else
-      for from = 4, #write, 4000 do
-        local last = math.min(from + 3999, #write)
-        if command ~= 'MOVE' then
-          redis.call(command, key, unpack(write, from, last))
-        else
-          redis.call('SREM', key, unpack(write, from, last))
-          redis.call('SADD', to, unpack(write, from, last))
+    local step = command == 'MOVE' and 2000 or 4000
+    for from = 4, #write, step do
+      local last = math.min(from + step - 1, #write)
+      if command ~= 'MOVE' then
+        redis.call(command, key, unpack(write, from, last))
+      else
+        redis.call('ZREM', key, unpack(write, from, last))
+        local added = {}
+        for m = from, last do
+          added[#added + 1] = 0
+          added[#added + 1] = write[m]
         end
+        redis.call('ZADD', to, unpack(added))
       end
     end
   end
   laterBySlot, laterOrder = {}, {}
 end
-local function moveIndexLater(id, task, from, to)
-  later('MOVE', indexKey(task, from), id, nil, indexKey(task, to))
+local function moveIndexLater(id, task, created, from, to)
+  later('MOVE', indexKey(task, from), indexMember(created, id), nil, indexKey(task, to))
 end
 
-local function moveIndex(id, task, from, to)
-  if from and to then return redis.call('SMOVE', indexKey(task, from), indexKey(task, to), id) end
-  if from then redis.call('SREM', indexKey(task, from), id) end
-  if to then redis.call('SADD', indexKey(task, to), id) end
+local function moveIndex(id, task, created, from, to)
+  local member = indexMember(created, id)
+  if from then redis.call('ZREM', indexKey(task, from), member) end
+  if to then redis.call('ZADD', indexKey(task, to), 0, member) end
 end
 
 -- A record is read once (HGETALL) into a table, changed with update(), and returned from
@@ -153,7 +163,7 @@ local function deleteJob(id, f)
   end
   if status == 'processing' then redis.call('ZREM', leasesKey, id) end
   if not WAITING[status] then redis.call('ZREM', finishedKey(status), finishedMember(id)) end
-  redis.call('SREM', indexKey(task, status), id)
+  redis.call('ZREM', indexKey(task, status), indexMember(f[4], id))
   dropDedupe(id, f[5])
   redis.call('DEL', jobKey(id), logsKey(id))
 end

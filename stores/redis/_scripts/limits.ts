@@ -59,7 +59,7 @@ local function allowance(task, limit, now)
     byRate = math.max(limit.rateMax - redis.call('ZCARD', key), 0)
   end
   if limit.concurrency then
-    local running = redis.call('SCARD', indexKey(task, 'processing'))
+    local running = redis.call('ZCARD', indexKey(task, 'processing'))
     byConcurrency = math.max(limit.concurrency - running, 0)
   end
   return byRate, byConcurrency

@@ -20,7 +20,7 @@ redis.call('ZREM', delayedKey(task), id)
 -- A claim may have moved it to the ready set already once due, keyed by its runAt.
 redis.call('ZREM', readyKey(task), readyMember(job.runAt or job.created, id))
 update(id, job, { 'status', 'queued' }, { 'runAt' })
-moveIndex(id, task, 'delayed', 'queued')
+moveIndex(id, task, job.created, 'delayed', 'queued')
 enqueue(id, task, job.priority, job.created)
 redis.call('RPUSH', logsKey(id), ARGV[2])
 publishWakes()

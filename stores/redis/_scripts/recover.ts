@@ -23,13 +23,13 @@ for _, id in ipairs(ids) do
     local max = tonumber(job.maxAttempts or '0')
     if max > 0 and tonumber(job.attempts) >= max then
       update(id, job, { 'status', 'failed', 'finished', now, 'error', ARGV[5] }, LEASE_FIELDS)
-      moveIndex(id, task, 'processing', 'failed')
+      moveIndex(id, task, job.created, 'processing', 'failed')
       finish(id, job, 'failed', now)
       redis.call('RPUSH', logsKey(id), ARGV[4])
     else
       update(id, job, { 'status', 'queued' }, LEASE_FIELDS)
       enqueue(id, task, job.priority, job.runAt or job.created)
-      moveIndex(id, task, 'processing', 'queued')
+      moveIndex(id, task, job.created, 'processing', 'queued')
       redis.call('RPUSH', logsKey(id), ARGV[3])
     end
     out[#out + 1] = flatJob(job)

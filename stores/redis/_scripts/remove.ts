@@ -19,7 +19,8 @@
  * - Returns: `{ removed, more, skips… }`: how many were removed, 1 when another call may
  *   remove more, and the skips to pass to it
  *
- * Any order: SPOP from the status indexes. Oldest first: a merge of the finished sets of the
+ * Any order: the oldest created first from the status indexes (ZPOPMIN: an index zset is in
+ * creation order). Oldest first: a merge of the finished sets of the
  * selected statuses, oldest `finished` (then id) first, taking entries finished before
  * `before` until the batch is full or only `keep` matching jobs would be left. Without a task
  * filter every entry matches, so a retention sweep reads exactly what it removes. With one,
@@ -49,12 +50,14 @@ if not ordered then
   for _, task in ipairs(allTasks) do
     for _, status in ipairs(statuses) do
       if removed >= batch then return { removed, 1 } end
-      local ids = redis.call('SPOP', indexKey(task, status), batch - removed)
-      for _, id in ipairs(ids) do
+      local popped = redis.call('ZPOPMIN', indexKey(task, status), batch - removed)
+      for p = 1, #popped, 2 do
+        local member = popped[p]
+        local id = memberId(member)
         local f = redis.call('HMGET', jobKey(id), 'runAt', 'created', 'key')
-        deleteJob(id, { task, status, f[1], f[2], f[3] })
+        deleteJob(id, { task, status, f[1], f[2] or memberTime(member), f[3] })
       end
-      removed = removed + #ids
+      removed = removed + #popped / 2
     end
   end
   return { removed, removed >= batch and 1 or 0 }
@@ -74,13 +77,13 @@ if keep then
   local total = 0
   for _, status in ipairs(final) do
     if tasks then
-      for _, task in ipairs(tasks) do total = total + redis.call('SCARD', indexKey(task, status)) end
+      for _, task in ipairs(tasks) do total = total + redis.call('ZCARD', indexKey(task, status)) end
     else
       total = total + redis.call('ZCARD', finishedKey(status))
     end
   end
   for _, status in ipairs(open) do
-    for _, task in ipairs(allTasks) do total = total + redis.call('SCARD', indexKey(task, status)) end
+    for _, task in ipairs(allTasks) do total = total + redis.call('ZCARD', indexKey(task, status)) end
   end
   keepLeft = total - keep
 end
@@ -135,19 +138,31 @@ for _, lane in ipairs(lanes) do if head(lane) then candidatesLeft = true end end
 -- Unfinished jobs go after every finished one, oldest created first.
 if not candidatesLeft and not before and #open > 0 then
   if removed < removable then
-    local ids = {}
+    -- Index members sort by creation time, then id: a merge of the sets is a plain sort.
+    -- The oldest \`need\` of each set hold the oldest \`need\` of all; a set read to that
+    -- length may hold more.
+    local need = removable - removed
+    local members, owners, moreOpen = {}, {}, false
     for _, status in ipairs(open) do
       for _, task in ipairs(allTasks) do
-        for _, id in ipairs(redis.call('SMEMBERS', indexKey(task, status))) do ids[#ids + 1] = id end
+        local read = redis.call('ZRANGE', indexKey(task, status), 0, need - 1)
+        for _, member in ipairs(read) do
+          members[#members + 1] = member
+          owners[member] = { task, status }
+        end
+        if #read == need then moreOpen = true end
       end
     end
-    table.sort(ids, function(a, b) return tonumber(a) < tonumber(b) end)
-    local taken = math.min(#ids, removable - removed)
+    table.sort(members)
+    local taken = math.min(#members, need)
     for n = 1, taken do
-      deleteJob(ids[n], redis.call('HMGET', jobKey(ids[n]), unpack(DELETE_FIELDS)))
+      local member = members[n]
+      local id = memberId(member)
+      local f = redis.call('HMGET', jobKey(id), 'runAt', 'created', 'key')
+      deleteJob(id, { owners[member][1], owners[member][2], f[1], f[2] or memberTime(member), f[3] })
     end
     removed = removed + taken
-    candidatesLeft = #ids > taken
+    candidatesLeft = #members > taken or moreOpen
   else
     candidatesLeft = true
   end

@@ -23,7 +23,7 @@ update(id, job, { 'status', 'queued' }, { 'error', 'finished', 'runAt' })
 if job.key and redis.call('HSETNX', dedupeKey, job.key, id) == 0 then
   redis.call('SADD', keyWaitingKey(job.key), id)
 end
-moveIndex(id, task, status, 'queued')
+moveIndex(id, task, job.created, status, 'queued')
 redis.call('ZREM', finishedKey(status), finishedMember(id))
 enqueue(id, task, job.priority, job.created)
 redis.call('RPUSH', logsKey(id), ARGV[2])

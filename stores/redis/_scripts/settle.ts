@@ -64,7 +64,7 @@ for s = 1, tonumber(ARGV[2]) do
     end
     update(id, job, set, del)
     later('ZREM', leasesKey, id)
-    moveIndexLater(id, task, 'processing', job.status)
+    moveIndexLater(id, task, job.created, 'processing', job.status)
     pushLogs(id, ARGV, logsFrom, i - 1)
     if outcome == 'retry' then
       delay(id, task, runAt)

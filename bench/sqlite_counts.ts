@@ -1,0 +1,131 @@
+/**
+ * Where a SQLite job's time goes: seeds no-op jobs into a fresh file, drains them with one
+ * processor, and counts every statement and transaction the store runs per job, with the
+ * wall and CPU time spent inside SQLite calls, by statement (CPU time tells SQLite's own work
+ * from waiting on a busy machine). Runs on Deno and Bun (`node:sqlite`).
+ *
+ * `deno run -A bench/sqlite_counts.ts [--jobs 20000] [--concurrency 1]` (or `bun bench/…`);
+ * add Deno's `--cpu-prof` for a profile of the same run.
+ * @module
+ */
+
+import { DatabaseSync, StatementSync } from "node:sqlite";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+import { parseArgs } from "node:util";
+import { kinetik } from "../mod.ts";
+import { SqliteStore } from "../stores/sqlite.ts";
+
+const { values } = parseArgs({
+  args: process.argv.slice(2),
+  options: {
+    jobs: { type: "string", default: "20000" },
+    concurrency: { type: "string", default: "1" },
+  },
+});
+const jobs = Number(values.jobs);
+const concurrency = Number(values.concurrency);
+
+interface Tally {
+  calls: number;
+  /** Wall ms inside the calls. */
+  ms: number;
+  /** CPU µs (user + system) inside the calls. */
+  cpu: number;
+}
+const tallies = new Map<string, Tally>();
+let counting = false;
+const shapes = new Map<string, string>();
+/** Statement text reduced to its shape: whitespace folded, long SQL cut. */
+function shape(sql: string): string {
+  let text = shapes.get(sql);
+  if (text === undefined) shapes.set(sql, text = sql.replace(/\s+/g, " ").trim().slice(0, 90));
+  return text;
+}
+
+/** Runs one driver call, adding its wall and CPU time to the statement's tally. */
+function timed<T>(sql: string, call: () => T): T {
+  if (!counting) return call();
+  const cpu = process.cpuUsage();
+  const start = performance.now();
+  try {
+    return call();
+  } finally {
+    const ms = performance.now() - start;
+    const used = process.cpuUsage(cpu);
+    const key = shape(sql);
+    const entry = tallies.get(key) ?? { calls: 0, ms: 0, cpu: 0 };
+    entry.calls++;
+    entry.ms += ms;
+    entry.cpu += used.user + used.system;
+    tallies.set(key, entry);
+  }
+}
+
+// Wraps the driver's entry points once, before the store opens its file.
+for (const method of ["run", "get", "all", "iterate"] as const) {
+  const original = StatementSync.prototype[method] as (...args: unknown[]) => unknown;
+  Object.defineProperty(StatementSync.prototype, method, {
+    value(this: StatementSync, ...args: unknown[]) {
+      return timed(this.sourceSQL, () => original.apply(this, args));
+    },
+  });
+}
+const exec = DatabaseSync.prototype.exec;
+DatabaseSync.prototype.exec = function (this: DatabaseSync, sql: string) {
+  return timed(sql, () => exec.call(this, sql));
+};
+
+const dir = mkdtempSync(join(tmpdir(), "kinetik-sqlite-counts-"));
+const queue = kinetik(new SqliteStore({ path: join(dir, "jobs.db") }), { interval: "10s" });
+try {
+  const specs = Array.from({ length: jobs }, (_, i) => ({
+    task: "bench",
+    data: { i, to: `user${i}@example.com`, template: "welcome", locale: "en" },
+  }));
+  for (let i = 0; i < jobs; i += 10_000) await queue.createMany(specs.slice(i, i + 10_000));
+  let completed = 0;
+  const { promise: finished, resolve } = Promise.withResolvers<void>();
+  queue.define("bench").action(() => {}).on("complete", () => {
+    if (++completed === jobs) resolve();
+  });
+  const cpu = process.cpuUsage();
+  const start = performance.now();
+  counting = true;
+  queue.process("default", { concurrency });
+  await finished;
+  counting = false;
+  const ms = performance.now() - start;
+  const used = process.cpuUsage(cpu);
+  const inSqlite = [...tallies.values()].reduce((sum, t) => sum + t.ms, 0);
+  const cpuInSqlite = [...tallies.values()].reduce((sum, t) => sum + t.cpu, 0);
+  const commits = tallies.get("COMMIT")?.calls ?? 0;
+  const statements = [...tallies.entries()].filter(([sql]) => !/^(BEGIN|COMMIT)/.test(sql))
+    .reduce((sum, [, t]) => sum + t.calls, 0);
+  const runtime = "Bun" in globalThis ? "bun" : "deno";
+  console.log(
+    `${runtime}, ${jobs} jobs at concurrency ${concurrency}: ${
+      Math.round(jobs / (ms / 1000))
+    } jobs/s, ${((used.user + used.system) / jobs).toFixed(0)} µs CPU/job, of which ${
+      (cpuInSqlite / jobs).toFixed(0)
+    } inside SQLite calls (${(inSqlite * 1000 / jobs).toFixed(0)} µs wall); ${
+      (commits / jobs).toFixed(2)
+    } transactions and ${(statements / jobs).toFixed(2)} statements per job\n`,
+  );
+  console.log("calls/job  CPU µs/call  CPU µs/job  wall µs/job  statement");
+  const rows = [...tallies.entries()].sort((a, b) => b[1].cpu - a[1].cpu);
+  for (const [sql, t] of rows) {
+    const cells = [
+      (t.calls / jobs).toFixed(3).padStart(9),
+      (t.cpu / t.calls).toFixed(1).padStart(11),
+      (t.cpu / jobs).toFixed(1).padStart(10),
+      (t.ms * 1000 / jobs).toFixed(1).padStart(11),
+    ];
+    console.log(`${cells.join("  ")}  ${sql}`);
+  }
+} finally {
+  await queue.close();
+  rmSync(dir, { recursive: true, force: true });
+}
