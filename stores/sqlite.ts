@@ -23,6 +23,7 @@ import {
   type JobQuery,
   type JobStats,
   type Lease,
+  type MetricsSample,
   type NewJob,
   type PauseTarget,
   type RemoveFilter,
@@ -39,6 +40,7 @@ import { claim } from "./sqlite/_claim.ts";
 import * as control from "./sqlite/_control.ts";
 import { EventBus } from "./sqlite/_events.ts";
 import { count, find } from "./sqlite/_find.ts";
+import * as metrics from "./sqlite/_metrics.ts";
 import { remove } from "./sqlite/_remove.ts";
 import { prepareDatabase } from "./sqlite/_schema.ts";
 import { settle } from "./sqlite/_settle.ts";
@@ -300,6 +302,14 @@ export class SqliteStore implements Store {
 
   workers(now: number): Promise<WorkerRecord[]> {
     return this.#run("list workers", () => verbs.workers(this.#statements, now));
+  }
+
+  recordMetrics(samples: readonly MetricsSample[], now: number): Promise<void> {
+    return this.#run("record metrics", () => metrics.recordMetrics(this.#statements, samples, now));
+  }
+
+  metrics(since: number): Promise<MetricsSample[]> {
+    return this.#run("read metrics", () => metrics.metrics(this.#statements, since));
   }
 
   /** Writes pending events, ends subscriptions and closes the file; later calls reject. */

@@ -74,7 +74,7 @@ test("SqliteStore() migrates a schema 1 file in place to the current schema, kee
     });
     assert.deepEqual((await store.logs("3")).map((l) => l.message), ["Created", "Completed"]);
 
-    // The old jobs take part in what version 2 adds: a result, a sweep, a key, a promote.
+    // The old jobs take part in what version 4 adds: a result, a sweep, a key, a promote.
     const { jobs: [leased] } = await store.claim({
       groups: [["old"]],
       limit: 1,
@@ -110,7 +110,7 @@ test("SqliteStore() migrates a schema 1 file in place to the current schema, kee
     assert.equal(fresh.id, "5", "a removed job's id is never given out again");
     assert.deepEqual(await store.get("5"), fresh);
 
-    // And in what version 3 adds: pause, limits, schedules.
+    // And in what version 5 adds: pause, limits, schedules.
     await store.pause({ tags: [], tasks: ["old"] });
     assert.deepEqual(await store.paused(), { tags: [], tasks: ["old"] });
     const claimOld = (now: number) =>
@@ -165,6 +165,67 @@ test("SqliteStore() gives a schema 1 file the keyset indexes and pages its jobs 
     assert.deepEqual(page.map((job) => (job.data as { n: number }).n), [2, 3]);
   } finally {
     db.close();
+    await store.close();
+  }
+});
+
+test("SqliteStore() migrates a schema 3 file (with metrics) in place, keeping its jobs, logs and metrics", async () => {
+  // The file as the release with the metrics table (steps 1 to 3) left it.
+  const path = freshPath();
+  const old = new DatabaseSync(path);
+  old.exec("PRAGMA journal_mode = WAL");
+  for (const sql of MIGRATIONS.slice(0, 3)) old.exec(sql);
+  old.exec("PRAGMA user_version = 3");
+  old.prepare(
+    `INSERT INTO jobs (task, data, status, created, attempts, max_attempts, started, finished, logs)
+     VALUES ('old', '{"n":1}', 'completed', ?, 1, 3, ?, ?, ?)`,
+  ).run(T0, T0 + 1, T0 + 2, line(T0, "Created") + line(T0 + 2, "Completed"));
+  old.prepare(
+    "INSERT INTO jobs (task, data, status, created, logs) VALUES ('old', '{\"n\":2}', 'queued', ?, ?)",
+  ).run(T0, line(T0, "Created"));
+  old.prepare(
+    "INSERT INTO metrics (minute, task, completed, failed, runtimes) VALUES (?, 'old', 1, 0, ?)",
+  ).run(T0, '{"3":1}');
+  old.close();
+
+  const store = new SqliteStore({ path });
+  try {
+    const version = new DatabaseSync(path);
+    assert.equal(
+      (version.prepare("PRAGMA user_version").get() as { user_version: number }).user_version,
+      SCHEMA_VERSION,
+    );
+    const tables = (version.prepare(
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('metrics', 'paused', 'rate_starts', 'schedules') ORDER BY name",
+    ).all() as { name: string }[]).map((row) => row.name);
+    version.close();
+    assert.deepEqual(tables, ["metrics", "paused", "rate_starts", "schedules"]);
+    assert.equal((await store.get("1"))?.status, "completed");
+    assert.deepEqual((await store.logs("1")).map((l) => l.message), ["Created", "Completed"]);
+    assert.deepEqual(await store.metrics(T0), [
+      { task: "old", minute: T0, completed: 1, failed: 0, runtimes: { "3": 1 } },
+    ]);
+
+    // The kept jobs take part in what steps 4 and 5 add: a result, a sweep, a pause.
+    await store.pause({ tags: [], tasks: ["old"] });
+    const claimOld = () =>
+      store.claim({ groups: [["old"]], limit: 1, worker: "w", leaseMs: 1_000, now: T0 + 10 });
+    assert.deepEqual((await claimOld()).jobs, [], "the paused task is skipped");
+    await store.resume({ tags: [], tasks: ["old"] });
+    const { jobs: [leased] } = await claimOld();
+    assert.equal(leased.id, "2");
+    const { jobs: [done] } = await store.settle([{
+      id: "2",
+      token: leased.token,
+      outcome: "completed",
+      now: T0 + 20,
+      logs: [],
+      result: [1, 2],
+    }]);
+    assert.deepEqual(done?.result, [1, 2]);
+    assert.equal(await store.remove({ status: ["completed"], before: T0 + 10, limit: 10 }), 1);
+    assert.equal(await store.get("1"), undefined, "the old finished job was swept");
+  } finally {
     await store.close();
   }
 });

@@ -7,7 +7,7 @@ import type { DatabaseSync } from "node:sqlite";
 import { StoreError } from "../../src/store.ts";
 
 /** The schema version this code writes and reads. */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 /**
  * Migrations by the version they bring the file to; `MIGRATIONS[0]` creates version 1.
@@ -81,7 +81,21 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX jobs_task_created ON jobs (task, created);
   `,
   `
-  -- Version 3: what a job carries through its life (results, per-job overrides, trace) and
+  -- Version 3: run counts per task and minute (see _metrics.ts): completed, failed, and the run-time
+  -- histogram as a JSON object of bucket index → runs. Keyed (minute, task), so the upsert of
+  -- a sample, the read of minutes since a time and the drop of minutes past 24 hours are each
+  -- one range of the primary key; WITHOUT ROWID keeps the row inside that key's B-tree.
+  CREATE TABLE metrics (
+    minute INTEGER NOT NULL,
+    task TEXT NOT NULL,
+    completed INTEGER NOT NULL,
+    failed INTEGER NOT NULL,
+    runtimes TEXT NOT NULL,
+    PRIMARY KEY (minute, task)
+  ) WITHOUT ROWID;
+  `,
+  `
+  -- Version 4: what a job carries through its life (results, per-job overrides, trace) and
   -- retention sweeps. ADD COLUMN puts the new columns after logs, unlike a rebuild of the
   -- table, which would hold the write lock (and every other process's claims) for as long as
   -- copying a large file takes. They are NULL on most rows, and a NULL column is read from the
@@ -102,7 +116,7 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX jobs_finished ON jobs (status, finished) WHERE finished IS NOT NULL;
   `,
   `
-  -- Version 4: pause, rate limits and schedules. Each claim probes paused by primary key, so
+  -- Version 5: pause, rate limits and schedules. Each claim probes paused by primary key, so
   -- it stays a table of a few rows with no rowid.
   CREATE TABLE paused (
     kind TEXT NOT NULL, -- 'tag' or 'task'
