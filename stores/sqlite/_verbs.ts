@@ -59,7 +59,12 @@ export function add(statements: Statements, jobs: readonly NewJob[]): Job[] {
       ).lastInsertRowid,
     );
     // Built here rather than read back: the same record, without a second statement per job.
-    return newJobRecord(String(id), job, data === null ? undefined : JSON.parse(data));
+    const record = newJobRecord(String(id), job, data === null ? undefined : JSON.parse(data));
+    if (job.maxAttempts !== undefined) record.maxAttempts = job.maxAttempts;
+    if (job.retry !== undefined) record.retry = structuredClone(job.retry);
+    if (job.timeout !== undefined) record.timeout = job.timeout;
+    if (job.trace !== undefined) record.trace = { ...job.trace };
+    return record;
   });
 }
 
