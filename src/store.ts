@@ -68,6 +68,7 @@ export type {
 } from "./store_claims.ts";
 export type { FindOptions, JobQuery, RemoveFilter } from "./store_records.ts";
 export { newJobRecord, STALLED_ERROR, STORE_MESSAGES } from "./store_records.ts";
+export { RATE_KEEP_WINDOWS } from "./store_claims.ts";
 export type {
   JobStats,
   MetricsSample,

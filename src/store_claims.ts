@@ -56,6 +56,17 @@ export interface TaskLimits {
   concurrency?: number;
 }
 
+/**
+ * How many rate windows of starts a store keeps: a claim counts the starts after its
+ * `now - per` (later claims' included) and drops only those older than this many windows.
+ * Each claim carries its caller's `now`, and one made earlier (another process, a slow
+ * link) can reach the store after one made later: had the later one dropped the starts
+ * that left its own window, the earlier one would not count them although they are inside
+ * its window, and would start one too many. Two windows keep the count exact for a claim
+ * that arrives up to one window late.
+ */
+export const RATE_KEEP_WINDOWS = 2;
+
 /** What `claim` asks for. */
 export interface ClaimRequest {
   /**

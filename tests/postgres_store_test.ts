@@ -70,7 +70,7 @@ test("PostgresStore refuses a schema written by a newer Kinetik", { skip }, asyn
       assert.ok(error instanceof StoreError);
       assert.equal(
         error.message,
-        `postgres: Cannot open the schema ${schema} as it was written by a newer Kinetik (schema 3 supported): current value is 99`,
+        `postgres: Cannot open the schema ${schema} as it was written by a newer Kinetik (schema 4 supported): current value is 99`,
       );
       return true;
     });

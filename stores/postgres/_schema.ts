@@ -4,11 +4,11 @@
  * moment create it once. @module
  */
 
-import { StoreError } from "../../src/store.ts";
+import { RATE_KEEP_WINDOWS, StoreError } from "../../src/store.ts";
 import type { Sql } from "./_connection.ts";
 
 /** The schema version this code writes and reads. */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /**
  * Checks a schema name. Lowercase letters, digits and `_` only, so the name needs no quoting
@@ -25,6 +25,59 @@ export function assertSchemaName(schema: unknown): asserts schema is string {
       }`,
     );
   }
+}
+
+/**
+ * The SQL of the claim's gate function, as schema step 2 created it (`keepWindows` 1) and
+ * step 4 replaced it (2, see `RATE_KEEP_WINDOWS`: a claim that reaches the server late still
+ * counts the starts of its window). Written once so the steps differ only where they do.
+ */
+function claimGate(create: "CREATE" | "CREATE OR REPLACE", keepWindows: number): string {
+  return `
+  -- The gate of a claim with limits (see _limits.ts for why it is a function): locks each
+  -- limited task (advisory, in name order, so claims of overlapping tasks never deadlock),
+  -- then counts, in snapshots taken after the lock, the task's processing jobs (but those
+  -- the same statement settles: ids with their tokens) and its starts in the rate window.
+  -- Returns per limited task how many jobs the claim may start, and the window's starts.
+  ${create} FUNCTION $S.claim_gate(tasks text[], now bigint, limits text, ids bigint[],
+      tokens text[])
+    RETURNS TABLE (task text, allowance integer, rate_max integer, rate_per bigint,
+      starts bigint[])
+    LANGUAGE plpgsql VOLATILE AS $gate$
+  DECLARE
+    l json;
+    name text;
+    running integer;
+  BEGIN
+    FOR name IN SELECT DISTINCT t FROM unnest(tasks) AS t
+        WHERE (limits::json -> t) IS NOT NULL ORDER BY t LOOP
+      PERFORM pg_advisory_xact_lock(hashtext('kinetik limits $S'), hashtext(name));
+    END LOOP;
+    FOR name, l IN SELECT u.t, limits::json -> u.t FROM (SELECT DISTINCT t FROM unnest(tasks)
+        AS t WHERE (limits::json -> t) IS NOT NULL) u LOOP
+      task := name;
+      allowance := 2147483647;
+      rate_max := (l -> 'rate' ->> 'max')::integer;
+      rate_per := (l -> 'rate' ->> 'per')::bigint;
+      starts := '{}';
+      IF rate_max IS NOT NULL THEN
+        DELETE FROM $S.rate_starts r WHERE r.task = name AND r.at <= now - ${keepWindows} * rate_per;
+        SELECT coalesce(array_agg(r.at ORDER BY r.at), '{}') INTO starts
+          FROM $S.rate_starts r WHERE r.task = name AND r.at > now - rate_per;
+        allowance := greatest(0, rate_max - cardinality(starts));
+      END IF;
+      IF (l ->> 'concurrency') IS NOT NULL THEN
+        SELECT count(*) INTO running FROM $S.jobs j
+          WHERE j.status = 'processing' AND j.task = name
+            AND NOT EXISTS (SELECT 1 FROM unnest(ids, tokens) AS s(id, token)
+              WHERE s.id = j.id AND s.token = j.token);
+        allowance := least(allowance, greatest(0, (l ->> 'concurrency')::integer - running));
+      END IF;
+      RETURN NEXT;
+    END LOOP;
+  END
+  $gate$;
+`;
 }
 
 /**
@@ -155,49 +208,7 @@ const MIGRATIONS: readonly string[] = [
   END
   $listening$;
 
-  -- The gate of a claim with limits (see _limits.ts for why it is a function): locks each
-  -- limited task (advisory, in name order, so claims of overlapping tasks never deadlock),
-  -- then counts, in snapshots taken after the lock, the task's processing jobs (but those
-  -- the same statement settles: ids with their tokens) and its starts in the rate window.
-  -- Returns per limited task how many jobs the claim may start, and the window's starts.
-  CREATE FUNCTION $S.claim_gate(tasks text[], now bigint, limits text, ids bigint[],
-      tokens text[])
-    RETURNS TABLE (task text, allowance integer, rate_max integer, rate_per bigint,
-      starts bigint[])
-    LANGUAGE plpgsql VOLATILE AS $gate$
-  DECLARE
-    l json;
-    name text;
-    running integer;
-  BEGIN
-    FOR name IN SELECT DISTINCT t FROM unnest(tasks) AS t
-        WHERE (limits::json -> t) IS NOT NULL ORDER BY t LOOP
-      PERFORM pg_advisory_xact_lock(hashtext('kinetik limits $S'), hashtext(name));
-    END LOOP;
-    FOR name, l IN SELECT u.t, limits::json -> u.t FROM (SELECT DISTINCT t FROM unnest(tasks)
-        AS t WHERE (limits::json -> t) IS NOT NULL) u LOOP
-      task := name;
-      allowance := 2147483647;
-      rate_max := (l -> 'rate' ->> 'max')::integer;
-      rate_per := (l -> 'rate' ->> 'per')::bigint;
-      starts := '{}';
-      IF rate_max IS NOT NULL THEN
-        DELETE FROM $S.rate_starts r WHERE r.task = name AND r.at <= now - rate_per;
-        SELECT coalesce(array_agg(r.at ORDER BY r.at), '{}') INTO starts
-          FROM $S.rate_starts r WHERE r.task = name AND r.at > now - rate_per;
-        allowance := greatest(0, rate_max - cardinality(starts));
-      END IF;
-      IF (l ->> 'concurrency') IS NOT NULL THEN
-        SELECT count(*) INTO running FROM $S.jobs j
-          WHERE j.status = 'processing' AND j.task = name
-            AND NOT EXISTS (SELECT 1 FROM unnest(ids, tokens) AS s(id, token)
-              WHERE s.id = j.id AND s.token = j.token);
-        allowance := least(allowance, greatest(0, (l ->> 'concurrency')::integer - running));
-      END IF;
-      RETURN NEXT;
-    END LOOP;
-  END
-  $gate$;
+  ${claimGate("CREATE", 1)}
   `,
   `
   -- Version 3: run counts per task and minute (see _metrics.ts): completed, failed, and the
@@ -212,6 +223,10 @@ const MIGRATIONS: readonly string[] = [
     runtimes jsonb NOT NULL DEFAULT '{}',
     PRIMARY KEY (minute, task)
   );
+  `,
+  `
+  -- Version 4: rate starts are kept two windows (see claimGate).
+  ${claimGate("CREATE OR REPLACE", RATE_KEEP_WINDOWS)}
   `,
 ];
 

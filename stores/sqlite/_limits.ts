@@ -4,7 +4,12 @@
  * @module
  */
 
-import type { ClaimRequest, LeasedJob, TaskLimits } from "../../src/store.ts";
+import {
+  type ClaimRequest,
+  type LeasedJob,
+  RATE_KEEP_WINDOWS,
+  type TaskLimits,
+} from "../../src/store.ts";
 import type { Arm } from "./_claim.ts";
 import type { Statements } from "./_statements.ts";
 
@@ -13,9 +18,9 @@ import type { Statements } from "./_statements.ts";
  * task runs in a `BEGIN IMMEDIATE` transaction, so between reading the counts below and
  * recording its own starts no other process can claim.
  * - rate: `rate_starts` holds one row per start of a rate-limited task. A start counts while
- *   it is in the window `(now - per, now]` (a sliding window, one start at a time); rows at or
- *   before `now - per` are deleted by the next claim of the task, so the table holds at most
- *   `max` rows a task. A full window reopens when the oldest start that must leave does.
+ *   it is after `now - per` (a sliding window, one start at a time); rows older than two
+ *   windows are deleted by the next claim of the task (see `RATE_KEEP_WINDOWS`), so the
+ *   table holds about `2 × max` rows a task. A full window reopens when the oldest start that must leave does.
  * - concurrency: the task's `processing` jobs, counted from `jobs_status` (at most `n` rows).
  * A task held back is skipped, never waited for: its arm takes nothing and the other arms go
  * on in their usual order.
@@ -96,21 +101,26 @@ export class ClaimGate {
       // A max of 0 (the core allows none, the contract does not forbid it) never reopens.
       if (max < 1 || starts < max || !this.#hasReady(task)) continue;
       const { time } = this.#statements.get(
-        "SELECT time FROM rate_starts WHERE task = ? ORDER BY time LIMIT 1 OFFSET ?",
-      ).get(task, starts - max) as { time: number };
+        "SELECT time FROM rate_starts WHERE task = ? AND time > ? ORDER BY time LIMIT 1 OFFSET ?",
+      ).get(task, this.#now - per, starts - max) as { time: number };
       if (next === undefined || time + per < next) next = time + per;
     }
     return next;
   }
 
-  /** Drops the task's starts that left the window `(now - per, now]`; counts the rest. */
+  /**
+   * Counts the task's starts after `now - per` (a later claim's included), dropping those
+   * older than {@linkcode RATE_KEEP_WINDOWS} windows, which a claim that arrives late may
+   * still need.
+   */
   #window(task: string, per: number): number {
     this.#statements.get("DELETE FROM rate_starts WHERE task = ? AND time <= ?").run(
       task,
-      this.#now - per,
+      this.#now - RATE_KEEP_WINDOWS * per,
     );
-    const { n } = this.#statements.get("SELECT count(*) AS n FROM rate_starts WHERE task = ?")
-      .get(task) as { n: number };
+    const { n } = this.#statements.get(
+      "SELECT count(*) AS n FROM rate_starts WHERE task = ? AND time > ?",
+    ).get(task, this.#now - per) as { n: number };
     return n;
   }
 
