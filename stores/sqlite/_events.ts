@@ -166,9 +166,15 @@ export class EventBus {
     this.#inserted += messages.length;
     if (this.#inserted >= PRUNE_EVERY) {
       this.#inserted = 0;
+      // Two rowid ranges, not one `time < ? OR id <= …`, which scanned the whole table: ids
+      // rise with time (up to the clocks of the writers), so the old rows are a prefix.
+      this.#statements.get(`DELETE FROM events WHERE id <= (SELECT max(id) FROM events) - ?`)
+        .run(this.#retention.maxRows);
       this.#statements.get(
-        `DELETE FROM events WHERE time < ? OR id <= (SELECT max(id) FROM events) - ?`,
-      ).run(time - this.#retention.maxAge, this.#retention.maxRows);
+        `DELETE FROM events WHERE id < coalesce(
+           (SELECT id FROM events WHERE time >= ? ORDER BY id LIMIT 1),
+           (SELECT max(id) + 1 FROM events))`,
+      ).run(time - this.#retention.maxAge);
     }
   }
 
