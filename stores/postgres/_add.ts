@@ -10,7 +10,8 @@ import type { Connection, Runner } from "./_connection.ts";
 import { carriedCte } from "./_listeners.ts";
 import type { Carried } from "./_outbox.ts";
 import { wakeCte } from "./_notify.ts";
-import { addedJob, jobColumns, toJob, toJsonLines, toText } from "./_rows.ts";
+import { addedJob, jobColumns, toJob, toText } from "./_rows.ts";
+import { toJsonLines } from "../_json_lines.ts";
 
 /**
  * A keyed job is saved only while no unfinished job has its key, whether it holds it or waits

@@ -9,7 +9,8 @@ import type { RemoveFilter } from "../../src/store.ts";
 import { STORE_MESSAGES } from "../../src/store.ts";
 import type { Connection } from "./_connection.ts";
 import { wakeCte } from "./_notify.ts";
-import { jobColumns, rowId, toJob, toJsonLines } from "./_rows.ts";
+import { jobColumns, rowId, toJob } from "./_rows.ts";
+import { toJsonLines } from "../_json_lines.ts";
 import type { Names } from "./_verbs.ts";
 
 /** The predicate of the partial index `jobs_finished`, written out so a generic plan uses it. */

@@ -9,7 +9,8 @@ import { claimCtes, type ClaimPlan, claimPlan, claimResult, claimShape } from ".
 import type { Row } from "./_connection.ts";
 import { carriedCte } from "./_listeners.ts";
 import { wakeCte } from "./_notify.ts";
-import { jobColumns, rowId, toJob, toJsonLines, toText } from "./_rows.ts";
+import { jobColumns, rowId, toJob, toText } from "./_rows.ts";
+import { toJsonLines } from "../_json_lines.ts";
 import { statement } from "./_statements.ts";
 
 /*

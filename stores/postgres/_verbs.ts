@@ -8,7 +8,8 @@ import type { JobStats, Lease, WorkerRecord } from "../../src/store.ts";
 import { STALLED_ERROR, STORE_MESSAGES } from "../../src/store.ts";
 import { type Connection, sqlState } from "./_connection.ts";
 import { wakeCte } from "./_notify.ts";
-import { fromJsonLines, jobColumns, rowId, toJob, toJsonLines, toText } from "./_rows.ts";
+import { jobColumns, rowId, toJob, toText } from "./_rows.ts";
+import { fromJsonLines, toJsonLines } from "../_json_lines.ts";
 
 /** The schema and channel a verb works on. */
 export interface Names {

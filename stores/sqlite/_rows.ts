@@ -3,7 +3,7 @@
  * is an absent property on the record. @module
  */
 
-import type { Job, JobStatus, LogLine } from "../../src/job.ts";
+import type { Job, JobStatus } from "../../src/job.ts";
 
 /**
  * The columns of a record: every column but `logs`, `own_max_attempts` (kept in
@@ -101,28 +101,6 @@ export function toJob(row: JobRow): Job {
   if (row.timeout !== null) job.timeout = row.timeout;
   if (row.trace !== null) job.trace = JSON.parse(row.trace);
   return job;
-}
-
-/**
- * Log lines as the `logs` column keeps them: one JSON object per line, each ending in a
- * newline (`JSON.stringify` escapes newlines inside strings, so a line never spans two).
- */
-export function toJsonLines(lines: readonly LogLine[]): string {
-  let text = "";
-  for (const line of lines) {
-    text += JSON.stringify(
-      line.data === undefined
-        ? { time: line.time, message: line.message }
-        : { time: line.time, message: line.message, data: line.data },
-    ) + "\n";
-  }
-  return text;
-}
-
-/** The log lines of a `logs` column. */
-export function fromJsonLines(text: string): LogLine[] {
-  if (text === "") return [];
-  return text.slice(0, -1).split("\n").map((line) => JSON.parse(line));
 }
 
 /** Job fields that map to a sortable column, for `ORDER BY` in SQL. */

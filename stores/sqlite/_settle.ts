@@ -5,7 +5,8 @@
 
 import type { Job } from "../../src/job.ts";
 import type { Settlement } from "../../src/store.ts";
-import { JOB_COLUMNS, toJob, toJsonLines, toRow, toText } from "./_rows.ts";
+import { JOB_COLUMNS, toJob, toRow, toText } from "./_rows.ts";
+import { toJsonLines } from "../_json_lines.ts";
 import type { Statements } from "./_statements.ts";
 
 /*

@@ -4,10 +4,10 @@
  */
 
 import type { Job, LogLine } from "../../src/job.ts";
-import { inTimeOrder } from "../../src/log_order.ts";
 import type { JobStats, Lease, NewJob, WorkerRecord } from "../../src/store.ts";
 import { newJobRecord, STALLED_ERROR, STORE_MESSAGES } from "../../src/store.ts";
-import { fromJsonLines, JOB_COLUMNS, type JobRow, toJob, toJsonLines, toText } from "./_rows.ts";
+import { JOB_COLUMNS, type JobRow, toJob, toText } from "./_rows.ts";
+import { fromJsonLines, toJsonLines } from "../_json_lines.ts";
 import type { Statements } from "./_statements.ts";
 
 const UNFINISHED = "('queued', 'delayed', 'processing')";
@@ -190,7 +190,7 @@ export function logs(statements: Statements, id: string): LogLine[] {
   const found = statements.get("SELECT logs FROM jobs WHERE id = ?").get(row) as
     | { logs: string }
     | undefined;
-  return found ? inTimeOrder(fromJsonLines(found.logs)) : [];
+  return found ? fromJsonLines(found.logs) : [];
 }
 
 /** Records a worker until `seen + ttlMs`. */
