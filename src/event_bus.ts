@@ -43,7 +43,9 @@ export class EventBus {
   #hub = new StreamHub<QueueEvent>();
   #outbox: QueueEvent[] = [];
   /** Event messages on their way to the store. */
-  #publishing = new Set<Promise<void>>();
+  /** Publishes not yet settled, and what `close()` waits on until they are. */
+  #publishing = 0;
+  #published?: PromiseWithResolvers<void>;
   #subscription?: AbortController;
   #reading?: Promise<void>;
 
@@ -110,7 +112,7 @@ export class EventBus {
   async close(): Promise<void> {
     this.#flush();
     // The last events go out before the store closes under them.
-    await Promise.allSettled(this.#publishing);
+    if (this.#publishing > 0) await (this.#published ??= Promise.withResolvers()).promise;
     this.#subscription ??= new AbortController(); // and no connect() after this
     this.#subscription.abort();
     await this.#reading;
@@ -154,6 +156,18 @@ export class EventBus {
     }
   }
 
+  #onPublished = (): void => {
+    if (--this.#publishing === 0) {
+      this.#published?.resolve();
+      this.#published = undefined;
+    }
+  };
+
+  #onPublishFailed = (error: unknown): void => {
+    this.#handlers.reportError(error);
+    this.#onPublished();
+  };
+
   #deliver(event: QueueEvent, error?: unknown): void {
     this.#handlers.dispatch(event, error);
     if (this.#hub.isListened) this.#hub.push(event);
@@ -163,9 +177,10 @@ export class EventBus {
     if (this.#outbox.length === 0) return;
     const event = this.#outbox;
     this.#outbox = [];
-    const published = this.#store.publish?.({ type: "event", origin: this.origin, event })
-      .catch((error) => this.#handlers.reportError(error))
-      .finally(() => this.#publishing.delete(published!));
-    if (published) this.#publishing.add(published);
+    const published = this.#store.publish?.({ type: "event", origin: this.origin, event });
+    if (!published) return;
+    // A count, not a set of promises: one `then` per publish on the hot path.
+    this.#publishing++;
+    published.then(this.#onPublished, this.#onPublishFailed);
   }
 }
