@@ -26,6 +26,7 @@ export { type Kinetik, kinetik } from "./src/kinetik.ts";
 export { Queue } from "./src/queue.ts";
 export type { Plugin, ProcessOptions, QueueEvents, QueueOptions } from "./src/queue.ts";
 export type { PauseInput } from "./src/queue_control.ts";
+export type { QueueHooks, RunEnd, RunOutcome } from "./src/queue_hooks.ts";
 export type { Schedule, ScheduleSpec } from "./src/schedules/schedule_spec.ts";
 export type { RateLimit } from "./src/task_limits.ts";
 export { Task } from "./src/task.ts";
@@ -47,6 +48,12 @@ export { QUEUE_EVENT_TYPES } from "./src/events.ts";
 export type { EventFilter, QueueEvent, QueueEventType } from "./src/events.ts";
 export type { CleanOptions, FetchOptions, QueueStats } from "./src/queue_reads.ts";
 export type { WaitOptions } from "./src/wait.ts";
+export type {
+  MetricsOptions,
+  MetricsSeries,
+  MetricsSummary,
+  QueueMetrics,
+} from "./src/queue_metrics.ts";
 export { DEFAULT_RETENTION } from "./src/retention.ts";
 export type { FinishedStatus, RetentionOptions, RetentionRule } from "./src/retention.ts";
 export { StoreError } from "./src/store.ts";
@@ -57,4 +64,11 @@ export { MemoryStore } from "./stores/memory.ts";
 export { DEFAULT_STORE_URL, defaultStoreUrl, openStore } from "./src/open_store.ts";
 export { environment, type EnvironmentOptions } from "./src/middleware/environment.ts";
 export { cli, type CliOptions } from "./src/middleware/cli.ts";
+export {
+  otel,
+  type OtelApi,
+  type OtelContext,
+  type OtelOptions,
+  type OtelSpan,
+} from "./src/middleware/otel.ts";
 export type { RunCliOptions } from "./src/cli/run_cli.ts";

@@ -12,7 +12,7 @@
  *
  * Cases are named `<verb or capability>: <behaviour>`; a `skip` key is either a whole case
  * name or the part before the colon (`subscribe`, `workers`, `schedule`, `fire`, `pause`,
- * `rate`, `concurrency`, …), which skips every case of that capability. Cases pass `now` to
+ * `rate`, `concurrency`, `metrics`, …), which skips every case of that capability. Cases pass `now` to
  * the store and never sleep, except that the cases on messages (`subscribe`, and the wake-ups
  * of `fire` and `pause`) wait (at most a few seconds) for messages to travel. Time in the
  * cases starts at `T0`, a 13-digit epoch ms, so stores must keep times exactly. The cases
@@ -38,6 +38,7 @@ import type { StoreCase } from "./testing/_helpers.ts";
 import { leaseCases } from "./testing/_lease_cases.ts";
 import { limitCases } from "./testing/_limit_cases.ts";
 import { logsCases } from "./testing/_logs_cases.ts";
+import { metricsCases } from "./testing/_metrics_cases.ts";
 import { lifecycleCases } from "./testing/_lifecycle_cases.ts";
 import { pauseCases } from "./testing/_pause_cases.ts";
 import { readCases } from "./testing/_read_cases.ts";
@@ -66,6 +67,7 @@ const CASES: readonly StoreCase[] = [
   ...scheduleCases,
   ...pauseCases,
   ...limitCases,
+  ...metricsCases,
 ];
 
 /** The name of every conformance case, in the order they run. */

@@ -3,6 +3,7 @@
  * concurrency. Each case opens a fresh store. @module
  */
 
+import process from "node:process";
 import { kinetik, type Store } from "../mod.ts";
 
 /** One measured row. */
@@ -12,15 +13,24 @@ export interface BenchRow {
   jobs: number;
   seconds: number;
   jobsPerSec: number;
+  /** CPU time (user + system) of this process per job, µs: steadier than wall time here. */
+  cpuUsPerJob: number;
 }
 
-function row(store: string, name: string, jobs: number, ms: number): BenchRow {
+/** CPU time of this process so far, µs. */
+export function cpuUs(): number {
+  const { user, system } = process.cpuUsage();
+  return user + system;
+}
+
+function row(store: string, name: string, jobs: number, ms: number, cpu: number): BenchRow {
   return {
     store,
     case: name,
     jobs,
     seconds: ms / 1000,
     jobsPerSec: Math.round(jobs / (ms / 1000)),
+    cpuUsPerJob: cpu / jobs,
   };
 }
 
@@ -33,10 +43,12 @@ export async function benchCreateMany(
   const queue = kinetik(await open());
   const specs = Array.from({ length: jobs }, (_, n) => ({ task: "noop", data: { n } }));
   const start = performance.now();
+  const cpu = cpuUs();
   for (let i = 0; i < jobs; i += 10_000) await queue.createMany(specs.slice(i, i + 10_000));
   const ms = performance.now() - start;
+  const used = cpuUs() - cpu;
   await queue.close();
-  return row(name, "createMany", jobs, ms);
+  return row(name, "createMany", jobs, ms, used);
 }
 
 /**
@@ -69,20 +81,27 @@ export async function benchProcess(
     );
   }
   const start = performance.now();
+  const cpu = cpuUs();
   queue.process(tags === 1 ? "default" : tasks.map((task) => `tag-${task}`), { concurrency });
   await finished;
   const ms = performance.now() - start;
+  const used = cpuUs() - cpu;
   await queue.close();
   const label = tags === 1 ? `process c${concurrency}` : `process c${concurrency}, ${tags} tags`;
-  return row(name, label, jobs, ms);
+  return row(name, label, jobs, ms, used);
 }
 
 /** Prints rows as an aligned table. */
 export function printTable(rows: BenchRow[]): void {
-  const header = ["store", "case", "jobs", "seconds", "jobs/s"];
-  const cells = rows.map((
-    r,
-  ) => [r.store, r.case, String(r.jobs), r.seconds.toFixed(3), r.jobsPerSec.toLocaleString("en")]);
+  const header = ["store", "case", "jobs", "seconds", "jobs/s", "CPU µs/job"];
+  const cells = rows.map((r) => [
+    r.store,
+    r.case,
+    String(r.jobs),
+    r.seconds.toFixed(3),
+    r.jobsPerSec.toLocaleString("en"),
+    r.cpuUsPerJob.toFixed(2),
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
   const line = (c: string[]) =>
     c.map((v, i) => (i < 2 ? v.padEnd(widths[i]) : v.padStart(widths[i]))).join("  ");

@@ -9,6 +9,10 @@
  * spread evenly over `--tags` (default 4) tags that one processor drains together, the two in
  * turns, and prints the second rate as a share of the first (at concurrency 50 its one-tag row
  * is the `process-c50` row).
+ *
+ * `--metrics off` runs with metrics off; `--metrics both` runs every case with metrics on and
+ * off in turn (the order alternating between repetitions) and prints both, to measure what
+ * counting costs.
  * @module
  */
 
@@ -19,6 +23,7 @@ import { rmSync } from "node:fs";
 import process from "node:process";
 import { MemoryStore, type Store } from "../mod.ts";
 import { benchCreateMany, benchProcess, type BenchRow, printTable } from "./_cases.ts";
+import { withoutMetrics } from "./_metrics_switch.ts";
 
 const { values } = parseArgs({
   args: process.argv.slice(2),
@@ -29,16 +34,37 @@ const { values } = parseArgs({
     cases: { type: "string", default: "createMany,process-c1,process-c50,multi-tag" },
     tags: { type: "string", default: "4" },
     "tag-concurrency": { type: "string", default: "50" },
+    metrics: { type: "string", default: "on" },
   },
 });
+const modes = values.metrics === "both" ? ["on", "off"] : [values.metrics];
+if (!modes.every((mode) => mode === "on" || mode === "off")) {
+  throw new TypeError(
+    `Cannot bench as --metrics must be on, off or both: current value is ${values.metrics}`,
+  );
+}
 const jobs = Number(values.jobs);
 const reps = Number(values.reps);
 const tags = Number(values.tags);
 const tagConcurrency = Number(values["tag-concurrency"]);
 
-/** Runs a case `reps` times after one small warm-up run (JIT), and keeps the median. */
-async function median(run: (jobs: number) => Promise<BenchRow>): Promise<BenchRow> {
-  return (await medians([run]))[0];
+type Open = () => Store | Promise<Store>;
+type Run = (open: Open, jobs: number) => Promise<BenchRow>;
+
+/** `open` with metrics on or off. */
+function withMode(open: Open, mode: string): Open {
+  return async () => {
+    const store = await open();
+    return mode === "off" ? withoutMetrics(store) : store;
+  };
+}
+
+/** Runs a case `reps` times per metrics mode after a warm-up (JIT); the median of each. */
+async function median(open: Open, run: Run): Promise<BenchRow[]> {
+  const rows = await medians(modes.map((mode) => (n) => run(withMode(open, mode), n)));
+  return rows.map((row, i) =>
+    modes.length > 1 ? { ...row, store: `${row.store} (metrics ${modes[i]})` } : row
+  );
 }
 
 /**
@@ -54,8 +80,11 @@ async function medians(runs: ((jobs: number) => Promise<BenchRow>)[]): Promise<B
     for (const k of order) rows[k].push(await runs[k](jobs));
   }
   return rows.map((each) => {
+    const middle = Math.floor(each.length / 2);
+    const cpu = each.map((row) => row.cpuUsPerJob).sort((a, b) => a - b)[middle];
     each.sort((a, b) => a.jobsPerSec - b.jobsPerSec);
-    return each[Math.floor(each.length / 2)];
+    // The median of jobs/s, with the median of CPU µs per job on its own (steadier here).
+    return { ...each[middle], cpuUsPerJob: cpu };
   });
 }
 
@@ -109,13 +138,13 @@ try {
       );
     }
     if (cases.includes("createMany")) {
-      rows.push(await median((n) => benchCreateMany(name, open, n)));
+      rows.push(...await median(open, (o, n) => benchCreateMany(name, o, n)));
     }
     if (cases.includes("process-c1")) {
-      rows.push(await median((n) => benchProcess(name, open, n, 1)));
+      rows.push(...await median(open, (o, n) => benchProcess(name, o, n, 1)));
     }
     if (cases.includes("process-c50") && !(cases.includes("multi-tag") && tagConcurrency === 50)) {
-      rows.push(await median((n) => benchProcess(name, open, n, 50)));
+      rows.push(...await median(open, (o, n) => benchProcess(name, o, n, 50)));
     }
     if (cases.includes("multi-tag")) {
       const [one, many] = await medians([
@@ -139,7 +168,7 @@ const runtime = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined" ? "
 console.log(
   `Kinetik on ${runtime}, ${
     jobs.toLocaleString("en")
-  } no-op jobs per case, median of ${reps} runs\n`,
+  } no-op jobs per case, median of ${reps} runs (metrics ${values.metrics})\n`,
 );
 printTable(rows);
 if (shares.length > 0) console.log(`\n${shares.join("\n")}`);

@@ -7,7 +7,7 @@
  *
  * Flags: `--reps 3`, `--jobs 20000`, `--latency-jobs 1000`, `--rate 200`,
  * `--systems kinetik,bullmq,bee-queue` (also `kinetik-node-redis`: the store on node-redis
- * instead of its own client), `--runtimes deno,bun` (add `node` for the peers),
+ * instead of its own client; `kinetik-no-metrics`: the store with metrics off), `--runtimes deno,bun` (add `node` for the peers),
  * `--cases enqueue-single,enqueue-bulk,process-c1,process-c50,latency`, `--no-count` (skip
  * the MONITOR pass that counts the commands clients send per job).
  *
@@ -180,7 +180,7 @@ async function measure(
   };
 }
 
-if (!existsSync(`${PEERS}node_modules`) && entrants.some((e) => e.system !== "kinetik")) {
+if (!existsSync(`${PEERS}node_modules`) && entrants.some((e) => !isKinetik(e.system))) {
   console.error("Installing the peers into bench/peers/node_modules (npm ci)…");
   const npm = spawn("npm", ["ci", "--no-audit", "--no-fund"], { cwd: PEERS, stdio: "inherit" });
   const code = await new Promise((resolve) => npm.on("exit", resolve));

@@ -83,10 +83,11 @@ export function statusOf(error: unknown): number {
   if (error instanceof DOMException && error.name === "TimeoutError") return 504;
   if (error instanceof StoreError) return 503;
   // The library's words for a verb the store lacks: "Cannot promote job as the sqlite store
-  // cannot promote jobs", "Cannot pause as the mongo store does not support pausing".
+  // cannot promote jobs", "Cannot pause as the mongo store does not support pausing",
+  // "Cannot read metrics as the x store does not keep them".
   if (
     error instanceof Error &&
-    /^Cannot [^:]* as the \S+ store (cannot|does not support) /.test(error.message)
+    /^Cannot [^:]* as the \S+ store (cannot|does not support|does not keep) /.test(error.message)
   ) {
     return 501;
   }

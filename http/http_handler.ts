@@ -25,8 +25,10 @@ import { controlRoutes } from "./_routes/control.ts";
 import { eventRoutes } from "./_routes/events.ts";
 import { jobActionRoutes } from "./_routes/job_actions.ts";
 import { jobRoutes } from "./_routes/jobs.ts";
+import { metricsRoutes } from "./_routes/metrics.ts";
 import { OPENAPI_PATH, openApiRoutes } from "./_routes/openapi.ts";
 import { queueInfoRoutes } from "./_routes/queue_info.ts";
+import { dashboardRoutes } from "./dashboard/dashboard_routes.ts";
 
 /** Which other origins may call the API from a browser (CORS). */
 export interface CorsOptions {
@@ -69,6 +71,12 @@ export interface HttpOptions {
    * Unset: any host.
    */
   hosts?: string[];
+  /**
+   * Serve the dashboard at `/` (below `basePath`): overview, jobs, one job, tasks and workers,
+   * schedules and pauses, live over `/api/events`. `false` serves the API alone.
+   * @default {true}
+   */
+  dashboard?: boolean;
   /**
    * Ends every open event stream when it aborts, so a server can shut down gracefully (its
    * other requests finish by themselves).
@@ -177,9 +185,11 @@ export function httpHandler(queue: Queue, options: HttpOptions = {}): FetchHandl
   jobActionRoutes(app, context);
   bulkRoutes(app, context);
   queueInfoRoutes(app, context);
+  metricsRoutes(app, context);
   controlRoutes(app, context);
   eventRoutes(app, context);
   openApiRoutes(app, context);
+  if (options.dashboard !== false) dashboardRoutes(app, context, options.readOnly === true);
 
   app.onError((error) => problemOf(error, (e) => queue.reportError(e)));
   app.notFound((c) =>

@@ -24,6 +24,8 @@
  * - Maintenance (`maintenance.ts`) renews the leases of running jobs (a lost lease aborts the
  *   run) and recovers expired leases of crashed workers; an idle loop recovers too, at most
  *   once per third of a lease. Both run the queue's retention sweep when it is due.
+ * - Each settled run is counted for the metrics (`metrics_recorder.ts`), which reach the store
+ *   in batches every few seconds and when the loop ends.
  * - Store errors never end the loop: they are reported as `error` and retried with backoff.
  *   An unsettled outcome is kept and retried; if its lease expires meanwhile, another worker
  *   reruns the job (at-least-once delivery).
@@ -39,6 +41,7 @@ import type { ClaimRequest, ClaimResult, LeasedJob, Settlement } from "./store.t
 import { Alarm } from "./alarm.ts";
 import { Maintenance } from "./maintenance.ts";
 import type { ProcessorHost, ProcessorOptions } from "./processor_host.ts";
+import type { RunEnd } from "./queue_hooks.ts";
 
 interface Finished {
   run: JobRun;
@@ -182,6 +185,7 @@ export class Processor {
       }
     }
     await this.#maintenance.stop();
+    await this.#host.metrics?.flush();
     this.#host.stopped?.();
   }
 
@@ -297,17 +301,25 @@ export class Processor {
     this.#maintenance.schedule();
     run.note(`Started (attempt ${job.attempts})`);
     this.#host.emitEvent({ type: "started", job, time: job.started ?? this.#host.clock.now() });
-    run.execute().then((result) => this.#finish(run, result));
+    const execute = () => run.execute().then((result) => this.#finish(run, result));
+    // The queue's aroundRun hooks (queue_hooks.ts) wrap the run; without any, nothing does.
+    if (this.#host.hooks?.wrapsRuns) void this.#host.hooks.run(job, execute);
+    else void execute();
   }
 
-  #finish(run: JobRun, result: RunResult): void {
+  /** Queues a run's outcome for the next settle; resolves to how it ended, for the hooks. */
+  async #finish(run: JobRun, result: RunResult): Promise<RunEnd> {
     // A renewal carrying this run's lines is out: wait for it, so the settle (or the
     // abandoned run's last append) writes exactly the lines the store does not have yet.
     const flushing = run.flushing;
-    if (flushing) return void flushing.then(() => this.#finish(run, result));
+    if (flushing) {
+      await flushing;
+      return this.#finish(run, result);
+    }
     this.#running.delete(run.job.id);
     if (this.#host.runs.get(run.job.id) === run) this.#host.runs.delete(run.job.id);
     if (this.#running.size === 0) this.#onDrained.splice(0).forEach((resolve) => resolve());
+    let end: RunEnd;
     if (result.kind === "aborted" && result.cause !== "shutdown") {
       // Cancelled, or the lease was lost: the outcome is not ours to write.
       const cancelled = result.cause === "cancel";
@@ -315,11 +327,16 @@ export class Processor {
         run,
         cancelled ? "Run stopped: the job was cancelled" : "Run abandoned: the lease was lost",
       );
+      end = { outcome: cancelled ? "cancelled" : "abandoned" };
     } else {
       const settlement = settlementFor(run, result, this.#host.clock.now());
       this.#finished.push({ run, result, settlement });
+      end = settlement.error
+        ? { outcome: settlement.outcome, error: settlement.error }
+        : { outcome: settlement.outcome };
     }
     this.wake();
+    return end;
   }
 
   /** Stores the lines of a run whose outcome is not written, ending with why. */
@@ -328,9 +345,17 @@ export class Processor {
     this.#host.store.appendLogs(run.job.id, run.logs).catch((e) => this.#host.reportError(e));
   }
 
-  /** Emits the events of a settled run, after the store committed them. */
+  /** Counts a settled run for the metrics and emits its events, after the store committed them. */
   #announce(finished: Finished, job: Job | undefined): void {
     if (!job) return void this.#refused(finished);
+    const { settlement, run } = finished;
+    const started = run.job.started ?? settlement.now;
+    this.#host.metrics?.record(
+      job.task,
+      settlement.outcome,
+      settlement.now,
+      settlement.now - started,
+    );
     const announced = outcomeEvent(finished.settlement, job, finished.result);
     if (announced) this.#host.emitEvent(announced.event, announced.error);
   }

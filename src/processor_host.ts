@@ -4,6 +4,8 @@
 
 import type { QueueEvent } from "./events.ts";
 import type { JobRun } from "./job_run.ts";
+import type { MetricsRecorder } from "./metrics_recorder.ts";
+import type { HookChain } from "./queue_hooks.ts";
 import type { Store, TaskLimits } from "./store.ts";
 import type { Clock } from "./clock.ts";
 import type { Task } from "./task.ts";
@@ -36,6 +38,10 @@ export interface ProcessorHost {
   sweep(): Promise<void>;
   /** Ms until a sweep is due (`Infinity` for none). */
   sweepDue(now: number): number;
+  /** The queue's hooks; their `aroundRun` wraps each run (absent: none). */
+  hooks?: HookChain;
+  /** Counts settled runs per task and minute (absent: nothing is counted). */
+  metrics?: MetricsRecorder;
   /** The processor's loop has ended. */
   stopped?(): void;
 }

@@ -47,6 +47,8 @@ import {
   type QueueStats,
   queueStats,
 } from "./queue_reads.ts";
+import type { QueueHooks } from "./queue_hooks.ts";
+import { type MetricsOptions, type QueueMetrics, readMetrics } from "./queue_metrics.ts";
 import { validateQuery } from "./query.ts";
 import { applyPlugin, configureFor } from "./queue_plugins.ts";
 import { hostname, pid } from "./runtime.ts";
@@ -140,6 +142,16 @@ export class Queue extends Emitter<QueueEvents> {
   }
 
   /**
+   * Adds plugin hooks ({@linkcode QueueHooks}: `beforeSave` of created jobs, `aroundRun` of
+   * runs in this process), as `otel()` does. A hook that throws is reported as `error`.
+   * @throws {TypeError} when a hook is not a function
+   */
+  hook(hooks: QueueHooks): this {
+    this.#parts.hooks.add(hooks);
+    return this;
+  }
+
+  /**
    * Defines a task (tag `"default"` until `.tag()`); emits `task:define`.
    * @throws {TypeError} for an empty name or one containing ":"
    */
@@ -176,7 +188,7 @@ export class Queue extends Emitter<QueueEvents> {
 
   async #save(build: () => NewJob[], tx?: unknown): Promise<Job[]> {
     this.#assertOpen("create job");
-    const jobs = build();
+    const jobs = this.#parts.hooks.beforeSave(build());
     if (tx !== undefined && !this.store.canJoinTransaction) {
       throw new TypeError(
         `Cannot create job as the ${this.store.name} store cannot join a transaction: current value of tx is ${
@@ -326,6 +338,7 @@ export class Queue extends Emitter<QueueEvents> {
     this.#isClosed = true;
     const grace = options.grace === undefined ? undefined : parseDuration(options.grace, "grace");
     await Promise.all([...this.#processors].map((p) => p.stop({ grace })));
+    await this.#parts.metrics.close();
     await this.#parts.control.close();
     await this.#parts.writer.drained;
     this.#parts.waiters.close();
@@ -366,6 +379,16 @@ export class Queue extends Emitter<QueueEvents> {
     return queueStats(this.store, this.#parts.registry.tagOf(), this.#clock.now());
   }
 
+  /**
+   * Runs completed and failed per task and bucket (default: each minute of the last hour),
+   * with run-time p50/p95, from every process on the store (kept 24 h), this one's included.
+   * @throws {TypeError | RangeError} for a bad `since` or `bucket`; {Error} without store support
+   */
+  async metrics(options?: MetricsOptions): Promise<QueueMetrics> {
+    await this.#parts.metrics.flush();
+    return await readMetrics(this.store, options, this.#clock.now());
+  }
+
   /** The job's stored log lines, oldest first. */
   logs(id: string): Promise<LogLine[]> {
     return this.store.logs(String(id));
@@ -402,6 +425,8 @@ export class Queue extends Emitter<QueueEvents> {
       publish: (message) => this.#parts.bus.publish(message),
       nudge: (id) => this.#parts.waiters.nudge(id),
       stopped: () => this.#parts.control.processorStopped(),
+      metrics: this.#parts.metrics,
+      hooks: this.#parts.hooks,
     };
   }
 

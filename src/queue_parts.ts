@@ -1,6 +1,6 @@
 /**
- * The parts a queue is made of — task registry, event bus, waiters, job writer, control half
- * and retention sweeper — built and wired to each other in one place, so `queue.ts` holds the
+ * The parts a queue is made of — task registry, event bus, waiters, job writer, control half,
+ * retention sweeper, metrics recorder and plugin hooks — built and wired to each other in one place, so `queue.ts` holds the
  * public API and this file the plumbing between the parts. @module
  */
 
@@ -8,6 +8,8 @@ import type { Emitter } from "./emitter.ts";
 import { EventBus } from "./event_bus.ts";
 import type { JobRun } from "./job_run.ts";
 import { JobWriter } from "./job_writer.ts";
+import { MetricsRecorder } from "./metrics_recorder.ts";
+import { HookChain } from "./queue_hooks.ts";
 import { QueueControl } from "./queue_control.ts";
 import type { QueueEvents } from "./queue_events.ts";
 import type { QueueSettings } from "./queue_options.ts";
@@ -24,6 +26,8 @@ export interface QueueParts {
   writer: JobWriter;
   control: QueueControl;
   sweeper: Sweeper;
+  metrics: MetricsRecorder;
+  hooks: HookChain;
 }
 
 /** What the parts need from the queue that owns them. */
@@ -86,5 +90,7 @@ export function assembleQueue(owner: QueueOwner): QueueParts {
     reportError,
   });
   parts.sweeper = new Sweeper(store, settings.retention, { clock, interval, reportError });
+  parts.metrics = new MetricsRecorder(store, clock, reportError);
+  parts.hooks = new HookChain(reportError);
   return parts;
 }

@@ -28,6 +28,7 @@ import type {
   JobQuery,
   JobStats,
   Lease,
+  MetricsSample,
   NewJob,
   PauseTarget,
   RemoveFilter,
@@ -45,6 +46,7 @@ import { copyJob, copyLine, copyValue } from "./_copy.ts";
 import { firstInOrder } from "./_heap.ts";
 import { ClaimControl } from "./_memory_control.ts";
 import { JobTable } from "./_memory_jobs.ts";
+import { MetricsTable } from "./_memory_metrics.ts";
 import { ScheduleTable } from "./_memory_schedules.ts";
 
 /** Options of a {@linkcode MemoryStore}. */
@@ -71,6 +73,7 @@ export class MemoryStore implements Store {
   #table: JobTable;
   #control = new ClaimControl();
   #schedules = new ScheduleTable();
+  #metrics = new MetricsTable();
   #workers = new Map<string, { record: WorkerRecord; ttlMs: number }>();
   #channel = new Channel<StoreMessage>();
   #closed = false;
@@ -352,6 +355,14 @@ export class MemoryStore implements Store {
 
   fire(fire: ScheduleFire): Promise<Job[] | undefined> {
     return this.#run(() => this.#schedules.fire(fire, (jobs) => this.#insert(jobs)));
+  }
+
+  recordMetrics(samples: readonly MetricsSample[], now: number): Promise<void> {
+    return this.#run(() => this.#metrics.record(samples, now));
+  }
+
+  metrics(since: number): Promise<MetricsSample[]> {
+    return this.#run(() => this.#metrics.read(since));
   }
 
   /** Saves jobs (keys deduplicating) and wakes the tasks of the queued ones. */

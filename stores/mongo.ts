@@ -5,7 +5,8 @@
  * and job events travel through a polled `events` collection.
  *
  * Collections (in the database of the URL, else `kinetik`): `<prefix>jobs` (one document per
- * job, its log inside it), `<prefix>events`, `<prefix>workers` and `<prefix>counters`.
+ * job, its log inside it), `<prefix>events`, `<prefix>workers`, `<prefix>counters` and
+ * `<prefix>metrics` (one document per task and minute).
  *
  * @example Opening a MongoDB store
  * ```ts ignore
@@ -27,6 +28,7 @@ import {
   type JobQuery,
   type JobStats,
   type Lease,
+  type MetricsSample,
   type NewJob,
   type PauseTarget,
   type RemoveFilter,
@@ -44,6 +46,7 @@ import * as connection from "./mongo/_connection.ts";
 import * as control from "./mongo/_control.ts";
 import { EventBus } from "./mongo/_events.ts";
 import { count, find } from "./mongo/_find.ts";
+import * as metrics from "./mongo/_metrics.ts";
 import { type Collections, collections, createIndexes } from "./mongo/_schema.ts";
 import { remove, removeJob } from "./mongo/_remove.ts";
 import * as schedules from "./mongo/_schedules.ts";
@@ -268,6 +271,14 @@ export class MongoStore implements Store {
       if (saved) await this.#wake(saved.filter((job) => job.status === "queued"));
       return saved;
     });
+  }
+
+  recordMetrics(samples: readonly MetricsSample[], now: number): Promise<void> {
+    return this.#run("record metrics", (c) => metrics.recordMetrics(c, samples, now));
+  }
+
+  metrics(since: number): Promise<MetricsSample[]> {
+    return this.#run("read metrics", (c) => metrics.metrics(c, since));
   }
 
   /** Messages from every process sharing the collections, read every `pollInterval` ms. */

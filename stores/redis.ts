@@ -26,6 +26,7 @@ import type {
   JobStats,
   Lease,
   LeasedJob,
+  MetricsSample,
   NewJob,
   PauseTarget,
   RemoveFilter,
@@ -47,6 +48,7 @@ import { authStoreError, RedisAuthError } from "./redis/_auth.ts";
 import * as codec from "./redis/_codec.ts";
 import * as control from "./redis/_control.ts";
 import { countJobs, findJobs, type ScriptRunner } from "./redis/_match.ts";
+import { decodeMetrics, recordMetricsArgs } from "./redis/_metrics.ts";
 import { removeJobs } from "./redis/_remove.ts";
 import type { RedisClient, RedisConnection } from "./redis/_connection.ts";
 import { type RedisStoreOptions, resolveOptions } from "./redis/_options.ts";
@@ -305,6 +307,14 @@ export class RedisStore implements Store {
     const { args, jobArgs } = control.fireArgs(fire);
     const reply = await this.#run("fire a schedule", SCRIPTS.fire, args);
     return reply ? this.#saved(reply, fire.jobs, jobArgs) : undefined;
+  }
+
+  async recordMetrics(samples: readonly MetricsSample[], now: number): Promise<void> {
+    await this.#run("record metrics", SCRIPTS.recordMetrics, recordMetricsArgs(samples, now));
+  }
+
+  async metrics(since: number): Promise<MetricsSample[]> {
+    return decodeMetrics(await this.#run("read metrics", SCRIPTS.readMetrics, [since]));
   }
 
   /** Ends the subscriptions and closes the connections (a client passed in stays open). */

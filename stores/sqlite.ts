@@ -22,6 +22,7 @@ import {
   type JobQuery,
   type JobStats,
   type Lease,
+  type MetricsSample,
   type NewJob,
   type RemoveFilter,
   type Settlement,
@@ -34,6 +35,7 @@ import {
 import { claim } from "./sqlite/_claim.ts";
 import { EventBus } from "./sqlite/_events.ts";
 import { count, find } from "./sqlite/_find.ts";
+import * as metrics from "./sqlite/_metrics.ts";
 import { prepareDatabase } from "./sqlite/_schema.ts";
 import { settle } from "./sqlite/_settle.ts";
 import { Statements } from "./sqlite/_statements.ts";
@@ -250,6 +252,14 @@ export class SqliteStore implements Store {
 
   workers(now: number): Promise<WorkerRecord[]> {
     return this.#run("list workers", () => verbs.workers(this.#statements, now));
+  }
+
+  recordMetrics(samples: readonly MetricsSample[], now: number): Promise<void> {
+    return this.#run("record metrics", () => metrics.recordMetrics(this.#statements, samples, now));
+  }
+
+  metrics(since: number): Promise<MetricsSample[]> {
+    return this.#run("read metrics", () => metrics.metrics(this.#statements, since));
   }
 
   /** Writes pending events, ends subscriptions and closes the file; later calls reject. */

@@ -11,6 +11,7 @@ import type {
   JobQuery,
   JobStats,
   Lease,
+  MetricsSample,
   NewJob,
   RemoveFilter,
   Settlement,
@@ -41,7 +42,9 @@ export type Verb =
   | "requeue"
   | "heartbeat"
   | "workers"
-  | "publish";
+  | "publish"
+  | "recordMetrics"
+  | "metrics";
 
 /**
  * How a broken verb fails:
@@ -91,6 +94,11 @@ export class FailingStore implements Store {
         this.#call("heartbeat", () => inner.heartbeat!(worker, ttl));
     }
     if (inner.workers) this.workers = (now) => this.#call("workers", () => inner.workers!(now));
+    if (inner.recordMetrics) {
+      this.recordMetrics = (samples, now) =>
+        this.#call("recordMetrics", () => inner.recordMetrics!(samples, now));
+    }
+    if (inner.metrics) this.metrics = (since) => this.#call("metrics", () => inner.metrics!(since));
   }
 
   /** Makes `verbs` fail as `mode` says until `heal()`. */
@@ -188,6 +196,8 @@ export class FailingStore implements Store {
   requeue?: (id: string, now: number) => Promise<Job | undefined>;
   heartbeat?: (worker: WorkerRecord, ttlMs: number) => Promise<void>;
   workers?: (now: number) => Promise<WorkerRecord[]>;
+  recordMetrics?: (samples: readonly MetricsSample[], now: number) => Promise<void>;
+  metrics?: (since: number) => Promise<MetricsSample[]>;
 
   async #call<T>(verb: Verb, forward: () => Promise<T>): Promise<T> {
     this.calls.push(verb);

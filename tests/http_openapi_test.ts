@@ -198,6 +198,8 @@ test("every route's real answers match the OpenAPI document, and every operation
       body: "x".repeat(1_048_577),
     });
     await call("/api/workers");
+    await call("/api/metrics?since=1h&bucket=5m");
+    await call("/api/metrics?bucket=7s");
     await call("/api/schedules/digest", { method: "PUT", json: { every: "1h", task: "resize" } });
     await call("/api/schedules/digest", { method: "PUT", json: { every: "1ms" } });
     await call("/api/schedules/digest", {
@@ -281,6 +283,7 @@ test("every route's real answers match the OpenAPI document, and every operation
       removeJob: undefined,
       schedule: undefined,
       pause: undefined,
+      metrics: undefined,
     });
     const legacyQueue = kinetik(legacyStore);
     const legacy = await serveApi(legacyQueue);
@@ -299,6 +302,7 @@ test("every route's real answers match the OpenAPI document, and every operation
           ["PUT", "/api/schedules/x", { every: "1h" }],
           ["DELETE", "/api/schedules/x"],
           ["GET", "/api/paused"],
+          ["GET", "/api/metrics"],
           ["POST", "/api/pause", "media"],
           ["POST", "/api/resume", "media"],
         ] as const

@@ -22,7 +22,10 @@ const freshSchema = () => `t${++schemas}`;
 testStore(test, {
   name: "postgres",
   open: () => new PostgresStore({ url, schema: freshSchema(), max: 4 }),
-  skip: skip ? Object.fromEntries(STORE_CASE_GROUPS.map((group) => [group, skip])) : {},
+  skip: skip ? Object.fromEntries(STORE_CASE_GROUPS.map((group) => [group, skip])) : {
+    // Issue 14's verbs came after this store; its own branch adds them (the lead removes this).
+    metrics: "not yet implemented (wave 2): recordMetrics and metrics",
+  },
 });
 
 test("PostgresStore creates its schema once when eight stores open a fresh database at once", {

@@ -20,7 +20,7 @@ import { spawnChild } from "./_cli_process.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const README = readFileSync(join(ROOT, "README.md"), "utf8");
-const SECTION = README.slice(README.indexOf("\n## HTTP API\n"), README.indexOf("\n## Semantics\n"));
+const SECTION = README.slice(README.indexOf("\n## HTTP API\n"), README.indexOf("\n## Dashboard\n"));
 const dir = mkdtempSync(join(tmpdir(), "kinetik-readme-http-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const hasCurl = await promisify(execFile)("curl", ["--version"]).then(() => true, () => false);

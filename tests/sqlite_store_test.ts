@@ -6,6 +6,7 @@ import { after, test } from "node:test";
 import { DatabaseSync } from "node:sqlite";
 import { StoreError, type StoreMessage } from "../src/store.ts";
 import { SqliteStore } from "../stores/sqlite.ts";
+import { SCHEMA_VERSION } from "../stores/sqlite/_schema.ts";
 import { testStore } from "../testing.ts";
 import { NOT_YET, PATIENCE, withTimeout } from "./_helpers.ts";
 
@@ -175,7 +176,7 @@ test("SqliteStore() refuses a file written by a newer schema", async () => {
   );
 });
 
-test("SqliteStore() brings a version 1 file to version 2 with the keyset indexes, keeping its jobs", async () => {
+test("SqliteStore() brings a version 1 file up with the keyset indexes, keeping its jobs", async () => {
   const path = freshPath();
   const first = new SqliteStore({ path });
   const added = await first.add(
@@ -195,14 +196,14 @@ test("SqliteStore() brings a version 1 file to version 2 with the keyset indexes
   assert.deepEqual(indexes(), ["jobs_created", "jobs_status_created", "jobs_task_created"]);
   db.exec(
     "DROP INDEX jobs_created; DROP INDEX jobs_status_created; DROP INDEX jobs_task_created; " +
-      "PRAGMA user_version = 1",
+      "DROP TABLE metrics; PRAGMA user_version = 1",
   );
   const store = new SqliteStore({ path });
   try {
     assert.deepEqual(indexes(), ["jobs_created", "jobs_status_created", "jobs_task_created"]);
     assert.equal(
       (db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version,
-      2,
+      SCHEMA_VERSION,
     );
     const page = await store.find({ status: "queued" }, { offset: 0, limit: 5, after: added[1] });
     assert.deepEqual(page.map((job) => (job.data as { n: number }).n), [2, 3]);

@@ -90,7 +90,13 @@ export function medians(runs: Run[], sent: Map<string, number>): Row[] {
 
 /** The rows as a Markdown table, Kinetik first within each case and runtime. */
 export function table(rows: Row[]): string {
-  const order = ["kinetik", "kinetik-node-redis", "bullmq", "bee-queue"];
+  const order = [
+    "kinetik",
+    "kinetik-no-metrics",
+    "kinetik-node-redis",
+    "bullmq",
+    "bee-queue",
+  ];
   const sorted = [...rows].sort((a, b) =>
     a.case.localeCompare(b.case) || a.runtime.localeCompare(b.runtime) ||
     order.indexOf(a.system) - order.indexOf(b.system)

@@ -2,7 +2,7 @@
 // only). `deno task bench:peers` (bench/peers.ts) spawns it; it prints one JSON line:
 // `{"ready":true}` first for a latency worker, then the result.
 //
-//   <runtime> bench/peers/case.mjs --system kinetik|kinetik-node-redis|bullmq|bee-queue --redis URL
+//   <runtime> bench/peers/case.mjs --system kinetik|kinetik-node-redis|kinetik-no-metrics|bullmq|bee-queue --redis URL
 //     (or --store sqlite --system kinetik|plainjob|liteque|bunqueue --sqlite FILE)
 //     --case enqueue-single|enqueue-bulk|seed|process|latency-worker|latency-producer
 //     [--jobs 20000] [--concurrency 1] [--rate 200]
@@ -13,6 +13,7 @@ import { performance } from "node:perf_hooks";
 const ADAPTERS = {
   kinetik: "./adapters/kinetik.ts",
   "kinetik-node-redis": "./adapters/kinetik_node_redis.ts",
+  "kinetik-no-metrics": "./adapters/kinetik_no_metrics.ts",
   bullmq: "./adapters/bullmq.mjs",
   "bee-queue": "./adapters/bee_queue.mjs",
 };

@@ -148,6 +148,31 @@ export function openApiDocument(basePath: string): Schema {
           },
         },
       },
+      "/api/metrics": {
+        get: {
+          summary:
+            "Completed and failed runs and run-time p50/p95 per bucket, per task and in total",
+          parameters: [
+            {
+              name: "since",
+              in: "query",
+              description:
+                'From when: an age like "1h" (the default), or epoch ms. Stores keep 24 hours.',
+              schema: { type: "string", examples: ["1h", "1735689600000"] },
+            },
+            {
+              name: "bucket",
+              in: "query",
+              description: 'The bucket length, whole minutes from "1m" (the default) to "24h".',
+              schema: { type: "string", examples: ["1m", "5m"] },
+            },
+          ],
+          responses: {
+            200: json(ref("QueueMetrics"), "queue.metrics({ since, bucket })"),
+            ...problems(400, 501),
+          },
+        },
+      },
       "/api/schedules": {
         get: {
           summary: "The stored schedules, with their next fire time",

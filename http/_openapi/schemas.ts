@@ -248,6 +248,40 @@ export const SCHEMAS: Record<string, Schema> = {
     },
     required: ["id", "tags", "tasks", "started", "seen"],
   },
+  MetricsSummary: {
+    type: "object",
+    properties: {
+      completed: { type: "integer" },
+      failed: { type: "integer", description: "Failed or timed out, retried runs included." },
+      p50: { type: ["number", "null"], description: "Median run time in ms; null: no run." },
+      p95: { type: ["number", "null"], description: "95th percentile run time in ms." },
+    },
+    required: ["completed", "failed", "p50", "p95"],
+  },
+  MetricsSeries: {
+    type: "object",
+    description: "A value per bucket (index i is the bucket starting at times[i]).",
+    properties: {
+      completed: { type: "array", items: { type: "integer" } },
+      failed: { type: "array", items: { type: "integer" } },
+      p50: { type: "array", items: { type: ["number", "null"] } },
+      p95: { type: "array", items: { type: ["number", "null"] } },
+      overall: ref("MetricsSummary"),
+    },
+    required: ["completed", "failed", "p50", "p95", "overall"],
+  },
+  QueueMetrics: {
+    type: "object",
+    properties: {
+      since: epochMs,
+      until: epochMs,
+      bucket: { type: "number", description: "Bucket length in ms." },
+      times: { type: "array", items: epochMs, description: "Start of each bucket." },
+      total: ref("MetricsSeries"),
+      tasks: { type: "object", additionalProperties: ref("MetricsSeries") },
+    },
+    required: ["since", "until", "bucket", "times", "total", "tasks"],
+  },
   Count: {
     type: "object",
     properties: { count: { type: "integer", minimum: 0 } },

@@ -35,6 +35,7 @@ import { retryCommand } from "./retry.ts";
 import { schedulesCommand } from "./schedules.ts";
 import { type HttpServing, serveCommand } from "./serve.ts";
 import { showCommand } from "./show.ts";
+import { statsCommand } from "./stats.ts";
 import { tasksCommand } from "./tasks.ts";
 import { unscheduleCommand } from "./unschedule.ts";
 import { watchCommand } from "./watch.ts";
@@ -45,6 +46,7 @@ export const COMMANDS: readonly Command[] = [
   tasksCommand,
   workersCommand,
   jobsCommand,
+  statsCommand,
   showCommand,
   logsCommand,
   addCommand,

@@ -1,7 +1,7 @@
 /**
- * `kinetik serve`: the queue's HTTP API (`@kinetik/kinetik/http`) on a port until Ctrl-C.
- * Without a token it listens on loopback only, and refuses any other host: anyone who could
- * reach the port could run, cancel and remove jobs. @module
+ * `kinetik serve`: the queue's HTTP API (`@kinetik/kinetik/http`) and its dashboard on a port
+ * until Ctrl-C. Without a token it listens on loopback only, and refuses any other host:
+ * anyone who could reach the port could run, cancel and remove jobs. @module
  */
 
 import type { Queue } from "../queue.ts";
@@ -39,7 +39,7 @@ export function isLoopback(host: string): boolean {
 /** The `serve` command. */
 export const serveCommand: Command = {
   name: "serve",
-  summary: "Serve the HTTP API (jobs, events, OpenAPI) until Ctrl-C",
+  summary: "Serve the dashboard and the HTTP API (jobs, events, OpenAPI) until Ctrl-C",
   usage: "",
   options: {
     port: { type: "string" },
@@ -54,7 +54,7 @@ export const serveCommand: Command = {
     ["--read-only", "answer 403 to every write"],
   ],
   examples: [
-    ["serve", "http://127.0.0.1:8080/api/... for this machine only"],
+    ["serve", "the dashboard at http://127.0.0.1:8080/, for this machine only"],
     ["serve --host 0.0.0.0 --token s3cret", "for the network, with a token"],
     ["serve --read-only --port 9000", "look, don't touch"],
   ],
@@ -92,7 +92,7 @@ export const serveCommand: Command = {
     ].join(", ");
     context.out(`Serving the Kinetik API at ${served.url.href}\n`);
     context.note(
-      `${served.url.href}api/openapi.json describes it (${mode})${
+      `${served.url.href} is the dashboard, ${served.url.href}api/openapi.json describes the API (${mode})${
         inStore(context)
       }; Ctrl-C stops\n`,
     );

@@ -5,6 +5,7 @@
 
 import type { Collection, Db, IndexDescription } from "mongodb";
 import type { JobDocument } from "./_documents.ts";
+import type { MetricsDocument } from "./_metrics.ts";
 
 /** A message between processes, as the `events` collection keeps it. */
 export interface EventDocument {
@@ -71,6 +72,7 @@ export interface Collections {
   events: Collection<EventDocument>;
   workers: Collection<WorkerDocument>;
   counters: Collection<CounterDocument>;
+  metrics: Collection<MetricsDocument>;
   control: Collection<ControlDocument>;
   schedules: Collection<ScheduleDocument>;
 }
@@ -82,6 +84,7 @@ export function collections(db: Db, prefix: string): Collections {
     events: db.collection<EventDocument>(`${prefix}events`),
     workers: db.collection<WorkerDocument>(`${prefix}workers`),
     counters: db.collection<CounterDocument>(`${prefix}counters`),
+    metrics: db.collection<MetricsDocument>(`${prefix}metrics`),
     control: db.collection<ControlDocument>(`${prefix}control`),
     schedules: db.collection<ScheduleDocument>(`${prefix}schedules`),
   };
@@ -151,6 +154,8 @@ const JOB_INDEXES: IndexDescription[] = [
 export async function createIndexes(collections: Collections): Promise<void> {
   await collections.jobs.createIndexes(JOB_INDEXES);
   await collections.workers.createIndex({ expires: 1 }, { name: "expires" });
+  // Metrics: reads of the minutes since a time, and the drop of those past 24 hours.
+  await collections.metrics.createIndex({ minute: 1 }, { name: "minute" });
   // The earliest next fire, for listings by time (`kinetik schedules`) and due checks.
   await collections.schedules.createIndex({ next: 1 }, { name: "next" });
 }

@@ -25,6 +25,8 @@
  * | `<base>schedule-next` | zset | schedule id by its next fire time |
  * | `<base>workers` | zset | worker id by heartbeat expiry |
  * | `<base>worker-records` | hash | worker id → {@linkcode WorkerRecord} JSON |
+ * | `<base>metrics` | zset | minutes with metrics: score and member the minute's start (epoch ms) |
+ * | `<base>metrics:<minute>` | hash | that minute's counts: `<task>:c` completed, `<task>:f` failed, `<task>:<bucket>` runs per run-time bucket; EXPIRE 25 h |
  * | `<base>events` | channel | {@linkcode StoreMessage} JSON: wake-ups, job events, cancels |
  *
  * @module

@@ -7,6 +7,7 @@ import { RedisScript } from "./_script.ts";
 import { LIB } from "./_scripts/lib.ts";
 import { ADD, ADD_LIB } from "./_scripts/add.ts";
 import { CLAIM, CLAIM_LIB } from "./_scripts/claim.ts";
+import { READ_METRICS, RECORD_METRICS } from "./_scripts/metrics.ts";
 import { LIMITS_LIB } from "./_scripts/limits.ts";
 import { SETTLE } from "./_scripts/settle.ts";
 import { RENEW } from "./_scripts/renew.ts";
@@ -48,4 +49,6 @@ export const SCRIPTS = {
   logs: new RedisScript("logs", LIB, LOGS),
   heartbeat: new RedisScript("heartbeat", LIB, HEARTBEAT),
   workers: new RedisScript("workers", LIB, WORKERS),
+  recordMetrics: new RedisScript("record-metrics", LIB, RECORD_METRICS),
+  readMetrics: new RedisScript("read-metrics", LIB, READ_METRICS),
 } as const;

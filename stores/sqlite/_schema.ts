@@ -7,13 +7,13 @@ import type { DatabaseSync } from "node:sqlite";
 import { StoreError } from "../../src/store.ts";
 
 /** The schema version this code writes and reads. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /**
  * Migrations by the version they bring the file to; `MIGRATIONS[0]` creates version 1.
  * A new version appends a step, never edits an old one, so any older file can be brought up.
  */
-const MIGRATIONS: readonly string[] = [
+export const MIGRATIONS: readonly string[] = [
   `
   -- One row per job. JSON fields (data, error, progress) are text; times are epoch ms.
   -- ready_at is the time the job became ready, the claim order after priority. logs holds the
@@ -79,6 +79,20 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX jobs_created ON jobs (created);
   CREATE INDEX jobs_status_created ON jobs (status, created);
   CREATE INDEX jobs_task_created ON jobs (task, created);
+  `,
+  `
+  -- Version 3: run counts per task and minute (see _metrics.ts): completed, failed, and the run-time
+  -- histogram as a JSON object of bucket index → runs. Keyed (minute, task), so the upsert of
+  -- a sample, the read of minutes since a time and the drop of minutes past 24 hours are each
+  -- one range of the primary key; WITHOUT ROWID keeps the row inside that key's B-tree.
+  CREATE TABLE metrics (
+    minute INTEGER NOT NULL,
+    task TEXT NOT NULL,
+    completed INTEGER NOT NULL,
+    failed INTEGER NOT NULL,
+    runtimes TEXT NOT NULL,
+    PRIMARY KEY (minute, task)
+  ) WITHOUT ROWID;
   `,
 ];
 

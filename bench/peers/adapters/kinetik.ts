@@ -3,6 +3,7 @@
 import { kinetik } from "../../../mod.ts";
 import { RedisStore } from "../../../stores/redis.ts";
 import deno from "../../../deno.json" with { type: "json" };
+import { withoutMetrics } from "../../_metrics_switch.ts";
 
 interface Hooks {
   onCompleted(): void;
@@ -10,9 +11,10 @@ interface Hooks {
 }
 
 export default async function create(
-  { url, queue: prefix }: { url: string; queue: string },
+  { url, queue: prefix, metrics = true }: { url: string; queue: string; metrics?: boolean },
 ) {
-  const queue = kinetik(new RedisStore({ url, prefix }), { interval: "10s" });
+  const store = new RedisStore({ url, prefix });
+  const queue = kinetik(metrics ? store : withoutMetrics(store), { interval: "10s" });
   await queue.count(); // Connected before the clock starts, as the peers' ready().
   return {
     versions: { kinetik: deno.version },
