@@ -147,8 +147,8 @@ end
 -- Finished jobs: one zset per final status, \`finished:<status>\`, scored by finish time,
 -- so a retention sweep (remove with before/keep/limit) reads the oldest first instead of
 -- scanning. A settle files its batch with one deferred ZADD per status (see \`later\`).
-local function finish(id, job, status, now)
-  dropDedupe(id, job.key)
+local function finish(id, key, status, now)
+  dropDedupe(id, key)
   later('ZADD', finishedKey(status), now, finishedMember(id))
 end
 
