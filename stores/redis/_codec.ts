@@ -161,7 +161,10 @@ const JSON_FIELDS = new Set(["data", "error", "progress", "result", "retry", "tr
 const LOG_FIELD = "log";
 /** Record fields that are not job fields. */
 const HIDDEN = new Set([LOG_FIELD, OWN_MAX_ATTEMPTS]);
-/** Lease fields a settle blanks instead of deleting: '' there means absent. */
+/**
+ * The lease fields, which a settle leaves in the record: they are part of a job only while
+ * it is `processing`. ('' means absent too: earlier versions blanked them on settle.)
+ */
 const BLANKED = new Set(["worker", "leaseUntil", "token"]);
 
 /** A record from a flat HGETALL reply; `undefined` for an empty one (no such job). */
@@ -179,6 +182,7 @@ export function decodeJob(reply: unknown): LeasedJob | undefined {
   if (typeof job.id !== "string" || typeof job.status !== "string") {
     throw new StoreError("redis", `Cannot read a job as its record is incomplete: ${reply}`);
   }
+  if (job.status !== "processing") { for (const field of BLANKED) delete job[field]; }
   return job as unknown as LeasedJob;
 }
 

@@ -40,10 +40,11 @@ for s = 1, tonumber(ARGV[2]) do
     settled[s] = false
   else
     local task, created, hasError, hasResult = f[3], f[4], f[6], f[7]
-    -- The lease fields are blanked in the same HSET rather than deleted: one HDEL less per
-    -- job ('' reads as absent, see \`_codec.ts\`; the next claim sets them again).
+    -- The lease fields (worker, leaseUntil, token) stay as they were: only a processing
+    -- record shows them (see \`decodeJob\` in \`_codec.ts\`), every fence checks the status
+    -- beside the token, and the next claim writes them again. Three fields fewer per HSET.
     local status = outcome
-    local set = { 'status', outcome, 'worker', '', 'leaseUntil', '', 'token', '' }
+    local set = { 'status', outcome }
     local clear
     if progress ~= '' then set[#set + 1] = 'progress'; set[#set + 1] = progress end
     if outcome == 'completed' then
