@@ -138,7 +138,11 @@ await phase(`drain-c${CONCURRENCY}`, async (who) => {
     token: leased.token,
     outcome: "completed",
     now: Date.now(),
-    logs: [{ time: Date.now(), message: "Completed in 0.0s" }],
+    // The lines a processor's settle carries.
+    logs: [
+      { time: Date.now(), message: `Started (attempt ${leased.attempts})` },
+      { time: Date.now(), message: "Completed in 0.0s" },
+    ],
   }));
   if (jobs.length > 0) return true;
   return false;
