@@ -51,7 +51,12 @@ end
 -- Ready-set members sort by the time the job became ready, then by id (creation order);
 -- the score (priority) sorts before both.
 local function readyMember(readyAt, id) return digits16(readyAt) .. digits16(id) end
-local function memberId(member) return tostring(tonumber(string.sub(member, 17))) end
+-- The id in a ready or index member: its last 16 digits without the leading zeros (by
+-- string.find, not tostring(tonumber()): turning a Lua number into text costs a sprintf).
+local function memberId(member)
+  local first = string.find(member, '[1-9]', 17) -- (string.find returns the end too)
+  return string.sub(member, first)
+end
 -- Finished-set members are the id in 16 digits, so equal finish times order by id.
 local function finishedMember(id) return digits16(id) end
 -- The index zsets' members have the same layout: creation time, then id.
@@ -98,7 +103,7 @@ local function flushLater()
         redis.call('ZREM', key, unpack(write, from, last))
         local added = {}
         for m = from, last do
-          added[#added + 1] = 0
+          added[#added + 1] = '0' -- text: Redis formats a number argument with a sprintf
           added[#added + 1] = write[m]
         end
         redis.call('ZADD', to, unpack(added))
