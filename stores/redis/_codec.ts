@@ -200,9 +200,11 @@ export function toJob(reply: unknown): Job | undefined {
 
 /** What a claim writes to each job it leases: all of it comes from its request. */
 export interface LeaseWrites {
-  /** `started` */
+  /** The claim's time, written as `started`. */
   now: number;
+  /** `now` plus the lease length. */
   leaseUntil: number;
+  /** The claiming worker's id. */
   worker: string;
   /** The token is `<id>.<suffix>`. */
   suffix: string;
