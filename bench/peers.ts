@@ -9,7 +9,10 @@
  * `--systems kinetik,bullmq,bee-queue` (also `kinetik-node-redis`: the store on node-redis
  * instead of its own client; `kinetik-no-metrics`: the store with metrics off), `--runtimes deno,bun` (add `node` for the peers),
  * `--cases enqueue-single,enqueue-bulk,process-c1,process-c50,latency`, `--no-count` (skip
- * the MONITOR pass that counts the commands clients send per job).
+ * the MONITOR pass that counts the commands clients send per job). `--store postgres` runs
+ * the PostgreSQL comparison instead (Kinetik, pg-boss, graphile-worker; see
+ * `bench/peers/postgres.ts`), with the same flags and `--peer-runtimes` (the peers'
+ * runtimes, default those of `--runtimes`).
  *
  * Writes `bench/results/latest.json` and the generated part of `bench/RESULTS.md`.
  * `--store sqlite` runs the SQLite comparison instead (`bench/peers/sqlite.ts`).
@@ -34,20 +37,34 @@ const { values: flags } = parseArgs({
     jobs: { type: "string", default: "20000" },
     "latency-jobs": { type: "string", default: "1000" },
     rate: { type: "string", default: "200" },
-    systems: { type: "string", default: "kinetik,bullmq,bee-queue" },
+    store: { type: "string", default: "redis" },
+    "peer-runtimes": { type: "string" },
+    systems: { type: "string" },
     runtimes: { type: "string", default: "deno,bun" },
     cases: {
       type: "string",
       default: "enqueue-single,enqueue-bulk,process-c1,process-c50,latency",
     },
     "no-count": { type: "boolean", default: false },
-    store: { type: "string", default: "redis" },
   },
 });
 if (flags.store === "sqlite") {
   await runSqlite(process.argv.slice(2));
   process.exit(0);
 }
+if (flags.store === "postgres") {
+  const { runPostgres } = await import("./peers/postgres.ts");
+  await runPostgres(
+    {
+      ...flags,
+      systems: flags.systems ?? "kinetik,pg-boss,graphile-worker",
+      "peer-runtimes": flags["peer-runtimes"] ?? flags.runtimes,
+    },
+    process.argv.slice(2),
+  );
+  process.exit(0);
+}
+const SYSTEMS = flags.systems ?? "kinetik,bullmq,bee-queue";
 const JOBS = Number(flags.jobs);
 const LATENCY_JOBS = Number(flags["latency-jobs"]);
 const path = (p: string) => fileURLToPath(new URL(p, import.meta.url));
@@ -61,7 +78,7 @@ interface Entrant {
 // Kinetik runs on Deno and Bun only; the peers on whichever runtimes were asked for.
 const isKinetik = (system: string) => system.startsWith("kinetik");
 const entrants: Entrant[] = flags.runtimes.split(",").flatMap((runtime) =>
-  flags.systems.split(",").filter((system) => !isKinetik(system) || runtime !== "node")
+  SYSTEMS.split(",").filter((system) => !isKinetik(system) || runtime !== "node")
     .map((system) => ({ system, runtime }))
 );
 

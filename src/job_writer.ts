@@ -48,8 +48,20 @@ export class JobWriter {
    * Saves `jobs` in one store call; resolves to the stored records. With `tx` they are saved
    * inside the caller's transaction and not announced: they exist only once it commits (maybe
    * never), and the store wakes processors then.
+   * @throws {TypeError} for a `tx` when the store cannot join a transaction
    */
   async save(jobs: NewJob[], tx?: unknown): Promise<Job[]> {
+    if (tx !== undefined && !this.#store.canJoinTransaction) {
+      throw new TypeError(
+        `Cannot create job as the ${this.#store.name} store cannot join a transaction: current value of tx is ${
+          typeof tx === "function"
+            ? "a function"
+            : typeof tx === "object" && tx !== null
+            ? "an object"
+            : JSON.stringify(tx) ?? String(tx)
+        }`,
+      );
+    }
     if (this.#pending++ === 0) {
       this.#drained = new Promise((resolve) => this.#resolveDrained = resolve);
     }

@@ -22,15 +22,7 @@ import { Processor } from "./processor.ts";
 import type { PauseInput } from "./queue_control.ts";
 import { assembleQueue, type QueueParts } from "./queue_parts.ts";
 import type { QueueEvents } from "./queue_events.ts";
-import type { ProcessorHost } from "./processor_host.ts";
-import {
-  cancelJob,
-  type LifecycleHost,
-  promoteJob,
-  removeJob,
-  retryJob,
-  retryJobs,
-} from "./queue_lifecycle.ts";
+import { cancelJob, promoteJob, removeJob, retryJob, retryJobs } from "./queue_lifecycle.ts";
 import {
   type ProcessOptions,
   type QueueOptions,
@@ -189,17 +181,6 @@ export class Queue extends Emitter<QueueEvents> {
   async #save(build: () => NewJob[], tx?: unknown): Promise<Job[]> {
     this.#assertOpen("create job");
     const jobs = this.#parts.hooks.beforeSave(build());
-    if (tx !== undefined && !this.store.canJoinTransaction) {
-      throw new TypeError(
-        `Cannot create job as the ${this.store.name} store cannot join a transaction: current value of tx is ${
-          typeof tx === "function"
-            ? "a function"
-            : typeof tx === "object" && tx !== null
-            ? "an object"
-            : JSON.stringify(tx) ?? String(tx)
-        }`,
-      );
-    }
     return await this.#parts.writer.save(jobs, tx);
   }
 
@@ -211,7 +192,7 @@ export class Queue extends Emitter<QueueEvents> {
   process(tags: string | readonly string[], options?: Duration | ProcessOptions): Processor {
     this.#assertOpen("process");
     const { interval, concurrency } = resolveProcessOptions(options, this.#settings);
-    const processor = new Processor(resolveTags(tags), this.#hosting, {
+    const processor = new Processor(resolveTags(tags), this.#parts.host, {
       interval,
       concurrency,
       lease: this.#settings.lease,
@@ -229,7 +210,7 @@ export class Queue extends Emitter<QueueEvents> {
    * (or does not exist). A running action's signal is aborted wherever it runs.
    */
   cancel(job: Job | string): Promise<boolean> {
-    return cancelJob(this.#hosting, job);
+    return cancelJob(this.#parts.host, job);
   }
 
   /**
@@ -238,7 +219,7 @@ export class Queue extends Emitter<QueueEvents> {
    * @throws {Error} when the store cannot remove single jobs
    */
   remove(job: Job | string): Promise<boolean> {
-    return removeJob(this.#hosting, job);
+    return removeJob(this.#parts.host, job);
   }
 
   /**
@@ -246,7 +227,7 @@ export class Queue extends Emitter<QueueEvents> {
    * @throws {Error} when the store cannot promote jobs
    */
   promote(job: Job | string): Promise<boolean> {
-    return promoteJob(this.#hosting, job);
+    return promoteJob(this.#parts.host, job);
   }
 
   /**
@@ -264,9 +245,9 @@ export class Queue extends Emitter<QueueEvents> {
   retry(query: Record<string, unknown>): Promise<number>;
   async retry(target: string | Record<string, unknown>): Promise<Job | undefined | number> {
     if (typeof target === "object" && target !== null) {
-      return await retryJobs(this.#hosting, validateQuery(target) as JobQuery);
+      return await retryJobs(this.#parts.host, validateQuery(target) as JobQuery);
     }
-    return await retryJob(this.#hosting, String(target));
+    return await retryJob(this.#parts.host, String(target));
   }
 
   /**
@@ -405,29 +386,6 @@ export class Queue extends Emitter<QueueEvents> {
 
   #assertOpen(action: string): void {
     if (this.#isClosed) throw new Error(`Cannot ${action} as the queue is closed`);
-  }
-
-  /** What processors and the lifecycle verbs get from the queue. */
-  get #hosting(): ProcessorHost & LifecycleHost {
-    return {
-      store: this.store,
-      clock: this.#clock,
-      plan: (tags) => this.#parts.registry.plan(tags),
-      emitEvent: (event, error) => this.#parts.bus.emit(event, error),
-      emit: (event) => this.#parts.bus.emit(event),
-      emitEmpty: (tags) => this.emit("empty", tags),
-      reportError: (error) => this.reportError(error),
-      runs: this.#runs,
-      sweep: () => this.#parts.sweeper.sweep(),
-      sweepDue: (now) => this.#parts.sweeper.due(now),
-      abortRun: (id) => this.#runs.get(id)?.abort("cancel"),
-      wake: (task) => this.#wake(task),
-      publish: (message) => this.#parts.bus.publish(message),
-      nudge: (id) => this.#parts.waiters.nudge(id),
-      stopped: () => this.#parts.control.processorStopped(),
-      metrics: this.#parts.metrics,
-      hooks: this.#parts.hooks,
-    };
   }
 
   #wake(task?: string): void {

@@ -1,7 +1,8 @@
 /**
  * The parts a queue is made of — task registry, event bus, waiters, job writer, control half,
- * retention sweeper, metrics recorder and plugin hooks — built and wired to each other in one place, so `queue.ts` holds the
- * public API and this file the plumbing between the parts. @module
+ * retention sweeper, metrics recorder, plugin hooks and the host its processors run in —
+ * built and wired to each other in one place, so `queue.ts` holds the public API and this
+ * file the plumbing between the parts. @module
  */
 
 import type { Emitter } from "./emitter.ts";
@@ -9,7 +10,9 @@ import { EventBus } from "./event_bus.ts";
 import type { JobRun } from "./job_run.ts";
 import { JobWriter } from "./job_writer.ts";
 import { MetricsRecorder } from "./metrics_recorder.ts";
+import type { ProcessorHost } from "./processor_host.ts";
 import { HookChain } from "./queue_hooks.ts";
+import type { LifecycleHost } from "./queue_lifecycle.ts";
 import { QueueControl } from "./queue_control.ts";
 import type { QueueEvents } from "./queue_events.ts";
 import type { QueueSettings } from "./queue_options.ts";
@@ -28,6 +31,8 @@ export interface QueueParts {
   sweeper: Sweeper;
   metrics: MetricsRecorder;
   hooks: HookChain;
+  /** What processors and the lifecycle verbs get from the queue. */
+  host: ProcessorHost & LifecycleHost;
 }
 
 /** What the parts need from the queue that owns them. */
@@ -92,5 +97,24 @@ export function assembleQueue(owner: QueueOwner): QueueParts {
   parts.sweeper = new Sweeper(store, settings.retention, { clock, interval, reportError });
   parts.metrics = new MetricsRecorder(store, clock, reportError);
   parts.hooks = new HookChain(reportError);
+  parts.host = {
+    store,
+    clock,
+    plan: (tags) => parts.registry.plan(tags),
+    emitEvent: (event, error) => parts.bus.emit(event, error),
+    emit: (event) => parts.bus.emit(event),
+    emitEmpty: (tags) => emitter.emit("empty", tags),
+    reportError,
+    runs,
+    sweep: () => parts.sweeper.sweep(),
+    sweepDue: (now) => parts.sweeper.due(now),
+    abortRun: (id) => runs.get(id)?.abort("cancel"),
+    wake: (task) => owner.wake(task),
+    publish: (message) => parts.bus.publish(message),
+    nudge: (id) => parts.waiters.nudge(id),
+    stopped: () => parts.control.processorStopped(),
+    metrics: parts.metrics,
+    hooks: parts.hooks,
+  };
   return parts;
 }

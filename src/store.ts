@@ -32,375 +32,55 @@
  * @module
  */
 
-import type { Job, JobError, JobProgress, JobStatus, LogLine, RetryPolicy } from "./job.ts";
+import type { Job, LogLine } from "./job.ts";
+import type {
+  AddOptions,
+  ClaimRequest,
+  ClaimResult,
+  Lease,
+  NewJob,
+  Settlement,
+  SettleResult,
+} from "./store_claims.ts";
+import type { FindOptions, JobQuery, RemoveFilter } from "./store_records.ts";
+import type {
+  JobStats,
+  MetricsSample,
+  PauseTarget,
+  ScheduleFire,
+  ScheduleRecord,
+  StoreMessage,
+  SubscribeOptions,
+  WorkerRecord,
+} from "./store_control.ts";
 
-/** A job to save, as the core built it. */
-export interface NewJob {
-  /** The name of the task that runs it. */
-  task: string;
-  /** The job's JSON data, already checked. */
-  data: unknown;
-  /** Epoch ms. */
-  created: number;
-  /** Present and later than `created` for a delayed job. */
-  runAt?: number;
-  /** Lower runs first within a tag. */
-  priority: number;
-  /** Deduplication key: while an unfinished job has it, `add` returns that job instead. */
-  key?: string;
-  /** Kinetik's "created" log line. */
-  log: LogLine;
-  /** Per-job retry override, stored and returned as `Job.retry`. */
-  retry?: RetryPolicy;
-  /** Per-job timeout override in ms, stored and returned as `Job.timeout`. */
-  timeout?: number;
-  /**
-   * The stall limit that follows from a per-job `retry` (see {@linkcode Job.maxAttempts}). A
-   * job saved with it keeps it: `claim` records `ClaimRequest.maxAttempts` only on jobs saved
-   * without one.
-   */
-  maxAttempts?: number;
-  /** Trace context carried from `create()`, stored and returned as `Job.trace`. */
-  trace?: Record<string, string>;
-}
-
-/** Options of `add`. */
-export interface AddOptions {
-  /**
-   * A transaction of the store's own client (e.g. a `postgres` transaction): the jobs are saved
-   * inside it, so they exist exactly when it commits. A store that cannot join the caller's
-   * transaction rejects with a `TypeError` when one is given.
-   */
-  tx?: unknown;
-}
-
-/** Limits of one task, enforced inside the claim across every worker on the store. */
-export interface TaskLimits {
-  /** At most `max` starts in any window of `per` ms (a sliding window). */
-  rate?: { max: number; per: number };
-  /** At most this many jobs of the task `processing` at once. */
-  concurrency?: number;
-}
-
-/** What `claim` asks for. */
-export interface ClaimRequest {
-  /**
-   * Task names grouped by priority: every ready job of `groups[0]` goes before any of
-   * `groups[1]`. Within a group, order is `priority` ascending, then the time the job became
-   * ready (`runAt` for delayed jobs, else `created`), then creation order.
-   */
-  groups: readonly (readonly string[])[];
-  /** At most this many jobs; at least 1. */
-  limit: number;
-  /** Recorded as the job's `worker`. */
-  worker: string;
-  /** Lease length in ms. */
-  leaseMs: number;
-  /** The caller's time, epoch ms. */
-  now: number;
-  /** `maxAttempts` to record per task (see {@linkcode Job.maxAttempts}); absent means 0. */
-  maxAttempts?: Readonly<Record<string, number>>;
-  /**
-   * The tag of each group (`tags[i]` names `groups[i]`), so the store can skip groups whose
-   * tag is paused. Absent: no group is skipped for its tag.
-   */
-  tags?: readonly string[];
-  /**
-   * Limits by task. The claim takes no job that would make a task exceed them (counting every
-   * worker on the store), skips that task, and goes on with the next ready jobs in order.
-   */
-  limits?: Readonly<Record<string, TaskLimits>>;
-}
-
-/** A claimed job with the token that proves the claim. */
-export interface LeasedJob extends Job {
-  /** Opaque and fresh per claim; `renew` and `settle` need it. */
-  token: string;
-}
-
-/** What `claim` found. */
-export interface ClaimResult {
-  /** The claimed jobs, in claim order (at most `limit`). */
-  jobs: LeasedJob[];
-  /**
-   * When fewer than `limit` jobs were leased: the earliest time more may become claimable —
-   * the `runAt` of a delayed job of the requested tasks, or the time a task's rate window
-   * reopens for a ready job held back by it — so the processor sleeps exactly until then.
-   * Optional for stores.
-   */
-  next?: number;
-}
-
-/** The outcome of one run. */
-export type SettleOutcome =
-  /** Status `completed`, `finished = now`. */
-  | "completed"
-  /** Status `failed` with `error`, `finished = now`. */
-  | "failed"
-  /** Status `timeout` with `error`, `finished = now`. */
-  | "timeout"
-  /** Status `delayed` with `error` and `runAt`; the job runs again. */
-  | "retry"
-  /** Status `queued`, `attempts - 1`: the worker gave the job back unrun (graceful stop). */
-  | "release";
-
-/** One finished run, reported to `settle`. */
-export interface Settlement {
-  /** The job's id. */
-  id: string;
-  /** The token of the claim that ran it; a stale one makes `settle` refuse. */
-  token: string;
-  /** What the run's end makes of the job. */
-  outcome: SettleOutcome;
-  /** The caller's time, epoch ms; becomes `finished` for a final outcome. */
-  now: number;
-  /** For `failed`, `timeout` and `retry`: stored on the record. */
-  error?: JobError;
-  /** For `retry`. */
-  runAt?: number;
-  /** The run's latest progress, stored on the record when given. */
-  progress?: JobProgress;
-  /** Log lines buffered during the run (those not flushed by `renew`), appended in the same atomic step. */
-  logs: LogLine[];
-  /** For `completed`: the action's return value (JSON), stored as `Job.result`. */
-  result?: unknown;
-}
-
-/** What `settle` did. */
-export interface SettleResult {
-  /**
-   * Per settlement, in order: the job as stored afterwards, or `undefined` when refused
-   * (stale token, or the job is no longer `processing`, e.g. cancelled or recovered).
-   */
-  jobs: (Job | undefined)[];
-  /** Jobs claimed by the optional `next` request, in the same round trip where possible. */
-  claimed: ClaimResult;
-}
-
-/** A lease to extend. */
-export interface Lease {
-  /** The job's id. */
-  id: string;
-  /** The token of the claim to extend. */
-  token: string;
-  /**
-   * Log lines written since the last flush, appended (in order, after the job's earlier
-   * lines) in the same atomic step as the renewal and only when the token still holds, so a
-   * crashed attempt keeps what it logged up to its last renewal.
-   */
-  logs?: LogLine[];
-  /** The latest progress, kept on the record when the token holds. */
-  progress?: JobProgress;
-}
-
-/** The log line texts stores write themselves, shared so every store writes the same. */
-export const STORE_MESSAGES = {
-  stalledRequeued: "Stalled: lease expired, back to the queue",
-  stalledFailed: "Stalled: lease expired and no attempts left",
-  cancelled: "Cancelled",
-  requeued: "Requeued by hand",
-  promoted: "Promoted by hand",
-} as const;
-
-/** The error a stalled job fails with once its attempts are spent. */
-export const STALLED_ERROR: JobError = {
-  message: "Lease expired too many times",
-  code: "ESTALLED",
-};
-
-/**
- * The record `add` saves for a new job: what a store returns without reading it back. `data`
- * is the store's own copy of `job.data`.
- */
-export function newJobRecord(id: string, job: NewJob, data: unknown): Job {
-  const record: Job = {
-    id,
-    task: job.task,
-    data,
-    status: job.runAt === undefined ? "queued" : "delayed",
-    created: job.created,
-    attempts: 0,
-    priority: job.priority,
-  };
-  if (job.runAt !== undefined) record.runAt = job.runAt;
-  if (job.key !== undefined) record.key = job.key;
-  return record;
-}
-
-/** A Mongo-style query on job records, validated by the core (see `src/query.ts`). */
-export type JobQuery = Record<string, unknown>;
-
-/** Paging and order for `find`. */
-export interface FindOptions {
-  /** Skip this many matches (after `after`, when both are given). */
-  offset: number;
-  /**
-   * Keyset paging: only jobs strictly after this one in the sort order (the last job of the
-   * previous page, as `find` returned it). A store reads only its sort field, `created` and
-   * `id` (an HTTP cursor keeps just those; the job may be gone since), and should serve it
-   * from an index, without reading the jobs before it, at least for the `created` and `id`
-   * orders.
-   */
-  after?: Job;
-  /** Return at most this many. */
-  limit: number;
-  /**
-   * One top-level field and a direction (1 ascending, -1 descending). Default `created`
-   * ascending. Every store orders the same way (`compareJobs` in `src/query.ts` is the
-   * reference):
-   * - `id`: ids that are decimal strings (every built-in store's, assigned in creation order)
-   *   compare as numbers, so `2` comes before `10`; they go before any other ids, which
-   *   compare as strings.
-   * - `status`: in life order, as `JOB_STATUSES` lists them: queued, delayed, processing,
-   *   completed, failed, cancelled, timeout.
-   * - `task` and other strings: by Unicode code point, which is the order of their UTF-8
-   *   bytes (what SQLite, MongoDB and Redis compare natively); no locale, so `"B"` comes
-   *   before `"a"`, and `"é"` after `"f"`.
-   * - numbers by value; jobs without the field come last in both directions.
-   * - ties break by creation order (`created`, then id) in the same direction, so a
-   *   descending sort is the exact reverse of the ascending one (but for missing values),
-   *   and paging with `offset` never skips or repeats a job.
-   */
-  sort?: { field: keyof Job; direction: 1 | -1 };
-}
-
-/**
- * What `remove` deletes: jobs of these statuses and (when given) these tasks, with their logs.
- * `before`, `keep` and `limit` narrow it to the oldest finished jobs, for `clean({ before })`
- * and retention sweeps.
- */
-export interface RemoveFilter {
-  /** Only jobs in one of these statuses. */
-  status: readonly JobStatus[];
-  /** Only jobs of these tasks; unset means every task. */
-  tasks?: readonly string[];
-  /** Only jobs whose `finished` is earlier than this (epoch ms); jobs without one are kept. */
-  before?: number;
-  /** Spare the newest `keep` matching jobs by `finished` (then id); remove only older ones. */
-  keep?: number;
-  /** Remove at most this many, oldest `finished` first, so one call stays short. */
-  limit?: number;
-}
-
-/** Paused tags and tasks: no claim takes their jobs. */
-export interface PauseTarget {
-  /** Paused tags: no job of a task in one of them is claimed by a processor that knows the tag. */
-  tags: string[];
-  /** Paused task names. */
-  tasks: string[];
-}
-
-/** How a schedule treats fire times that passed while no processor ran. */
-export type MissedPolicy = "skip" | "latest" | "all";
-
-/** A stored schedule: what it creates, when, and its next fire time. */
-export interface ScheduleRecord {
-  /** Chosen by the caller; unique within the store. */
-  id: string;
-  /** The task of the jobs it creates. */
-  task: string;
-  /** A cron expression (5 fields, or 6 with seconds). */
-  cron?: string;
-  /** Or a fixed period in ms. */
-  every?: number;
-  /** IANA time zone of `cron`. */
-  tz: string;
-  /** The data of every job it creates. */
-  data: unknown;
-  /** The priority of every job it creates. */
-  priority: number;
-  /** What to do with fire times that passed while no processor ran. */
-  missed: MissedPolicy;
-  /** The next fire time, epoch ms. */
-  next: number;
-  /**
-   * The canonical text of the spec (every field above but `next`), built by the core: saving
-   * a schedule whose `spec` equals the stored one keeps the stored `next`.
-   */
-  spec: string;
-}
-
-/** One firing of a schedule, as the core computed it. */
-export interface ScheduleFire {
-  /** The schedule's id. */
-  id: string;
-  /** The `spec` the core read; the fire happens only while it is still stored. */
-  spec: string;
-  /** The `next` the core read; the fire happens only while it is still stored. */
-  expected: number;
-  /** The new `next`. */
-  next: number;
-  /** One job per fire time to create, each keyed `schedule:<id>:<fire time ms>`. */
-  jobs: NewJob[];
-}
-
-/** Per task and minute: outcomes and a run-time histogram (see `src/metrics.ts`). */
-export interface MetricsSample {
-  /** The task whose runs are counted. */
-  task: string;
-  /** Start of the minute, epoch ms (a multiple of 60,000). */
-  minute: number;
-  /** Runs that completed in the minute. */
-  completed: number;
-  /** Runs that ended failed or timed out in the minute (retries count too). */
-  failed: number;
-  /** Run-time histogram: bucket index (as a string) → runs. */
-  runtimes: Record<string, number>;
-}
-
-/** Counts by task, then status. */
-export type JobStats = Record<string, Partial<Record<JobStatus, number>>>;
-
-/** A message between processes sharing a store. */
-export type StoreMessage =
-  /** New ready work for `task` (sent by the store itself from `add`, `settle` and `recover`). */
-  | { type: "wake"; task?: string }
-  /** A job event from the process `origin`. */
-  | { type: "event"; origin: string; event: unknown }
-  /** Abort the run of job `id` wherever it runs. */
-  | { type: "cancel"; id: string };
-
-/** A task definition recorded by a worker, so tools on other machines know it. */
-export interface TaskRecord {
-  /** The task's name. */
-  name: string;
-  /** Its tag. */
-  tag: string;
-  /** What `desc()` set. */
-  description?: string;
-  /** Its timeout in ms; unset means no limit. */
-  timeout?: number;
-  /** Its retry policy (ms; `max` unset means no limit). */
-  retry?: { delay: number; max?: number; backoff: string };
-  /** Its rate limit: at most `max` starts in any window of `per` ms. */
-  rate?: { max: number; per: number };
-  /** Its global concurrency limit. */
-  concurrency?: number;
-}
-
-/** Options of `Store.subscribe`. */
-export interface SubscribeOptions {
-  /** The `origin` of the event messages this subscriber publishes itself. */
-  origin?: string;
-}
-
-/** A live worker, as recorded by its heartbeat. */
-export interface WorkerRecord {
-  /** The processor's worker id (`host:pid:random`), as recorded on the jobs it claims. */
-  id: string;
-  /** The tags it processes, in priority order. */
-  tags: string[];
-  /** The tasks it can run in those tags. */
-  tasks: TaskRecord[];
-  /** The host name of its machine. */
-  host?: string;
-  /** Its process id. */
-  pid?: number;
-  /** When the processor started (epoch ms). */
-  started: number;
-  /** The latest heartbeat (epoch ms). */
-  seen: number;
-}
+export type {
+  AddOptions,
+  ClaimRequest,
+  ClaimResult,
+  Lease,
+  LeasedJob,
+  NewJob,
+  Settlement,
+  SettleOutcome,
+  SettleResult,
+  TaskLimits,
+} from "./store_claims.ts";
+export type { FindOptions, JobQuery, RemoveFilter } from "./store_records.ts";
+export { newJobRecord, STALLED_ERROR, STORE_MESSAGES } from "./store_records.ts";
+export { RATE_KEEP_WINDOWS } from "./store_claims.ts";
+export type {
+  JobStats,
+  MetricsSample,
+  MissedPolicy,
+  PauseTarget,
+  ScheduleFire,
+  ScheduleRecord,
+  StoreMessage,
+  SubscribeOptions,
+  TaskRecord,
+  WorkerRecord,
+} from "./store_control.ts";
 
 /**
  * A Kinetik store. Required verbs first, then optional capabilities the core falls back from.

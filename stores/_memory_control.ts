@@ -4,7 +4,7 @@
  * `stores/memory.ts`. @module
  */
 
-import type { ClaimRequest, PauseTarget } from "../src/store.ts";
+import { type ClaimRequest, type PauseTarget, RATE_KEEP_WINDOWS } from "../src/store.ts";
 
 /*
  * How the limits are counted, for every worker on the store (they all claim through here):
@@ -127,14 +127,21 @@ export class ClaimGate {
     if (this.next === undefined || reopens < this.next) this.next = reopens;
   }
 
-  /** The task's starts inside the window `(now - per, now]`, dropping older ones. */
+  /**
+   * The task's starts after `now - per` (those of claims made later included), dropping
+   * those older than two windows. Not one window: a claim made earlier can reach the store
+   * after this one (`now` is the caller's), and the starts that left this window may still
+   * be inside its own (see {@linkcode RATE_KEEP_WINDOWS}).
+   */
   #window(task: string, per: number): number[] {
     const starts = this.#starts.get(task);
     if (!starts) return [];
-    const from = this.#request.now - per;
+    const now = this.#request.now;
     let old = 0;
-    while (old < starts.length && starts[old] <= from) old++;
+    while (old < starts.length && starts[old] <= now - RATE_KEEP_WINDOWS * per) old++;
     if (old > 0) starts.splice(0, old);
-    return starts;
+    let first = 0;
+    while (first < starts.length && starts[first] <= now - per) first++;
+    return starts.slice(first);
   }
 }

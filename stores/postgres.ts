@@ -5,8 +5,10 @@
  * transaction, so it exists exactly when the caller's data commits.
  *
  * Tables (in the schema `kinetik` unless told otherwise, created or migrated on open):
- * `jobs` (one row per job, its log inside it), `events` (messages too long for a NOTIFY),
- * `workers` (heartbeats) and `migrations`. Needs PostgreSQL 13 or later.
+ * `jobs` (one row per job, its log inside it), `paused`, `rate_starts` (rate windows),
+ * `schedules`, `listeners` (stores with a LISTEN open), `events` (messages too long for a
+ * NOTIFY), `workers` (heartbeats), `metrics` (run counts per task and minute) and
+ * `migrations`. Needs PostgreSQL 13 or later.
  *
  * @example Enqueueing in a transaction
  * ```ts ignore
@@ -34,8 +36,12 @@ import {
   type JobQuery,
   type JobStats,
   type Lease,
+  type MetricsSample,
   type NewJob,
+  type PauseTarget,
   type RemoveFilter,
+  type ScheduleFire,
+  type ScheduleRecord,
   type Settlement,
   type SettleResult,
   type Store,
@@ -45,10 +51,13 @@ import {
   type WorkerRecord,
 } from "../src/store.ts";
 import { add } from "./postgres/_add.ts";
-import { claimGroups, claimLimit, claimParams, claimResult, claimSql } from "./postgres/_claim.ts";
-import { Connection, isTransaction, type Sql } from "./postgres/_connection.ts";
+import { claimPlan, claimResult, claimSql } from "./postgres/_claim.ts";
+import { Connection, connectionSource, isTransaction, type Sql } from "./postgres/_connection.ts";
+import * as control from "./postgres/_control.ts";
 import { Events } from "./postgres/_events.ts";
 import { count, find } from "./postgres/_find.ts";
+import * as lifecycle from "./postgres/_lifecycle.ts";
+import { metrics as readMetrics, recordMetrics } from "./postgres/_metrics.ts";
 import { channelName } from "./postgres/_notify.ts";
 import { assertSchemaName, migrate } from "./postgres/_schema.ts";
 import { settlePlan, settleResult, settleSql } from "./postgres/_settle.ts";
@@ -120,27 +129,10 @@ export class PostgresStore implements Store {
   constructor(options: PostgresStoreOptions) {
     const { url, sql, schema = "kinetik", max = 10 } = options ?? {};
     assertSchemaName(schema);
-    if (sql === undefined && (typeof url !== "string" || !/^postgres(ql)?:\/\//.test(url))) {
-      throw new TypeError(
-        `Cannot open a PostgreSQL store as it needs a postgres:// or postgresql:// URL or a postgres client: current value is ${
-          JSON.stringify(url) ?? String(url)
-        }`,
-      );
-    }
-    if (sql !== undefined && typeof sql?.unsafe !== "function") {
-      throw new TypeError(
-        `Cannot open a PostgreSQL store as sql must be a client of the postgres package: current value is ${typeof sql}`,
-      );
-    }
-    if (!Number.isInteger(max) || max < 1) {
-      throw new RangeError(
-        `Cannot open a PostgreSQL store as max must be a positive integer: current value is ${max}`,
-      );
-    }
     this.schema = schema;
-    this.#connection = new Connection(sql ? { sql } : { url: url!, max });
+    this.#connection = new Connection(connectionSource(url, sql, max));
     this.#names = { schema, channel: channelName(schema) };
-    this.#events = new Events(this.#connection, schema);
+    this.#events = new Events(this.#connection, schema, () => this.ready());
   }
 
   /** The client the store runs on (the one passed in, or its own pool). */
@@ -181,23 +173,24 @@ export class PostgresStore implements Store {
         ),
       );
     }
-    return this.#run("add jobs", async () => {
-      if (jobs.length === 0) return [];
-      await this.#events.ready;
-      return add(this.#connection, this.#names, jobs, tx);
+    return this.#run("add jobs", () => {
+      if (jobs.length === 0) return Promise.resolve([]);
+      return add(this.#connection, this.#names, jobs, tx, () => this.#events.take());
     });
   }
 
   claim(request: ClaimRequest): Promise<ClaimResult> {
     return this.#run("claim jobs", async () => {
-      const groups = claimGroups(request);
-      if (groups.length === 0) return { jobs: [] };
-      const rows = await this.#connection.query(
-        "claim jobs",
-        claimSql(this.schema, groups, claimLimit(request)),
-        claimParams(request, groups),
+      const plan = claimPlan(request);
+      if (plan.groups.length === 0) return { jobs: [] };
+      const rows = await this.#carrying((carry) =>
+        this.#connection.query(
+          "claim jobs",
+          claimSql(this.schema, plan, carry && this.#names.channel),
+          carry ? [...plan.params, ...carry.params] : plan.params,
+        )
       );
-      return claimResult(rows, groups);
+      return claimResult(rows, plan.groups);
     });
   }
 
@@ -211,19 +204,19 @@ export class PostgresStore implements Store {
   settle(settlements: readonly Settlement[], next?: ClaimRequest): Promise<SettleResult> {
     return this.#run("settle jobs", async () => {
       const plan = settlePlan(settlements, next);
-      await this.#events.ready;
-      const rows = await this.#connection.query(
-        "settle jobs",
-        settleSql(this.schema, this.#names.channel, plan.groups, plan.limit),
-        plan.params,
+      const rows = await this.#carrying((carry) =>
+        this.#connection.query(
+          "settle jobs",
+          settleSql(this.schema, this.#names.channel, plan.claim, carry !== undefined),
+          carry ? [...plan.params, ...carry.params] : plan.params,
+        )
       );
       return settleResult(plan, rows);
     });
   }
 
   recover(now: number): Promise<Job[]> {
-    return this.#run("recover jobs", async () => {
-      await this.#events.ready;
+    return this.#run("recover jobs", () => {
       return verbs.recover(this.#connection, this.#names, now);
     });
   }
@@ -245,7 +238,10 @@ export class PostgresStore implements Store {
   }
 
   remove(filter: RemoveFilter): Promise<number> {
-    return this.#run("remove jobs", () => verbs.remove(this.#connection, this.#names, filter));
+    return this.#run(
+      "remove jobs",
+      () => lifecycle.remove(this.#connection, this.#names, filter),
+    );
   }
 
   cancel(id: string, now: number): Promise<Job | undefined> {
@@ -253,9 +249,64 @@ export class PostgresStore implements Store {
   }
 
   requeue(id: string, now: number): Promise<Job | undefined> {
-    return this.#run("requeue a job", async () => {
-      await this.#events.ready;
+    return this.#run("requeue a job", () => {
       return verbs.requeue(this.#connection, this.#names, id, now);
+    });
+  }
+
+  /** Deletes one job in any status, with its logs and key. */
+  removeJob(id: string): Promise<Job | undefined> {
+    return this.#run(
+      "remove a job",
+      () => lifecycle.removeJob(this.#connection, this.#names, id),
+    );
+  }
+
+  /** Makes a delayed job ready now, and wakes its task's processors. */
+  promote(id: string, now: number): Promise<Job | undefined> {
+    return this.#run("promote a job", () => {
+      return lifecycle.promote(this.#connection, this.#names, id, now);
+    });
+  }
+
+  /** Adds to the paused set; claims that start after it resolves take none of their jobs. */
+  pause(target: PauseTarget): Promise<void> {
+    return this.#run("pause", () => control.pause(this.#connection, this.#names, target));
+  }
+
+  /** Removes from the paused set and wakes every processor on the schema. */
+  resume(target: PauseTarget): Promise<void> {
+    return this.#run("resume", () => {
+      return control.resume(this.#connection, this.#names, target);
+    });
+  }
+
+  paused(): Promise<PauseTarget> {
+    return this.#run("read the paused set", () => control.paused(this.#connection, this.#names));
+  }
+
+  schedule(schedule: ScheduleRecord): Promise<ScheduleRecord> {
+    return this.#run(
+      "save a schedule",
+      () => control.schedule(this.#connection, this.#names, schedule),
+    );
+  }
+
+  unschedule(id: string): Promise<boolean> {
+    return this.#run(
+      "delete a schedule",
+      () => control.unschedule(this.#connection, this.#names, id),
+    );
+  }
+
+  schedules(): Promise<ScheduleRecord[]> {
+    return this.#run("list schedules", () => control.schedules(this.#connection, this.#names));
+  }
+
+  /** Compare-and-set on the schedule's spec and next, adding its jobs in the same transaction. */
+  fire(fire: ScheduleFire): Promise<Job[] | undefined> {
+    return this.#run("fire a schedule", () => {
+      return control.fire(this.#connection, this.#names, fire);
     });
   }
 
@@ -298,6 +349,18 @@ export class PostgresStore implements Store {
     return this.#run("list workers", () => verbs.workers(this.#connection, this.#names, now));
   }
 
+  /** Sums samples into the `metrics` rows of their task and minute, dropping minutes past 24 h. */
+  recordMetrics(samples: readonly MetricsSample[], now: number): Promise<void> {
+    return this.#run(
+      "record metrics",
+      () => recordMetrics(this.#connection, this.#names, samples, now),
+    );
+  }
+
+  metrics(since: number): Promise<MetricsSample[]> {
+    return this.#run("read metrics", () => readMetrics(this.#connection, this.#names, since));
+  }
+
   /** Ends the subscriptions and closes the pool (a client passed in stays open). */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -311,10 +374,27 @@ export class PostgresStore implements Store {
     if (this.#closed) throw new StoreError(this.name, `Cannot ${what} as the store is closed`);
   }
 
-  /** Runs a verb once the schema is ready; a closed store rejects. */
+  /**
+   * Runs a verb once the schema is ready and the latest subscription listens (so a read after
+   * `subscribe()` misses no later message); a closed store rejects.
+   */
   async #run<T>(what: string, fn: () => Promise<T>): Promise<T> {
     this.#check(what);
     await this.ready();
+    await this.#events.ready;
     return await fn();
+  }
+
+  /** Runs a statement that carries the job events held for sending, if any (`_outbox.ts`). */
+  async #carrying<T>(fn: (carry: { params: unknown[] } | undefined) => Promise<T>): Promise<T> {
+    const carry = this.#events.take();
+    try {
+      const result = await fn(carry);
+      carry?.carried.done();
+      return result;
+    } catch (error) {
+      carry?.carried.failed();
+      throw error;
+    }
   }
 }

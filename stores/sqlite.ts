@@ -16,6 +16,7 @@
 import { DatabaseSync } from "node:sqlite";
 import type { Job, LogLine } from "../src/job.ts";
 import {
+  type AddOptions,
   type ClaimRequest,
   type ClaimResult,
   type FindOptions,
@@ -24,7 +25,10 @@ import {
   type Lease,
   type MetricsSample,
   type NewJob,
+  type PauseTarget,
   type RemoveFilter,
+  type ScheduleFire,
+  type ScheduleRecord,
   type Settlement,
   type SettleResult,
   type Store,
@@ -33,48 +37,18 @@ import {
   type WorkerRecord,
 } from "../src/store.ts";
 import { claim } from "./sqlite/_claim.ts";
+import * as control from "./sqlite/_control.ts";
 import { EventBus } from "./sqlite/_events.ts";
 import { count, find } from "./sqlite/_find.ts";
 import * as metrics from "./sqlite/_metrics.ts";
+import { remove } from "./sqlite/_remove.ts";
 import { prepareDatabase } from "./sqlite/_schema.ts";
 import { settle } from "./sqlite/_settle.ts";
 import { Statements } from "./sqlite/_statements.ts";
 import * as verbs from "./sqlite/_verbs.ts";
+import type { SqliteStoreOptions } from "./sqlite/_options.ts";
 
-/** Options for {@linkcode SqliteStore}. */
-export interface SqliteStoreOptions {
-  /** The database file, created when missing; `":memory:"` for a private in-memory database. */
-  path: string;
-  /**
-   * How long (ms) a write waits for another process's write before failing.
-   * @default {5000}
-   */
-  busyTimeout?: number;
-  /**
-   * `"NORMAL"` survives a crashed process but may lose the last transactions on power loss;
-   * `"FULL"` also survives power loss, at a cost on every write.
-   * @default {"NORMAL"}
-   */
-  synchronous?: "NORMAL" | "FULL";
-  /**
-   * How often (ms) a process with subscribers reads new events written by other processes.
-   * It bounds the add-to-start latency across processes: measured on a 2-core VM at 10 ms,
-   * p50 6 ms, p90 11 ms, p99 under 20 ms (5 ms: p50 4, p90 6; 20 ms: p50 12, p90 21). Within
-   * one process a wake-up needs no poll (p50 about 1 ms).
-   * @default {10}
-   */
-  pollInterval?: number;
-  /**
-   * How long (ms) event rows are kept for slow readers.
-   * @default {60000}
-   */
-  eventMaxAge?: number;
-  /**
-   * How many event rows are kept at most.
-   * @default {10000}
-   */
-  eventMaxRows?: number;
-}
+export type { SqliteStoreOptions } from "./sqlite/_options.ts";
 
 /**
  * A {@linkcode Store} in a SQLite file, for one machine: every process that opens the same file
@@ -144,8 +118,20 @@ export class SqliteStore implements Store {
     });
   }
 
-  add(jobs: readonly NewJob[]): Promise<Job[]> {
+  /**
+   * Saves jobs in one transaction of this store's own connection.
+   *
+   * @throws {TypeError} when `options.tx` is given: SQLite cannot join another client's
+   * transaction
+   */
+  add(jobs: readonly NewJob[], options?: AddOptions): Promise<Job[]> {
     return this.#run("add jobs", () => {
+      if (options?.tx !== undefined) {
+        throw new TypeError(
+          `Cannot add jobs in a transaction as the SQLite store runs its own: current value is ${typeof options
+            .tx}`,
+        );
+      }
       if (jobs.length === 0) return [];
       return this.#events.transaction(() => {
         const saved = verbs.add(this.#statements, jobs);
@@ -162,7 +148,11 @@ export class SqliteStore implements Store {
   }
 
   renew(leases: readonly Lease[], leaseMs: number, now: number): Promise<boolean[]> {
-    return this.#run("renew leases", () => verbs.renew(this.#statements, leases, now + leaseMs));
+    return this.#run(
+      "renew leases",
+      () =>
+        this.#statements.transaction(() => verbs.renew(this.#statements, leases, now + leaseMs)),
+    );
   }
 
   settle(settlements: readonly Settlement[], next?: ClaimRequest): Promise<SettleResult> {
@@ -202,11 +192,25 @@ export class SqliteStore implements Store {
     return this.#run("read stats", () => verbs.stats(this.#statements));
   }
 
+  /** Deletes jobs; narrowed by `before`, `keep` and `limit`, the oldest finished go first. */
   remove(filter: RemoveFilter): Promise<number> {
     return this.#run(
       "remove jobs",
-      () => this.#statements.transaction(() => verbs.remove(this.#statements, filter)),
+      () => this.#statements.transaction(() => remove(this.#statements, filter)),
     );
+  }
+
+  removeJob(id: string): Promise<Job | undefined> {
+    return this.#run("remove a job", () => verbs.removeJob(this.#statements, id));
+  }
+
+  promote(id: string, now: number): Promise<Job | undefined> {
+    return this.#run("promote a job", () =>
+      this.#events.transaction(() => {
+        const job = verbs.promote(this.#statements, id, now);
+        if (job) this.#events.insert(wakes([job]));
+        return job;
+      }));
   }
 
   cancel(id: string, now: number): Promise<Job | undefined> {
@@ -222,6 +226,52 @@ export class SqliteStore implements Store {
         const job = verbs.requeue(this.#statements, id, now);
         if (job) this.#events.insert(wakes([job]));
         return job;
+      }));
+  }
+
+  /** Adds to the paused set; the next claim of any process on the file skips them. */
+  pause(target: PauseTarget): Promise<void> {
+    return this.#run(
+      "pause",
+      () => this.#statements.transaction(() => control.pause(this.#statements, target)),
+    );
+  }
+
+  /** Removes from the paused set and wakes every processor on the file. */
+  resume(target: PauseTarget): Promise<void> {
+    return this.#run("resume", () =>
+      this.#events.transaction(() => {
+        control.resume(this.#statements, target);
+        this.#events.insert([{ type: "wake" }]);
+      }));
+  }
+
+  paused(): Promise<PauseTarget> {
+    return this.#run("read the paused set", () => control.paused(this.#statements));
+  }
+
+  schedule(schedule: ScheduleRecord): Promise<ScheduleRecord> {
+    return this.#run(
+      "save a schedule",
+      () => this.#statements.transaction(() => control.schedule(this.#statements, schedule)),
+    );
+  }
+
+  unschedule(id: string): Promise<boolean> {
+    return this.#run("delete a schedule", () => control.unschedule(this.#statements, id));
+  }
+
+  schedules(): Promise<ScheduleRecord[]> {
+    return this.#run("list schedules", () => control.schedules(this.#statements));
+  }
+
+  /** Compare-and-set on the schedule's spec and next, adding its jobs in the same transaction. */
+  fire(fire: ScheduleFire): Promise<Job[] | undefined> {
+    return this.#run("fire a schedule", () =>
+      this.#events.transaction(() => {
+        const jobs = control.fire(this.#statements, fire);
+        if (jobs) this.#events.insert(wakes(jobs.filter((job) => job.status === "queued")));
+        return jobs;
       }));
   }
 

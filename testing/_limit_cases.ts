@@ -75,6 +75,23 @@ export const limitCases: StoreCase[] = [
     },
   },
   {
+    name:
+      "rate: a claim made earlier that reaches the store later counts every start of its window",
+    async run(store) {
+      // Claims carry their caller's `now`: one from another process, made just before the
+      // window reopened, can arrive after a claim made just after. The starts at T0 and
+      // T0 + 1 have left the second claim's window but not the first's.
+      const added = await addJobs(store, "api", 4);
+      const at = async (now: number) =>
+        ids((await limited(store, "api", { api: RATE }, { now, limit: 1 })).jobs);
+      assert.deepEqual(await at(T0), [added[0].id]);
+      assert.deepEqual(await at(T0 + 1), [added[1].id]);
+      assert.deepEqual(await at(T0 + 1_002), [added[2].id], "T0 and T0 + 1 are out of its window");
+      assert.deepEqual(await at(T0 + 999), [], "T0 and T0 + 1 are inside the window to T0 + 999");
+      assert.equal(await store.count({ task: "api", status: "queued" }), 1);
+    },
+  },
+  {
     name: "rate: a held-back task does not hold up the other tasks of its group",
     async run(store) {
       const api = await addJobs(store, "api", 4, T0);

@@ -35,6 +35,8 @@ export interface PostgresServer {
   /** `postgres://postgres@127.0.0.1:<port>/postgres` (trust authentication, loopback only). */
   url: string;
   port: number;
+  /** The data directory (its `postmaster.pid` names the server's process). */
+  dataDir: string;
   /** Stops the server (immediate shutdown) and removes its temp dir; safe to call twice. */
   dispose(): Promise<void>;
 }
@@ -102,17 +104,28 @@ function missing(): string | undefined {
   return undefined;
 }
 
+/** Options of {@linkcode postgresServer}. */
+export interface PostgresServerOptions {
+  /**
+   * Keep PostgreSQL's durable defaults (fsync, synchronous commit, full page writes), as a
+   * benchmark must; the tests turn them off for speed.
+   */
+  durable?: boolean;
+  /** More `-c name=value` settings, e.g. `shared_preload_libraries=pg_stat_statements`. */
+  settings?: string[];
+}
+
 /** Creates the data dir and starts the server on `port`; rejects when it does not come up. */
-async function start(dir: string, port: number): Promise<void> {
+async function start(dir: string, port: number, options: PostgresServerOptions): Promise<void> {
   const data = join(dir, "data");
-  const options = [
+  const fast = ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"];
+  const flags = [
     `-p ${port}`,
     `-k ${dir}`,
     "-c listen_addresses=127.0.0.1",
-    "-c fsync=off",
-    "-c synchronous_commit=off",
-    "-c full_page_writes=off",
+    ...(options.durable ? [] : fast),
     "-c max_connections=300",
+    ...(options.settings ?? []).map((setting) => `-c ${setting}`),
   ].join(" ");
   await run("pg_ctl", [
     "-D",
@@ -123,7 +136,7 @@ async function start(dir: string, port: number): Promise<void> {
     "-t",
     "30",
     "-o",
-    options,
+    flags,
     "start",
   ]);
 }
@@ -170,11 +183,13 @@ function watchdog(dir: string, pid: number): ChildProcess {
 }
 
 /**
- * Starts a private PostgreSQL server for one test file.
+ * Starts a private PostgreSQL server for one test file (or one benchmark run).
  *
  * @returns the server, or the reason none can be started
  */
-export async function postgresServer(): Promise<PostgresServer | string> {
+export async function postgresServer(
+  options: PostgresServerOptions = {},
+): Promise<PostgresServer | string> {
   const reason = missing();
   if (reason) return reason;
   const dir = mkdtempSync(join(tmpdir(), "kinetik-pg-"));
@@ -206,7 +221,7 @@ export async function postgresServer(): Promise<PostgresServer | string> {
     for (let attempt = 1;; attempt++) {
       port = await freePort();
       try {
-        await start(dir, port);
+        await start(dir, port, options);
         break;
       } catch (error) {
         if (attempt === 3) throw error;
@@ -217,6 +232,7 @@ export async function postgresServer(): Promise<PostgresServer | string> {
     return {
       url: `postgres://postgres@127.0.0.1:${port}/postgres`,
       port,
+      dataDir: join(dir, "data"),
       async dispose() {
         if (stopped) return;
         stopped = true;

@@ -15,7 +15,6 @@ import { fileURLToPath } from "node:url";
 import { kinetik, MemoryStore, Queue } from "../mod.ts";
 import { runCli } from "../src/cli/run_cli.ts";
 import { openStore } from "../src/open_store.ts";
-import { SqliteStore } from "../stores/sqlite.ts";
 import { runBinary, spawnChild } from "./_cli_process.ts";
 import { storeWithout, waitFor } from "./_helpers.ts";
 
@@ -250,11 +249,6 @@ function build(): string | undefined {
 }
 const skip = build();
 if (skip) console.log(`Skipping the kinetik binary tests: ${skip}`);
-const sqliteControls = ["schedule", "unschedule", "schedules", "fire", "pause", "resume", "paused"]
-  .every((verb) =>
-    typeof (SqliteStore.prototype as unknown as Record<string, unknown>)[verb] === "function"
-  );
-
 let files = 0;
 const freshStore = () => `sqlite:${join(dir, `k${++files}.db`)}`;
 const kinetikBin = (store: string, ...args: string[]) =>
@@ -283,27 +277,8 @@ test("kinetik --help lists schedules, unschedule, pause and resume, each with it
   assert.match(usage.stderr, /^kinetik: pause needs a tag or --tasks/);
 });
 
-test("kinetik schedules, pause and resume name the SQLite store that lacks them", {
-  skip: skip ?? (sqliteControls && "the SQLite store implements schedules and pause now"),
-  timeout: 30_000,
-}, async () => {
-  const url = freshStore();
-  await new SqliteStore({ path: url.slice("sqlite:".length) }).close(); // kinetik reads only
-  for (
-    const args of [["schedules"], ["pause", "media"], ["resume", "--all"], ["unschedule", "x"]]
-  ) {
-    const result = await kinetikBin(url, ...args);
-    assert.equal(result.code, 1, `${args.join(" ")}: ${result.stderr}`);
-    assert.match(
-      result.stderr,
-      /^kinetik: Cannot [a-z ]+ as the sqlite store does not support (schedules|pausing)\n$/,
-    );
-  }
-});
-
 test("kinetik schedules, unschedule, pause, resume and tasks drive a worker on SQLite", {
-  skip: skip ??
-    (!sqliteControls && "the SQLite store does not implement schedules and pause yet (wave 2)"),
+  skip,
   timeout: 30_000,
 }, async () => {
   const url = freshStore();

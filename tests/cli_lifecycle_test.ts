@@ -11,8 +11,6 @@ import process from "node:process";
 import { test } from "node:test";
 import { Queue } from "../mod.ts";
 import { openStore } from "../src/open_store.ts";
-import type { Store } from "../src/store.ts";
-import { SqliteStore } from "../stores/sqlite.ts";
 import { buildBinary, ROOT } from "./_cli_binary.ts";
 import { runBinary, spawnChild } from "./_cli_process.ts";
 import { waitFor } from "./_helpers.ts";
@@ -21,13 +19,6 @@ const built = buildBinary();
 const skip = built.skip;
 if (skip) console.log(`Skipping the kinetik binary tests: ${skip}`);
 const { bin, dir } = "bin" in built ? built : { bin: "", dir: "" };
-
-// Until the SQLite store implements wave 2's lifecycle verbs (another helper's work), the
-// commands that need them are skipped; they run as soon as it does.
-const skipLifecycle = skip ??
-  (typeof (SqliteStore.prototype as Store).removeJob === "function"
-    ? undefined
-    : "the SQLite store does not implement removeJob, promote and results yet (wave 2)");
 
 let files = 0;
 function freshStore(): string {
@@ -194,7 +185,7 @@ test("kinetik retry --status failed requeues every failed job, with --yes from a
 });
 
 test("kinetik remove and promote change the store, and fail with exit 1 on the wrong job", {
-  skip: skipLifecycle,
+  skip,
 }, async () => {
   const url = freshStore();
   const [delayed, queued] = await withQueue(
@@ -223,7 +214,7 @@ test("kinetik remove and promote change the store, and fail with exit 1 on the w
 
 test(
   "kinetik show prints a completed job's result",
-  { skip: skipLifecycle, timeout: 20_000 },
+  { skip, timeout: 20_000 },
   async () => {
     const url = freshStore();
     const worker = await startWorker(url);

@@ -66,8 +66,14 @@ test(
       assert.ok("token" in again, "a start given back frees its place");
       assert.deepEqual(await reserveStart(raw, "api", rate, T0 + 1_000), { reopens: T0 + 1_400 });
       assert.ok("token" in await reserveStart(raw, "api", rate, T0 + 1_400), "the window slid");
-      const [window] = await raw.control.find({ _id: "rate:api" }).toArray();
-      assert.equal(window.starts?.length, 2, "starts that left the window are dropped");
+      const kept = async () => (await raw.control.find({ _id: "rate:api" }).toArray())[0].starts;
+      assert.equal((await kept())?.length, 3, "starts of the last two windows are kept");
+      assert.ok("token" in await reserveStart(raw, "api", rate, T0 + 3_000));
+      assert.deepEqual(
+        (await kept())?.map((start) => start.at),
+        [T0 + 1_400, T0 + 3_000],
+        "starts older than two windows are dropped",
+      );
     } finally {
       await store.close();
     }

@@ -1,27 +1,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as api from "@opentelemetry/api";
-import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
-import { W3CTraceContextPropagator } from "@opentelemetry/core";
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  type ReadableSpan,
-  SimpleSpanProcessor,
-} from "@opentelemetry/sdk-trace-base";
+import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { kinetik, otel, type OtelApi } from "../mod.ts";
 import { ManualClock } from "../src/manual_clock.ts";
 import { nextEvent, waitFor } from "./_helpers.ts";
+import { exporter } from "./_otel.ts";
 
-// The SDK as an application registers it: a tracer provider exporting to memory, the
-// AsyncLocalStorage context manager (Deno and Bun both have node:async_hooks) and the W3C
-// trace-context propagator.
-const exporter = new InMemorySpanExporter();
-api.trace.setGlobalTracerProvider(
-  new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }),
-);
-api.context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-api.propagation.setGlobalPropagator(new W3CTraceContextPropagator());
 const tracer = api.trace.getTracer("test");
 
 /** The real module fits the interface otel() spells out. */

@@ -199,3 +199,38 @@ test(
     });
   },
 );
+
+test("publish() sends a job event only once another store listens, and one held over a settle", {
+  skip,
+}, async () => {
+  await withStores(async (a, b, signal) => {
+    // A bare LISTEN that never registered stands for "nobody": it hears no job events.
+    const raw: string[] = [];
+    const channel = `${a.schema}_events`;
+    const bare = await a.sql.listen(channel, (payload) => raw.push(payload));
+    try {
+      await a.publish({ type: "event", origin: "alone", event: { n: 1 } });
+      await a.publish({ type: "wake", task: "t" }); // not a job event: always sent
+      const reader = await listening(b, signal); // b registers
+      await a.publish({ type: "event", origin: "heard", event: { n: 2 } });
+      await expectMessage(reader, (m) => m.type === "event" && m.origin === "heard", "event 2");
+      // A held event leaves with a's next settle, in that statement.
+      await a.add([newJob("carry")]);
+      const { jobs: [job] } = await a.claim({
+        groups: [["carry"]],
+        limit: 1,
+        worker: "w",
+        leaseMs: 30_000,
+        now: T0,
+      });
+      const published = a.publish({ type: "event", origin: "carried", event: { n: 3 } });
+      await a.settle([{ id: job.id, token: job.token, outcome: "completed", now: T0, logs: [] }]);
+      await published;
+      await expectMessage(reader, (m) => m.type === "event" && m.origin === "carried", "event 3");
+      assert.ok(!raw.some((payload) => payload.startsWith("alone|")), "nobody heard event 1");
+      assert.ok(raw.some((payload) => payload.includes('"wake"')), "the wake-up went out");
+    } finally {
+      await bare.unlisten();
+    }
+  });
+});

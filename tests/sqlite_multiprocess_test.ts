@@ -1,115 +1,16 @@
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import process from "node:process";
-import { fileURLToPath } from "node:url";
-import { after, test } from "node:test";
+import { test } from "node:test";
 import { kinetik } from "../mod.ts";
 import { STORE_MESSAGES } from "../src/store.ts";
 import { SqliteStore } from "../stores/sqlite.ts";
-import { waitFor, withTimeout } from "./_helpers.ts";
-
-const dir = mkdtempSync(join(tmpdir(), "kinetik-multiprocess-"));
-after(() => rmSync(dir, { recursive: true, force: true }));
-let files = 0;
-const fresh = (name: string) => join(dir, `${++files}-${name}`);
-
-const isBun = "bun" in process.versions;
-/** Child processes on a busy host outlast Bun's default 5 s per test; the waits inside are bounded. */
-const SLOW = { timeout: 30_000 };
-const config = fileURLToPath(new URL("../deno.json", import.meta.url));
-
-/** A child process running a fixture with the current runtime, its stdout split in lines. */
-class Child {
-  readonly process: ChildProcess;
-  readonly exited: Promise<number | string | null>;
-  #lines: string[] = [];
-  #stderr = "";
-  #waiters = new Set<() => void>();
-
-  constructor(fixture: string, args: string[]) {
-    const file = fileURLToPath(new URL(`./fixtures/${fixture}`, import.meta.url));
-    const argv = isBun ? [file, ...args] : ["run", "-A", `--config=${config}`, file, ...args];
-    this.process = spawn(process.execPath, argv, { stdio: ["ignore", "pipe", "pipe"] });
-    let partial = "";
-    this.process.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
-      const parts = (partial + chunk).split("\n");
-      partial = parts.pop()!;
-      this.#lines.push(...parts);
-      for (const wake of this.#waiters) wake();
-    });
-    this.process.stderr!.setEncoding("utf8").on("data", (chunk: string) => this.#stderr += chunk);
-    this.exited = new Promise((resolve) =>
-      this.process.on("close", (code, signal) => {
-        for (const wake of this.#waiters) wake();
-        resolve(code ?? signal);
-      })
-    );
-  }
-
-  get isRunning(): boolean {
-    return this.process.exitCode === null && this.process.signalCode === null;
-  }
-
-  /** The first stdout line matching `pattern`, waiting up to `ms` (0: it must be there). */
-  async line(pattern: RegExp, ms = 10_000): Promise<string> {
-    let check = () => {};
-    const found = new Promise<string>((resolve, reject) => {
-      check = () => {
-        const line = this.#lines.find((line) => pattern.test(line));
-        if (line !== undefined) resolve(line);
-        else if (!this.isRunning) reject(new Error("the process ended"));
-      };
-    });
-    this.#waiters.add(check);
-    check();
-    try {
-      return await withTimeout(found, ms, `a line matching ${pattern}`);
-    } catch (error) {
-      throw new Error(`${(error as Error).message}; stderr: ${this.#stderr.slice(-2000)}`);
-    } finally {
-      this.#waiters.delete(check);
-    }
-  }
-
-  /** Sends `signal` (when still running) and waits (up to 10 s) for the exit. */
-  async stop(signal: NodeJS.Signals): Promise<number | string | null> {
-    if (this.isRunning) this.process.kill(signal);
-    return await withTimeout(this.exited, 10_000, `the child to exit on ${signal}`);
-  }
-}
-
-/** Polls the database every 25 ms (the workers write to it meanwhile) until `predicate` holds. */
-function until(predicate: () => Promise<boolean>, ms: number, what: string): Promise<void> {
-  return waitFor(predicate, ms, what, 25);
-}
-
-function readIds(file: string): string[] {
-  return existsSync(file) ? readFileSync(file, "utf8").split("\n").filter(Boolean) : [];
-}
-
-/** Opens the database (creating the schema once), runs `fn`, then stops every child. */
-async function withDatabase(
-  fn: (path: string, store: SqliteStore, spawned: Child[]) => Promise<void>,
-): Promise<void> {
-  const path = fresh("jobs.db");
-  const store = new SqliteStore({ path });
-  const spawned: Child[] = [];
-  try {
-    await fn(path, store, spawned);
-  } finally {
-    await Promise.all(spawned.map((child) => child.stop("SIGKILL")));
-    await store.close();
-  }
-}
+import { withTimeout } from "./_helpers.ts";
+import { Child, readIds, SLOW, until, withDatabase } from "./_sqlite_processes.ts";
 
 test(
   "SqliteStore: four worker processes run 5,000 jobs of a producer process exactly once",
   SLOW,
   async () => {
-    await withDatabase(async (path, store, spawned) => {
+    await withDatabase(async (path, store, spawned, fresh) => {
       const results = [1, 2, 3, 4].map((n) => fresh(`results-${n}.txt`));
       const workers = results.map((file) =>
         new Child("sqlite_worker.ts", [path, file, "30000", "10"])
@@ -151,7 +52,7 @@ test(
   "SqliteStore: a job whose worker is SIGKILLed mid-run is recovered and completed by another",
   SLOW,
   async () => {
-    await withDatabase(async (path, store, spawned) => {
+    await withDatabase(async (path, store, spawned, fresh) => {
       const [firstResults, secondResults] = [fresh("first.txt"), fresh("second.txt")];
       const first = new Child("sqlite_worker.ts", [path, firstResults, "500", "1"]);
       spawned.push(first);
@@ -191,7 +92,7 @@ test(
   "SqliteStore: a job survives its producer being SIGKILLed right after create() resolved",
   SLOW,
   async () => {
-    await withDatabase(async (path, store, spawned) => {
+    await withDatabase(async (path, store, spawned, fresh) => {
       const producer = new Child("sqlite_producer.ts", [path, "one"]);
       spawned.push(producer);
       const id = (await producer.line(/^created \d+$/)).split(" ")[1];
@@ -215,7 +116,7 @@ test(
   "SqliteStore: cancelling a job aborts its run in the worker process that runs it",
   SLOW,
   async () => {
-    await withDatabase(async (path, store, spawned) => {
+    await withDatabase(async (path, store, spawned, fresh) => {
       const results = fresh("results.txt");
       const worker = new Child("sqlite_worker.ts", [path, results, "30000", "1"]);
       spawned.push(worker);
@@ -231,6 +132,45 @@ test(
       } finally {
         await queue.close();
       }
+    });
+  },
+);
+
+test(
+  "SqliteStore: a SIGKILLed run keeps the lines and progress its last renewal wrote",
+  SLOW,
+  async () => {
+    await withDatabase(async (path, store, spawned) => {
+      const lease = 300; // renewals every 100 ms
+      const worker = new Child("steps_worker.ts", [`sqlite:${path}`, String(lease)]);
+      spawned.push(worker);
+      await worker.line(/^ready \d+$/);
+      const now = Date.now();
+      const [job] = await store.add([{
+        task: "steps",
+        data: { lines: 4, pause: 10, hang: true },
+        created: now,
+        priority: 0,
+        log: { time: now, message: "Created" },
+      }]);
+      await worker.line(new RegExp(`^hanging ${job.id}$`));
+      const steps = async () =>
+        (await store.logs(job.id)).filter((line) => line.message.startsWith("step "));
+      // Nothing but a renewal writes these lines: the run never settles.
+      await until(async () => (await steps()).length === 4, 5_000, "a renewal with every step");
+      assert.equal(await worker.stop("SIGKILL"), "SIGKILL");
+
+      assert.deepEqual((await steps()).map((line) => line.message), [
+        "step 1",
+        "step 2",
+        "step 3",
+        "step 4",
+      ]);
+      assert.deepEqual((await store.get(job.id))?.progress, { current: 4, total: 4 });
+      const [recovered] = await store.recover(Date.now() + lease + 1);
+      assert.equal(recovered?.id, job.id, "the killed run's lease expires");
+      assert.equal((await store.logs(job.id)).at(-1)?.message, STORE_MESSAGES.stalledRequeued);
+      assert.equal((await steps()).length, 4, "recovery keeps the flushed lines");
     });
   },
 );

@@ -6,22 +6,14 @@ import { after, test } from "node:test";
 import { DatabaseSync } from "node:sqlite";
 import { StoreError, type StoreMessage } from "../src/store.ts";
 import { SqliteStore } from "../stores/sqlite.ts";
-import { SCHEMA_VERSION } from "../stores/sqlite/_schema.ts";
 import { testStore } from "../testing.ts";
-import { NOT_YET, PATIENCE, withTimeout } from "./_helpers.ts";
+import { PATIENCE, withTimeout } from "./_helpers.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "kinetik-sqlite-"));
 let files = 0;
 const freshPath = () => join(dir, `store-${++files}.db`);
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-// Wave 2's job lifecycle groups, until this store implements them (the lead removes this).
-const LATER = "not yet implemented (wave 2)";
-const WAVE2_SKIPS: Record<string, string> = Object.fromEntries(
-  ["settle result", "add overrides", "renew logs", "remove sweep", "removeJob", "promote"].map(
-    (group) => [group, LATER],
-  ),
-);
 const paths = new WeakMap<object, string>();
 testStore(test, {
   name: "sqlite",
@@ -32,7 +24,6 @@ testStore(test, {
     return store;
   },
   openPeer: (store) => new SqliteStore({ path: paths.get(store)! }),
-  skip: { ...WAVE2_SKIPS, ...NOT_YET },
 });
 
 const T0 = 1_700_000_000_000;
@@ -176,43 +167,6 @@ test("SqliteStore() refuses a file written by a newer schema", async () => {
   );
 });
 
-test("SqliteStore() brings a version 1 file up with the keyset indexes, keeping its jobs", async () => {
-  const path = freshPath();
-  const first = new SqliteStore({ path });
-  const added = await first.add(
-    [3, 1, 2].map((n) => ({
-      task: "resize",
-      data: { n },
-      created: 1_700_000_000_000 + n,
-      priority: 0,
-      log: { time: 1_700_000_000_000, message: "Created" },
-    })),
-  );
-  await first.close();
-  const db = new DatabaseSync(path);
-  const indexes = () =>
-    (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE '%created'")
-      .all() as { name: string }[]).map((row) => row.name).sort();
-  assert.deepEqual(indexes(), ["jobs_created", "jobs_status_created", "jobs_task_created"]);
-  db.exec(
-    "DROP INDEX jobs_created; DROP INDEX jobs_status_created; DROP INDEX jobs_task_created; " +
-      "DROP TABLE metrics; PRAGMA user_version = 1",
-  );
-  const store = new SqliteStore({ path });
-  try {
-    assert.deepEqual(indexes(), ["jobs_created", "jobs_status_created", "jobs_task_created"]);
-    assert.equal(
-      (db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version,
-      SCHEMA_VERSION,
-    );
-    const page = await store.find({ status: "queued" }, { offset: 0, limit: 5, after: added[1] });
-    assert.deepEqual(page.map((job) => (job.data as { n: number }).n), [2, 3]);
-  } finally {
-    db.close();
-    await store.close();
-  }
-});
-
 test("SqliteStore.close() ends subscriptions and stops polling", async () => {
   const store = new SqliteStore({ path: freshPath() });
   const stream = store.subscribe(new AbortController().signal).getReader();
@@ -222,4 +176,21 @@ test("SqliteStore.close() ends subscriptions and stops polling", async () => {
     value: undefined,
   });
   assert.throws(() => store.subscribe(new AbortController().signal), StoreError);
+});
+
+test("SqliteStore.claim() holds back a task whose rate allows 0 starts, with no time it reopens", async () => {
+  const store = new SqliteStore({ path: freshPath() });
+  try {
+    const [held] = await store.add([newJob("never"), newJob("other")]);
+    const { jobs, next } = await store.claim({
+      ...request("never"),
+      groups: [["never", "other"]],
+      limits: { never: { rate: { max: 0, per: 1_000 } } },
+    });
+    assert.deepEqual(jobs.map((job) => job.task), ["other"]);
+    assert.equal(next, undefined);
+    assert.equal((await store.get(held.id))?.status, "queued");
+  } finally {
+    await store.close();
+  }
 });

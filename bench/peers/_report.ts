@@ -151,7 +151,8 @@ export function ratios(rows: Row[]): string {
 
 /**
  * Replaces the generated part of RESULTS.md (between its markers) with `text`; `section` names
- * the markers (`<!-- bench:peers:start -->` for the Redis run, `bench:peers-sqlite` for SQLite).
+ * the markers (`<!-- bench:peers:start -->` for the Redis run, `bench:peers-sqlite` for SQLite,
+ * `bench:peers:postgres` for PostgreSQL).
  */
 export function updateResults(
   path: string,

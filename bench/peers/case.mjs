@@ -3,6 +3,7 @@
 // `{"ready":true}` first for a latency worker, then the result.
 //
 //   <runtime> bench/peers/case.mjs --system kinetik|kinetik-node-redis|kinetik-no-metrics|bullmq|bee-queue --redis URL
+//     (or --system kinetik-postgres|pg-boss|graphile-worker --url postgres://…)
 //     (or --store sqlite --system kinetik|plainjob|liteque|bunqueue --sqlite FILE)
 //     --case enqueue-single|enqueue-bulk|seed|process|latency-worker|latency-producer
 //     [--jobs 20000] [--concurrency 1] [--rate 200]
@@ -12,6 +13,9 @@ import { performance } from "node:perf_hooks";
 
 const ADAPTERS = {
   kinetik: "./adapters/kinetik.ts",
+  "kinetik-postgres": "./adapters/kinetik_postgres.ts",
+  "pg-boss": "./adapters/pg_boss.mjs",
+  "graphile-worker": "./adapters/graphile_worker.mjs",
   "kinetik-node-redis": "./adapters/kinetik_node_redis.ts",
   "kinetik-no-metrics": "./adapters/kinetik_no_metrics.ts",
   bullmq: "./adapters/bullmq.mjs",
@@ -89,7 +93,7 @@ async function main() {
   const create = (await import(adapters[args.system])).default;
   const role = args.case === "process" || args.case === "latency-worker" ? "worker" : "producer";
   const adapter = await create({
-    url: args.redis,
+    url: args.url ?? args.redis,
     path: args.sqlite,
     queue: "bench",
     role,

@@ -4,7 +4,7 @@
  * on the store counts against the same numbers without a lock or a transaction. @module
  */
 
-import type { PauseTarget } from "../../src/store.ts";
+import { type PauseTarget, RATE_KEEP_WINDOWS } from "../../src/store.ts";
 import { isDuplicateKey } from "./_documents.ts";
 import type { Collections } from "./_schema.ts";
 
@@ -16,8 +16,8 @@ import type { Collections } from "./_schema.ts";
  *   after a pause resolved never takes a paused job.
  * - Rate: one document per task (`_id: "rate:<task>"`) holding the starts of the window, each
  *   `{ at, token }`. A start is reserved before the job is claimed, in one update pipeline that
- *   drops the starts older than the window and appends this one only while fewer than `max`
- *   remain, so concurrent claims anywhere never record more than `max` starts in a window. A
+ *   drops the starts older than two windows (`RATE_KEEP_WINDOWS`) and appends this one only
+ *   while fewer than `max` are after `now - per`, so concurrent claims anywhere never record more than `max` starts in a window. A
  *   claim that then finds no job to take gives its start back (`$pull` by token). A process
  *   that dies between the two steps leaves a start no job used: it counts until it leaves the
  *   window, so a crash can only make the limit stricter for a while, never looser.
@@ -71,22 +71,24 @@ export async function reserveStart(
   now: number,
 ): Promise<Reservation> {
   const token = crypto.randomUUID();
-  const kept = {
+  // Kept: the starts of the last RATE_KEEP_WINDOWS windows (a claim that arrives late may
+  // need them); counted: those after `now - per`, a later claim's included.
+  const after = (from: number) => ({
     $filter: {
       input: { $ifNull: ["$starts", []] },
-      cond: { $gt: ["$$this.at", now - rate.per] },
+      cond: { $gt: ["$$this.at", from] },
     },
-  };
+  });
   const document = await upserting(() =>
     collections.control.findOneAndUpdate(
       { _id: `rate:${task}` },
       [
-        { $set: { starts: kept } },
+        { $set: { starts: after(now - RATE_KEEP_WINDOWS * rate.per) } },
         {
           $set: {
             starts: {
               $cond: [
-                { $lt: [{ $size: "$starts" }, rate.max] },
+                { $lt: [{ $size: after(now - rate.per) }, rate.max] },
                 { $concatArrays: ["$starts", [{ at: now, token: { $literal: token } }]] },
                 "$starts",
               ],
@@ -100,7 +102,8 @@ export async function reserveStart(
   const starts = document?.starts ?? [];
   if (starts.some((start) => start.token === token)) return { token };
   // Full: it reopens when the start that makes it full leaves, `per` after it was made.
-  const times = starts.map((start) => start.at).sort((a, b) => a - b);
+  const times = starts.map((start) => start.at).filter((at) => at > now - rate.per)
+    .sort((a, b) => a - b);
   if (rate.max < 1 || times.length < rate.max) return { reopens: Infinity };
   return { reopens: times[times.length - rate.max] + rate.per };
 }

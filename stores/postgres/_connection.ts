@@ -61,6 +61,20 @@ export class Connection {
   }
 
   /**
+   * Runs `fn` in a transaction on one connection of the pool: committed when it resolves,
+   * rolled back when it rejects. Statements inside go through {@linkcode query} with `tx`.
+   *
+   * @throws {StoreError} naming `what` when PostgreSQL or the connection fails
+   */
+  async transaction<T>(what: string, fn: (tx: Runner) => Promise<T>): Promise<T> {
+    try {
+      return await this.sql.begin((tx) => fn(tx)) as T;
+    } catch (error) {
+      throw storeError(what, error);
+    }
+  }
+
+  /**
    * Runs one query and hands its rows over `batch` at a time, fetching the next batch only
    * when the caller asks for it (a portal on one connection); stopping early closes it.
    *
@@ -86,6 +100,37 @@ export class Connection {
   async end(): Promise<void> {
     if (this.isOwn) await this.sql.end({ timeout: 5 });
   }
+}
+
+/**
+ * The pool to open (`url`, `max`) or the client to share (`sql`), checked.
+ *
+ * @throws {TypeError} when neither a postgres:// URL nor a `postgres` client is given
+ * @throws {RangeError} when `max` is not a positive integer
+ */
+export function connectionSource(
+  url: string | undefined,
+  sql: Sql | undefined,
+  max: number,
+): { url: string; max: number } | { sql: Sql } {
+  if (sql === undefined && (typeof url !== "string" || !/^postgres(ql)?:\/\//.test(url))) {
+    throw new TypeError(
+      `Cannot open a PostgreSQL store as it needs a postgres:// or postgresql:// URL or a postgres client: current value is ${
+        JSON.stringify(url) ?? String(url)
+      }`,
+    );
+  }
+  if (sql !== undefined && typeof sql?.unsafe !== "function") {
+    throw new TypeError(
+      `Cannot open a PostgreSQL store as sql must be a client of the postgres package: current value is ${typeof sql}`,
+    );
+  }
+  if (!Number.isInteger(max) || max < 1) {
+    throw new RangeError(
+      `Cannot open a PostgreSQL store as max must be a positive integer: current value is ${max}`,
+    );
+  }
+  return sql ? { sql } : { url: url!, max };
 }
 
 /** A failure of `what`, as a {@linkcode StoreError} keeping PostgreSQL's error as the cause. */

@@ -4,10 +4,19 @@
  * stream this store opened; `NOTIFY` (`pg_notify`) to send. @module
  */
 
-import type { StoreMessage } from "../../src/store.ts";
+import { StoreError, type StoreMessage } from "../../src/store.ts";
 import type { Connection } from "./_connection.ts";
 import { storeError } from "./_connection.ts";
+import {
+  carriedParams,
+  LISTENER_TTL,
+  refresh,
+  register,
+  sendSql,
+  unregister,
+} from "./_listeners.ts";
 import { channelName, splitPayload, toPayloads } from "./_notify.ts";
+import { type Carried, Outbox } from "./_outbox.ts";
 
 /** Rows of the `events` table older than this are pruned (server clock, housekeeping only). */
 const EVENT_MAX_AGE = "5 minutes";
@@ -38,6 +47,10 @@ interface Stream {
  *
  * Order. A large message arrives as `#<id>` and is read from the `events` table; messages
  * behind it wait for that read, so every stream sees messages in the order they were sent.
+ *
+ * Job events (messages of type `event`) go through the outbox (`_outbox.ts`): carried by this
+ * store's next settle or claim, and sent only when another store listens (`_listeners.ts`:
+ * each store with a LISTEN open registers itself, and `ready` settles once it has).
  */
 export class Events {
   #connection: Connection;
@@ -52,11 +65,20 @@ export class Events {
   #backlog: Promise<void> | undefined;
   #stored = 0;
   #closed = false;
+  /** This store's row in `listeners` while it listens. */
+  readonly listenerId: string = crypto.randomUUID();
+  #isRegistered = false;
+  #refresher: ReturnType<typeof setInterval> | undefined;
+  #outbox = new Outbox((payloads, force) => this.#sendAlone(payloads, force));
 
-  constructor(connection: Connection, schema: string) {
+  #schemaReady: () => Promise<void>;
+
+  /** @param schemaReady settles once the schema exists (registering needs its tables) */
+  constructor(connection: Connection, schema: string, schemaReady: () => Promise<void>) {
     this.#connection = connection;
     this.#schema = schema;
     this.#channel = channelName(schema);
+    this.#schemaReady = schemaReady;
   }
 
   /** The channel every message of this schema is sent on. */
@@ -93,10 +115,33 @@ export class Events {
     });
   }
 
+  /**
+   * Job events held for a statement to carry (see `_outbox.ts`), or `undefined`; the statement
+   * sends them with {@linkcode carriedCte} and the parameters of {@linkcode carriedParams}.
+   */
+  take(): { carried: Carried; params: unknown[] } | undefined {
+    const carried = this.#outbox.take();
+    if (!carried) return undefined;
+    return {
+      carried,
+      params: carriedParams(
+        carried.payloads,
+        carried.force,
+        this.#isRegistered ? this.listenerId : "",
+      ),
+    };
+  }
+
   /** Sends a message to every subscriber of the schema, this store's included. */
   async publish(message: StoreMessage): Promise<void> {
     await this.#ready;
+    if (this.#closed) throw new StoreError("postgres", "Cannot publish as the store is closed");
     const payloads = toPayloads(message);
+    if (message.type === "event" && payloads.every((payload) => !payload.isLarge)) {
+      // A stream here with another origin hears this store's events only through NOTIFY.
+      const force = this.#isWantedLocally(message.origin);
+      return await this.#outbox.add(payloads.map((payload) => payload.text), force);
+    }
     const large = payloads.filter((payload) => payload.isLarge);
     if (large.length > 0) {
       // Ids rise in insert order, so the n-th id belongs to the n-th large payload.
@@ -127,9 +172,20 @@ export class Events {
     );
   }
 
-  /** Ends every stream and stops listening. */
+  /** Sends held events alone, when another store listens (or `force`). */
+  async #sendAlone(payloads: string[], force: boolean): Promise<void> {
+    await this.#connection.query(
+      "publish",
+      sendSql(this.#schema, this.#channel),
+      carriedParams(payloads, force, this.#isRegistered ? this.listenerId : ""),
+    );
+  }
+
+  /** Ends every stream and stops listening, after sending the events still held. */
   async close(): Promise<void> {
+    await this.#outbox.flush();
     this.#closed = true;
+    this.#outbox.drop(new StoreError("postgres", "Cannot publish as the store is closed"));
     for (const stream of [...this.#streams]) {
       this.#streams.delete(stream);
       try {
@@ -139,23 +195,38 @@ export class Events {
       }
     }
     await this.#listening?.catch(() => {});
+    clearInterval(this.#refresher);
+    if (this.#isRegistered) {
+      this.#isRegistered = false;
+      await unregister(this.#connection, this.#schema, this.listenerId).catch(() => {});
+    }
     // The store's own pool takes its listen connection down with it; a shared client keeps
     // it, so only this store's listener goes.
     if (!this.#connection.isOwn) await this.#unlisten?.().catch(() => {});
   }
 
-  /** Starts the LISTEN unless it runs already. */
+  /** Starts the LISTEN unless it runs already; registers this store once it listens. */
   #listen(): void {
     if (this.#listening || this.#closed) return;
     const listening = this.#connection.sql.listen(
       this.#channel,
       (payload) => this.#receive(payload),
       () => {
-        // Called after every (re)listen; from the second on, messages may have been lost.
-        if (++this.#listens > 1) this.#send({ type: "wake" });
+        // Called after every (re)listen; from the second on, messages may have been lost
+        // (and the registration may have expired meanwhile).
+        if (++this.#listens > 1) {
+          this.#send({ type: "wake" });
+          register(this.#connection, this.#schema, this.listenerId).catch(() => {});
+        }
       },
-    ).then((meta) => {
+    ).then(async (meta) => {
       this.#unlisten = meta.unlisten;
+      await this.#schemaReady();
+      await register(this.#connection, this.#schema, this.listenerId);
+      this.#isRegistered = true;
+      this.#refresher = setInterval(() => {
+        refresh(this.#connection, this.#schema, this.listenerId).catch(() => {});
+      }, LISTENER_TTL / 3); // cleared by close(), as the listen connection ends
     });
     this.#listening = listening.catch((error) => {
       // Let the next subscription try again; the streams end so their readers resubscribe.
@@ -193,6 +264,12 @@ export class Events {
     } catch {
       // The store is closing, or the read failed: the message is lost; intervals cover it.
     }
+  }
+
+  /** Whether a stream of this store other than those of `origin`'s reader is open. */
+  #isWantedLocally(origin: string): boolean {
+    for (const stream of this.#streams) if (stream.origin !== origin) return true;
+    return false;
   }
 
   /** Whether a stream other than those of `origin`'s reader is open. */

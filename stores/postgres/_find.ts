@@ -57,7 +57,13 @@ function orderBy(sort: FindOptions["sort"]): string | undefined {
   if (column === "id") return `ORDER BY j.id ${dir}`;
   const tie = `j.created ${dir}, j.id ${dir}`;
   if (column === "created") return `ORDER BY ${tie}`;
-  const text = ["task", "status", "key", "worker"].includes(column) ? ' COLLATE "C"' : "";
+  if (column === "status") {
+    // Life order, as JOB_STATUSES lists the statuses, not the alphabet.
+    return `ORDER BY array_position('{${
+      JOB_STATUSES.join(",")
+    }}'::text[], j.status) ${dir}, ${tie}`;
+  }
+  const text = ["task", "key", "worker"].includes(column) ? ' COLLATE "C"' : "";
   return `ORDER BY j.${column}${text} ${dir} NULLS LAST, ${tie}`;
 }
 

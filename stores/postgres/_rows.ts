@@ -4,7 +4,7 @@
  * property on the record. @module
  */
 
-import type { Job, JobStatus, LogLine } from "../../src/job.ts";
+import type { Job, JobStatus } from "../../src/job.ts";
 import { type NewJob, newJobRecord } from "../../src/store.ts";
 import type { Row } from "./_connection.ts";
 
@@ -97,33 +97,6 @@ export function addedJob(id: string, job: NewJob, dataText: string | null): Job 
   if (job.timeout !== undefined) record.timeout = job.timeout;
   if (job.trace !== undefined) record.trace = { ...job.trace };
   return record;
-}
-
-/**
- * Log lines as the `logs` column keeps them: one JSON object per line, each ending in a
- * newline (`JSON.stringify` escapes newlines inside strings, so a line never spans two).
- */
-export function toJsonLines(lines: readonly LogLine[]): string {
-  let text = "";
-  for (const line of lines) {
-    text += JSON.stringify(
-      line.data === undefined
-        ? { time: line.time, message: line.message }
-        : { time: line.time, message: line.message, data: line.data },
-    ) + "\n";
-  }
-  return text;
-}
-
-/**
- * The log lines of a `logs` column in time order. Lines are appended in the order they
- * arrive, which is time order but for a line written by another process (a cancel, a
- * recovery) while a run still held lines it had not flushed; a stable sort by time mends that.
- */
-export function fromJsonLines(text: string): LogLine[] {
-  if (text === "") return [];
-  const lines: LogLine[] = text.slice(0, -1).split("\n").map((line) => JSON.parse(line));
-  return lines.sort((a, b) => a.time - b.time);
 }
 
 /** Job fields that map to a sortable column, for `ORDER BY` in SQL. */

@@ -4,11 +4,11 @@
  * moment create it once. @module
  */
 
-import { StoreError } from "../../src/store.ts";
+import { RATE_KEEP_WINDOWS, StoreError } from "../../src/store.ts";
 import type { Sql } from "./_connection.ts";
 
 /** The schema version this code writes and reads. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 4;
 
 /**
  * Checks a schema name. Lowercase letters, digits and `_` only, so the name needs no quoting
@@ -25,6 +25,59 @@ export function assertSchemaName(schema: unknown): asserts schema is string {
       }`,
     );
   }
+}
+
+/**
+ * The SQL of the claim's gate function, as schema step 2 created it (`keepWindows` 1) and
+ * step 4 replaced it (2, see `RATE_KEEP_WINDOWS`: a claim that reaches the server late still
+ * counts the starts of its window). Written once so the steps differ only where they do.
+ */
+function claimGate(create: "CREATE" | "CREATE OR REPLACE", keepWindows: number): string {
+  return `
+  -- The gate of a claim with limits (see _limits.ts for why it is a function): locks each
+  -- limited task (advisory, in name order, so claims of overlapping tasks never deadlock),
+  -- then counts, in snapshots taken after the lock, the task's processing jobs (but those
+  -- the same statement settles: ids with their tokens) and its starts in the rate window.
+  -- Returns per limited task how many jobs the claim may start, and the window's starts.
+  ${create} FUNCTION $S.claim_gate(tasks text[], now bigint, limits text, ids bigint[],
+      tokens text[])
+    RETURNS TABLE (task text, allowance integer, rate_max integer, rate_per bigint,
+      starts bigint[])
+    LANGUAGE plpgsql VOLATILE AS $gate$
+  DECLARE
+    l json;
+    name text;
+    running integer;
+  BEGIN
+    FOR name IN SELECT DISTINCT t FROM unnest(tasks) AS t
+        WHERE (limits::json -> t) IS NOT NULL ORDER BY t LOOP
+      PERFORM pg_advisory_xact_lock(hashtext('kinetik limits $S'), hashtext(name));
+    END LOOP;
+    FOR name, l IN SELECT u.t, limits::json -> u.t FROM (SELECT DISTINCT t FROM unnest(tasks)
+        AS t WHERE (limits::json -> t) IS NOT NULL) u LOOP
+      task := name;
+      allowance := 2147483647;
+      rate_max := (l -> 'rate' ->> 'max')::integer;
+      rate_per := (l -> 'rate' ->> 'per')::bigint;
+      starts := '{}';
+      IF rate_max IS NOT NULL THEN
+        DELETE FROM $S.rate_starts r WHERE r.task = name AND r.at <= now - ${keepWindows} * rate_per;
+        SELECT coalesce(array_agg(r.at ORDER BY r.at), '{}') INTO starts
+          FROM $S.rate_starts r WHERE r.task = name AND r.at > now - rate_per;
+        allowance := greatest(0, rate_max - cardinality(starts));
+      END IF;
+      IF (l ->> 'concurrency') IS NOT NULL THEN
+        SELECT count(*) INTO running FROM $S.jobs j
+          WHERE j.status = 'processing' AND j.task = name
+            AND NOT EXISTS (SELECT 1 FROM unnest(ids, tokens) AS s(id, token)
+              WHERE s.id = j.id AND s.token = j.token);
+        allowance := least(allowance, greatest(0, (l ->> 'concurrency')::integer - running));
+      END IF;
+      RETURN NEXT;
+    END LOOP;
+  END
+  $gate$;
+`;
 }
 
 /**
@@ -99,6 +152,82 @@ const MIGRATIONS: readonly string[] = [
     expires bigint NOT NULL
   );
   `,
+  `
+  -- Version 2: the verbs of job lifecycle and control (DESIGN §6).
+
+  -- Finished jobs by status, oldest first: retention sweeps and clean({ before }) read the
+  -- oldest few of one status without touching the others. Partial, so claims and unfinished
+  -- jobs never pay for it; a settle to a final status adds one entry.
+  CREATE INDEX jobs_finished ON $S.jobs (status, finished, id)
+    WHERE status IN ('completed', 'failed', 'timeout', 'cancelled');
+  -- Unfinished jobs by key. held_key decides races between adds; this finds an unfinished job
+  -- with the key that does not hold it (requeued while another held it), which add returns
+  -- once that holder has finished. Partial: only keyed, unfinished jobs have an entry.
+  CREATE INDEX jobs_key ON $S.jobs (key)
+    WHERE key IS NOT NULL AND status IN ('queued', 'delayed', 'processing');
+
+  -- The paused set: kind 'tag' or 'task', and the name. Every claim reads it (a few rows).
+  CREATE TABLE $S.paused (
+    kind text NOT NULL CHECK (kind IN ('tag', 'task')),
+    name text NOT NULL,
+    PRIMARY KEY (kind, name)
+  );
+
+  -- Start times of claims of rate-limited tasks, for their sliding windows. Written and read
+  -- only under the task's advisory lock (see claim_gate), pruned as windows pass.
+  CREATE TABLE $S.rate_starts (
+    task text NOT NULL,
+    at bigint NOT NULL
+  );
+  CREATE INDEX rate_starts_task ON $S.rate_starts (task, at);
+
+  -- Schedules: the record as JSON (body), and what fire compares and moves beside it.
+  CREATE TABLE $S.schedules (
+    id text PRIMARY KEY,
+    spec text NOT NULL,
+    next bigint NOT NULL,
+    body text NOT NULL
+  );
+
+  -- Stores listening for messages (see _listeners.ts): a row per store with a LISTEN open,
+  -- refreshed while it listens. A job event is sent only when another store listens.
+  CREATE TABLE $S.listeners (
+    id text PRIMARY KEY,
+    expires bigint NOT NULL
+  );
+
+  -- Whether a store other than \`me\` listens, counted after a shared advisory lock, in a
+  -- fresh snapshot (VOLATILE): a store that registers takes the lock exclusively after its
+  -- insert committed, so every statement that counted without seeing it has committed before
+  -- the new listener reads anything.
+  CREATE FUNCTION $S.listening(me text, now bigint) RETURNS boolean
+    LANGUAGE plpgsql VOLATILE AS $listening$
+  BEGIN
+    PERFORM pg_advisory_xact_lock_shared(hashtext('kinetik listeners $S'));
+    RETURN EXISTS (SELECT 1 FROM $S.listeners l WHERE l.id <> me AND l.expires > now);
+  END
+  $listening$;
+
+  ${claimGate("CREATE", 1)}
+  `,
+  `
+  -- Version 3: run counts per task and minute (see _metrics.ts): completed, failed, and the
+  -- run-time histogram (bucket index → runs, src/metrics.ts). jsonb, unlike the jobs' JSON
+  -- texts: the server sums it bucket by bucket, and its key order carries no meaning. The
+  -- primary key serves both the read (minutes from since) and the drop of old minutes.
+  CREATE TABLE $S.metrics (
+    minute bigint NOT NULL,
+    task text NOT NULL,
+    completed bigint NOT NULL DEFAULT 0,
+    failed bigint NOT NULL DEFAULT 0,
+    runtimes jsonb NOT NULL DEFAULT '{}',
+    PRIMARY KEY (minute, task)
+  );
+  `,
+  `
+  -- Version 4: rate starts are kept two windows (see claimGate).
+  ${claimGate("CREATE OR REPLACE", RATE_KEEP_WINDOWS)}
+  `,
 ];
 
 /** The lock every opening store takes: one per schema name, within this database. */
@@ -110,9 +239,11 @@ const LOCK_KEY = "kinetik schema ";
  * applied version and applies the missing steps. A second process waits on the lock, then
  * finds the version current and does nothing.
  *
+ * `to` stops at an older version (for the tests that migrate a database made by older code).
+ *
  * @throws {StoreError} when the schema was written by a newer Kinetik
  */
-export async function migrate(sql: Sql, schema: string): Promise<void> {
+export async function migrate(sql: Sql, schema: string, to = SCHEMA_VERSION): Promise<void> {
   const quoted = `"${schema}"`;
   await sql.begin(async (tx) => {
     await tx.unsafe("SELECT pg_advisory_xact_lock(hashtext($1))", [LOCK_KEY + schema]);
@@ -135,7 +266,7 @@ export async function migrate(sql: Sql, schema: string): Promise<void> {
         `Cannot open the schema ${schema} as it was written by a newer Kinetik (schema ${SCHEMA_VERSION} supported): current value is ${version}`,
       );
     }
-    for (let step = version; step < SCHEMA_VERSION; step++) {
+    for (let step = version; step < to; step++) {
       await tx.unsafe(MIGRATIONS[step].replaceAll("$S", quoted));
       await tx.unsafe(`INSERT INTO ${quoted}.migrations (version) VALUES ($1)`, [step + 1]);
     }

@@ -5,17 +5,12 @@
 
 import type { Job } from "../../src/job.ts";
 import type { ClaimRequest, Settlement, SettleResult } from "../../src/store.ts";
-import {
-  claimCtes,
-  claimGroups,
-  claimLimit,
-  claimParams,
-  claimResult,
-  claimShape,
-} from "./_claim.ts";
+import { claimCtes, type ClaimPlan, claimPlan, claimResult, claimShape } from "./_claim.ts";
 import type { Row } from "./_connection.ts";
+import { carriedCte } from "./_listeners.ts";
 import { wakeCte } from "./_notify.ts";
-import { jobColumns, rowId, toJob, toJsonLines, toText } from "./_rows.ts";
+import { jobColumns, rowId, toJob, toText } from "./_rows.ts";
+import { toJsonLines } from "../_json_lines.ts";
 import { statement } from "./_statements.ts";
 
 /*
@@ -84,22 +79,28 @@ const SETTLE_CTES = (schema: string, channel: string) => `
 export function settleSql(
   schema: string,
   channel: string,
-  groups: readonly (readonly string[])[],
-  limit: number,
+  claim?: ClaimPlan,
+  isCarrying = false,
 ): string {
-  if (groups.length === 0) {
-    return statement(`settle ${schema}`, () =>
-      `WITH ${SETTLE_CTES(schema, channel)}
-      SELECT NULL::bigint AS next, (SELECT count(*) FROM woke) AS woke, r.*
-      FROM (SELECT 1) x LEFT JOIN settled r ON true`);
+  const first = 3 + (claim?.params.length ?? 0);
+  const carried = isCarrying ? `,\n${carriedCte(schema, channel, first)}` : "";
+  const count = isCarrying ? ", (SELECT count(*) FROM carried) AS carried" : "";
+  const shape = `${claim ? claimShape(claim) : "-"}${isCarrying ? " e" : ""}`;
+  if (claim === undefined) {
+    return statement(
+      `settle ${schema} ${shape}`,
+      () =>
+        `WITH ${SETTLE_CTES(schema, channel)}${carried}
+      SELECT NULL::bigint AS next, (SELECT count(*) FROM woke) AS woke${count}, r.*
+      FROM (SELECT 1) x LEFT JOIN settled r ON true`,
+    );
   }
-  const sizes = groups.map((group) => group.length);
   return statement(
-    `settle ${schema} ${claimShape(groups, limit)}`,
+    `settle ${schema} ${shape}`,
     () =>
       `WITH ${SETTLE_CTES(schema, channel)},
-    ${claimCtes(schema, sizes, limit, 3)}
-    SELECT x.next, (SELECT count(*) FROM woke) AS woke, r.*
+    ${claimCtes(schema, claim, 3, "s")}${carried}
+    SELECT x.next, (SELECT count(*) FROM woke) AS woke${count}, r.*
     FROM claim_next x LEFT JOIN (SELECT * FROM settled UNION ALL SELECT * FROM claimed) r
     ON true`,
   );
@@ -107,9 +108,8 @@ export function settleSql(
 
 /** A settle batch, ready to run. */
 export interface SettlePlan {
-  /** The claim's groups (empty: no claim) and limit. */
-  groups: string[][];
-  limit: number;
+  /** The claim after the settle, when there is one with tasks to claim. */
+  claim?: ClaimPlan;
   params: unknown[];
   /** How many settlements there are. */
   size: number;
@@ -143,21 +143,18 @@ export function settlePlan(settlements: readonly Settlement[], next?: ClaimReque
       result: s.outcome === "completed" ? toText(s.result) : null,
     });
   });
-  const groups = next ? claimGroups(next) : [];
-  const limit = next ? claimLimit(next) : 0;
+  const planned = next && claimPlan(next);
+  const claim = planned && planned.groups.length > 0 ? planned : undefined;
   // The ids again as an array: json_to_recordset looks like 100 rows to the planner, which
   // would hash-join them against every processing job; `id = ANY(…)` makes it probe the key.
   const params: unknown[] = [JSON.stringify(batch), batch.map((s) => (s as { id: string }).id)];
-  if (groups.length > 0) params.push(...claimParams(next!, groups));
-  return { groups, limit, params, size: settlements.length };
+  if (claim) params.push(...claim.params);
+  return { claim, params, size: settlements.length };
 }
 
 /** The settled records by their settlement's place, and what the claim leased. */
 export function settleResult(plan: SettlePlan, rows: readonly Row[]): SettleResult {
   const jobs: (Job | undefined)[] = Array.from({ length: plan.size }, () => undefined);
   for (const row of rows) if (row.kind === "s") jobs[Number(row.n)] = toJob(row);
-  return {
-    jobs,
-    claimed: plan.groups.length > 0 ? claimResult(rows, plan.groups) : { jobs: [] },
-  };
+  return { jobs, claimed: plan.claim ? claimResult(rows, plan.claim.groups) : { jobs: [] } };
 }

@@ -4,11 +4,12 @@
  */
 
 import type { Job, LogLine } from "../../src/job.ts";
-import type { JobStats, Lease, RemoveFilter, WorkerRecord } from "../../src/store.ts";
+import type { JobStats, Lease, WorkerRecord } from "../../src/store.ts";
 import { STALLED_ERROR, STORE_MESSAGES } from "../../src/store.ts";
 import { type Connection, sqlState } from "./_connection.ts";
 import { wakeCte } from "./_notify.ts";
-import { fromJsonLines, jobColumns, rowId, toJob, toJsonLines, toText } from "./_rows.ts";
+import { jobColumns, rowId, toJob, toText } from "./_rows.ts";
+import { fromJsonLines, toJsonLines } from "../_json_lines.ts";
 
 /** The schema and channel a verb works on. */
 export interface Names {
@@ -123,28 +124,6 @@ export async function stats(connection: Connection, { schema }: Names): Promise<
     (stats[task as string] ??= {})[status as keyof JobStats[string]] = Number(n);
   }
   return stats;
-}
-
-/** Remove. Reads `jobs_status` by status (and task); deletes the rows, their logs with them. */
-export async function remove(
-  connection: Connection,
-  { schema }: Names,
-  filter: RemoveFilter,
-): Promise<number> {
-  if (filter.status.length === 0 || filter.tasks?.length === 0) return 0;
-  const params: unknown[] = [[...filter.status]];
-  let where = "status = ANY($1::text[])";
-  if (filter.tasks !== undefined) {
-    params.push([...filter.tasks]);
-    where += " AND task = ANY($2::text[])";
-  }
-  const [{ n }] = await connection.query(
-    "remove jobs",
-    `WITH gone AS (DELETE FROM "${schema}".jobs WHERE ${where} RETURNING 1)
-     SELECT count(*) AS n FROM gone`,
-    params,
-  );
-  return Number(n);
 }
 
 /**

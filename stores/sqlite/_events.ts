@@ -11,6 +11,8 @@ import type { Statements } from "./_statements.ts";
 const BATCH = 1000;
 /** Pruning runs after this many inserts from this process. */
 const PRUNE_EVERY = 512;
+/** How long a job event waits for a transaction to ride on before it is written alone (ms). */
+const RIDE_MS = 5;
 
 /** How long and how many event rows are kept. */
 export interface EventRetention {
@@ -30,6 +32,11 @@ export interface EventRetention {
  * nothing waits for the timer, and nothing is parsed back that it just serialized. So messages
  * of one process arrive in the order it wrote them, and other processes' messages in the order
  * of the table; the two are interleaved in the order this process learns of them.
+ *
+ * Job events (`type: "event"`: what other processes' `queue.events()` and `wait()` read) ride
+ * on the store's next write transaction (the settle-and-claim that follows them, usually), or
+ * go alone after {@linkcode RIDE_MS}: a busy processor then commits one transaction per job
+ * instead of two. Wake-ups and cancels, which another process acts on, are written at once.
  *
  * Rows are pruned by age and count, so a reader that falls further behind than the retention
  * loses the oldest messages. Pruning by age reads the system clock: it is housekeeping, not job
@@ -55,6 +62,10 @@ export class EventBus {
   #uncommitted: StoreMessage[] = [];
   #pending: StoreMessage[] = [];
   #flush: Promise<void> | undefined;
+  /** Job events waiting for a transaction to ride on, and what their publishers await. */
+  #riders: StoreMessage[] = [];
+  #ridden?: PromiseWithResolvers<void>;
+  #rideTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(statements: Statements, interval: number, retention: EventRetention) {
     this.#statements = statements;
@@ -67,32 +78,80 @@ export class EventBus {
     return this.#subscribers.subscribe(signal);
   }
 
-  /** Queues a message; messages published in the same tick are written in one transaction. */
+  /**
+   * Queues a message: a job event rides on the next transaction (see above); others
+   * published in the same tick are written in one transaction.
+   */
   publish(message: StoreMessage): Promise<void> {
+    if (message.type === "event") {
+      this.#riders.push(message);
+      this.#ridden ??= Promise.withResolvers();
+      this.#rideTimer ??= setTimeout(() => this.#rideAlone(), RIDE_MS);
+      return this.#ridden.promise;
+    }
     this.#pending.push(message);
     this.#flush ??= Promise.resolve().then(() => this.flush());
     return this.#flush;
   }
 
-  /** Writes the queued messages now. */
+  /** Writes the queued messages now, job events too. */
   flush(): void {
     const messages = this.#pending;
     this.#pending = [];
     this.#flush = undefined;
-    if (messages.length > 0) this.transaction(() => this.insert(messages));
+    if (messages.length > 0 || this.#riders.length > 0) {
+      this.transaction(() => this.insert(messages));
+    }
   }
 
   /**
-   * Runs `fn` in a write transaction; the messages it {@linkcode insert}ed reach this process's
-   * subscribers once it commits, and nobody when it rolls back.
+   * Runs `fn` in a write transaction, with the job events waiting to ride; the messages it
+   * {@linkcode insert}ed reach this process's subscribers once it commits, and nobody when it
+   * rolls back (the job events then wait for the next one).
    */
   transaction<T>(fn: () => T): T {
+    const riders = this.#riders;
+    const ridden = this.#ridden;
     try {
-      const result = this.#statements.transaction(fn);
+      const result = this.#statements.transaction(() => {
+        const result = fn();
+        if (riders.length > 0) {
+          this.#riders = [];
+          this.#ridden = undefined;
+          this.insert(riders);
+        }
+        return result;
+      });
       for (const message of this.#uncommitted) this.#subscribers.send(message);
+      if (riders.length > 0) {
+        clearTimeout(this.#rideTimer);
+        this.#rideTimer = undefined;
+        if (this.#riders.length > 0) this.#rideTimer = setTimeout(() => this.#rideAlone(), RIDE_MS);
+        ridden?.resolve();
+      }
       return result;
+    } catch (error) {
+      if (riders.length > 0 && this.#riders !== riders) {
+        this.#riders = [...riders, ...this.#riders];
+        this.#ridden = ridden;
+      }
+      throw error;
     } finally {
       this.#uncommitted = [];
+    }
+  }
+
+  /** Writes the job events that found no transaction to ride on; a failure rejects them. */
+  #rideAlone(): void {
+    this.#rideTimer = undefined;
+    if (this.#riders.length === 0) return;
+    const ridden = this.#ridden;
+    try {
+      this.transaction(() => {});
+    } catch (error) {
+      this.#riders = [];
+      this.#ridden = undefined;
+      ridden?.reject(error);
     }
   }
 
@@ -107,14 +166,22 @@ export class EventBus {
     this.#inserted += messages.length;
     if (this.#inserted >= PRUNE_EVERY) {
       this.#inserted = 0;
+      // Two rowid ranges, not one `time < ? OR id <= …`, which scanned the whole table: ids
+      // rise with time (up to the clocks of the writers), so the old rows are a prefix.
+      this.#statements.get(`DELETE FROM events WHERE id <= (SELECT max(id) FROM events) - ?`)
+        .run(this.#retention.maxRows);
       this.#statements.get(
-        `DELETE FROM events WHERE time < ? OR id <= (SELECT max(id) FROM events) - ?`,
-      ).run(time - this.#retention.maxAge, this.#retention.maxRows);
+        `DELETE FROM events WHERE id < coalesce(
+           (SELECT id FROM events WHERE time >= ? ORDER BY id LIMIT 1),
+           (SELECT max(id) + 1 FROM events))`,
+      ).run(time - this.#retention.maxAge);
     }
   }
 
   /** Ends every subscription and the poll; writes what is still queued. */
   close(): void {
+    clearTimeout(this.#rideTimer);
+    this.#rideTimer = undefined;
     this.flush();
     this.#stop();
     this.#subscribers.close();

@@ -7,7 +7,7 @@ import type { DatabaseSync } from "node:sqlite";
 import { StoreError } from "../../src/store.ts";
 
 /** The schema version this code writes and reads. */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 5;
 
 /**
  * Migrations by the version they bring the file to; `MIGRATIONS[0]` creates version 1.
@@ -93,6 +93,51 @@ export const MIGRATIONS: readonly string[] = [
     runtimes TEXT NOT NULL,
     PRIMARY KEY (minute, task)
   ) WITHOUT ROWID;
+  `,
+  `
+  -- Version 4: what a job carries through its life (results, per-job overrides, trace) and
+  -- retention sweeps. ADD COLUMN puts the new columns after logs, unlike a rebuild of the
+  -- table, which would hold the write lock (and every other process's claims) for as long as
+  -- copying a large file takes. They are NULL on most rows, and a NULL column is read from the
+  -- record header alone, so only a job that has one and a log longer than a page pays for
+  -- walking the log's overflow pages when it is read.
+  ALTER TABLE jobs ADD COLUMN result TEXT;
+  ALTER TABLE jobs ADD COLUMN retry TEXT;
+  ALTER TABLE jobs ADD COLUMN timeout INTEGER;
+  ALTER TABLE jobs ADD COLUMN trace TEXT;
+  -- The job's own maxAttempts (from a per-job retry), which a claim keeps; NULL: the claim
+  -- records the request's.
+  ALTER TABLE jobs ADD COLUMN own_max_attempts INTEGER;
+  -- Sweeps and clean({ before }): per final status, oldest finished first (the rowid that
+  -- ends every index breaks ties). Partial, so claims, renewals and waiting jobs never touch
+  -- it: a job enters it once, when it finishes (only a final job has a finish time). Partial
+  -- on finished rather than on a status list: measured, a status IN (...) condition made the
+  -- settle-and-claim of one job about 8% dearer, finished IS NOT NULL under 6%.
+  CREATE INDEX jobs_finished ON jobs (status, finished) WHERE finished IS NOT NULL;
+  `,
+  `
+  -- Version 5: pause, rate limits and schedules. Each claim probes paused by primary key, so
+  -- it stays a table of a few rows with no rowid.
+  CREATE TABLE paused (
+    kind TEXT NOT NULL, -- 'tag' or 'task'
+    name TEXT NOT NULL,
+    PRIMARY KEY (kind, name)
+  ) WITHOUT ROWID;
+  -- One row per start of a rate-limited task inside its window; the claims of the task prune
+  -- the rest, so it holds at most the window's max rows per task.
+  CREATE TABLE rate_starts (
+    task TEXT NOT NULL,
+    time INTEGER NOT NULL
+  );
+  CREATE INDEX rate_starts_task ON rate_starts (task, time);
+  -- A schedule: next in its own column for the compare-and-set of a fire, spec beside it for
+  -- the idempotent upsert, the rest of the record as JSON.
+  CREATE TABLE schedules (
+    id TEXT PRIMARY KEY,
+    spec TEXT NOT NULL,
+    next INTEGER NOT NULL,
+    body TEXT NOT NULL
+  );
   `,
 ];
 

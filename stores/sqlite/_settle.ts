@@ -5,14 +5,17 @@
 
 import type { Job } from "../../src/job.ts";
 import type { Settlement } from "../../src/store.ts";
-import { JOB_COLUMNS, type JobRow, toJob, toJsonLines, toText } from "./_rows.ts";
+import { JOB_COLUMNS, toJob, toRow, toText } from "./_rows.ts";
+import { toJsonLines } from "../_json_lines.ts";
 import type { Statements } from "./_statements.ts";
 
 /*
  * The batch travels as one JSON parameter instead of one statement per job: at concurrency 50
  * a processor settles 50 runs per call, and crossing from JavaScript into SQLite once per
  * batch (rather than once per job) is much of what per-job work costs here. Log lines ride
- * along as JSON-lines text appended to the row's `logs` column.
+ * along as JSON-lines text appended to the row's `logs` column; a result rides as its JSON
+ * text (a string inside the batch), so however deep it nests, SQLite's JSON parser never
+ * descends into it.
  * The fence is the `WHERE`: a row is updated only while it is `processing` under the
  * settlement's token, so a worker whose lease was recovered, or whose job was cancelled,
  * changes nothing and gets `undefined` back. (`+jobs.status` keeps the planner from walking the
@@ -29,11 +32,12 @@ const SETTLE_SQL = `UPDATE jobs SET
       ELSE s.failure END,
     run_at = CASE s.outcome WHEN 'retry' THEN s.due ELSE jobs.run_at END,
     progress = coalesce(s.latest, jobs.progress),
+    result = CASE s.outcome WHEN 'completed' THEN s.result ELSE jobs.result END,
     logs = jobs.logs || s.lines,
     worker = NULL, lease_until = NULL, token = NULL
   FROM (SELECT value ->> 0 AS job, value ->> 1 AS claim, value ->> 2 AS outcome,
       value ->> 3 AS at, value ->> 4 AS failure, value ->> 5 AS due, value ->> 6 AS latest,
-      value ->> 7 AS lines
+      value ->> 7 AS lines, value ->> 8 AS result
     FROM json_each(?)) AS s
   WHERE jobs.id = s.job AND jobs.token = s.claim AND +jobs.status = 'processing'
   RETURNING ${JOB_COLUMNS}`;
@@ -56,8 +60,9 @@ function settleBatch(
     s.runAt ?? s.now,
     toText(s.progress),
     toJsonLines(s.logs),
+    toText(s.result),
   ]);
-  const rows = statements.get(SETTLE_SQL).all(JSON.stringify(params)) as unknown as JobRow[];
+  const rows = statements.rows(SETTLE_SQL).all(JSON.stringify(params)).map(toRow);
   const settled = new Map<number, Job>();
   for (const row of rows) settled.set(row.id, toJob(row));
   return settled;

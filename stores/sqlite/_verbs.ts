@@ -4,10 +4,10 @@
  */
 
 import type { Job, LogLine } from "../../src/job.ts";
-import { inTimeOrder } from "../../src/log_order.ts";
-import type { JobStats, Lease, NewJob, RemoveFilter, WorkerRecord } from "../../src/store.ts";
+import type { JobStats, Lease, NewJob, WorkerRecord } from "../../src/store.ts";
 import { newJobRecord, STALLED_ERROR, STORE_MESSAGES } from "../../src/store.ts";
-import { fromJsonLines, JOB_COLUMNS, type JobRow, toJob, toJsonLines, toText } from "./_rows.ts";
+import { JOB_COLUMNS, type JobRow, toJob, toText } from "./_rows.ts";
+import { fromJsonLines, toJsonLines } from "../_json_lines.ts";
 import type { Statements } from "./_statements.ts";
 
 const UNFINISHED = "('queued', 'delayed', 'processing')";
@@ -21,9 +21,12 @@ export function key(id: string): number | undefined {
 
 /** Saves jobs; a key held by an unfinished job returns that job instead. */
 export function add(statements: Statements, jobs: readonly NewJob[]): Job[] {
+  // A job's own maxAttempts goes in both columns: max_attempts is what the record shows, and
+  // own_max_attempts tells a claim to keep it.
   const insert = statements.get(
-    `INSERT INTO jobs (task, data, status, created, run_at, priority, key, logs)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO jobs (task, data, status, created, run_at, priority, key, logs, retry, timeout,
+       trace, max_attempts, own_max_attempts)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   // Newest first: a job requeued while another held the key is (but for a requeue of both)
   // older than that holder, which keeps the key as in the other stores.
@@ -48,21 +51,37 @@ export function add(statements: Statements, jobs: readonly NewJob[]): Job[] {
         job.priority,
         job.key ?? null,
         toJsonLines([job.log]),
+        toText(job.retry),
+        job.timeout ?? null,
+        toText(job.trace),
+        job.maxAttempts ?? null,
+        job.maxAttempts ?? null,
       ).lastInsertRowid,
     );
     // Built here rather than read back: the same record, without a second statement per job.
-    return newJobRecord(String(id), job, data === null ? undefined : JSON.parse(data));
+    const record = newJobRecord(String(id), job, data === null ? undefined : JSON.parse(data));
+    if (job.maxAttempts !== undefined) record.maxAttempts = job.maxAttempts;
+    if (job.retry !== undefined) record.retry = structuredClone(job.retry);
+    if (job.timeout !== undefined) record.timeout = job.timeout;
+    if (job.trace !== undefined) record.trace = { ...job.trace };
+    return record;
   });
 }
 
-/** Extends leases whose token still holds. */
+/**
+ * Extends leases whose token still holds, appending their log lines and keeping their
+ * progress in the same statement, so a lost lease writes nothing.
+ */
 export function renew(statements: Statements, leases: readonly Lease[], until: number): boolean[] {
   const update = statements.get(
-    "UPDATE jobs SET lease_until = ? WHERE id = ? AND token = ? AND status = 'processing'",
+    `UPDATE jobs SET lease_until = ?, logs = logs || ?, progress = coalesce(?, progress)
+     WHERE id = ? AND token = ? AND status = 'processing'`,
   );
-  return leases.map(({ id, token }) => {
+  return leases.map(({ id, token, logs, progress }) => {
     const row = key(id);
-    return row !== undefined && Number(update.run(until, row, token).changes) === 1;
+    if (row === undefined) return false;
+    const lines = logs === undefined ? "" : toJsonLines(logs);
+    return Number(update.run(until, lines, toText(progress), row, token).changes) === 1;
   });
 }
 
@@ -104,14 +123,30 @@ export function stats(statements: Statements): JobStats {
   return stats;
 }
 
-/** Deletes jobs of the filter's statuses (and tasks), their logs with them. */
-export function remove(statements: Statements, filter: RemoveFilter): number {
-  const where = filter.tasks === undefined
-    ? "status IN (SELECT value FROM json_each(?))"
-    : "status IN (SELECT value FROM json_each(?)) AND task IN (SELECT value FROM json_each(?))";
-  const params = [JSON.stringify(filter.status)];
-  if (filter.tasks !== undefined) params.push(JSON.stringify(filter.tasks));
-  return Number(statements.get(`DELETE FROM jobs WHERE ${where}`).run(...params).changes);
+/** Deletes one job in any status, with its logs; resolves to the record as it was. */
+export function removeJob(statements: Statements, id: string): Job | undefined {
+  const row = key(id);
+  if (row === undefined) return undefined;
+  const found = statements.get(`DELETE FROM jobs WHERE id = ? RETURNING ${JOB_COLUMNS}`).get(
+    row,
+  ) as JobRow | undefined;
+  return found && toJob(found);
+}
+
+/**
+ * Makes a delayed job ready now. With `run_at` cleared its `ready_at` is its creation time,
+ * so it orders among ready jobs by its creation, as the contract says.
+ */
+export function promote(statements: Statements, id: string, now: number): Job | undefined {
+  const row = key(id);
+  if (row === undefined) return undefined;
+  const found = statements.get(
+    `UPDATE jobs SET status = 'queued', run_at = NULL, logs = logs || ?
+     WHERE id = ? AND status = 'delayed' RETURNING ${JOB_COLUMNS}`,
+  ).get(toJsonLines([{ time: now, message: STORE_MESSAGES.promoted }]), row) as
+    | JobRow
+    | undefined;
+  return found && toJob(found);
 }
 
 /** Cancels an unfinished job. */
@@ -155,7 +190,7 @@ export function logs(statements: Statements, id: string): LogLine[] {
   const found = statements.get("SELECT logs FROM jobs WHERE id = ?").get(row) as
     | { logs: string }
     | undefined;
-  return found ? inTimeOrder(fromJsonLines(found.logs)) : [];
+  return found ? fromJsonLines(found.logs) : [];
 }
 
 /** Records a worker until `seen + ttlMs`. */

@@ -7,8 +7,9 @@
  *   once per claim (SMEMBERS of a missing key costs what an EXISTS would), so unpaused work
  *   pays one command per call, not per job.
  * - **Rate** (`max` starts in any window of `per` ms): a zset per task, `rate:<task>`, of
- *   start times (member the claim's token). The claim drops the starts that left the window,
- *   counts the rest, and files its own; when ready jobs stay behind, the window reopens when
+ *   start times (member the claim's token). The claim drops the starts older than
+ *   `RATE_KEEP_WINDOWS` windows (a claim that arrives late may need them), counts those
+ *   after `now - per`, and files its own; when ready jobs stay behind, the window reopens when
  *   the oldest start leaves it, which the claim reports as `next`.
  * - **Concurrency** (`n` running): the size of the task's `processing` status index, which
  *   every claim, settle, recover, cancel and remove keeps up to date anyway.
@@ -18,9 +19,12 @@
  * @module
  */
 
+import { RATE_KEEP_WINDOWS } from "../../../src/store.ts";
+
 /** Lua: `readPaused`, `readLimits`, `allowance`, `noteStart` and `reopensAt`. */
 export const LIMITS_LIB = `
 local pausedKey = base .. 'paused'
+local keepWindows = ${RATE_KEEP_WINDOWS}
 local function rateKey(task) return base .. 'rate:' .. task end
 
 -- The paused set as a table (member -> true), or nil when nothing is paused.
@@ -55,8 +59,9 @@ local function allowance(task, limit, now)
   local byRate, byConcurrency = math.huge, math.huge
   if limit.rateMax then
     local key = rateKey(task)
-    redis.call('ZREMRANGEBYSCORE', key, '-inf', tonumber(now) - limit.ratePer)
-    byRate = math.max(limit.rateMax - redis.call('ZCARD', key), 0)
+    redis.call('ZREMRANGEBYSCORE', key, '-inf', tonumber(now) - keepWindows * limit.ratePer)
+    local inWindow = redis.call('ZCOUNT', key, '(' .. (tonumber(now) - limit.ratePer), '+inf')
+    byRate = math.max(limit.rateMax - inWindow, 0)
   end
   if limit.concurrency then
     local running = redis.call('ZCARD', indexKey(task, 'processing'))
@@ -70,11 +75,13 @@ local function noteStart(task, limit, now, token)
   if limit.rateMax then later('ZADD', rateKey(task), now, token) end
 end
 
--- When the rate window of a task whose ready jobs it held back reopens: its oldest start
--- (this claim's own starts are at now) plus the window; nil when it holds none back.
+-- When the rate window of a task whose ready jobs it held back reopens: its oldest start in
+-- the window (this claim's own starts are at now) plus the window; nil when it holds none
+-- back.
 local function reopensAt(task, limit, now)
   if redis.call('ZCARD', readyKey(task)) == 0 then return nil end
-  local oldest = redis.call('ZRANGE', rateKey(task), 0, 0, 'WITHSCORES')[2]
+  local oldest = redis.call('ZRANGEBYSCORE', rateKey(task), '(' .. (tonumber(now) - limit.ratePer),
+    '+inf', 'WITHSCORES', 'LIMIT', 0, 1)[2]
   local start = tonumber(now)
   if oldest and tonumber(oldest) < start then start = tonumber(oldest) end
   return start + limit.ratePer
