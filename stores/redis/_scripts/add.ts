@@ -73,6 +73,7 @@ end
 
 /** The body of the add script (after `LIB` and `ADD_LIB`). */
 export const ADD = `
+direct = ARGV[1] == '1'
 local out = addJobs(ARGV, 2, tonumber(ARGV[1]))
 flushLater()
 publishWakes()

@@ -123,6 +123,7 @@ local function claim(args, i)
   local request = { now = args[i], leaseUntil = args[i + 1], worker = args[i + 2],
     suffix = args[i + 4] }
   local limit = tonumber(args[i + 3])
+  if limit > 1 then direct = false end
   local groupCount = tonumber(args[i + 5])
   i = i + 6
   local groups = {}
@@ -204,6 +205,7 @@ end
 
 /** The claim script's body (after `LIB` and `CLAIM_LIB`). */
 export const CLAIM = `
+direct = true -- unless the claim asks for more than one job
 local result = claim(ARGV, 1)
 flushLater()
 publishWakes()

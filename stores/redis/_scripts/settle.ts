@@ -28,6 +28,7 @@ export const SETTLE = `
 -- record table is built; a caller that does not know the record gets it with HGETALL.
 local settled = {}
 maxFinished = tonumber(ARGV[1])
+direct = tonumber(ARGV[2]) <= 1 -- and the claim's limit (see \`later\` in lib.ts)
 local i = 3
 for s = 1, tonumber(ARGV[2]) do
   local id, token, outcome, now, err, runAt, progress, result, want = unpack(ARGV, i, i + 8)
