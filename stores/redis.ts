@@ -122,10 +122,11 @@ export class RedisStore implements Store {
   }
 
   async claim(request: ClaimRequest): Promise<ClaimResult> {
-    const args = codec.claimArgs(request, this.#tokenSuffix());
+    const suffix = this.#tokenSuffix();
+    const args = codec.claimArgs(request, suffix);
     const [jobs, next, listeners] = await this.#run("claim jobs", SCRIPTS.claim, args) as unknown[];
     this.#heard(listeners);
-    return this.#remember(codec.decodeClaim(jobs, next));
+    return this.#remember(codec.decodeClaim(jobs, next, codec.leaseWrites(request, suffix)));
   }
 
   async renew(leases: readonly Lease[], leaseMs: number, now: number): Promise<boolean[]> {
@@ -148,7 +149,8 @@ export class RedisStore implements Store {
       settlements.length,
       ...settlements.flatMap((s, i) => codec.settlementArgs(s, known[i] !== undefined)),
     ];
-    if (next) args.push(1, ...codec.claimArgs(next, this.#tokenSuffix()));
+    const suffix = this.#tokenSuffix();
+    if (next) args.push(1, ...codec.claimArgs(next, suffix));
     else args.push(0);
     const [settled, jobs, nextAt, listeners] = await this.#run(
       "settle jobs",
@@ -160,7 +162,9 @@ export class RedisStore implements Store {
       jobs: settled.map((reply, i) =>
         reply === 1 ? codec.settledRecord(known[i]!, settlements[i]) : codec.toJob(reply)
       ),
-      claimed: this.#remember(codec.decodeClaim(jobs, nextAt)),
+      claimed: next
+        ? this.#remember(codec.decodeClaim(jobs, nextAt, codec.leaseWrites(next, suffix)))
+        : { jobs: [] },
     };
   }
 

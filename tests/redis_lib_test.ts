@@ -6,6 +6,7 @@ import { after, test } from "node:test";
 import { Redis } from "ioredis";
 import type { ClaimRequest, NewJob } from "../src/store.ts";
 import { RedisStore } from "../stores/redis.ts";
+import { LIB } from "../stores/redis/_scripts/lib.ts";
 import { redisServer } from "./_redis_server.ts";
 import { unavailable } from "./_unavailable.ts";
 
@@ -67,6 +68,30 @@ test(
       assert.equal(await store.count({ status: "completed" }), MANY);
     } finally {
       await store.close();
+      await redis.quit();
+    }
+  },
+);
+
+test(
+  "readyMember() pads the caller's digits as string.format does, and formats other numbers",
+  { skip },
+  async () => {
+    const redis = new Redis(url).on("error", () => {});
+    try {
+      const script = `${LIB}\nlocal out = {}\n` +
+        `for n = 1, #ARGV, 2 do out[#out + 1] = readyMember(ARGV[n], ARGV[n + 1]) end\n` +
+        `out[#out + 1] = finishedMember('42')\nreturn out`;
+      const pairs = [["1700000000000", "7"], ["0", "1"], ["1700000000000.9", "12"], ["-5", "3"]];
+      const members = await redis.eval(script, 1, "{kinetik:lib}:", ...pairs.flat());
+      assert.deepEqual(members, [
+        "00017000000000000000000000000007",
+        "00000000000000000000000000000001",
+        "00017000000000000000000000000012",
+        "-000000000000005" + "0000000000000003",
+        "0000000000000042",
+      ]);
+    } finally {
       await redis.quit();
     }
   },

@@ -161,7 +161,10 @@ const JSON_FIELDS = new Set(["data", "error", "progress", "result", "retry", "tr
 const LOG_FIELD = "log";
 /** Record fields that are not job fields. */
 const HIDDEN = new Set([LOG_FIELD, OWN_MAX_ATTEMPTS]);
-/** Lease fields a settle blanks instead of deleting: '' there means absent. */
+/**
+ * The lease fields, which a settle leaves in the record: they are part of a job only while
+ * it is `processing`. ('' means absent too: earlier versions blanked them on settle.)
+ */
 const BLANKED = new Set(["worker", "leaseUntil", "token"]);
 
 /** A record from a flat HGETALL reply; `undefined` for an empty one (no such job). */
@@ -179,6 +182,7 @@ export function decodeJob(reply: unknown): LeasedJob | undefined {
   if (typeof job.id !== "string" || typeof job.status !== "string") {
     throw new StoreError("redis", `Cannot read a job as its record is incomplete: ${reply}`);
   }
+  if (job.status !== "processing") { for (const field of BLANKED) delete job[field]; }
   return job as unknown as LeasedJob;
 }
 
@@ -194,23 +198,69 @@ export function toJob(reply: unknown): Job | undefined {
   return job && publicJob(job);
 }
 
-/** A leased record as the claim script encodes it: a JSON object of string values. */
-function decodeLeased(text: string): LeasedJob {
-  const fields = JSON.parse(text) as Record<string, string>;
-  const job: Record<string, unknown> = { data: undefined };
-  for (const field in fields) {
-    if (field === OWN_MAX_ATTEMPTS) continue;
-    const value = fields[field];
-    if (NUMBERS.has(field) || MORE_NUMBERS.has(field)) job[field] = Number(value);
-    else if (JSON_FIELDS.has(field)) job[field] = JSON.parse(value);
-    else job[field] = value;
-  }
-  return job as unknown as LeasedJob;
+/** What a claim writes to each job it leases: all of it comes from its request. */
+export interface LeaseWrites {
+  /** The claim's time, written as `started`. */
+  now: number;
+  /** `now` plus the lease length. */
+  leaseUntil: number;
+  /** The claiming worker's id. */
+  worker: string;
+  /** The token is `<id>.<suffix>`. */
+  suffix: string;
+  /** `maxAttempts` per task, for jobs saved without their own. */
+  maxAttempts?: Readonly<Record<string, number>>;
 }
 
-/** A claim script reply `{ jobs, next }`. */
-export function decodeClaim(jobs: unknown, next: unknown): ClaimResult {
-  const result: ClaimResult = { jobs: (jobs as string[]).map(decodeLeased) };
+/** The writes of a claim of `request` whose tokens end in `suffix`. */
+export function leaseWrites(request: ClaimRequest, suffix: string): LeaseWrites {
+  const { now, leaseMs, worker, maxAttempts } = request;
+  return { now, leaseUntil: now + leaseMs, worker, suffix, maxAttempts };
+}
+
+const parsed = (text: string | null) => text === null ? undefined : JSON.parse(text);
+
+/**
+ * A leased record from the claim script's fields of it as they were before the claim (in
+ * the order of `LEASED_FIELDS`, null when absent), with the claim's own writes applied here
+ * as the script applied them to the stored record.
+ */
+function decodeLeased(id: string, f: readonly (string | null)[], lease: LeaseWrites): LeasedJob {
+  const [task, , created, attempts, own, maxAttempts, data, runAt, priority, key] = f as string[];
+  const job: LeasedJob = {
+    id,
+    task,
+    data: parsed(data),
+    status: "processing",
+    created: Number(created),
+    attempts: Number(attempts) + 1,
+    priority: Number(priority),
+    started: lease.now,
+    worker: lease.worker,
+    leaseUntil: lease.leaseUntil,
+    maxAttempts: own !== null ? Number(maxAttempts) : lease.maxAttempts?.[task] ?? 0,
+    token: `${id}.${lease.suffix}`,
+  };
+  if (runAt !== null) job.runAt = Number(runAt);
+  if (key !== null) job.key = key;
+  const [error, progress, result, retry, timeout, trace] = f.slice(10);
+  if (error !== null) job.error = JSON.parse(error);
+  if (progress !== null) job.progress = JSON.parse(progress);
+  if (result !== null) job.result = JSON.parse(result);
+  if (retry !== null) job.retry = JSON.parse(retry);
+  if (timeout !== null) job.timeout = Number(timeout);
+  if (trace !== null) job.trace = JSON.parse(trace);
+  return job;
+}
+
+/** A claim script reply `{ jobs, next }`: per job its id and its fields (see `CLAIM_LIB`). */
+export function decodeClaim(jobs: unknown, next: unknown, lease: LeaseWrites): ClaimResult {
+  const flat = jobs as unknown[];
+  const leased: LeasedJob[] = [];
+  for (let i = 0; i < flat.length; i += 2) {
+    leased.push(decodeLeased(flat[i] as string, flat[i + 1] as (string | null)[], lease));
+  }
+  const result: ClaimResult = { jobs: leased };
   if (next !== "" && next !== null && next !== undefined) result.next = Number(next);
   return result;
 }

@@ -7,6 +7,7 @@
 import { createHash } from "node:crypto";
 import type { RedisConnection } from "./_connection.ts";
 import { VERSION } from "./_version.ts";
+import { trimmedScript } from "./_prelude.ts";
 
 /** One named, versioned Lua script. */
 export class RedisScript {
@@ -15,10 +16,15 @@ export class RedisScript {
   readonly source: string;
   readonly sha: string;
 
-  /** @param name the verb, e.g. `claim`; @param parts the Lua, concatenated in order */
+  /**
+   * @param name the verb, e.g. `claim`
+   * @param parts the Lua: the shared libraries, then the script's own body last; only the
+   *   definitions of the libraries that the body uses are kept (see `_prelude.ts`)
+   */
   constructor(name: string, ...parts: string[]) {
     this.name = `kinetik:${name}@${VERSION}`;
-    this.source = `-- ${this.name}\n${parts.join("\n")}`;
+    const body = parts.at(-1) ?? "";
+    this.source = `-- ${this.name}\n${trimmedScript(parts.slice(0, -1), body)}`;
     this.sha = createHash("sha1").update(this.source).digest("hex");
   }
 

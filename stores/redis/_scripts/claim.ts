@@ -7,9 +7,10 @@
  *   tag ('' = none), its size and `task, maxAttempts` pairs; then the limits section (see
  *   `readLimits` in `limits.ts`): a count, then `task, rate max, rate per, concurrency`
  *   ('' = none) per limited task
- * - Returns: `{ jobs, next, listeners }`: the leased records (each one JSON object of
- *   string field values, with `token`: one string to decode rather than two per field);
- *   when fewer than `limit` were found, the earliest time more may be claimable (the
+ * - Returns: `{ jobs, next, listeners }`: per leased job its id, then its fields as they
+ *   were before the claim, in the order of {@linkcode LEASED_FIELDS} (nil when absent; the
+ *   caller applies the claim's own writes, which all come from its request); when fewer
+ *   than `limit` were found, the earliest time more may be claimable (the
  *   `runAt` of a delayed job of the requested tasks, or when a rate window that held ready
  *   jobs back reopens; '' when there is none); and how many connections follow the events
  *   channel
@@ -17,6 +18,29 @@
  *
  * @module
  */
+
+/**
+ * The record fields a claim reads of each job it leases and returns, in this order (the
+ * Lua in `lease` reads the first six by position).
+ */
+export const LEASED_FIELDS = [
+  "task",
+  "status",
+  "created",
+  "attempts",
+  "ownMaxAttempts",
+  "maxAttempts",
+  "data",
+  "runAt",
+  "priority",
+  "key",
+  "error",
+  "progress",
+  "result",
+  "retry",
+  "timeout",
+  "trace",
+] as const;
 
 /**
  * The claim, shared by the claim and settle scripts: `claim(args, i)` reads a claim request
@@ -45,15 +69,18 @@
  *   paused tasks are passed over; a limited task takes at most what its rate window and its
  *   running count leave, and the claim goes on with the other tasks of the group in order.
  *   Work with neither pays one SMEMBERS per call.
- * - **One round trip per turn.** The record is read once (HGETALL) and returned from memory
- *   after the writes; settle calls this same function after recording outcomes, so a busy
- *   processor settles a batch and refills its slots in one EVALSHA. About 4 commands per
- *   claimed job, plus one ZPOPMIN and one promote check per task and call.
+ * - **One round trip per turn.** The fields of a record are read once (HMGET, in a fixed
+ *   order) and returned as they were: every value the claim writes comes from the request,
+ *   so the caller applies them itself and Lua builds no table and encodes no JSON per job.
+ *   Settle calls this same function after recording outcomes, so a busy processor settles a
+ *   batch and refills its slots in one EVALSHA. About 4 commands per claimed job, plus one
+ *   ZPOPMIN and one promote check per task and call.
  *
  * Everything runs inside one script, so no other client ever sees a half-claimed job, and
  * two claimers can never take the same one.
  */
 export const CLAIM_LIB = `
+local LEASED_FIELDS = { ${LEASED_FIELDS.map((field) => `'${field}'`).join(", ")} }
 local function promote(task, now)
   local key = delayedKey(task)
   local due = redis.call('ZRANGEBYSCORE', key, '-inf', now, 'LIMIT', 0, 1000)
@@ -66,16 +93,17 @@ local function promote(task, now)
 end
 
 local function lease(id, entry, request, out)
-  local job = readJob(id)
-  if not job then return end
-  local from, token = job.status, id .. '.' .. request.suffix
-  update(id, job, { 'status', 'processing', 'attempts', tonumber(job.attempts) + 1,
+  local key = jobKey(id)
+  local f = redis.call('HMGET', key, unpack(LEASED_FIELDS))
+  if not f[2] then return end
+  local token = id .. '.' .. request.suffix
+  redis.call('HSET', key, 'status', 'processing', 'attempts', tonumber(f[4]) + 1,
     'started', request.now, 'worker', request.worker, 'leaseUntil', request.leaseUntil,
-    'maxAttempts', job.ownMaxAttempts and job.maxAttempts or entry.max, 'token', token })
-  moveIndexLater(id, entry.task, job.created, from, 'processing')
+    'maxAttempts', f[5] and f[6] or entry.max, 'token', token)
+  moveIndexLater(id, entry.task, f[3], f[2], 'processing')
   later('ZADD', leasesKey, request.leaseUntil, id)
-  job.log = nil -- the "created" log line: only logs() reads it
-  out[#out + 1] = cjson.encode(job)
+  out[#out + 1] = id
+  out[#out + 1] = f
   if entry.limit then
     entry.byRate, entry.byConcurrency = entry.byRate - 1, entry.byConcurrency - 1
     noteStart(entry.task, entry.limit, request.now, token)
@@ -88,12 +116,14 @@ local function before(a, b)
   if x ~= y then return x < y end
   return a[1] < b[1]
 end
+local function taken(out) return #out / 2 end
 local function room(entry) return math.min(entry.byRate, entry.byConcurrency) end
 
 local function claim(args, i)
   local request = { now = args[i], leaseUntil = args[i + 1], worker = args[i + 2],
     suffix = args[i + 4] }
   local limit = tonumber(args[i + 3])
+  if limit > 1 then direct = false end
   local groupCount = tonumber(args[i + 5])
   i = i + 6
   local groups = {}
@@ -115,6 +145,7 @@ local function claim(args, i)
   if limits then flushLater() end
 
   local out, live, held = {}, {}, {}
+  -- out holds two entries per job (id, fields): taken(out) is the number of jobs.
   for _, group in ipairs(groups) do
     if not (paused and paused['tag:' .. group.tag]) then
       local entries = {}
@@ -130,9 +161,9 @@ local function claim(args, i)
           entries[#entries + 1] = entry
         end
       end
-      if #entries == 1 and #out < limit then
+      if #entries == 1 and taken(out) < limit then
         local entry = entries[1]
-        local take = math.min(limit - #out, room(entry))
+        local take = math.min(limit - taken(out), room(entry))
         if take > 0 then
           local popped = redis.call('ZPOPMIN', entry.key, take)
           for p = 1, #popped, 2 do lease(memberId(popped[p]), entry, request, out) end
@@ -140,7 +171,7 @@ local function claim(args, i)
       elseif #entries > 1 then
         local heads = {}
         for t, entry in ipairs(entries) do heads[t] = room(entry) > 0 and headOf(entry.key) or {} end
-        while #out < limit do
+        while taken(out) < limit do
           local best
           for t, head in ipairs(heads) do
             if head[1] and (not best or before(head, heads[best])) then best = t end
@@ -156,7 +187,7 @@ local function claim(args, i)
   end
   -- next: the caller's own text of a runAt, so it comes back exactly as it went in.
   local nextAt, nextText = math.huge, ''
-  if #out < limit then
+  if taken(out) < limit then
     for _, task in ipairs(live) do
       local head = headOf(delayedKey(task))
       if head[2] and tonumber(head[2]) < nextAt then nextAt, nextText = tonumber(head[2]), head[2] end
@@ -174,6 +205,7 @@ end
 
 /** The claim script's body (after `LIB` and `CLAIM_LIB`). */
 export const CLAIM = `
+direct = true -- unless the claim asks for more than one job
 local result = claim(ARGV, 1)
 flushLater()
 publishWakes()

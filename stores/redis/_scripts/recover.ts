@@ -24,7 +24,7 @@ for _, id in ipairs(ids) do
     if max > 0 and tonumber(job.attempts) >= max then
       update(id, job, { 'status', 'failed', 'finished', now, 'error', ARGV[5] }, LEASE_FIELDS)
       moveIndex(id, task, job.created, 'processing', 'failed')
-      finish(id, job, 'failed', now)
+      finish(id, job.key, 'failed', now)
       redis.call('RPUSH', logsKey(id), ARGV[4])
     else
       update(id, job, { 'status', 'queued' }, LEASE_FIELDS)
