@@ -237,15 +237,24 @@ test(killed, { skip, timeout: 180_000 }, async () => {
         `${progress} done`,
         () => state(store, workers),
       );
-      const index = Math.floor(Math.random() * live.length);
-      const victim = live[index];
-      const holding = { status: "processing", worker: { $regex: `:${victim.pid}:` } };
+      // The victim is a live worker holding jobs now, picked at random among those (a worker
+      // started after the last kill may get none before the rest is done).
+      let index = -1;
       await until(
-        async () => (await store.count(holding)) > 0,
+        async () => {
+          const holders = (await store.find({ status: "processing" }, { offset: 0, limit: 100 }))
+            .map((job) => job.worker ?? "");
+          const busy = live.flatMap((worker, i) =>
+            holders.some((holder) => holder.includes(`:${worker.pid}:`)) ? [i] : []
+          );
+          if (busy.length > 0) index = busy[Math.floor(Math.random() * busy.length)];
+          return busy.length > 0;
+        },
         20_000,
-        `${victim.pid} busy`,
+        "a live worker busy",
         () => state(store, workers),
       );
+      const victim = live[index];
       assert.equal(await victim.stop("SIGKILL"), "SIGKILL");
       killedAt.set(victim.pid, Date.now());
       live[index] = spawnWorker();
