@@ -21,6 +21,11 @@ const TASK_EVENTS = {
 export class TaskRegistry {
   readonly #tasks = new Map<string, Task>();
   readonly #plans = new Map<string, ClaimPlan>();
+  /**
+   * The same plans by the tags array a processor keeps: a processor asks once per claim and
+   * per started job, and joining its tags into a key each time cost 3.5% of a four-tag run.
+   */
+  #plansByTags = new WeakMap<readonly string[], ClaimPlan>();
   readonly #owner: Omit<TaskOwner, "changed">;
 
   /** @param owner what each task reports errors to and opens its event stream from */
@@ -45,14 +50,16 @@ export class TaskRegistry {
 
   /** A new task (replacing one of the same name); the name is checked by the caller. */
   define(name: string): Task {
-    const task = new Task(name, { ...this.#owner, changed: () => this.#plans.clear() });
+    const task = new Task(name, { ...this.#owner, changed: () => this.#forgetPlans() });
     this.#tasks.set(name, task);
-    this.#plans.clear();
+    this.#forgetPlans();
     return task;
   }
 
   /** The tasks with an action in `tags`, grouped by tag in that order (cached). */
   plan(tags: readonly string[]): ClaimPlan {
+    const known = this.#plansByTags.get(tags);
+    if (known) return known;
     const key = tags.join("\0");
     let plan = this.#plans.get(key);
     if (!plan) {
@@ -69,7 +76,14 @@ export class TaskRegistry {
       if (limits) plan.limits = limits;
       this.#plans.set(key, plan);
     }
+    this.#plansByTags.set(tags, plan);
     return plan;
+  }
+
+  /** Drops the cached plans: a task was defined or changed. */
+  #forgetPlans(): void {
+    this.#plans.clear();
+    this.#plansByTags = new WeakMap();
   }
 
   /**

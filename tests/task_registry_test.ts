@@ -127,6 +127,18 @@ test("TaskRegistry.plan() returns the cached plan until something changes", () =
   assert.notEqual(tasks.plan(["default", "images"]), plan, "a plan per tag list");
 });
 
+test("TaskRegistry.plan() of the same tags array is rebuilt when a task changes or is defined", () => {
+  const { tasks } = registry();
+  const tags = ["default"]; // a processor keeps one array and asks with it every time
+  const email = tasks.define("send email").action(noop);
+  const plan = tasks.plan(tags);
+  assert.equal(tasks.plan(tags), plan);
+  email.tag("messaging");
+  assert.deepEqual(tasks.plan(tags).groups, [[]]);
+  tasks.define("send sms").action(noop);
+  assert.deepEqual(tasks.plan(tags).groups, [["send sms"]]);
+});
+
 test("TaskRegistry.plan() is rebuilt when a task's tag changes", () => {
   const { tasks } = registry();
   const email = tasks.define("send email").action(noop);
