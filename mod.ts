@@ -72,3 +72,4 @@ export {
   type OtelSpan,
 } from "./src/middleware/otel.ts";
 export type { RunCliOptions } from "./src/cli/run_cli.ts";
+export type { HttpServing } from "./src/cli/serve.ts";

@@ -25,7 +25,6 @@ import type {
   JobQuery,
   JobStats,
   Lease,
-  LeasedJob,
   MetricsSample,
   NewJob,
   PauseTarget,
@@ -41,6 +40,7 @@ import type {
 } from "../src/store.ts";
 import { STALLED_ERROR, STORE_MESSAGES, StoreError } from "../src/store.ts";
 import { redisKey } from "./redis/_keys.ts";
+import { LeasedRecords } from "./redis/_leased.ts";
 import type { RedisScript } from "./redis/_script.ts";
 import { SCRIPTS } from "./redis/_scripts.ts";
 import { Subscriber } from "./redis/_subscriber.ts";
@@ -57,8 +57,6 @@ export type { RedisClient, RedisStoreOptions };
 
 /** Jobs per add script: big adds go as several pipelined scripts, so none blocks Redis long. */
 const ADD_CHUNK = 500;
-/** Leased records kept for their settle (see `RedisStore.#remember`). */
-const LEASED_KEPT = 10_000;
 /** Jobs per recover script. */
 const BATCH = 1000;
 /**
@@ -86,8 +84,7 @@ export class RedisStore implements Store {
   #tokenPrefix = crypto.randomUUID().slice(0, 8);
   #claims = 0;
   #maxFinished: number;
-  /** Leased records by token, until settled (see `#remember`). */
-  #leased = new Map<string, LeasedJob>();
+  #leased = new LeasedRecords();
   /** Connections following the channel besides our own, as the latest script counted. */
   #listeners?: { others: number; at: number };
 
@@ -126,7 +123,7 @@ export class RedisStore implements Store {
     const args = codec.claimArgs(request, suffix);
     const [jobs, next, listeners] = await this.#run("claim jobs", SCRIPTS.claim, args) as unknown[];
     this.#heard(listeners);
-    return this.#remember(codec.decodeClaim(jobs, next, codec.leaseWrites(request, suffix)));
+    return this.#leased.remember(codec.decodeClaim(jobs, next, codec.leaseWrites(request, suffix)));
   }
 
   async renew(leases: readonly Lease[], leaseMs: number, now: number): Promise<boolean[]> {
@@ -139,11 +136,7 @@ export class RedisStore implements Store {
   }
 
   async settle(settlements: readonly Settlement[], next?: ClaimRequest): Promise<SettleResult> {
-    const known = settlements.map(({ id, token }) => {
-      const leased = this.#leased.get(token);
-      this.#leased.delete(token);
-      return leased?.id === id ? leased : undefined;
-    });
+    const known = settlements.map(({ id, token }) => this.#leased.take(id, token));
     const args: codec.Arg[] = [
       this.#maxFinished,
       settlements.length,
@@ -163,7 +156,7 @@ export class RedisStore implements Store {
         reply === 1 ? codec.settledRecord(known[i]!, settlements[i]) : codec.toJob(reply)
       ),
       claimed: next
-        ? this.#remember(codec.decodeClaim(jobs, nextAt, codec.leaseWrites(next, suffix)))
+        ? this.#leased.remember(codec.decodeClaim(jobs, nextAt, codec.leaseWrites(next, suffix)))
         : { jobs: [] },
     };
   }
@@ -331,21 +324,6 @@ export class RedisStore implements Store {
 
   /** `#run`, for helpers that run scripts on this store. */
   #runner: ScriptRunner = (what, script, args) => this.#run(what, script, args);
-
-  /**
-   * Keeps a copy of each leased record until its settle, which then builds the record
-   * afterwards itself instead of reading it back: half the reply of a busy processor's
-   * settle-and-claim call. Runs that are never settled here (lease lost, process gone) are
-   * forgotten oldest first beyond `LEASED_KEPT`.
-   */
-  #remember(result: ClaimResult): ClaimResult {
-    for (const job of result.jobs) this.#leased.set(job.token, { ...job });
-    for (const token of this.#leased.keys()) {
-      if (this.#leased.size <= LEASED_KEPT) break;
-      this.#leased.delete(token);
-    }
-    return result;
-  }
 
   /**
    * The records of an add (or fire) reply `{ saved, listeners }`: per job its new id, built

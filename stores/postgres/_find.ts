@@ -8,7 +8,8 @@ import { JOB_STATUSES } from "../../src/job.ts";
 import { compareJobs, compileQuery, queryHints } from "../../src/query.ts";
 import type { FindOptions, JobQuery } from "../../src/store.ts";
 import type { Connection } from "./_connection.ts";
-import { jobColumns, SORT_COLUMNS, toJob } from "./_rows.ts";
+import { jobColumns, toJob } from "./_rows.ts";
+import { SORT_COLUMNS } from "../_sort_columns.ts";
 
 /** Rows fetched per round trip while matching in JavaScript. */
 const BATCH = 500;

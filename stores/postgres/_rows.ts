@@ -99,24 +99,6 @@ export function addedJob(id: string, job: NewJob, dataText: string | null): Job 
   return record;
 }
 
-/** Job fields that map to a sortable column, for `ORDER BY` in SQL. */
-export const SORT_COLUMNS: Readonly<Partial<Record<keyof Job, string>>> = {
-  id: "id",
-  task: "task",
-  status: "status",
-  created: "created",
-  runAt: "run_at",
-  attempts: "attempts",
-  priority: "priority",
-  key: "key",
-  started: "started",
-  finished: "finished",
-  worker: "worker",
-  leaseUntil: "lease_until",
-  maxAttempts: "max_attempts",
-  timeout: "timeout",
-};
-
 /** A job id as the bigint key, or `undefined` for an id this store never made. */
 export function rowId(id: string): string | undefined {
   return /^[1-9][0-9]{0,17}$/.test(id) ? id : undefined;

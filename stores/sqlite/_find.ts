@@ -9,7 +9,8 @@ import { JOB_STATUSES } from "../../src/job.ts";
 import { compareJobs, compileQuery, queryHints } from "../../src/query.ts";
 import type { FindOptions, JobQuery } from "../../src/store.ts";
 import { canFindByKeyset, findByKeyset, keyset } from "./_keyset.ts";
-import { JOB_COLUMNS, type JobRow, SORT_COLUMNS, toJob } from "./_rows.ts";
+import { JOB_COLUMNS, type JobRow, toJob } from "./_rows.ts";
+import { SORT_COLUMNS } from "../_sort_columns.ts";
 import type { Statements } from "./_statements.ts";
 
 interface Narrowed {
