@@ -19,8 +19,6 @@
  * @module
  */
 
-import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -28,6 +26,7 @@ import process from "node:process";
 import { BenchRedis } from "./peers/_redis.ts";
 import { medians, ratios, type Run, table, updateResults } from "./peers/_report.ts";
 import { saveRows } from "./peers/_results_file.ts";
+import { type Entrant, installPeers, runCase as runCaseProcess } from "./peers/_run_case.ts";
 import { runSqlite } from "./peers/sqlite.ts";
 
 const { values: flags } = parseArgs({
@@ -64,17 +63,10 @@ if (flags.store === "postgres") {
   );
   process.exit(0);
 }
+const path = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const SYSTEMS = flags.systems ?? "kinetik,bullmq,bee-queue";
 const JOBS = Number(flags.jobs);
 const LATENCY_JOBS = Number(flags["latency-jobs"]);
-const path = (p: string) => fileURLToPath(new URL(p, import.meta.url));
-const PEERS = path("./peers/");
-const ROOT = path("../");
-
-interface Entrant {
-  system: string;
-  runtime: string;
-}
 // Kinetik runs on Deno and Bun only; the peers on whichever runtimes were asked for.
 const isKinetik = (system: string) => system.startsWith("kinetik");
 const entrants: Entrant[] = flags.runtimes.split(",").flatMap((runtime) =>
@@ -82,69 +74,14 @@ const entrants: Entrant[] = flags.runtimes.split(",").flatMap((runtime) =>
     .map((system) => ({ system, runtime }))
 );
 
-function command(runtime: string): string[] {
-  if (runtime === "deno") return [Deno.execPath(), "run", "-A"];
-  if (runtime === "bun") return ["bun"];
-  if (runtime === "node") return ["node"];
-  throw new TypeError(
-    `Cannot run the benchmark as the runtime is unknown: current value is ${runtime}`,
-  );
-}
-
-/** Runs one case process; resolves to its result line, calling `onReady` on `{"ready":true}`. */
+/** Runs one case process against the benchmark's Redis (see `peers/_run_case.ts`). */
 function runCase(
   who: Entrant,
   url: string,
   args: string[],
   onReady?: () => void,
 ): Promise<Record<string, unknown>> {
-  const [cmd, ...pre] = command(who.runtime);
-  // Kinetik resolves its imports through the project (deno.json, package.json); the peers
-  // through bench/peers/node_modules. Deno would take bench/peers/package.json, the one
-  // nearest to case.mjs, and look for Kinetik's packages in node_modules: `--config` gives
-  // it the project's import map instead.
-  const cwd = isKinetik(who.system) ? ROOT : PEERS;
-  const config = isKinetik(who.system) && who.runtime === "deno"
-    ? ["--config", `${ROOT}deno.json`]
-    : [];
-  const child = spawn(cmd, [
-    ...pre,
-    ...config,
-    `${PEERS}case.mjs`,
-    "--system",
-    who.system,
-    "--redis",
-    url,
-    ...args,
-  ], {
-    cwd,
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  let result: Record<string, unknown> | undefined;
-  let buffer = "";
-  child.stdout!.on("data", (chunk: Uint8Array) => {
-    buffer += new TextDecoder().decode(chunk);
-    for (let i = buffer.indexOf("\n"); i >= 0; i = buffer.indexOf("\n")) {
-      const line = buffer.slice(0, i);
-      buffer = buffer.slice(i + 1);
-      try {
-        const value = JSON.parse(line);
-        if (value.ready) onReady?.();
-        else result = value;
-      } catch {
-        process.stderr.write(`${line}\n`);
-      }
-    }
-  });
-  return new Promise((resolve, reject) => {
-    child.on(
-      "exit",
-      (code) =>
-        code === 0 && result
-          ? resolve(result)
-          : reject(new Error(`${who.system}@${who.runtime} ${args.join(" ")} exited with ${code}`)),
-    );
-  });
+  return runCaseProcess(who, ["--redis", url, ...args], { onReady });
 }
 
 /** One measured case: seeds what it needs, runs it, and attributes Redis's work to it. */
@@ -197,12 +134,7 @@ async function measure(
   };
 }
 
-if (!existsSync(`${PEERS}node_modules`) && entrants.some((e) => !isKinetik(e.system))) {
-  console.error("Installing the peers into bench/peers/node_modules (npm ci)…");
-  const npm = spawn("npm", ["ci", "--no-audit", "--no-fund"], { cwd: PEERS, stdio: "inherit" });
-  const code = await new Promise((resolve) => npm.on("exit", resolve));
-  if (code !== 0) throw new Error(`npm ci failed with ${code}`);
-}
+if (entrants.some((e) => !isKinetik(e.system))) await installPeers();
 
 const cases = flags.cases.split(",");
 const redis = await BenchRedis.start();

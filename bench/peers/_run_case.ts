@@ -49,7 +49,7 @@ export function runCase(
   // Kinetik resolves its imports through the project (deno.json, package.json), the peers
   // through bench/peers/node_modules; Deno would take bench/peers/package.json, the nearest to
   // case.mjs, so `--config` gives it the project's import map instead.
-  const isKinetik = who.system === "kinetik";
+  const isKinetik = who.system.startsWith("kinetik"); // kinetik, kinetik-postgres, …
   const config = isKinetik && who.runtime === "deno" ? ["--config", `${ROOT}deno.json`] : [];
   const child = spawn(
     cmd,

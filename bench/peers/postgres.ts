@@ -13,14 +13,13 @@
  * PostgreSQL part of `bench/RESULTS.md`. @module
  */
 
-import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { fileURLToPath } from "node:url";
 import process from "node:process";
 import { BenchPostgres } from "./_postgres.ts";
 import { updateResults } from "./_report.ts";
 import { saveRows } from "./_results_file.ts";
+import { type Entrant, installPeers, runCase as runCaseProcess } from "./_run_case.ts";
 
 /** The flags of `bench/peers.ts` this run reads. */
 export interface PostgresRunFlags {
@@ -33,11 +32,6 @@ export interface PostgresRunFlags {
   /** The runtimes of the peers (Kinetik runs on `runtimes`). */
   "peer-runtimes": string;
   cases: string;
-}
-
-interface Entrant {
-  system: string;
-  runtime: string;
 }
 
 /** One measured case run. */
@@ -63,8 +57,6 @@ interface PgRun {
 }
 
 const path = (p: string) => fileURLToPath(new URL(p, import.meta.url));
-const PEERS = path("./");
-const ROOT = path("../../");
 /** The adapter of Kinetik's PostgreSQL store; reported as `kinetik`. */
 const KINETIK = "kinetik-postgres";
 /**
@@ -81,64 +73,14 @@ function jobsOf(name: string, flags: PostgresRunFlags): number {
   return COMMIT_BOUND.has(name) ? Math.min(jobs, COMMIT_BOUND_JOBS) : jobs;
 }
 
-function command(runtime: string): string[] {
-  if (runtime === "deno") return [Deno.execPath(), "run", "-A"];
-  if (runtime === "bun") return ["bun"];
-  if (runtime === "node") return ["node"];
-  throw new TypeError(
-    `Cannot run the benchmark as the runtime is unknown: current value is ${runtime}`,
-  );
-}
-
-/** Runs one case process; resolves to its result line, calling `onReady` on `{"ready":true}`. */
+/** Runs one case process against the benchmark's server (see `_run_case.ts`). */
 function runCase(
   who: Entrant,
   url: string,
   args: string[],
   onReady?: () => void,
 ): Promise<Record<string, unknown>> {
-  const [cmd, ...pre] = command(who.runtime);
-  const isKinetik = who.system === KINETIK;
-  // As in bench/peers.ts: Kinetik resolves its imports through the project, the peers through
-  // bench/peers/node_modules.
-  const config = isKinetik && who.runtime === "deno" ? ["--config", `${ROOT}deno.json`] : [];
-  const child = spawn(cmd, [
-    ...pre,
-    ...config,
-    `${PEERS}case.mjs`,
-    "--system",
-    who.system,
-    "--url",
-    url,
-    ...args,
-  ], { cwd: isKinetik ? ROOT : PEERS, stdio: ["ignore", "pipe", "inherit"] });
-  let result: Record<string, unknown> | undefined;
-  let buffer = "";
-  child.stdout!.on("data", (chunk: Uint8Array) => {
-    buffer += new TextDecoder().decode(chunk);
-    for (let i = buffer.indexOf("\n"); i >= 0; i = buffer.indexOf("\n")) {
-      const line = buffer.slice(0, i);
-      buffer = buffer.slice(i + 1);
-      try {
-        const value = JSON.parse(line);
-        if (value.ready) onReady?.();
-        else result = value;
-      } catch {
-        process.stderr.write(`${line}\n`);
-      }
-    }
-  });
-  return new Promise((resolve, reject) => {
-    child.on(
-      "exit",
-      (code) =>
-        code === 0 && result ? resolve(result) : reject(
-          new Error(
-            `${who.system}@${who.runtime} ${args.join(" ")} exited with ${code}`,
-          ),
-        ),
-    );
-  });
+  return runCaseProcess(who, ["--url", url, ...args], { onReady });
 }
 
 /** One measured case on a fresh database: seeds what it needs, runs it, reads the server. */
@@ -350,20 +292,7 @@ export async function runPostgres(
         : flags["peer-runtimes"].split(",").includes(runtime)
     ).map((system) => ({ system, runtime }))
   );
-  if (
-    !existsSync(`${PEERS}node_modules`) &&
-    entrants.some((e) => e.system !== KINETIK)
-  ) {
-    console.error(
-      "Installing the peers into bench/peers/node_modules (npm ci)…",
-    );
-    const npm = spawn("npm", ["ci", "--no-audit", "--no-fund"], {
-      cwd: PEERS,
-      stdio: "inherit",
-    });
-    const code = await new Promise((resolve) => npm.on("exit", resolve));
-    if (code !== 0) throw new Error(`npm ci failed with ${code}`);
-  }
+  if (entrants.some((e) => e.system !== KINETIK)) await installPeers();
   const cases = flags.cases.split(",");
   const pg = await BenchPostgres.start();
   const runs: PgRun[] = [];
