@@ -77,6 +77,23 @@ function seconds(ms: number): string {
   return ms < 1000 ? `${ms}ms` : `${+(ms / 1000).toFixed(2)}s`;
 }
 
+/**
+ * The decision for a run completed in under a second, each made once per millisecond count:
+ * almost every run is one, and a finished job keeps its lines, so sharing the object and its
+ * text saves two allocations per job and the bytes a kept job holds.
+ */
+const completedUnderASecond: Decision[] = [];
+
+function completed(elapsed: number): Decision {
+  if (!(Number.isInteger(elapsed) && elapsed >= 0 && elapsed < 1000)) {
+    return { outcome: "completed", message: `Completed in ${seconds(elapsed)}` };
+  }
+  return completedUnderASecond[elapsed] ??= Object.freeze({
+    outcome: "completed",
+    message: `Completed in ${elapsed}ms`,
+  });
+}
+
 /** What to record for a run that ended on its own (not aborted). */
 export function decide(
   result: RunResult,
@@ -86,7 +103,7 @@ export function decide(
 ): Decision {
   switch (result.kind) {
     case "completed":
-      return { outcome: "completed", message: `Completed in ${seconds(elapsed)}` };
+      return completed(elapsed);
     case "timeout": {
       const limit = seconds(config.timeout ?? 0);
       return {

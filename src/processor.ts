@@ -34,7 +34,7 @@
  */
 
 import { sleep } from "./clock.ts";
-import { JobRun, type RunResult } from "./job_run.ts";
+import { JobRun, type RunListener, type RunResult } from "./job_run.ts";
 import { isOwnOutcome, outcomeEvent, settlementFor } from "./outcome.ts";
 import type { Job } from "./job.ts";
 import type { ClaimRequest, ClaimResult, LeasedJob, Settlement } from "./store.ts";
@@ -42,6 +42,14 @@ import { Alarm } from "./alarm.ts";
 import { Maintenance } from "./maintenance.ts";
 import type { ProcessorHost, ProcessorOptions } from "./processor_host.ts";
 import type { RunEnd } from "./queue_hooks.ts";
+
+/** "Started (attempt N)" for the first attempts, each text made once (see `startedText`). */
+const STARTED_TEXTS = Array.from({ length: 10 }, (_, i) => `Started (attempt ${i})`);
+
+/** A run's first line; a finished job keeps it, so most jobs share one string. */
+function startedText(attempt: number): string {
+  return STARTED_TEXTS[attempt] ?? `Started (attempt ${attempt})`;
+}
 
 interface Finished {
   run: JobRun;
@@ -282,24 +290,27 @@ export class Processor {
     };
   }
 
+  /** What every run of this processor reports to: one object, not one per job. */
+  #runListener: RunListener = {
+    onLog: (run, line) =>
+      this.#host.emitEvent({ type: "log", job: run.job, time: line.time, line }),
+    onProgress: (run, progress) =>
+      this.#host.emitEvent({
+        type: "progress",
+        job: run.job,
+        time: this.#host.clock.now(),
+        progress,
+      }),
+  };
+
   #start(job: LeasedJob): void {
     const task = this.#host.plan(this.tags).tasks.get(job.task);
     if (!task) return; // Defined away since the claim; its lease will expire and requeue it.
-    const run = new JobRun(job, task, this.#host.clock, {
-      onLog: (run, line) =>
-        this.#host.emitEvent({ type: "log", job: run.job, time: line.time, line }),
-      onProgress: (run, progress) =>
-        this.#host.emitEvent({
-          type: "progress",
-          job: run.job,
-          time: this.#host.clock.now(),
-          progress,
-        }),
-    });
+    const run = new JobRun(job, task, this.#host.clock, this.#runListener);
     this.#running.set(job.id, run);
     this.#host.runs.set(job.id, run);
     this.#maintenance.schedule();
-    run.note(`Started (attempt ${job.attempts})`);
+    run.note(startedText(job.attempts));
     this.#host.emitEvent({ type: "started", job, time: job.started ?? this.#host.clock.now() });
     const execute = () => run.execute().then((result) => this.#finish(run, result));
     // The queue's aroundRun hooks (queue_hooks.ts) wrap the run; without any, nothing does.

@@ -5,7 +5,7 @@
  */
 
 import type { JobStatus } from "../src/job.ts";
-import { Heap } from "./_heap.ts";
+import { AppendHeap } from "./_heap.ts";
 import type { Entry } from "./_memory_index.ts";
 
 interface Slot {
@@ -22,45 +22,30 @@ function finishesBefore(a: Slot, b: Slot): boolean {
 }
 
 /*
- * Jobs finish in time order almost always (one process, one clock), so each status keeps an
- * append-only list, which costs O(1) per finished job; a job that finishes earlier than the
- * last one listed (times given out of order) goes to a small heap beside it instead. The
- * oldest job is the older of the list's head and the heap's top. Slots are never removed when
- * a job is requeued or removed; a stale one is dropped when it surfaces.
+ * Jobs finish in time order almost always (one process, one clock), so each status keeps its
+ * slots in an AppendHeap: O(1) per finished job, O(log n) only for one that finishes earlier
+ * than the last one listed (times given out of order). Slots are never removed when a job is
+ * requeued or removed; a stale one is dropped when it surfaces.
  */
 class StatusLine {
-  #list: Slot[] = [];
-  #head = 0;
-  #late = new Heap<Slot>(finishesBefore);
+  #slots = new AppendHeap<Slot>(finishesBefore);
 
   add(slot: Slot): void {
-    const last = this.#head < this.#list.length ? this.#list.at(-1) : undefined;
-    if (!last || !finishesBefore(slot, last)) this.#list.push(slot);
-    else this.#late.push(slot);
+    this.#slots.push(slot);
   }
 
   /** The oldest live slot, dropping stale ones on the way. */
   peek(): Slot | undefined {
-    const list = this.#list;
-    while (this.#head < list.length && isStale(list[this.#head])) this.#head++;
-    if (this.#head > 1024 && this.#head * 2 > list.length) {
-      this.#list = list.slice(this.#head);
-      this.#head = 0;
+    for (;;) {
+      const slot = this.#slots.peek();
+      if (!slot || !isStale(slot)) return slot;
+      this.#slots.pop();
     }
-    let late = this.#late.peek();
-    while (late && isStale(late)) {
-      this.#late.pop();
-      late = this.#late.peek();
-    }
-    const first = this.#list[this.#head];
-    if (!first) return late;
-    return late && finishesBefore(late, first) ? late : first;
   }
 
   /** Removes the slot `peek()` returned. */
-  pop(slot: Slot): void {
-    if (this.#late.peek() === slot) this.#late.pop();
-    else if (this.#list[this.#head] === slot) this.#head++;
+  pop(): void {
+    this.#slots.pop();
   }
 }
 
@@ -97,7 +82,7 @@ export class FinishedIndex {
       if (slot && (!best || finishesBefore(slot, best.slot))) best = { line: line!, slot };
     }
     if (!best || !(best.slot.finished < before)) return undefined;
-    best.line.pop(best.slot);
+    best.line.pop();
     return best.slot.entry;
   }
 }

@@ -4,7 +4,7 @@
  */
 
 import { type Job, type JobStatus, type LogLine, zeroStatusCounts } from "../src/job.ts";
-import { Heap } from "./_heap.ts";
+import { AppendHeap } from "./_heap.ts";
 
 /** A stored job with what the store keeps beside it. */
 export interface Entry {
@@ -50,8 +50,8 @@ function isWaiting(slot: Slot): boolean {
 export class TaskIndex {
   /** Jobs by status, kept by the store on every status change. */
   readonly counts: Record<JobStatus, number> = zeroStatusCounts();
-  #ready = new Heap<Slot>(readsBefore);
-  #delayed = new Heap<Slot>(dueBefore);
+  #ready = new AppendHeap<Slot>(readsBefore);
+  #delayed = new AppendHeap<Slot>(dueBefore);
 
   /** Files a waiting entry under ready or delayed, by its status. */
   push(entry: Entry): void {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { firstInOrder, Heap } from "../stores/_heap.ts";
+import { AppendHeap, firstInOrder, Heap } from "../stores/_heap.ts";
 
 test("Heap.pop() returns items smallest first whatever the push order", () => {
   const heap = new Heap<number>((a, b) => a < b);
@@ -54,4 +54,44 @@ test("firstInOrder() gives the first count items in order, through a heap or a s
     assert.deepEqual(firstInOrder([...items], ascending, count), want, `first ${count}`);
   }
   assert.deepEqual(firstInOrder([...items], (a, b) => b - a, 3), [999, 998, 997]);
+});
+
+test("AppendHeap.pop() returns items smallest first whether they come in order or not", () => {
+  const heap = new AppendHeap<number>((a, b) => a < b);
+  let seed = 11;
+  const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) % 100;
+  // Mostly rising values, with one in five out of order (and some ties).
+  const values = Array.from({ length: 3_000 }, (_, i) => (i % 5 === 0 ? random() : i / 10));
+  for (const value of values) heap.push(value);
+  assert.equal(heap.size, 3_000);
+  const out: number[] = [];
+  while (heap.size > 0) out.push(heap.pop()!);
+  assert.deepEqual(out, [...values].sort((a, b) => a - b));
+  assert.equal(heap.pop(), undefined);
+  assert.equal(heap.peek(), undefined);
+});
+
+test("AppendHeap keeps its order when pushes and pops interleave past its compaction", () => {
+  const heap = new AppendHeap<number>((a, b) => a < b);
+  const model: number[] = [];
+  for (let i = 0; i < 5_000; i++) {
+    const value = i % 7 === 3 ? i - 50 : i; // a late one now and then
+    heap.push(value);
+    model.push(value);
+    if (i % 3 !== 0) {
+      model.sort((a, b) => a - b);
+      assert.equal(heap.peek(), model[0]);
+      assert.equal(heap.pop(), model.shift());
+    }
+  }
+  assert.equal(heap.size, model.length);
+  model.sort((a, b) => a - b);
+  const rest: number[] = [];
+  while (heap.size > 0) rest.push(heap.pop()!);
+  assert.deepEqual(rest, model);
+  heap.push(2);
+  heap.push(1);
+  heap.clear();
+  assert.equal(heap.size, 0);
+  assert.equal(heap.pop(), undefined);
 });
