@@ -43,6 +43,7 @@ import { redisKey } from "./redis/_keys.ts";
 import { LeasedRecords } from "./redis/_leased.ts";
 import type { RedisScript } from "./redis/_script.ts";
 import { SCRIPTS } from "./redis/_scripts.ts";
+import { ScriptCalls } from "./redis/_calls.ts";
 import { Subscriber } from "./redis/_subscriber.ts";
 import { authStoreError, RedisAuthError } from "./redis/_auth.ts";
 import * as codec from "./redis/_codec.ts";
@@ -79,6 +80,8 @@ export class RedisStore implements Store {
   /** The base key of this queue, `{kinetik:<prefix>}:`. */
   readonly base: string;
   #client: RedisConnection;
+  /** FCALL on Redis 7, else EVALSHA (see `redis/_calls.ts`). */
+  #scripts: ScriptCalls;
   #subscriber: Subscriber;
   #closed = false;
   #tokenPrefix = crypto.randomUUID().slice(0, 8);
@@ -100,6 +103,7 @@ export class RedisStore implements Store {
     this.base = settings.base;
     this.#maxFinished = settings.maxFinished;
     this.#client = settings.client;
+    this.#scripts = new ScriptCalls(settings.client);
     this.#subscriber = new Subscriber(settings.open, redisKey(this.base, "events"));
   }
 
@@ -366,7 +370,7 @@ export class RedisStore implements Store {
   async #run(what: string, script: RedisScript, args: readonly codec.Arg[]): Promise<unknown> {
     this.#checkOpen(what);
     await this.#subscriber.ready;
-    return await this.#wrap(what, script.run(this.#client, this.base, args));
+    return await this.#wrap(what, this.#scripts.run(script, this.base, args));
   }
 
   async #wrap<T>(what: string, promise: Promise<T>): Promise<T> {
