@@ -73,8 +73,10 @@ export class ScriptCalls {
 
   /** Runs `script` with `base` as its only key. */
   async run(script: RedisScript, base: string, args: readonly Arg[]): Promise<unknown> {
-    if (!this.#useFunctions) return await script.run(this.#connection, base, args);
-    const command: Arg[] = ["FCALL", this.#library.functions.get(script)!, 1, base];
+    const name = this.#useFunctions ? this.#library.functions.get(script) : undefined;
+    // (A script outside the library, which the store's never are, runs as a script too.)
+    if (name === undefined) return await script.run(this.#connection, base, args);
+    const command: Arg[] = ["FCALL", name, 1, base];
     for (const arg of args) command.push(arg);
     try {
       return await this.#connection.call(command);
