@@ -108,18 +108,30 @@ export class RedisStore implements Store {
   }
 
   async add(jobs: readonly NewJob[]): Promise<Job[]> {
-    const chunks: NewJob[][] = [];
-    for (let i = 0; i < jobs.length; i += ADD_CHUNK) chunks.push(jobs.slice(i, i + ADD_CHUNK));
-    // Each job's arguments are kept: its data's JSON text also makes the record's copy.
-    const jobArgs = chunks.map((chunk) => chunk.map(codec.newJobArgs));
-    const replies = await Promise.all(
-      chunks.map(async (chunk, c) => {
-        const args: codec.Arg[] = [chunk.length];
-        for (const one of jobArgs[c]) for (const arg of one) args.push(arg);
-        return this.#saved(await this.#run("add jobs", SCRIPTS.add, args), chunk, jobArgs[c]);
-      }),
-    );
+    // A single create is one chunk: no chunk list, no Promise.all.
+    if (jobs.length <= ADD_CHUNK) return await this.#addChunk(jobs);
+    // Every chunk's arguments are built before the first is sent, so a job that cannot be
+    // encoded fails the whole add before any chunk is saved.
+    const chunks: { jobs: NewJob[]; args: codec.Arg[][] }[] = [];
+    for (let i = 0; i < jobs.length; i += ADD_CHUNK) {
+      const chunk = jobs.slice(i, i + ADD_CHUNK);
+      chunks.push({ jobs: chunk, args: chunk.map(codec.newJobArgs) });
+    }
+    const replies = await Promise.all(chunks.map((c) => this.#addChunk(c.jobs, c.args)));
     return replies.flat();
+  }
+
+  /**
+   * One add script call. Each job's arguments are kept: its data's JSON text also makes the
+   * record's copy.
+   */
+  async #addChunk(
+    jobs: readonly NewJob[],
+    jobArgs: codec.Arg[][] = jobs.map(codec.newJobArgs),
+  ): Promise<Job[]> {
+    const args: codec.Arg[] = [jobs.length];
+    for (const one of jobArgs) for (const arg of one) args.push(arg);
+    return this.#saved(await this.#run("add jobs", SCRIPTS.add, args), jobs, jobArgs);
   }
 
   async claim(request: ClaimRequest): Promise<ClaimResult> {
