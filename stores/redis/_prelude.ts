@@ -30,6 +30,20 @@ export function identifiers(source: string): Set<string> {
  * never be dropped unseen.
  */
 export function blocks(library: string): Block[] {
+  let found = parsed.get(library);
+  if (found) return found;
+  found = parseBlocks(library);
+  parsed.set(library, found);
+  return found;
+}
+
+/**
+ * The blocks of each library text seen: every script and the function library split the same
+ * few libraries again (28 scripts and a library), which was most of this module's work at import.
+ */
+const parsed = new Map<string, Block[]>();
+
+function parseBlocks(library: string): Block[] {
   const found: Block[] = [];
   let comments: string[] = [];
   let current: string[] | undefined;
