@@ -4,8 +4,9 @@
  * machine (runs taken one after the other differ by ±25% here). Each store gets its own
  * prefix and `--jobs` jobs; per phase the two alternate: adds one job per call, then drain
  * by settle-and-claim calls of `--concurrency` jobs. Every script call's own duration comes
- * from SLOWLOG (threshold 0), matched to its store by the script's SHA; the table gives per
- * store the mean and median script µs per job and the script calls per job.
+ * from SLOWLOG (threshold 0), matched to its store by the script's SHA (EVALSHA) or its
+ * function's name (FCALL, whose library holds a content hash); the table gives per store the
+ * mean and median script µs per job and the script calls per job.
  *
  * `deno run -A bench/redis_ab.ts --base /path/to/other/checkout [--jobs 20000]
  * [--concurrency 50] [--url redis://…]` (or `bun bench/…`). Without `--url` it starts a
@@ -19,7 +20,8 @@ import { pathToFileURL } from "node:url";
 import { Redis } from "ioredis";
 import type { NewJob, Settlement, Store } from "../mod.ts";
 import { RedisStore } from "../stores/redis.ts";
-import { SCRIPTS } from "../stores/redis/_scripts.ts";
+import { LIBRARY, SCRIPTS } from "../stores/redis/_scripts.ts";
+import { redisFunctions } from "../stores/redis/_calls.ts";
 import { redisServer } from "../tests/_redis_server.ts";
 
 const { values } = parseArgs({
@@ -47,14 +49,23 @@ const admin = new Redis(url);
 await admin.config("SET", "slowlog-log-slower-than", "0");
 await admin.config("SET", "slowlog-max-len", "1000000");
 
-/** Which store a script SHA belongs to. */
+/** Which store a call belongs to, by `evalsha:<SHA>` or `fcall:<function name>`. */
 const owner = new Map<string, string>();
+const own = (key: string, who: string) => owner.set(key, owner.has(key) ? "same" : who);
 for (const script of Object.values(baseScripts.SCRIPTS) as { sha: string }[]) {
-  owner.set(script.sha, "base");
+  own(`evalsha:${script.sha}`, "base");
 }
-for (const script of Object.values(SCRIPTS)) {
-  owner.set(script.sha, owner.has(script.sha) ? "same" : "this");
+// A checkout from before Redis Functions has no LIBRARY.
+const baseFunctions = (baseScripts.LIBRARY?.functions ?? new Map()) as Map<unknown, string>;
+for (const name of baseFunctions.values()) own(`fcall:${name}`, "base");
+// This checkout calls its scripts as functions: an EVALSHA of a script both checkouts share
+// is the base's.
+if (!redisFunctions.enabled) {
+  for (const script of Object.values(SCRIPTS)) own(`evalsha:${script.sha}`, "this");
 }
+for (const name of LIBRARY.functions.values()) own(`fcall:${name}`, "this");
+/** The commands that run a script, by SHA or by function name. */
+const SCRIPT_CALLS = new Set(["evalsha", "fcall", "fcall_ro"]);
 
 const stamp = Date.now().toString(36);
 const stores: Record<string, Store> = {
@@ -87,8 +98,9 @@ async function scriptCalls(): Promise<Record<string, Calls>> {
   await admin.call("SLOWLOG", "RESET");
   const by: Record<string, Calls> = {};
   for (const [, , micros, args] of log) {
-    if (String(args[0]).toLowerCase() !== "evalsha") continue;
-    const who = owner.get(String(args[1])) ?? "unknown";
+    const command = String(args[0]).toLowerCase();
+    if (!SCRIPT_CALLS.has(command)) continue;
+    const who = owner.get(`${command.replace("fcall_ro", "fcall")}:${args[1]}`) ?? "unknown";
     (by[who] ??= { calls: 0, durations: [] }).calls++;
     by[who].durations.push(micros);
   }

@@ -43,6 +43,7 @@ import { redisKey } from "./redis/_keys.ts";
 import { LeasedRecords } from "./redis/_leased.ts";
 import type { RedisScript } from "./redis/_script.ts";
 import { SCRIPTS } from "./redis/_scripts.ts";
+import { ScriptCalls } from "./redis/_calls.ts";
 import { Subscriber } from "./redis/_subscriber.ts";
 import { authStoreError, RedisAuthError } from "./redis/_auth.ts";
 import * as codec from "./redis/_codec.ts";
@@ -79,6 +80,8 @@ export class RedisStore implements Store {
   /** The base key of this queue, `{kinetik:<prefix>}:`. */
   readonly base: string;
   #client: RedisConnection;
+  /** FCALL on Redis 7, else EVALSHA (see `redis/_calls.ts`). */
+  #scripts: ScriptCalls;
   #subscriber: Subscriber;
   #closed = false;
   #tokenPrefix = crypto.randomUUID().slice(0, 8);
@@ -100,22 +103,35 @@ export class RedisStore implements Store {
     this.base = settings.base;
     this.#maxFinished = settings.maxFinished;
     this.#client = settings.client;
+    this.#scripts = new ScriptCalls(settings.client);
     this.#subscriber = new Subscriber(settings.open, redisKey(this.base, "events"));
   }
 
   async add(jobs: readonly NewJob[]): Promise<Job[]> {
-    const chunks: NewJob[][] = [];
-    for (let i = 0; i < jobs.length; i += ADD_CHUNK) chunks.push(jobs.slice(i, i + ADD_CHUNK));
-    // Each job's arguments are kept: its data's JSON text also makes the record's copy.
-    const jobArgs = chunks.map((chunk) => chunk.map(codec.newJobArgs));
-    const replies = await Promise.all(
-      chunks.map(async (chunk, c) => {
-        const args: codec.Arg[] = [chunk.length];
-        for (const one of jobArgs[c]) for (const arg of one) args.push(arg);
-        return this.#saved(await this.#run("add jobs", SCRIPTS.add, args), chunk, jobArgs[c]);
-      }),
-    );
+    // A single create is one chunk: no chunk list, no Promise.all.
+    if (jobs.length <= ADD_CHUNK) return await this.#addChunk(jobs);
+    // Every chunk's arguments are built before the first is sent, so a job that cannot be
+    // encoded fails the whole add before any chunk is saved.
+    const chunks: { jobs: NewJob[]; args: codec.Arg[][] }[] = [];
+    for (let i = 0; i < jobs.length; i += ADD_CHUNK) {
+      const chunk = jobs.slice(i, i + ADD_CHUNK);
+      chunks.push({ jobs: chunk, args: chunk.map(codec.newJobArgs) });
+    }
+    const replies = await Promise.all(chunks.map((c) => this.#addChunk(c.jobs, c.args)));
     return replies.flat();
+  }
+
+  /**
+   * One add script call. Each job's arguments are kept: its data's JSON text also makes the
+   * record's copy.
+   */
+  async #addChunk(
+    jobs: readonly NewJob[],
+    jobArgs: codec.Arg[][] = jobs.map(codec.newJobArgs),
+  ): Promise<Job[]> {
+    const args: codec.Arg[] = [jobs.length];
+    for (const one of jobArgs) for (const arg of one) args.push(arg);
+    return this.#saved(await this.#run("add jobs", SCRIPTS.add, args), jobs, jobArgs);
   }
 
   async claim(request: ClaimRequest): Promise<ClaimResult> {
@@ -366,7 +382,7 @@ export class RedisStore implements Store {
   async #run(what: string, script: RedisScript, args: readonly codec.Arg[]): Promise<unknown> {
     this.#checkOpen(what);
     await this.#subscriber.ready;
-    return await this.#wrap(what, script.run(this.#client, this.base, args));
+    return await this.#wrap(what, this.#scripts.run(script, this.base, args));
   }
 
   async #wrap<T>(what: string, promise: Promise<T>): Promise<T> {

@@ -221,7 +221,7 @@ function mostAtOnce(workers: Running[], task: string): number {
 /** Redis's count of script calls so far. */
 async function scriptCalls(redis: Redis): Promise<number> {
   const info = await redis.info("commandstats");
-  return [...info.matchAll(/cmdstat_(evalsha|eval):calls=(\d+)/g)]
+  return [...info.matchAll(/cmdstat_(evalsha|eval|fcall|fcall_ro):calls=(\d+)/g)]
     .reduce((total, match) => total + Number(match[2]), 0);
 }
 

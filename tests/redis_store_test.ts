@@ -79,12 +79,15 @@ async function withStore(
 }
 
 /** Redis's count of EVALSHA/EVAL calls and of all commands (those inside scripts too). */
+/** How a script is called: FCALL on Redis 7, EVALSHA (or EVAL) before. */
+const SCRIPT_COMMANDS = new Set(["evalsha", "eval", "fcall", "fcall_ro"]);
+
 async function commandCounts(redis: Redis): Promise<{ scripts: number; commands: number }> {
   const info = await redis.info("commandstats");
   let scripts = 0;
   let commands = 0;
   for (const [, name, calls] of info.matchAll(/cmdstat_([a-z|]+):calls=(\d+)/g)) {
-    if (name === "evalsha" || name === "eval") scripts += Number(calls);
+    if (SCRIPT_COMMANDS.has(name)) scripts += Number(calls);
     else if (name !== "info" && name !== "config|resetstat") commands += Number(calls);
   }
   return { scripts, commands };

@@ -7,17 +7,19 @@
  */
 
 /** One top-level definition of a library: its text (comments above it included) and names. */
-interface Block {
+export interface Block {
   text: string;
   names: string[];
   /** Identifiers it refers to, comments left out. */
   uses: Set<string>;
+  /** `local function …`, rather than `local <names> = <values>`. */
+  isFunction: boolean;
 }
 
 const IDENTIFIER = /[A-Za-z_][A-Za-z0-9_]*/g;
 
 /** The identifiers of Lua source, comments left out (strings stay in: a few extra names). */
-function identifiers(source: string): Set<string> {
+export function identifiers(source: string): Set<string> {
   return new Set(source.replace(/--[^\n]*/g, "").match(IDENTIFIER) ?? []);
 }
 
@@ -27,7 +29,21 @@ function identifiers(source: string): Set<string> {
  * library here holds only such definitions; anything else is refused, so a statement can
  * never be dropped unseen.
  */
-function blocks(library: string): Block[] {
+export function blocks(library: string): Block[] {
+  let found = parsed.get(library);
+  if (found) return found;
+  found = parseBlocks(library);
+  parsed.set(library, found);
+  return found;
+}
+
+/**
+ * The blocks of each library text seen: every script and the function library split the same
+ * few libraries again (28 scripts and a library), which was most of this module's work at import.
+ */
+const parsed = new Map<string, Block[]>();
+
+function parseBlocks(library: string): Block[] {
   const found: Block[] = [];
   let comments: string[] = [];
   let current: string[] | undefined;
@@ -38,7 +54,8 @@ function blocks(library: string): Block[] {
     const declared = /^local\s+(?:function\s+([A-Za-z_]\w*)|([A-Za-z_][\w\s,]*?)\s*(?:=|$))/
       .exec(header);
     const names = declared?.[1] ? [declared[1]] : (declared?.[2] ?? "").split(/\s*,\s*/);
-    found.push({ text, names, uses: identifiers(text) });
+    const isFunction = declared?.[1] !== undefined;
+    found.push({ text, names, uses: identifiers(text), isFunction });
     current = undefined;
   };
   for (const line of library.split("\n")) {
@@ -68,12 +85,11 @@ function blocks(library: string): Block[] {
 }
 
 /**
- * The definitions of `libraries` that `body` needs, directly or through another
- * definition, in their order; then `body`. A name is needed when it appears as an
- * identifier, so an unused definition can be kept but a used one is never dropped.
+ * The blocks of `all` that `body` needs, directly or through another block, in their order.
+ * A name is needed when it appears as an identifier, so an unused definition can be kept
+ * but a used one is never dropped.
  */
-export function trimmedScript(libraries: readonly string[], body: string): string {
-  const all = libraries.flatMap(blocks);
+export function neededBlocks(all: readonly Block[], body: string): Block[] {
   const needed = identifiers(body);
   const kept = new Set<Block>();
   for (let grew = true; grew;) {
@@ -85,5 +101,11 @@ export function trimmedScript(libraries: readonly string[], body: string): strin
       grew = true;
     }
   }
-  return [...all.filter((block) => kept.has(block)).map((block) => block.text), body].join("\n");
+  return all.filter((block) => kept.has(block));
+}
+
+/** The definitions of `libraries` that `body` needs (see `neededBlocks`), then `body`. */
+export function trimmedScript(libraries: readonly string[], body: string): string {
+  const kept = neededBlocks(libraries.flatMap(blocks), body);
+  return [...kept.map((block) => block.text), body].join("\n");
 }

@@ -1,7 +1,9 @@
 /**
  * A Lua script run with EVALSHA, falling back to EVAL when Redis answers NOSCRIPT (after a
  * restart, a failover or SCRIPT FLUSH); EVAL caches the script again for the next call.
- * @module
+ * On Redis 7 the store calls the same script as a function of one library instead (see
+ * `_library.ts` and `_calls.ts`); this is the way of Redis 6, a Cluster and ACLs that deny
+ * FUNCTION. @module
  */
 
 import { createHash } from "node:crypto";
@@ -13,8 +15,14 @@ import { trimmedScript } from "./_prelude.ts";
 export class RedisScript {
   /** `kinetik:<name>@<version>`, also the script's first line (so SCRIPT/SLOWLOG show it). */
   readonly name: string;
+  /** The verb, as given: `claim`, `remove-job`. */
+  readonly verb: string;
   readonly source: string;
   readonly sha: string;
+  /** The shared libraries the script was built from, whole (the function library's parts). */
+  readonly libraries: readonly string[];
+  /** The script's own Lua, after the libraries. */
+  readonly body: string;
 
   /**
    * @param name the verb, e.g. `claim`
@@ -23,8 +31,10 @@ export class RedisScript {
    */
   constructor(name: string, ...parts: string[]) {
     this.name = `kinetik:${name}@${VERSION}`;
-    const body = parts.at(-1) ?? "";
-    this.source = `-- ${this.name}\n${trimmedScript(parts.slice(0, -1), body)}`;
+    this.verb = name;
+    this.body = parts.at(-1) ?? "";
+    this.libraries = parts.slice(0, -1);
+    this.source = `-- ${this.name}\n${trimmedScript(this.libraries, this.body)}`;
     this.sha = createHash("sha1").update(this.source).digest("hex");
   }
 

@@ -1,9 +1,10 @@
 /**
  * Every Lua script of the Redis store, assembled from the prelude in `_scripts/lib.ts` and
- * one body per verb. @module
+ * one body per verb, and the function library of them all (for Redis 7). @module
  */
 
 import { RedisScript } from "./_script.ts";
+import { type FunctionLibrary, functionLibrary } from "./_library.ts";
 import { LIB } from "./_scripts/lib.ts";
 import { ADD, ADD_LIB } from "./_scripts/add.ts";
 import { CLAIM, CLAIM_LIB } from "./_scripts/claim.ts";
@@ -52,3 +53,19 @@ export const SCRIPTS = {
   recordMetrics: new RedisScript("record-metrics", LIB, RECORD_METRICS),
   readMetrics: new RedisScript("read-metrics", LIB, READ_METRICS),
 } as const;
+
+/** The scripts that only read: registered `no-writes` in the function library. */
+const READ_ONLY = new Set<RedisScript>([
+  SCRIPTS.fetch,
+  SCRIPTS.ids,
+  SCRIPTS.count,
+  SCRIPTS.page,
+  SCRIPTS.stats,
+  SCRIPTS.logs,
+  SCRIPTS.paused,
+  SCRIPTS.schedules,
+  SCRIPTS.readMetrics,
+]);
+
+/** Every script as a function of one library (see `_library.ts`). */
+export const LIBRARY: FunctionLibrary = functionLibrary(Object.values(SCRIPTS), READ_ONLY);
