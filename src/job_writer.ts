@@ -22,8 +22,8 @@ export class JobWriter {
   #store: Store;
   #handlers: WriterHandlers;
   #pending = 0;
-  #drained: Promise<void> = Promise.resolve();
-  #resolveDrained?: () => void;
+  /** What `drained` gave out while saves were in flight; made only when asked for. */
+  #drained?: PromiseWithResolvers<void>;
 
   constructor(store: Store, handlers: WriterHandlers) {
     this.#store = store;
@@ -32,7 +32,8 @@ export class JobWriter {
 
   /** Resolves once no save is in flight. */
   get drained(): Promise<void> {
-    return this.#drained;
+    if (this.#pending === 0) return Promise.resolve();
+    return (this.#drained ??= Promise.withResolvers()).promise;
   }
 
   /**
@@ -41,6 +42,7 @@ export class JobWriter {
    */
   announce(saved: readonly Job[]): void {
     for (const job of saved) this.#handlers.saved(job);
+    if (saved.length === 1) return this.#handlers.wake(saved[0].task);
     for (const task of new Set(saved.map((job) => job.task))) this.#handlers.wake(task);
   }
 
@@ -62,9 +64,7 @@ export class JobWriter {
         }`,
       );
     }
-    if (this.#pending++ === 0) {
-      this.#drained = new Promise((resolve) => this.#resolveDrained = resolve);
-    }
+    this.#pending++;
     try {
       if (jobs.length === 0) return [];
       if (tx !== undefined) return await this.#store.add(jobs, { tx });
@@ -73,7 +73,8 @@ export class JobWriter {
       return saved;
     } finally {
       if (--this.#pending === 0) {
-        this.#resolveDrained?.();
+        this.#drained?.resolve();
+        this.#drained = undefined;
         this.#handlers.drain();
       }
     }
