@@ -72,16 +72,25 @@ export class Emitter<Events extends EventMap<Events>> {
   emit<E extends keyof Events>(event: E, ...args: Events[E]): boolean {
     const list = this.#listeners.get(event);
     if (!list) return false;
-    for (const listener of [...list]) {
-      try {
-        const result = listener(...args);
-        if (result instanceof Promise) {
-          result.catch((error) => this.#onListenerError(error, String(event)));
-        }
-      } catch (error) {
-        this.#onListenerError(error, String(event));
-      }
-    }
+    // A listener may add or remove listeners (`once` does), so several are called from a
+    // copy of the list; one alone needs no copy, which saves an array per job event.
+    if (list.length === 1) this.#call(list[0], event, args);
+    else for (const listener of [...list]) this.#call(listener, event, args);
     return true;
+  }
+
+  #call<E extends keyof Events>(
+    listener: (...args: Events[E]) => unknown,
+    event: E,
+    args: Events[E],
+  ): void {
+    try {
+      const result = listener(...args);
+      if (result instanceof Promise) {
+        result.catch((error) => this.#onListenerError(error, String(event)));
+      }
+    } catch (error) {
+      this.#onListenerError(error, String(event));
+    }
   }
 }

@@ -312,10 +312,13 @@ export class Processor {
     this.#maintenance.schedule();
     run.note(startedText(job.attempts));
     this.#host.emitEvent({ type: "started", job, time: job.started ?? this.#host.clock.now() });
-    const execute = () => run.execute().then((result) => this.#finish(run, result));
     // The queue's aroundRun hooks (queue_hooks.ts) wrap the run; without any, nothing does.
-    if (this.#host.hooks?.wrapsRuns) void this.#host.hooks.run(job, execute);
-    else void execute();
+    if (this.#host.hooks?.wrapsRuns) void this.#host.hooks.run(job, () => this.#execute(run));
+    else void this.#execute(run);
+  }
+
+  #execute(run: JobRun): Promise<RunEnd> {
+    return run.execute().then((result) => this.#finish(run, result));
   }
 
   /**
