@@ -135,6 +135,28 @@ test("SqliteStore.claim() leases delayed jobs once runAt is due, and reports the
   }
 });
 
+test("SqliteStore.claim() leases more jobs than it binds ids for, in claim order across groups", async () => {
+  const store = new SqliteStore({ path: freshPath() });
+  try {
+    // 150 ids exceed the bound-parameter list, so the update reads them as one JSON array.
+    const low = await store.add(Array.from({ length: 100 }, (_, i) => newJob("low", T0 + i)));
+    const high = await store.add(Array.from({ length: 60 }, (_, i) => newJob("high", T0 + i)));
+    const { jobs } = await store.claim({
+      ...request("high"),
+      groups: [["high"], ["low"]],
+      limit: 150,
+    });
+    assert.deepEqual(
+      jobs.map((job) => job.id),
+      [...high, ...low.slice(0, 90)].map((job) => job.id),
+    );
+    assert.ok(jobs.every((job) => job.status === "processing" && job.attempts === 1));
+    assert.equal((await store.claim(request("high"))).jobs.length, 0);
+  } finally {
+    await store.close();
+  }
+});
+
 test("SqliteStore() throws a StoreError naming sqlite when the file cannot be opened", () => {
   assert.throws(
     () => new SqliteStore({ path: join(dir, "missing", "dir", "x.db") }),
