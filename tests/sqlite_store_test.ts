@@ -157,6 +157,23 @@ test("SqliteStore.claim() leases more jobs than it binds ids for, in claim order
   }
 });
 
+test("SqliteStore.claim() claims tasks and tags whose names hold quotes or NUL", async () => {
+  const store = new SqliteStore({ path: freshPath() });
+  try {
+    const names = ["it's", "a\0b", "'; DROP TABLE jobs; --"];
+    const added = await store.add(names.map((task) => newJob(task)));
+    const { jobs } = await store.claim({ ...request(names[0]), groups: [names], tags: ["o'k\0"] });
+    // Ids, not task names: Deno's node:sqlite reads a text holding NUL only up to the NUL.
+    assert.deepEqual(jobs.map((job) => job.id), added.map((job) => job.id));
+    await store.pause({ tags: ["o'k\0"], tasks: [] });
+    await store.add([newJob("a\0b")]);
+    const held = await store.claim({ ...request("a\0b"), tags: ["o'k\0"] });
+    assert.deepEqual(held.jobs, []);
+  } finally {
+    await store.close();
+  }
+});
+
 test("SqliteStore() throws a StoreError naming sqlite when the file cannot be opened", () => {
   assert.throws(
     () => new SqliteStore({ path: join(dir, "missing", "dir", "x.db") }),
