@@ -146,7 +146,11 @@ function buildSelect(
 /** Ids bound one parameter each up to this many; a longer list travels as one JSON array. */
 const LISTED_IDS = 100;
 
-/** The update that leases `count` jobs by id. */
+/**
+ * The update that leases `count` jobs by id. `+status` keeps the planner on the rowids: with
+ * a list of ids and a plain `status IN (…)` it chose to walk every queued job of
+ * `jobs_status_created` (measured at c50: 1,400 µs of CPU per claim of 50 against 580).
+ */
 function leaseSql(count: number): string {
   return memo(`lease ${Math.min(count, LISTED_IDS + 1)}`, () => {
     const ids = count > LISTED_IDS
@@ -156,7 +160,7 @@ function leaseSql(count: number): string {
         worker = ?2, lease_until = ?3, token = lower(hex(randomblob(12))),
         max_attempts = coalesce(own_max_attempts,
           (SELECT value FROM json_each(?4) WHERE key = jobs.task), 0)
-      WHERE id IN (${ids}) AND status IN ('queued', 'delayed')
+      WHERE id IN (${ids}) AND +status IN ('queued', 'delayed')
       RETURNING ${JOB_COLUMNS}`;
   });
 }
