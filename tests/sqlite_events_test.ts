@@ -184,3 +184,30 @@ test(
     }
   }),
 );
+
+test(
+  "SqliteStore.add() writes its wake-up rows only while another connection subscribes",
+  withDir(async (path) => {
+    const writer = new SqliteStore({ path });
+    const controller = new AbortController();
+    const job = { task: "t", data: null, created: 1, priority: 0, log: { time: 1, message: "" } };
+    try {
+      const own = writer.subscribe(controller.signal).getReader();
+      await writer.add([job]);
+      const woken = await withTimeout(own.read(), PATIENCE, "the own wake-up");
+      assert.deepEqual(woken.value, { type: "wake", task: "t" });
+      assert.deepEqual(bodies(path), []);
+      const reader = new SqliteStore({ path });
+      try {
+        reader.subscribe(controller.signal);
+        await writer.add([job]);
+        assert.deepEqual(bodies(path), [{ type: "wake", task: "t" }]);
+      } finally {
+        await reader.close();
+      }
+    } finally {
+      controller.abort();
+      await writer.close();
+    }
+  }),
+);

@@ -50,7 +50,8 @@ export interface EventRetention {
  * row stops costing writes; a subscriber that polls less often than that also lets rows it
  * has not read be pruned (retention, below), which is why the expiry is the retention age.
  * At concurrency 1 in one process this drops the events `INSERT`, its JSON and a page of the
- * transaction.
+ * transaction. The wake-ups the store's own verbs write (an add's, a retry's) follow the same
+ * rule by the same argument: only another connection's processors read them from the table.
  *
  * Rows are pruned by age and count, so a reader that falls further behind than the retention
  * loses the oldest messages. Pruning by age reads the system clock: it is housekeeping, not job
@@ -76,6 +77,8 @@ export class EventBus {
   });
   /** When this connection's `subscribers` row is due for a refresh (ms since the epoch). */
   #refreshAt = 0;
+  /** Whether another connection subscribes, as read in the current transaction. */
+  #heard: boolean | undefined;
   #cursor = 0;
   /** `PRAGMA data_version` at the last read; -1 forces the next read. */
   #version = -1;
@@ -133,6 +136,7 @@ export class EventBus {
   transaction<T>(fn: () => T): T {
     const riders = this.#riders;
     const ridden = this.#ridden;
+    this.#heard = undefined;
     try {
       const result = this.#statements.transaction(() => {
         const result = fn();
@@ -160,6 +164,7 @@ export class EventBus {
       throw error;
     } finally {
       this.#uncommitted = [];
+      this.#heard = undefined;
     }
   }
 
@@ -175,6 +180,7 @@ export class EventBus {
     try {
       // Read outside a transaction: a subscriber that commits its row after this read starts
       // after the changes these events report, so it would not have received them.
+      this.#heard = undefined;
       if (this.#othersListen()) return this.transaction(() => {});
       const riders = this.#riders;
       this.#riders = [];
@@ -186,6 +192,17 @@ export class EventBus {
       this.#ridden = undefined;
       ridden?.reject(error);
     }
+  }
+
+  /**
+   * Writes the wake-ups of work a verb made ready, for the processors of other connections:
+   * with none subscribed (see above) they go to this connection's subscribers only. Only
+   * inside {@linkcode transaction}.
+   */
+  wake(messages: readonly StoreMessage[]): void {
+    if (messages.length === 0) return;
+    if (this.#othersListen()) this.insert(messages);
+    else if (this.#subscribers.hasSubscribers) this.#uncommitted.push(...messages);
   }
 
   /** Writes messages; only inside {@linkcode transaction}. */
@@ -220,9 +237,12 @@ export class EventBus {
     this.#subscribers.close();
   }
 
-  /** Whether a connection other than this one subscribes to the file's messages. */
+  /**
+   * Whether a connection other than this one subscribes to the file's messages; read once per
+   * transaction.
+   */
   #othersListen(): boolean {
-    return this.#statements.get(
+    return this.#heard ??= this.#statements.get(
       "SELECT 1 FROM subscribers WHERE origin <> ? AND expires > ? LIMIT 1",
     ).get(this.#origin, Date.now()) !== undefined;
   }
