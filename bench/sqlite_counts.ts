@@ -4,8 +4,9 @@
  * wall and CPU time spent inside SQLite calls, by statement (CPU time tells SQLite's own work
  * from waiting on a busy machine). Runs on Deno and Bun (`node:sqlite`).
  *
- * `deno run -A bench/sqlite_counts.ts [--jobs 20000] [--concurrency 1]` (or `bun bench/…`);
- * add Deno's `--cpu-prof` for a profile of the same run.
+ * `deno run -A bench/sqlite_counts.ts [--jobs 20000] [--concurrency 1] [--case process|add]`
+ * (or `bun bench/…`); `--case add` counts awaited single `create()` calls instead of draining
+ * (enqueue-single). Add Deno's `--cpu-prof` for a profile of the same run.
  * @module
  */
 
@@ -23,10 +24,12 @@ const { values } = parseArgs({
   options: {
     jobs: { type: "string", default: "20000" },
     concurrency: { type: "string", default: "1" },
+    case: { type: "string", default: "process" },
   },
 });
 const jobs = Number(values.jobs);
 const concurrency = Number(values.concurrency);
+const adding = values.case === "add";
 
 interface Tally {
   calls: number;
@@ -85,17 +88,23 @@ try {
     task: "bench",
     data: { i, to: `user${i}@example.com`, template: "welcome", locale: "en" },
   }));
-  for (let i = 0; i < jobs; i += 10_000) await queue.createMany(specs.slice(i, i + 10_000));
   let completed = 0;
   const { promise: finished, resolve } = Promise.withResolvers<void>();
   queue.define("bench").action(() => {}).on("complete", () => {
     if (++completed === jobs) resolve();
   });
+  if (!adding) {
+    for (let i = 0; i < jobs; i += 10_000) await queue.createMany(specs.slice(i, i + 10_000));
+  } else await queue.create("bench", { warm: true }); // the file and the statements exist
   const cpu = process.cpuUsage();
   const start = performance.now();
   counting = true;
-  queue.process("default", { concurrency });
-  await finished;
+  if (adding) {
+    for (const { data } of specs) await queue.create("bench", data);
+  } else {
+    queue.process("default", { concurrency });
+    await finished;
+  }
   counting = false;
   const ms = performance.now() - start;
   const used = process.cpuUsage(cpu);
@@ -106,7 +115,7 @@ try {
     .reduce((sum, [, t]) => sum + t.calls, 0);
   const runtime = "Bun" in globalThis ? "bun" : "deno";
   console.log(
-    `${runtime}, ${jobs} jobs at concurrency ${concurrency}: ${
+    `${runtime}, ${jobs} jobs ${adding ? "added one by one" : `at concurrency ${concurrency}`}: ${
       Math.round(jobs / (ms / 1000))
     } jobs/s, ${((used.user + used.system) / jobs).toFixed(0)} µs CPU/job, of which ${
       (cpuInSqlite / jobs).toFixed(0)

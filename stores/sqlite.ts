@@ -137,7 +137,7 @@ export class SqliteStore implements Store {
         const saved = verbs.add(this.#statements, jobs);
         // Delayed jobs wake too: an idle processor in another process sleeps until the `next`
         // due time it last saw, and must learn of an earlier one.
-        this.#events.insert(wakes(saved));
+        this.#events.wake(wakes(saved));
         return saved;
       });
     });
@@ -159,7 +159,7 @@ export class SqliteStore implements Store {
     return this.#run("settle jobs", () => {
       return this.#events.transaction(() => {
         const jobs = settle(this.#statements, settlements, verbs.key);
-        this.#events.insert(wakes(jobs.filter((job) => job?.status === "queued") as Job[]));
+        this.#events.wake(wakes(jobs.filter((job) => job?.status === "queued") as Job[]));
         const claimed = next ? claim(this.#statements, next) : { jobs: [] };
         return { jobs, claimed };
       });
@@ -170,7 +170,7 @@ export class SqliteStore implements Store {
     return this.#run("recover jobs", () => {
       return this.#events.transaction(() => {
         const jobs = verbs.recover(this.#statements, now);
-        this.#events.insert(wakes(jobs.filter((job) => job.status === "queued")));
+        this.#events.wake(wakes(jobs.filter((job) => job.status === "queued")));
         return jobs;
       });
     });
@@ -208,7 +208,7 @@ export class SqliteStore implements Store {
     return this.#run("promote a job", () =>
       this.#events.transaction(() => {
         const job = verbs.promote(this.#statements, id, now);
-        if (job) this.#events.insert(wakes([job]));
+        if (job) this.#events.wake(wakes([job]));
         return job;
       }));
   }
@@ -224,7 +224,7 @@ export class SqliteStore implements Store {
     return this.#run("requeue a job", () =>
       this.#events.transaction(() => {
         const job = verbs.requeue(this.#statements, id, now);
-        if (job) this.#events.insert(wakes([job]));
+        if (job) this.#events.wake(wakes([job]));
         return job;
       }));
   }
@@ -270,7 +270,7 @@ export class SqliteStore implements Store {
     return this.#run("fire a schedule", () =>
       this.#events.transaction(() => {
         const jobs = control.fire(this.#statements, fire);
-        if (jobs) this.#events.insert(wakes(jobs.filter((job) => job.status === "queued")));
+        if (jobs) this.#events.wake(wakes(jobs.filter((job) => job.status === "queued")));
         return jobs;
       }));
   }

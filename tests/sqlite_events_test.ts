@@ -106,15 +106,108 @@ test(
   "SqliteStore.close() writes the job events still waiting to ride",
   withDir(async (path) => {
     const writer = new SqliteStore({ path });
-    const published = writer.publish(jobEvent("1"));
-    await writer.close();
-    await published;
-    const db = new DatabaseSync(path);
+    const reader = new SqliteStore({ path });
+    const controller = new AbortController();
     try {
-      const row = db.prepare("SELECT body FROM events").get() as { body: string };
-      assert.deepEqual(JSON.parse(row.body), jobEvent("1"));
+      reader.subscribe(controller.signal);
+      const published = writer.publish(jobEvent("1"));
+      await writer.close();
+      await published;
+      assert.deepEqual(bodies(path), [jobEvent("1")]);
     } finally {
+      controller.abort();
+      await reader.close();
+    }
+  }),
+);
+
+function bodies(path: string): unknown[] {
+  const db = new DatabaseSync(path);
+  try {
+    return (db.prepare("SELECT body FROM events ORDER BY id").all() as { body: string }[])
+      .map(({ body }) => JSON.parse(body));
+  } finally {
+    db.close();
+  }
+}
+
+test(
+  "SqliteStore writes job events only while another connection subscribes",
+  withDir(async (path) => {
+    const writer = new SqliteStore({ path });
+    const controller = new AbortController();
+    try {
+      // Its own subscriber gets the event directly; no row is written for it.
+      const own = writer.subscribe(controller.signal).getReader();
+      await writer.publish(jobEvent("1"));
+      assert.deepEqual(
+        (await withTimeout(own.read(), PATIENCE, "the own event")).value,
+        jobEvent("1"),
+      );
+      assert.deepEqual(bodies(path), []);
+
+      const reader = new SqliteStore({ path, pollInterval: 5 });
+      try {
+        const stream = reader.subscribe(controller.signal).getReader();
+        await writer.publish(jobEvent("2"));
+        const seen = await withTimeout(stream.read(), PATIENCE, "the event of a subscribed reader");
+        assert.deepEqual(seen.value, jobEvent("2"));
+      } finally {
+        await reader.close();
+      }
+      // The reader's row went with its last subscriber.
+      await writer.publish(jobEvent("3"));
+      assert.deepEqual(bodies(path), [jobEvent("2")]);
+    } finally {
+      controller.abort();
+      await writer.close();
+    }
+  }),
+);
+
+test(
+  "SqliteStore stops writing job events for a subscriber whose row expired",
+  withDir(async (path) => {
+    const writer = new SqliteStore({ path });
+    try {
+      await writer.count({}); // the schema exists
+      const db = new DatabaseSync(path);
+      const row = db.prepare("INSERT INTO subscribers (origin, expires) VALUES (?, ?)");
+      row.run("killed", Date.now() - 1); // a process killed before its row expired
+      await writer.publish(jobEvent("1"));
+      row.run("alive", Date.now() + 60_000);
+      await writer.publish(jobEvent("2"));
       db.close();
+      assert.deepEqual(bodies(path), [jobEvent("2")]);
+    } finally {
+      await writer.close();
+    }
+  }),
+);
+
+test(
+  "SqliteStore.add() writes its wake-up rows only while another connection subscribes",
+  withDir(async (path) => {
+    const writer = new SqliteStore({ path });
+    const controller = new AbortController();
+    const job = { task: "t", data: null, created: 1, priority: 0, log: { time: 1, message: "" } };
+    try {
+      const own = writer.subscribe(controller.signal).getReader();
+      await writer.add([job]);
+      const woken = await withTimeout(own.read(), PATIENCE, "the own wake-up");
+      assert.deepEqual(woken.value, { type: "wake", task: "t" });
+      assert.deepEqual(bodies(path), []);
+      const reader = new SqliteStore({ path });
+      try {
+        reader.subscribe(controller.signal);
+        await writer.add([job]);
+        assert.deepEqual(bodies(path), [{ type: "wake", task: "t" }]);
+      } finally {
+        await reader.close();
+      }
+    } finally {
+      controller.abort();
+      await writer.close();
     }
   }),
 );

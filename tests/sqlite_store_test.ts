@@ -135,6 +135,45 @@ test("SqliteStore.claim() leases delayed jobs once runAt is due, and reports the
   }
 });
 
+test("SqliteStore.claim() leases more jobs than it binds ids for, in claim order across groups", async () => {
+  const store = new SqliteStore({ path: freshPath() });
+  try {
+    // 150 ids exceed the bound-parameter list, so the update reads them as one JSON array.
+    const low = await store.add(Array.from({ length: 100 }, (_, i) => newJob("low", T0 + i)));
+    const high = await store.add(Array.from({ length: 60 }, (_, i) => newJob("high", T0 + i)));
+    const { jobs } = await store.claim({
+      ...request("high"),
+      groups: [["high"], ["low"]],
+      limit: 150,
+    });
+    assert.deepEqual(
+      jobs.map((job) => job.id),
+      [...high, ...low.slice(0, 90)].map((job) => job.id),
+    );
+    assert.ok(jobs.every((job) => job.status === "processing" && job.attempts === 1));
+    assert.equal((await store.claim(request("high"))).jobs.length, 0);
+  } finally {
+    await store.close();
+  }
+});
+
+test("SqliteStore.claim() claims tasks and tags whose names hold quotes or NUL", async () => {
+  const store = new SqliteStore({ path: freshPath() });
+  try {
+    const names = ["it's", "a\0b", "'; DROP TABLE jobs; --"];
+    const added = await store.add(names.map((task) => newJob(task)));
+    const { jobs } = await store.claim({ ...request(names[0]), groups: [names], tags: ["o'k\0"] });
+    // Ids, not task names: Deno's node:sqlite reads a text holding NUL only up to the NUL.
+    assert.deepEqual(jobs.map((job) => job.id), added.map((job) => job.id));
+    await store.pause({ tags: ["o'k\0"], tasks: [] });
+    await store.add([newJob("a\0b")]);
+    const held = await store.claim({ ...request("a\0b"), tags: ["o'k\0"] });
+    assert.deepEqual(held.jobs, []);
+  } finally {
+    await store.close();
+  }
+});
+
 test("SqliteStore() throws a StoreError naming sqlite when the file cannot be opened", () => {
   assert.throws(
     () => new SqliteStore({ path: join(dir, "missing", "dir", "x.db") }),

@@ -13,6 +13,8 @@ const BATCH = 1000;
 const PRUNE_EVERY = 512;
 /** How long a job event waits for a transaction to ride on before it is written alone (ms). */
 const RIDE_MS = 5;
+/** The shortest life of a `subscribers` row (ms), whatever the retention. */
+const MIN_SUBSCRIBER_TTL = 10_000;
 
 /** How long and how many event rows are kept. */
 export interface EventRetention {
@@ -38,6 +40,19 @@ export interface EventRetention {
  * go alone after {@linkcode RIDE_MS}: a busy processor then commits one transaction per job
  * instead of two. Wake-ups and cancels, which another process acts on, are written at once.
  *
+ * Job events are written only while another connection subscribes (the store contract lets a
+ * store drop an event nobody else would receive): each subscribed connection keeps a row in
+ * `subscribers`, and the transaction that would write job events reads that table first. It
+ * is safe because both sides go through the one write lock: a subscriber commits its row and
+ * reads its cursor in one transaction, so every later writer sees the row, and whatever a
+ * writer committed before it is behind the cursor, never delivered to it anyway. A row expires
+ * unless refreshed (a subscriber's poll does every quarter of the time), so a killed process's
+ * row stops costing writes; a subscriber that polls less often than that also lets rows it
+ * has not read be pruned (retention, below), which is why the expiry is the retention age.
+ * At concurrency 1 in one process this drops the events `INSERT`, its JSON and a page of the
+ * transaction. The wake-ups the store's own verbs write (an add's, a retry's) follow the same
+ * rule by the same argument: only another connection's processors read them from the table.
+ *
  * Rows are pruned by age and count, so a reader that falls further behind than the retention
  * loses the oldest messages. Pruning by age reads the system clock: it is housekeeping, not job
  * semantics, which take `now` from the caller as the store contract asks.
@@ -49,11 +64,21 @@ export class EventBus {
   #origin = crypto.randomUUID();
   #subscribers = new Channel<StoreMessage>({
     onFirst: () => {
-      this.#cursor = this.#lastId();
+      this.#cursor = this.#statements.transaction(() => {
+        this.#register();
+        return this.#lastId();
+      });
       this.#schedule(this.#interval);
     },
-    onEmpty: () => this.#stop(),
+    onEmpty: () => {
+      this.#stop();
+      this.#unregister();
+    },
   });
+  /** When this connection's `subscribers` row is due for a refresh (ms since the epoch). */
+  #refreshAt = 0;
+  /** Whether another connection subscribes, as read in the current transaction. */
+  #heard: boolean | undefined;
   #cursor = 0;
   /** `PRAGMA data_version` at the last read; -1 forces the next read. */
   #version = -1;
@@ -99,9 +124,8 @@ export class EventBus {
     const messages = this.#pending;
     this.#pending = [];
     this.#flush = undefined;
-    if (messages.length > 0 || this.#riders.length > 0) {
-      this.transaction(() => this.insert(messages));
-    }
+    if (messages.length > 0) this.transaction(() => this.insert(messages));
+    else if (this.#riders.length > 0) this.#rideAlone();
   }
 
   /**
@@ -112,13 +136,15 @@ export class EventBus {
   transaction<T>(fn: () => T): T {
     const riders = this.#riders;
     const ridden = this.#ridden;
+    this.#heard = undefined;
     try {
       const result = this.#statements.transaction(() => {
         const result = fn();
         if (riders.length > 0) {
           this.#riders = [];
           this.#ridden = undefined;
-          this.insert(riders);
+          if (this.#othersListen()) this.insert(riders);
+          else if (this.#subscribers.hasSubscribers) this.#uncommitted.push(...riders);
         }
         return result;
       });
@@ -138,21 +164,45 @@ export class EventBus {
       throw error;
     } finally {
       this.#uncommitted = [];
+      this.#heard = undefined;
     }
   }
 
-  /** Writes the job events that found no transaction to ride on; a failure rejects them. */
+  /**
+   * Writes the job events that found no transaction to ride on, or with no other subscriber
+   * only hands them to this connection's own; a failure rejects them.
+   */
   #rideAlone(): void {
+    clearTimeout(this.#rideTimer);
     this.#rideTimer = undefined;
     if (this.#riders.length === 0) return;
     const ridden = this.#ridden;
     try {
-      this.transaction(() => {});
+      // Read outside a transaction: a subscriber that commits its row after this read starts
+      // after the changes these events report, so it would not have received them.
+      this.#heard = undefined;
+      if (this.#othersListen()) return this.transaction(() => {});
+      const riders = this.#riders;
+      this.#riders = [];
+      this.#ridden = undefined;
+      for (const message of riders) this.#subscribers.send(message);
+      ridden?.resolve();
     } catch (error) {
       this.#riders = [];
       this.#ridden = undefined;
       ridden?.reject(error);
     }
+  }
+
+  /**
+   * Writes the wake-ups of work a verb made ready, for the processors of other connections:
+   * with none subscribed (see above) they go to this connection's subscribers only. Only
+   * inside {@linkcode transaction}.
+   */
+  wake(messages: readonly StoreMessage[]): void {
+    if (messages.length === 0) return;
+    if (this.#othersListen()) this.insert(messages);
+    else if (this.#subscribers.hasSubscribers) this.#uncommitted.push(...messages);
   }
 
   /** Writes messages; only inside {@linkcode transaction}. */
@@ -187,6 +237,36 @@ export class EventBus {
     this.#subscribers.close();
   }
 
+  /**
+   * Whether a connection other than this one subscribes to the file's messages; read once per
+   * transaction.
+   */
+  #othersListen(): boolean {
+    return this.#heard ??= this.#statements.get(
+      "SELECT 1 FROM subscribers WHERE origin <> ? AND expires > ? LIMIT 1",
+    ).get(this.#origin, Date.now()) !== undefined;
+  }
+
+  /** Records (or refreshes) this connection's `subscribers` row. */
+  #register(): void {
+    const ttl = Math.max(this.#retention.maxAge, MIN_SUBSCRIBER_TTL);
+    const now = Date.now();
+    this.#statements.get(
+      `INSERT INTO subscribers (origin, expires) VALUES (?, ?)
+       ON CONFLICT (origin) DO UPDATE SET expires = excluded.expires`,
+    ).run(this.#origin, now + ttl);
+    this.#refreshAt = now + ttl / 4;
+  }
+
+  /** Drops this connection's row; a failure leaves it to expire. */
+  #unregister(): void {
+    try {
+      this.#statements.get("DELETE FROM subscribers WHERE origin = ?").run(this.#origin);
+    } catch {
+      // The row expires on its own.
+    }
+  }
+
   #lastId(): number {
     const row = this.#statements.get("SELECT max(id) AS id FROM events").get() as {
       id: number | null;
@@ -208,6 +288,13 @@ export class EventBus {
     this.#stop();
     if (!this.#subscribers.hasSubscribers) return;
     let rows: { id: number; body: string | null }[];
+    if (Date.now() >= this.#refreshAt) {
+      try {
+        this.#register();
+      } catch {
+        // Busy or failing: the next poll tries again, well before the row expires.
+      }
+    }
     try {
       // data_version changes only when another connection commits: an idle tick costs a
       // pragma instead of a query (about half the CPU of an idle, subscribed process).

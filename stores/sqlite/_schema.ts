@@ -7,7 +7,7 @@ import type { DatabaseSync } from "node:sqlite";
 import { StoreError } from "../../src/store.ts";
 
 /** The schema version this code writes and reads. */
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 /**
  * Migrations by the version they bring the file to; `MIGRATIONS[0]` creates version 1.
@@ -138,6 +138,15 @@ export const MIGRATIONS: readonly string[] = [
     next INTEGER NOT NULL,
     body TEXT NOT NULL
   );
+  `,
+  `
+  -- Version 6: the connections subscribed to the events table (see _events.ts), so that a
+  -- writer can tell whether anyone else would read a job event. A row expires unless its
+  -- connection refreshes it.
+  CREATE TABLE subscribers (
+    origin TEXT PRIMARY KEY,
+    expires INTEGER NOT NULL
+  ) WITHOUT ROWID;
   `,
 ];
 

@@ -1,6 +1,6 @@
 /**
  * The settle: every outcome of a batch, with its log lines, in one token-fenced
- * `UPDATE … FROM json_each`. @module
+ * `UPDATE … FROM json_each`; a batch of one in an `UPDATE` by id. @module
  */
 
 import type { Job } from "../../src/job.ts";
@@ -21,25 +21,48 @@ import type { Statements } from "./_statements.ts";
  * changes nothing and gets `undefined` back. (`+jobs.status` keeps the planner from walking the
  * status index and probing the JSON per row: it reads the batch and looks each job up by id.)
  */
-const SETTLE_SQL = `UPDATE jobs SET
-    status = CASE s.outcome WHEN 'retry' THEN 'delayed' WHEN 'release' THEN 'queued'
-      ELSE s.outcome END,
-    attempts = CASE s.outcome WHEN 'release' THEN max(0, jobs.attempts - 1)
+/** A settlement's fields, in the order of its array in the batch and of the parameters. */
+const FIELDS = ["job", "claim", "outcome", "at", "failure", "due", "latest", "lines", "result"];
+
+/** The new values of a settled row; `field` names where a settlement's field is read. */
+function setColumns(field: (name: string) => string): string {
+  const [outcome, at, failure, due, latest, lines, result] = [
+    "outcome",
+    "at",
+    "failure",
+    "due",
+    "latest",
+    "lines",
+    "result",
+  ].map(field);
+  return `status = CASE ${outcome} WHEN 'retry' THEN 'delayed' WHEN 'release' THEN 'queued'
+      ELSE ${outcome} END,
+    attempts = CASE ${outcome} WHEN 'release' THEN max(0, jobs.attempts - 1)
       ELSE jobs.attempts END,
-    finished = CASE WHEN s.outcome IN ('completed', 'failed', 'timeout') THEN s.at
+    finished = CASE WHEN ${outcome} IN ('completed', 'failed', 'timeout') THEN ${at}
       ELSE jobs.finished END,
-    error = CASE s.outcome WHEN 'completed' THEN NULL WHEN 'release' THEN jobs.error
-      ELSE s.failure END,
-    run_at = CASE s.outcome WHEN 'retry' THEN s.due ELSE jobs.run_at END,
-    progress = coalesce(s.latest, jobs.progress),
-    result = CASE s.outcome WHEN 'completed' THEN s.result ELSE jobs.result END,
-    logs = jobs.logs || s.lines,
-    worker = NULL, lease_until = NULL, token = NULL
-  FROM (SELECT value ->> 0 AS job, value ->> 1 AS claim, value ->> 2 AS outcome,
-      value ->> 3 AS at, value ->> 4 AS failure, value ->> 5 AS due, value ->> 6 AS latest,
-      value ->> 7 AS lines, value ->> 8 AS result
+    error = CASE ${outcome} WHEN 'completed' THEN NULL WHEN 'release' THEN jobs.error
+      ELSE ${failure} END,
+    run_at = CASE ${outcome} WHEN 'retry' THEN ${due} ELSE jobs.run_at END,
+    progress = coalesce(${latest}, jobs.progress),
+    result = CASE ${outcome} WHEN 'completed' THEN ${result} ELSE jobs.result END,
+    logs = jobs.logs || ${lines},
+    worker = NULL, lease_until = NULL, token = NULL`;
+}
+
+const SETTLE_SQL = `UPDATE jobs SET ${setColumns((name) => `s.${name}`)}
+  FROM (SELECT ${FIELDS.map((name, i) => `value ->> ${i} AS ${name}`).join(", ")}
     FROM json_each(?)) AS s
   WHERE jobs.id = s.job AND jobs.token = s.claim AND +jobs.status = 'processing'
+  RETURNING ${JOB_COLUMNS}`;
+
+/*
+ * A batch of one (every settle at concurrency 1) binds its fields instead: no JSON to build
+ * and parse, no join: measured at concurrency 1, 48 → 37 µs of CPU per settle on Deno, 44 → 29
+ * on Bun.
+ */
+const SETTLE_ONE_SQL = `UPDATE jobs SET ${setColumns((name) => `?${FIELDS.indexOf(name) + 1}`)}
+  WHERE jobs.id = ?1 AND jobs.token = ?2 AND jobs.status = 'processing'
   RETURNING ${JOB_COLUMNS}`;
 
 /** Settles a batch whose ids are distinct. */
@@ -62,7 +85,9 @@ function settleBatch(
     toJsonLines(s.logs),
     toText(s.result),
   ]);
-  const rows = statements.rows(SETTLE_SQL).all(JSON.stringify(params)).map(toRow);
+  const rows = params.length === 1
+    ? statements.rows(SETTLE_ONE_SQL).all(...params[0]).map(toRow)
+    : statements.rows(SETTLE_SQL).all(JSON.stringify(params)).map(toRow);
   const settled = new Map<number, Job>();
   for (const row of rows) settled.set(row.id, toJob(row));
   return settled;
