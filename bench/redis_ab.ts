@@ -6,7 +6,9 @@
  * by settle-and-claim calls of `--concurrency` jobs. Every script call's own duration comes
  * from SLOWLOG (threshold 0), matched to its store by the script's SHA (EVALSHA) or its
  * function's name (FCALL, whose library holds a content hash); the table gives per store the
- * mean and median script µs per job and the script calls per job.
+ * mean and median script µs per job, the script calls per job, and this process's CPU per
+ * job while the store's calls were out (each call's `process.cpuUsage()` delta: the calls
+ * run one at a time, so it is that store's client cost).
  *
  * `deno run -A bench/redis_ab.ts --base /path/to/other/checkout [--jobs 20000]
  * [--concurrency 50] [--url redis://…]` (or `bun bench/…`). Without `--url` it starts a
@@ -111,21 +113,37 @@ const rows: string[] = [];
 async function phase(name: string, run: (who: string) => Promise<boolean>): Promise<void> {
   await admin.call("SLOWLOG", "RESET");
   const live = new Set(Object.keys(stores));
-  while (live.size > 0) {
-    for (const who of [...live]) if (!await run(who)) live.delete(who);
+  // This process's CPU per store: the calls run one at a time, so each call's CPU (user +
+  // system, encoding the call, parsing and decoding its reply) is its own store's.
+  const cpu: Record<string, number> = { base: 0, this: 0 };
+  // Who goes first swaps every round, so neither store always pays for the other's garbage.
+  for (let round = 0; live.size > 0; round++) {
+    const order = round % 2 === 0 ? [...live] : [...live].reverse();
+    for (const who of order) {
+      const before = process.cpuUsage();
+      const more = await run(who);
+      const used = process.cpuUsage(before);
+      cpu[who] += used.user + used.system;
+      if (!more) live.delete(who);
+    }
   }
   const by = await scriptCalls();
+  const perJob = (n: number) => (n / JOBS).toFixed(2);
   for (const who of ["base", "this", "same"]) {
     const calls = by[who];
-    if (!calls) continue;
+    // Scripts both checkouts share are "same": their rows then give only each one's CPU.
+    const client = who in cpu ? perJob(cpu[who]) : "";
+    if (!calls) {
+      if (client) rows.push(`| ${name} | ${who} | | | | ${client} |`);
+      continue;
+    }
     const sorted = calls.durations.toSorted((a, b) => a - b);
     const total = sorted.reduce((sum, us) => sum + us, 0);
     const median = sorted[Math.floor(sorted.length / 2)];
-    const perJob = (n: number) => (n / JOBS).toFixed(2);
     rows.push(
       `| ${name} | ${who} | ${perJob(calls.calls)} | ${perJob(total)} | ${
         perJob(median * calls.calls)
-      } |`,
+      } | ${client} |`,
     );
   }
 }
@@ -169,8 +187,10 @@ const runtime = "Bun" in globalThis
   ? `bun ${process.versions.bun}`
   : `deno ${process.versions.deno}`;
 console.log(`\nRedis scripts A/B, ${JOBS} jobs each, ${runtime}; base = ${values.base}\n`);
-console.log("| phase | store | script calls/job | script µs/job | median call × calls, µs/job |");
-console.log("|---|---|---:|---:|---:|");
+console.log(
+  "| phase | store | script calls/job | script µs/job | median call × calls, µs/job | client CPU µs/job |",
+);
+console.log("|---|---|---:|---:|---:|---:|");
 for (const row of rows) console.log(row);
 for (const store of Object.values(stores)) await store.close();
 await admin.flushall();

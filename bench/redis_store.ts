@@ -5,7 +5,7 @@
  * processor over four tags. Per case: jobs/s, Redis commands per job (those run inside Lua
  * included, as in the peer benchmark), script calls per job, the time Redis spent inside the
  * scripts (INFO commandstats `usec`) and redis-server's CPU (user + system, which adds the
- * network I/O) per job. The machine is shared, so the Redis-side figures are the ones to
+ * network I/O) per job, and this process's own CPU (user + system) per job. The machine is shared, so the Redis-side figures are the ones to
  * compare between changes; jobs/s moves with the load. Under load the mean script time
  * counts the moments Redis was descheduled mid-script; the median script call (INFO
  * latencystats, Redis 7) times calls that were not, so `script p50 µs/job` (that median
@@ -94,6 +94,7 @@ interface Row {
   scriptUsPerJob: number;
   scriptP50UsPerJob: number;
   cpuUsPerJob: number;
+  clientUsPerJob: number;
   breakdown: string;
 }
 const rows: Row[] = [];
@@ -103,7 +104,9 @@ async function measure(name: string, fn: () => Promise<void>): Promise<void> {
   await admin.config("RESETSTAT");
   const cpu = await cpuSeconds();
   const started = performance.now();
+  const client = process.cpuUsage();
   await fn();
+  const clientCpu = process.cpuUsage(client);
   const seconds = (performance.now() - started) / 1000;
   const cpuUs = (await cpuSeconds() - cpu) * 1e6;
   const stats = await commandStats();
@@ -127,6 +130,7 @@ async function measure(name: string, fn: () => Promise<void>): Promise<void> {
     scriptUsPerJob: perJob(scripts.usec),
     scriptP50UsPerJob: perJob(median * scripts.calls),
     cpuUsPerJob: perJob(cpuUs),
+    clientUsPerJob: perJob(clientCpu.user + clientCpu.system),
     breakdown: [...stats].filter(([n]) => !SCRIPT_COMMANDS.includes(n))
       .sort((a, b) => b[1].usec - a[1].usec)
       .map(([n, s]) => `${n} ${perJob(s.calls, 2)}×/${perJob(s.usec, 2)}µs`).join(", "),
@@ -223,12 +227,12 @@ const runtime = "Bun" in globalThis
   : `deno ${process.versions.deno}`;
 console.log(`\nRedis store, ${JOBS} jobs, ${runtime}, ${url}\n`);
 console.log(
-  "| case | jobs/s | Redis cmds/job | script calls/job | script µs/job | script p50 µs/job | Redis CPU µs/job |",
+  "| case | jobs/s | Redis cmds/job | script calls/job | script µs/job | script p50 µs/job | Redis CPU µs/job | client CPU µs/job |",
 );
-console.log("|---|---:|---:|---:|---:|---:|---:|");
+console.log("|---|---:|---:|---:|---:|---:|---:|---:|");
 for (const row of rows) {
   console.log(
-    `| ${row.case} | ${row.jobsPerSec} | ${row.cmdsPerJob} | ${row.scriptCallsPerJob} | ${row.scriptUsPerJob} | ${row.scriptP50UsPerJob} | ${row.cpuUsPerJob} |`,
+    `| ${row.case} | ${row.jobsPerSec} | ${row.cmdsPerJob} | ${row.scriptCallsPerJob} | ${row.scriptUsPerJob} | ${row.scriptP50UsPerJob} | ${row.cpuUsPerJob} | ${row.clientUsPerJob} |`,
   );
 }
 if (values.breakdown) {

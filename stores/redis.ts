@@ -25,6 +25,7 @@ import type {
   JobQuery,
   JobStats,
   Lease,
+  LeasedJob,
   MetricsSample,
   NewJob,
   PauseTarget,
@@ -152,20 +153,18 @@ export class RedisStore implements Store {
   }
 
   async settle(settlements: readonly Settlement[], next?: ClaimRequest): Promise<SettleResult> {
-    const known = settlements.map(({ id, token }) => this.#leased.take(id, token));
-    const args: codec.Arg[] = [
-      this.#maxFinished,
-      settlements.length,
-      ...settlements.flatMap((s, i) => codec.settlementArgs(s, known[i] !== undefined)),
-    ];
+    const known: (LeasedJob | undefined)[] = [];
+    const args: codec.Arg[] = [this.#maxFinished, settlements.length];
+    for (const settlement of settlements) {
+      const leased = this.#leased.take(settlement.id, settlement.token);
+      known.push(leased);
+      codec.pushSettlementArgs(args, settlement, leased !== undefined);
+    }
     const suffix = this.#tokenSuffix();
-    if (next) args.push(1, ...codec.claimArgs(next, suffix));
-    else args.push(0);
-    const [settled, jobs, nextAt, listeners] = await this.#run(
-      "settle jobs",
-      SCRIPTS.settle,
-      args,
-    ) as [unknown[], unknown, unknown, unknown];
+    args.push(next ? 1 : 0);
+    if (next) codec.claimArgs(next, suffix, args);
+    const reply = await this.#run("settle jobs", SCRIPTS.settle, args);
+    const [settled, jobs, nextAt, listeners] = reply as [unknown[], unknown, unknown, unknown];
     this.#heard(listeners);
     return {
       jobs: settled.map((reply, i) =>

@@ -72,15 +72,18 @@ export function newJobRecord(id: string, job: NewJob, args: readonly Arg[]): Job
   return record;
 }
 
-/** A claim request as script arguments (see `CLAIM_LIB`); `suffix` makes the tokens unique. */
-export function claimArgs(request: ClaimRequest, suffix: string): Arg[] {
+/**
+ * A claim request as script arguments (see `CLAIM_LIB`), appended to `args` when given;
+ * `suffix` makes the tokens unique.
+ */
+export function claimArgs(request: ClaimRequest, suffix: string, args: Arg[] = []): Arg[] {
   const { groups, limit, now, leaseMs, worker, maxAttempts, tags, limits } = request;
   if (!(limit >= 1)) {
     throw new RangeError(
       `Cannot claim jobs as limit must be at least 1: current value is ${limit}`,
     );
   }
-  const args: Arg[] = [now, now + leaseMs, worker, Math.floor(limit), suffix, groups.length];
+  args.push(now, now + leaseMs, worker, Math.floor(limit), suffix, groups.length);
   for (const [g, group] of groups.entries()) {
     args.push(tags?.[g] ?? "", group.length);
     for (const task of group) args.push(task, maxAttempts?.[task] ?? 0);
@@ -98,10 +101,12 @@ export function claimArgs(request: ClaimRequest, suffix: string): Arg[] {
 const OUTCOMES = new Set(["completed", "failed", "timeout", "retry", "release"]);
 
 /**
- * One settlement as script arguments (see `_scripts/settle.ts`); `isKnown` when the caller
- * will build the record afterwards itself ({@linkcode settledRecord}).
+ * Appends one settlement's script arguments to `args` (see `_scripts/settle.ts`); `isKnown`
+ * when the caller will build the record afterwards itself ({@linkcode settledRecord}).
+ * Pushed straight into the call's arguments: an array per job, then `flatMap` and a spread,
+ * were three copies of every argument of a batch.
  */
-export function settlementArgs(settlement: Settlement, isKnown: boolean): Arg[] {
+export function pushSettlementArgs(args: Arg[], settlement: Settlement, isKnown: boolean): void {
   const { id, token, outcome, now, error, runAt, progress, result, logs } = settlement;
   if (!OUTCOMES.has(outcome)) {
     throw new TypeError(
@@ -109,7 +114,7 @@ export function settlementArgs(settlement: Settlement, isKnown: boolean): Arg[] 
         `current value is ${JSON.stringify(outcome)}`,
     );
   }
-  return [
+  args.push(
     id,
     token,
     outcome,
@@ -120,8 +125,8 @@ export function settlementArgs(settlement: Settlement, isKnown: boolean): Arg[] 
     outcome === "completed" ? json(result) : "",
     isKnown ? 0 : 1,
     logs.length,
-    ...logs.map((line) => JSON.stringify(line)),
-  ];
+  );
+  for (let i = 0; i < logs.length; i++) args.push(JSON.stringify(logs[i]));
 }
 
 /**
@@ -243,13 +248,13 @@ function decodeLeased(id: string, f: readonly (string | null)[], lease: LeaseWri
   };
   if (runAt !== null) job.runAt = Number(runAt);
   if (key !== null) job.key = key;
-  const [error, progress, result, retry, timeout, trace] = f.slice(10);
-  if (error !== null) job.error = JSON.parse(error);
-  if (progress !== null) job.progress = JSON.parse(progress);
-  if (result !== null) job.result = JSON.parse(result);
-  if (retry !== null) job.retry = JSON.parse(retry);
-  if (timeout !== null) job.timeout = Number(timeout);
-  if (trace !== null) job.trace = JSON.parse(trace);
+  // Indexed, not sliced: most jobs have none of these, and a slice is an array per job.
+  if (f[10] !== null) job.error = JSON.parse(f[10]);
+  if (f[11] !== null) job.progress = JSON.parse(f[11]);
+  if (f[12] !== null) job.result = JSON.parse(f[12]);
+  if (f[13] !== null) job.retry = JSON.parse(f[13]);
+  if (f[14] !== null) job.timeout = Number(f[14]);
+  if (f[15] !== null) job.trace = JSON.parse(f[15]);
   return job;
 }
 

@@ -109,8 +109,11 @@ export class ReplyParser {
     const end = buffer.length;
     while (pos < end) {
       const type = buffer[pos];
-      const cr = buffer.indexOf(CR, pos + 1);
-      if (cr === -1 || cr + 1 >= end) {
+      // Scanned here rather than with `indexOf`: most lines are a few bytes (`$-1`, `$13`,
+      // `:1`), and a builtin call per reply element cost more than the loop.
+      let cr = pos + 1;
+      while (cr < end && buffer[cr] !== CR) cr++;
+      if (cr + 1 >= end) {
         this.#rest = buffer.slice(pos);
         return;
       }
