@@ -91,6 +91,8 @@ export class EventBus {
   #riders: StoreMessage[] = [];
   #ridden?: PromiseWithResolvers<void>;
   #rideTimer: ReturnType<typeof setTimeout> | undefined;
+  /** When the oldest job event in `#riders` was queued (ms since the epoch). */
+  #ridersSince = 0;
 
   constructor(statements: Statements, interval: number, retention: EventRetention) {
     this.#statements = statements;
@@ -109,9 +111,9 @@ export class EventBus {
    */
   publish(message: StoreMessage): Promise<void> {
     if (message.type === "event") {
-      this.#riders.push(message);
+      if (this.#riders.push(message) === 1) this.#ridersSince = Date.now();
       this.#ridden ??= Promise.withResolvers();
-      this.#rideTimer ??= setTimeout(() => this.#rideAlone(), RIDE_MS);
+      this.#rideTimer ??= setTimeout(this.#onRideTimer, RIDE_MS);
       return this.#ridden.promise;
     }
     this.#pending.push(message);
@@ -150,9 +152,9 @@ export class EventBus {
       });
       for (const message of this.#uncommitted) this.#subscribers.send(message);
       if (riders.length > 0) {
-        clearTimeout(this.#rideTimer);
-        this.#rideTimer = undefined;
-        if (this.#riders.length > 0) this.#rideTimer = setTimeout(() => this.#rideAlone(), RIDE_MS);
+        // The ride timer stays armed: clearing and setting it again per transaction cost a
+        // timer per job at concurrency 1. When it fires it looks at the riders waiting then.
+        if (this.#riders.length > 0) this.#ridersSince = Date.now();
         ridden?.resolve();
       }
       return result;
@@ -172,6 +174,15 @@ export class EventBus {
    * Writes the job events that found no transaction to ride on, or with no other subscriber
    * only hands them to this connection's own; a failure rejects them.
    */
+  /** The ride timer: job events still waiting after `RIDE_MS` go alone. */
+  #onRideTimer = (): void => {
+    this.#rideTimer = undefined;
+    if (this.#riders.length === 0) return;
+    const wait = this.#ridersSince + RIDE_MS - Date.now();
+    if (wait > 0) this.#rideTimer = setTimeout(this.#onRideTimer, wait);
+    else this.#rideAlone();
+  };
+
   #rideAlone(): void {
     clearTimeout(this.#rideTimer);
     this.#rideTimer = undefined;
