@@ -232,6 +232,36 @@ function earliest(a: number | undefined, b: number | undefined): number | undefi
   return a === undefined || (b !== undefined && b < a) ? b : a;
 }
 
+/**
+ * The ids to lease, in claim order: one select per priority group, each asked only for what
+ * the groups before it left, so a processor over several tags reads no more than one over its
+ * first tag while that one has enough. (One union of every group's arms read up to `limit`
+ * entries of each and sorted them all: four tags kept 73–80% of the one-tag rate.) All run in
+ * the claim's one write transaction, so they see one state of the queue.
+ */
+function selectIds(
+  statements: Statements,
+  request: ClaimRequest,
+  arms: readonly Arm[],
+  limit: number,
+  takes: readonly number[],
+): SQLInputValue[] {
+  const ids: SQLInputValue[] = [];
+  for (let start = 0, end = 1; start < arms.length && ids.length < limit; start = end++) {
+    while (end < arms.length && arms[end].group === arms[start].group) end++;
+    const sql = selectSql(
+      start === 0 && end === arms.length ? arms : arms.slice(start, end),
+      request.tags,
+      limit - ids.length,
+      start === 0 && end === arms.length ? takes : takes.slice(start, end),
+    );
+    for (const row of statements.rows(sql).all(request.now)) {
+      ids.push(Array.isArray(row) ? row[0] : (row as { id: number }).id);
+    }
+  }
+  return ids;
+}
+
 /** The select and the update (and, when short of `limit`, the next due time of delayed jobs). */
 function claimArms(
   statements: Statements,
@@ -243,8 +273,7 @@ function claimArms(
   const limit = Math.min(Math.trunc(request.limit), Number.MAX_SAFE_INTEGER);
   const hasTags = request.tags !== undefined;
   const takes = arms.map(({ task }) => Math.min(limit, gate?.allowance(task) ?? limit));
-  const selected = statements.rows(selectSql(arms, request.tags, limit, takes)).all(request.now);
-  const ids = selected.map((row) => Array.isArray(row) ? row[0] : (row as { id: number }).id);
+  const ids = selectIds(statements, request, arms, limit, takes);
   let jobs: LeasedJob[] = [];
   if (ids.length > 0) {
     const leaseArgs: SQLInputValue[] = [
