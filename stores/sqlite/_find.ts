@@ -8,7 +8,7 @@ import type { Job } from "../../src/job.ts";
 import { JOB_STATUSES } from "../../src/job.ts";
 import { compareJobs, compileQuery, queryHints } from "../../src/query.ts";
 import type { FindOptions, JobQuery } from "../../src/store.ts";
-import { canFindByKeyset, findByKeyset, keyset } from "./_keyset.ts";
+import { canFindByKeyset, findByKeyset, inCreatedOrder, keyset } from "./_keyset.ts";
 import { JOB_COLUMNS, type JobRow, toJob } from "./_rows.ts";
 import { SORT_COLUMNS } from "../_sort_columns.ts";
 import type { Statements } from "./_statements.ts";
@@ -107,10 +107,15 @@ export function find(statements: Statements, query: JobQuery, options: FindOptio
   );
   const values = [...params, ...range?.params ?? []];
   if (order !== undefined) {
-    // Rows arrive in order: skip and take matches, then stop reading.
+    // Rows arrive in order: skip and take matches, then stop reading. A status's jobs in
+    // creation order are its (status, task) lanes merged (see `inCreatedOrder`).
+    const hints = queryHints(query);
+    const rows = hints.status !== undefined && (options.sort?.field ?? "created") === "created"
+      ? inCreatedOrder(statements, hints, options)
+      : statement.iterate(...values) as Iterable<JobRow>;
     const jobs: Job[] = [];
     let skipped = 0;
-    for (const row of statement.iterate(...values) as Iterable<JobRow>) {
+    for (const row of rows) {
       const job = toJob(row);
       if (!match(job) || !isAfter(job)) continue;
       if (skipped < offset) skipped++;
