@@ -100,11 +100,12 @@ export function find(statements: Statements, query: JobQuery, options: FindOptio
   const isAfter = (job: Job) => after === undefined || compare(job, after) > 0;
   const range = keyset(options);
   const conditions = [where.replace(/^WHERE /, ""), ...range?.where ?? []].filter(Boolean);
-  const statement = statements.get(
-    `SELECT ${JOB_COLUMNS} FROM jobs ${
-      conditions.length > 0 ? `WHERE ${conditions.join(" AND ")}` : ""
-    } ${order ?? ""}`,
-  );
+  const statement = () =>
+    statements.get(
+      `SELECT ${JOB_COLUMNS} FROM jobs ${
+        conditions.length > 0 ? `WHERE ${conditions.join(" AND ")}` : ""
+      } ${order ?? ""}`,
+    );
   const values = [...params, ...range?.params ?? []];
   if (order !== undefined) {
     // Rows arrive in order: skip and take matches, then stop reading. A status's jobs in
@@ -112,7 +113,7 @@ export function find(statements: Statements, query: JobQuery, options: FindOptio
     const hints = queryHints(query);
     const rows = hints.status !== undefined && (options.sort?.field ?? "created") === "created"
       ? inCreatedOrder(statements, hints, options)
-      : statement.iterate(...values) as Iterable<JobRow>;
+      : statement().iterate(...values) as Iterable<JobRow>;
     const jobs: Job[] = [];
     let skipped = 0;
     for (const row of rows) {
@@ -123,7 +124,7 @@ export function find(statements: Statements, query: JobQuery, options: FindOptio
     }
     return jobs;
   }
-  const rows = statement.all(...values) as unknown as JobRow[];
+  const rows = statement().all(...values) as unknown as JobRow[];
   return rows.map(toJob).filter((job) => match(job) && isAfter(job)).sort(compare).slice(
     offset,
     offset + limit,
