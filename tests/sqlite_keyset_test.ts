@@ -101,7 +101,6 @@ test("SqliteStore() migrates a schema 6 file to schema 7 with every job, and eve
         "jobs_key",
         "jobs_ready",
         "jobs_status",
-        "jobs_task_created",
       ],
     });
     const all = await pages(store, {}, undefined);

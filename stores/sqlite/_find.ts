@@ -108,10 +108,11 @@ export function find(statements: Statements, query: JobQuery, options: FindOptio
     );
   const values = [...params, ...range?.params ?? []];
   if (order !== undefined) {
-    // Rows arrive in order: skip and take matches, then stop reading. A status's jobs in
-    // creation order are its (status, task) lanes merged (see `inCreatedOrder`).
+    // Rows arrive in order: skip and take matches, then stop reading. The jobs of statuses or
+    // tasks in creation order are their (status, task) lanes merged (see `inCreatedOrder`).
     const hints = queryHints(query);
-    const rows = hints.status !== undefined && (options.sort?.field ?? "created") === "created"
+    const lanes = hints.status !== undefined || hints.task !== undefined;
+    const rows = lanes && (options.sort?.field ?? "created") === "created"
       ? inCreatedOrder(statements, hints, options)
       : statement().iterate(...values) as Iterable<JobRow>;
     const jobs: Job[] = [];

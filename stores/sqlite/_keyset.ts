@@ -4,7 +4,7 @@
  * never the jobs before it, whatever the size of the table. @module
  */
 
-import type { Job } from "../../src/job.ts";
+import { type Job, JOB_STATUSES } from "../../src/job.ts";
 import type { QueryHints } from "../../src/query.ts";
 import type { FindOptions } from "../../src/store.ts";
 import { JOB_COLUMNS, type JobRow, toJob } from "./_rows.ts";
@@ -33,19 +33,18 @@ function tasksOf(statements: Statements, status: string): string[] {
 }
 
 /**
- * The index ranges that together hold exactly the matches, each read in order: one per task
- * (`jobs_task_created`), one per (status, task) pair (`jobs_status`), or the whole table
- * (`jobs_created`, or the primary key for id order). A status without tasks is read as its
- * pairs with the tasks that have jobs of it: schema 7 dropped `jobs_status_created`, whose
- * entries every claim and settle rewrote, and `jobs_status` holds a status's jobs in creation
- * order per task only.
+ * The index ranges that together hold exactly the matches, each read in order: one per
+ * (status, task) pair (`jobs_status`), or the whole table (`jobs_created`, or the primary key
+ * for id order). A status without tasks is read as its pairs with the tasks that have jobs of
+ * it, and a task without statuses as its pairs with every status: schema 7 dropped
+ * `jobs_status_created` (whose entries every claim and settle rewrote) and `jobs_task_created`
+ * (one more entry per add), and `jobs_status` holds jobs in creation order per pair only.
  */
 export function lanes(statements: Statements, hints: QueryHints): Lane[] {
   const status = hints.status && [...new Set(hints.status)];
   const task = hints.task && [...new Set(hints.task)];
   if (status === undefined && task === undefined) return [{ where: [], params: [] }];
-  if (status === undefined) return task!.map((t) => ({ where: ["task = ?"], params: [t] }));
-  return status.flatMap((s) =>
+  return (status ?? JOB_STATUSES).flatMap((s) =>
     (task ?? tasksOf(statements, s)).map((t) => ({
       where: ["status = ?", "task = ?"],
       params: [s, t],

@@ -154,8 +154,10 @@ export const MIGRATIONS: readonly string[] = [
   -- in jobs_status: about a WAL page per job at concurrency 1. A status's jobs in creation
   -- order are now read from jobs_status (status, task, created), one range per task that has
   -- jobs of that status (found by a skip scan), merged (see _keyset.ts); counts, recovery and
-  -- removal by status read the status prefix of jobs_status.
+  -- removal by status read the status prefix of jobs_status. jobs_task_created (task, created)
+  -- cost every add an entry; a task's jobs are its ranges of jobs_status, one per status.
   DROP INDEX jobs_status_created;
+  DROP INDEX jobs_task_created;
   `,
 ];
 
