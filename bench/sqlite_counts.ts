@@ -6,12 +6,13 @@
  *
  * `deno run -A bench/sqlite_counts.ts [--jobs 20000] [--concurrency 1] [--case process|add]`
  * (or `bun bench/…`); `--case add` counts awaited single `create()` calls instead of draining
- * (enqueue-single). Add Deno's `--cpu-prof` for a profile of the same run.
+ * (enqueue-single); `--wal-pages` turns WAL checkpoints off and counts the WAL frames (pages
+ * written) per job. Add Deno's `--cpu-prof` for a profile of the same run.
  * @module
  */
 
 import { DatabaseSync, StatementSync } from "node:sqlite";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -25,11 +26,13 @@ const { values } = parseArgs({
     jobs: { type: "string", default: "20000" },
     concurrency: { type: "string", default: "1" },
     case: { type: "string", default: "process" },
+    "wal-pages": { type: "boolean", default: false },
   },
 });
 const jobs = Number(values.jobs);
 const concurrency = Number(values.concurrency);
 const adding = values.case === "add";
+const walPages = values["wal-pages"];
 
 interface Tally {
   calls: number;
@@ -77,9 +80,23 @@ for (const method of ["run", "get", "all", "iterate"] as const) {
   });
 }
 const exec = DatabaseSync.prototype.exec;
+const unchecked = new WeakSet<DatabaseSync>();
 DatabaseSync.prototype.exec = function (this: DatabaseSync, sql: string) {
+  // Without checkpoints the WAL only grows, so its size tells the frames written.
+  if (walPages && !unchecked.has(this)) {
+    unchecked.add(this);
+    exec.call(this, "PRAGMA wal_autocheckpoint = 0");
+  }
   return timed(sql, () => exec.call(this, sql));
 };
+/** WAL frames so far: a 32-byte header, then 24 bytes and a 4,096-byte page per frame. */
+function walFrames(): number {
+  try {
+    return (statSync(join(dir, "jobs.db-wal")).size - 32) / (24 + 4096);
+  } catch {
+    return 0;
+  }
+}
 
 const dir = mkdtempSync(join(tmpdir(), "kinetik-sqlite-counts-"));
 const queue = kinetik(new SqliteStore({ path: join(dir, "jobs.db") }), { interval: "10s" });
@@ -96,6 +113,7 @@ try {
   if (!adding) {
     for (let i = 0; i < jobs; i += 10_000) await queue.createMany(specs.slice(i, i + 10_000));
   } else await queue.create("bench", { warm: true }); // the file and the statements exist
+  const frames = walFrames();
   const cpu = process.cpuUsage();
   const start = performance.now();
   counting = true;
@@ -107,6 +125,7 @@ try {
   }
   counting = false;
   const ms = performance.now() - start;
+  const pages = walPages ? `, ${((walFrames() - frames) / jobs).toFixed(2)} WAL pages per job` : "";
   const used = process.cpuUsage(cpu);
   const inSqlite = [...tallies.values()].reduce((sum, t) => sum + t.ms, 0);
   const cpuInSqlite = [...tallies.values()].reduce((sum, t) => sum + t.cpu, 0);
@@ -121,7 +140,7 @@ try {
       (cpuInSqlite / jobs).toFixed(0)
     } inside SQLite calls (${(inSqlite * 1000 / jobs).toFixed(0)} µs wall); ${
       (commits / jobs).toFixed(2)
-    } transactions and ${(statements / jobs).toFixed(2)} statements per job\n`,
+    } transactions and ${(statements / jobs).toFixed(2)} statements per job${pages}\n`,
   );
   console.log("calls/job  CPU µs/call  CPU µs/job  wall µs/job  statement");
   const rows = [...tallies.entries()].sort((a, b) => b[1].cpu - a[1].cpu);

@@ -8,7 +8,7 @@ import type { Job } from "../../src/job.ts";
 import { JOB_STATUSES } from "../../src/job.ts";
 import { compareJobs, compileQuery, queryHints } from "../../src/query.ts";
 import type { FindOptions, JobQuery } from "../../src/store.ts";
-import { canFindByKeyset, findByKeyset, keyset } from "./_keyset.ts";
+import { canFindByKeyset, findByKeyset, inCreatedOrder, keyset } from "./_keyset.ts";
 import { JOB_COLUMNS, type JobRow, toJob } from "./_rows.ts";
 import { SORT_COLUMNS } from "../_sort_columns.ts";
 import type { Statements } from "./_statements.ts";
@@ -100,17 +100,24 @@ export function find(statements: Statements, query: JobQuery, options: FindOptio
   const isAfter = (job: Job) => after === undefined || compare(job, after) > 0;
   const range = keyset(options);
   const conditions = [where.replace(/^WHERE /, ""), ...range?.where ?? []].filter(Boolean);
-  const statement = statements.get(
-    `SELECT ${JOB_COLUMNS} FROM jobs ${
-      conditions.length > 0 ? `WHERE ${conditions.join(" AND ")}` : ""
-    } ${order ?? ""}`,
-  );
+  const statement = () =>
+    statements.get(
+      `SELECT ${JOB_COLUMNS} FROM jobs ${
+        conditions.length > 0 ? `WHERE ${conditions.join(" AND ")}` : ""
+      } ${order ?? ""}`,
+    );
   const values = [...params, ...range?.params ?? []];
   if (order !== undefined) {
-    // Rows arrive in order: skip and take matches, then stop reading.
+    // Rows arrive in order: skip and take matches, then stop reading. The jobs of statuses or
+    // tasks in creation order are their (status, task) lanes merged (see `inCreatedOrder`).
+    const hints = queryHints(query);
+    const lanes = hints.status !== undefined || hints.task !== undefined;
+    const rows = lanes && (options.sort?.field ?? "created") === "created"
+      ? inCreatedOrder(statements, hints, options)
+      : statement().iterate(...values) as Iterable<JobRow>;
     const jobs: Job[] = [];
     let skipped = 0;
-    for (const row of statement.iterate(...values) as Iterable<JobRow>) {
+    for (const row of rows) {
       const job = toJob(row);
       if (!match(job) || !isAfter(job)) continue;
       if (skipped < offset) skipped++;
@@ -118,7 +125,7 @@ export function find(statements: Statements, query: JobQuery, options: FindOptio
     }
     return jobs;
   }
-  const rows = statement.all(...values) as unknown as JobRow[];
+  const rows = statement().all(...values) as unknown as JobRow[];
   return rows.map(toJob).filter((job) => match(job) && isAfter(job)).sort(compare).slice(
     offset,
     offset + limit,

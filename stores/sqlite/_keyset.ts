@@ -4,7 +4,7 @@
  * never the jobs before it, whatever the size of the table. @module
  */
 
-import type { Job } from "../../src/job.ts";
+import { type Job, JOB_STATUSES } from "../../src/job.ts";
 import type { QueryHints } from "../../src/query.ts";
 import type { FindOptions } from "../../src/store.ts";
 import { JOB_COLUMNS, type JobRow, toJob } from "./_rows.ts";
@@ -17,41 +17,39 @@ export interface Lane {
 }
 
 /**
- * Above this many (status, task) pairs a query reads one lane per status (or per task) and
- * filters the other column, instead of one lane per pair.
+ * The tasks that have jobs of `status`, each found by one seek of `jobs_status (status, task,
+ * created)` past the one before (a skip scan), so the cost is per task, not per job.
  */
-const MAX_PAIRS = 32;
-
-function list(count: number): string {
-  return Array.from({ length: count }, () => "?").join(", ");
+function tasksOf(statements: Statements, status: string): string[] {
+  const rows = statements.get(
+    `WITH RECURSIVE t(task) AS (
+       SELECT (SELECT min(task) FROM jobs WHERE status = ?1)
+       UNION ALL
+       SELECT (SELECT min(task) FROM jobs WHERE status = ?1 AND task > t.task)
+       FROM t WHERE t.task IS NOT NULL
+     ) SELECT task FROM t WHERE task IS NOT NULL`,
+  ).all(status) as { task: string }[];
+  return rows.map((row) => row.task);
 }
 
 /**
  * The index ranges that together hold exactly the matches, each read in order: one per
- * status (`jobs_status_created`), per task (`jobs_task_created`), per pair (`jobs_status`),
- * or the whole table (`jobs_created`, or the primary key for id order).
+ * (status, task) pair (`jobs_status`), or the whole table (`jobs_created`, or the primary key
+ * for id order). A status without tasks is read as its pairs with the tasks that have jobs of
+ * it, and a task without statuses as its pairs with every status: schema 7 dropped
+ * `jobs_status_created` (whose entries every claim and settle rewrote) and `jobs_task_created`
+ * (one more entry per add), and `jobs_status` holds jobs in creation order per pair only.
  */
-function lanes(hints: QueryHints): Lane[] {
+export function lanes(statements: Statements, hints: QueryHints): Lane[] {
   const status = hints.status && [...new Set(hints.status)];
   const task = hints.task && [...new Set(hints.task)];
   if (status === undefined && task === undefined) return [{ where: [], params: [] }];
-  if (status === undefined) return task!.map((t) => ({ where: ["task = ?"], params: [t] }));
-  if (task === undefined) return status.map((s) => ({ where: ["status = ?"], params: [s] }));
-  if (status.length * task.length <= MAX_PAIRS) {
-    return status.flatMap((s) =>
-      task.map((t) => ({ where: ["status = ?", "task = ?"], params: [s, t] }))
-    );
-  }
-  if (status.length <= task.length) {
-    return status.map((s) => ({
-      where: ["status = ?", `task IN (${list(task.length)})`],
-      params: [s, ...task],
-    }));
-  }
-  return task.map((t) => ({
-    where: ["task = ?", `status IN (${list(status.length)})`],
-    params: [t, ...status],
-  }));
+  return (status ?? JOB_STATUSES).flatMap((s) =>
+    (task ?? tasksOf(statements, s)).map((t) => ({
+      where: ["status = ?", "task = ?"],
+      params: [s, t],
+    }))
+  );
 }
 
 /**
@@ -95,7 +93,8 @@ export function findByKeyset(
   const dir = direction === 1 ? "ASC" : "DESC";
   const order = field === "id" ? `ORDER BY id ${dir}` : `ORDER BY created ${dir}, id ${dir}`;
   const after = keyset(options);
-  const all = lanes(hints);
+  const all = lanes(statements, hints);
+  if (all.length === 0) return [];
   const select = (columns: string, lane: Lane, take: number[]) => {
     const where = [...lane.where, ...after?.where ?? []];
     const sql = `SELECT ${columns} FROM jobs ${
@@ -137,4 +136,54 @@ function byCreated(direction: 1 | -1): (a: Key, b: Key) => number {
 
 function byId(direction: 1 | -1): (a: Key, b: Key) => number {
   return (a, b) => (a.id - b.id) * direction;
+}
+
+/** Rows a lane of {@linkcode inCreatedOrder} reads at a time. */
+const CHUNK = 64;
+
+/**
+ * The rows of every lane of `hints`, after `options.after`, in creation order: each lane is
+ * read in index order and the lanes are merged here, so a query with more conditions than the
+ * indexes hold reads only as far as its page (no sort of every job of a status). Lanes share
+ * one cached statement, so each reads a chunk at a time, from the keyset of its last row.
+ */
+export function* inCreatedOrder(
+  statements: Statements,
+  hints: QueryHints,
+  options: FindOptions,
+): Generator<JobRow> {
+  const direction = options.sort?.direction ?? 1;
+  const dir = direction === 1 ? "ASC" : "DESC";
+  const op = direction === 1 ? ">" : "<";
+  const read = (lane: Lane, from: Key | undefined): JobRow[] => {
+    const where = from === undefined ? lane.where : [...lane.where, `(created, id) ${op} (?, ?)`];
+    const params = from === undefined ? lane.params : [...lane.params, from.created, from.id];
+    return statements.get(
+      `SELECT ${JOB_COLUMNS} FROM jobs WHERE ${where.join(" AND ")}
+       ORDER BY created ${dir}, id ${dir} LIMIT ${CHUNK}`,
+    ).all(...params) as unknown as JobRow[];
+  };
+  const after = keyset(options) && options.after;
+  const start = after && { created: after.created, id: Number(after.id) };
+  const heads: { lane: Lane; rows: JobRow[]; at: number }[] = [];
+  for (const lane of lanes(statements, hints)) {
+    const rows = read(lane, start);
+    if (rows.length > 0) heads.push({ lane, rows, at: 0 });
+  }
+  const order = byCreated(direction);
+  while (heads.length > 0) {
+    // Few lanes (statuses × tasks): a linear pick of the least head beats a heap here.
+    let least = 0;
+    for (let i = 1; i < heads.length; i++) {
+      const a = heads[i], b = heads[least];
+      if (order(a.rows[a.at], b.rows[b.at]) < 0) least = i;
+    }
+    const head = heads[least];
+    const row = head.rows[head.at++];
+    yield row;
+    if (head.at < head.rows.length) continue;
+    head.rows = head.rows.length < CHUNK ? [] : read(head.lane, row);
+    head.at = 0;
+    if (head.rows.length === 0) heads.splice(least, 1);
+  }
 }

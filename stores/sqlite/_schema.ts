@@ -7,7 +7,7 @@ import type { DatabaseSync } from "node:sqlite";
 import { StoreError } from "../../src/store.ts";
 
 /** The schema version this code writes and reads. */
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;
 
 /**
  * Migrations by the version they bring the file to; `MIGRATIONS[0]` creates version 1.
@@ -147,6 +147,17 @@ export const MIGRATIONS: readonly string[] = [
     origin TEXT PRIMARY KEY,
     expires INTEGER NOT NULL
   ) WITHOUT ROWID;
+  `,
+  `
+  -- Version 7: an index diet. jobs_status_created (status, created) had an entry rewritten by
+  -- every claim and every settle (out of one status, into the next), beside the same rewrite
+  -- in jobs_status: about a WAL page per job at concurrency 1. A status's jobs in creation
+  -- order are now read from jobs_status (status, task, created), one range per task that has
+  -- jobs of that status (found by a skip scan), merged (see _keyset.ts); counts, recovery and
+  -- removal by status read the status prefix of jobs_status. jobs_task_created (task, created)
+  -- cost every add an entry; a task's jobs are its ranges of jobs_status, one per status.
+  DROP INDEX jobs_status_created;
+  DROP INDEX jobs_task_created;
   `,
 ];
 
