@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { DatabaseSync } from "node:sqlite";
-import { StoreError, type StoreMessage } from "../src/store.ts";
+import { type NewJob, StoreError, type StoreMessage } from "../src/store.ts";
 import { SqliteStore } from "../stores/sqlite.ts";
 import { testStore } from "../testing.ts";
 import { PATIENCE, withTimeout } from "./_helpers.ts";
@@ -40,6 +40,38 @@ const request = (task: string, now = T0) => ({
   worker: "w",
   leaseMs: 1_000,
   now,
+});
+
+test("SqliteStore.add() saves a bulk of jobs in order, the keyed ones deduped, across multi-row inserts", async () => {
+  const store = new SqliteStore({ path: freshPath() });
+  try {
+    // 150 jobs: runs of keyless jobs longer and shorter than one multi-row INSERT, keyed jobs
+    // between them, a key repeated inside the batch, and jobs with every optional field.
+    const jobs = Array.from({ length: 150 }, (_, n) => {
+      const job: NewJob = { ...newJob(`t${n % 3}`, T0 + n), data: { n } };
+      if (n % 70 === 69) job.key = `k${n}`;
+      if (n === 100 || n === 140) job.key = "shared";
+      if (n % 50 === 7) {
+        Object.assign(job, { runAt: T0 + 10_000, maxAttempts: 4, timeout: 9, trace: { t: "x" } });
+        job.retry = { delay: 5, max: 2, backoff: "fixed" };
+      }
+      return job;
+    });
+    const saved = await store.add(jobs);
+    assert.equal(saved.length, 150);
+    assert.equal(saved[140].id, saved[100].id);
+    const ids = saved.filter((_, n) => n !== 140).map((job) => Number(job.id));
+    assert.deepEqual(ids, [...ids].sort((a, b) => a - b));
+    assert.equal(new Set(ids).size, 149);
+    for (const [n, job] of saved.entries()) {
+      assert.deepEqual(await store.get(job.id), job, `job ${n}`);
+      if (n !== 140) assert.deepEqual(job.data, { n });
+    }
+    assert.equal(saved[7].status, "delayed");
+    assert.equal(saved[7].maxAttempts, 4);
+  } finally {
+    await store.close();
+  }
 });
 
 test("SqliteStore keeps jobs and logs across a reopen of the file", async () => {

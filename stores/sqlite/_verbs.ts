@@ -19,53 +19,102 @@ export function key(id: string): number | undefined {
   return /^[1-9][0-9]{0,15}$/.test(id) ? Number(id) : undefined;
 }
 
+/** The columns an add writes, one `?` each; a job's own maxAttempts goes in the last two. */
+const ADD_COLUMNS = "(task, data, status, created, run_at, priority, key, logs, retry, timeout, " +
+  "trace, max_attempts, own_max_attempts)";
+const ADD_ROW = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+const ADD_PARAMS = 13;
+/**
+ * Rows per multi-row INSERT, largest first: a bulk add runs one statement per 64 jobs
+ * instead of one per job (each statement run also rewrites the AUTOINCREMENT counter), and a
+ * remainder goes in at most three statements of each smaller size, so a few shapes are
+ * prepared. 64 rows of 13 parameters stay under SQLite's oldest variable limit (999).
+ */
+const ADD_SIZES = [64, 16, 4, 1];
+const ADD_SQL = ADD_SIZES.map((size) =>
+  `INSERT INTO jobs ${ADD_COLUMNS} VALUES ${ADD_ROW}${`, ${ADD_ROW}`.repeat(size - 1)}`
+);
+
 /** Saves jobs; a key held by an unfinished job returns that job instead. */
 export function add(statements: Statements, jobs: readonly NewJob[]): Job[] {
-  // A job's own maxAttempts goes in both columns: max_attempts is what the record shows, and
-  // own_max_attempts tells a claim to keep it.
-  const insert = statements.get(
-    `INSERT INTO jobs (task, data, status, created, run_at, priority, key, logs, retry, timeout,
-       trace, max_attempts, own_max_attempts)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
   // Newest first: a job requeued while another held the key is (but for a requeue of both)
   // older than that holder, which keeps the key as in the other stores.
   const byKey = statements.get(
     `SELECT ${JOB_COLUMNS} FROM jobs WHERE key = ? AND status IN ${UNFINISHED}
      ORDER BY id DESC LIMIT 1`,
   );
-  return jobs.map((job) => {
-    if (job.key !== undefined) {
-      const row = byKey.get(job.key) as JobRow | undefined;
-      if (row) return toJob(row);
+  const saved: Job[] = new Array(jobs.length);
+  // Jobs without a key are saved in runs of consecutive ones; a job with a key first flushes
+  // the run before it, so ids keep the order of `jobs` and a key sees every job before it.
+  let from = 0;
+  for (let i = 0; i < jobs.length; i++) {
+    const job = jobs[i];
+    if (job.key === undefined) continue;
+    insertRun(statements, jobs, from, i, saved);
+    from = i + 1;
+    const row = byKey.get(job.key) as JobRow | undefined;
+    if (row) saved[i] = toJob(row);
+    else insertRun(statements, jobs, i, i + 1, saved);
+  }
+  insertRun(statements, jobs, from, jobs.length, saved);
+  return saved;
+}
+
+/** Inserts `jobs[from..to)` with as few multi-row INSERTs as {@linkcode ADD_SIZES} allow. */
+function insertRun(
+  statements: Statements,
+  jobs: readonly NewJob[],
+  from: number,
+  to: number,
+  saved: Job[],
+): void {
+  let i = from;
+  for (let s = 0; s < ADD_SIZES.length; s++) {
+    const size = ADD_SIZES[s];
+    if (to - i < size) continue;
+    const insert = statements.get(ADD_SQL[s]);
+    const values: unknown[] = new Array(size * ADD_PARAMS);
+    const texts: (string | null)[] = new Array(size);
+    while (to - i >= size) {
+      for (let k = 0; k < size; k++) texts[k] = bindJob(values, k * ADD_PARAMS, jobs[i + k]);
+      // One statement under the write lock: AUTOINCREMENT gives its rows consecutive ids,
+      // the last one being lastInsertRowid.
+      const last = Number(insert.run(...(values as never[])).lastInsertRowid);
+      for (let k = 0; k < size; k++) {
+        saved[i + k] = record(String(last - size + 1 + k), jobs[i + k], texts[k]);
+      }
+      i += size;
     }
-    const data = toText(job.data);
-    const status = job.runAt !== undefined ? "delayed" : "queued";
-    const id = Number(
-      insert.run(
-        job.task,
-        data,
-        status,
-        job.created,
-        job.runAt ?? null,
-        job.priority,
-        job.key ?? null,
-        toJsonLines([job.log]),
-        toText(job.retry),
-        job.timeout ?? null,
-        toText(job.trace),
-        job.maxAttempts ?? null,
-        job.maxAttempts ?? null,
-      ).lastInsertRowid,
-    );
-    // Built here rather than read back: the same record, without a second statement per job.
-    const record = newJobRecord(String(id), job, data === null ? undefined : JSON.parse(data));
-    if (job.maxAttempts !== undefined) record.maxAttempts = job.maxAttempts;
-    if (job.retry !== undefined) record.retry = structuredClone(job.retry);
-    if (job.timeout !== undefined) record.timeout = job.timeout;
-    if (job.trace !== undefined) record.trace = { ...job.trace };
-    return record;
-  });
+  }
+}
+
+/** Writes a job's column values into `values` from `at`; returns its data as JSON text. */
+function bindJob(values: unknown[], at: number, job: NewJob): string | null {
+  const data = toText(job.data);
+  values[at] = job.task;
+  values[at + 1] = data;
+  values[at + 2] = job.runAt !== undefined ? "delayed" : "queued";
+  values[at + 3] = job.created;
+  values[at + 4] = job.runAt ?? null;
+  values[at + 5] = job.priority;
+  values[at + 6] = job.key ?? null;
+  values[at + 7] = toJsonLines([job.log]);
+  values[at + 8] = toText(job.retry);
+  values[at + 9] = job.timeout ?? null;
+  values[at + 10] = toText(job.trace);
+  values[at + 11] = job.maxAttempts ?? null;
+  values[at + 12] = job.maxAttempts ?? null;
+  return data;
+}
+
+/** The record of a saved job, built rather than read back (no second statement per job). */
+function record(id: string, job: NewJob, data: string | null): Job {
+  const saved = newJobRecord(id, job, data === null ? undefined : JSON.parse(data));
+  if (job.maxAttempts !== undefined) saved.maxAttempts = job.maxAttempts;
+  if (job.retry !== undefined) saved.retry = structuredClone(job.retry);
+  if (job.timeout !== undefined) saved.timeout = job.timeout;
+  if (job.trace !== undefined) saved.trace = { ...job.trace };
+  return saved;
 }
 
 /**
