@@ -98,13 +98,29 @@ function bindJob(values: unknown[], at: number, job: NewJob): string | null {
   values[at + 4] = job.runAt ?? null;
   values[at + 5] = job.priority;
   values[at + 6] = job.key ?? null;
-  values[at + 7] = toJsonLines([job.log]);
+  values[at + 7] = createdLine(job.log);
   values[at + 8] = toText(job.retry);
   values[at + 9] = job.timeout ?? null;
   values[at + 10] = toText(job.trace);
   values[at + 11] = job.maxAttempts ?? null;
   values[at + 12] = job.maxAttempts ?? null;
   return data;
+}
+
+/** The last created line and its text: a createMany's jobs share one time and message. */
+let lastLine: LogLine | undefined;
+let lastText = "";
+
+/** A job's created log line as the `logs` column keeps it. */
+function createdLine(line: LogLine): string {
+  if (
+    lastLine === undefined || line.time !== lastLine.time || line.message !== lastLine.message ||
+    line.data !== undefined || lastLine.data !== undefined
+  ) {
+    lastText = toJsonLines([line]);
+    lastLine = line;
+  }
+  return lastText;
 }
 
 /** The record of a saved job, built rather than read back (no second statement per job). */
