@@ -84,8 +84,9 @@ export function buildJob(
 ): NewJob {
   const name = typeof task === "object" && task !== null ? task.name : task;
   assertTaskName(name, "create job");
-  const what = `create job for ${JSON.stringify(name)}`;
   const payload = data === undefined ? {} : data;
+  // Named only when a check fails: building the text per job was a share of a bulk create.
+  const what = () => `create job for ${JSON.stringify(name)}`;
   assertJsonData(payload, what);
   const opts: CreateOptions = typeof options === "object" && options !== null
     ? options
@@ -94,12 +95,12 @@ export function buildJob(
   const priority = opts.priority ?? 0;
   if (typeof priority !== "number" || !Number.isInteger(priority)) {
     throw new TypeError(
-      `Cannot ${what} as priority must be an integer: current value is ${show(priority)}`,
+      `Cannot ${what()} as priority must be an integer: current value is ${show(priority)}`,
     );
   }
   if (opts.key !== undefined && (typeof opts.key !== "string" || opts.key === "")) {
     throw new TypeError(
-      `Cannot ${what} as key must be a non-empty string: current value is ${show(opts.key)}`,
+      `Cannot ${what()} as key must be a non-empty string: current value is ${show(opts.key)}`,
     );
   }
   const job: NewJob = {
@@ -117,7 +118,7 @@ export function buildJob(
   if (delay > 0) job.runAt = now + delay;
   if (opts.key !== undefined) job.key = opts.key;
   if (opts.retry !== undefined) {
-    const { delay, max, backoff } = parseRetryPolicy(opts.retry, undefined, what);
+    const { delay, max, backoff } = parseRetryPolicy(opts.retry, undefined, what());
     job.retry = max === undefined ? { delay, backoff } : { delay, max, backoff };
     // A claim records the stall limit of the task's policy; this job carries its own.
     job.maxAttempts = stallLimit({ retry: job.retry });

@@ -157,12 +157,14 @@ function isJsonSafe(value: unknown, depth: number): boolean {
  * {@linkcode MAX_DATA_DEPTH} levels.
  *
  * @param data the job's data
- * @param what what is being done, for the message (e.g. "create job for \"send email\"")
+ * @param what what is being done, for the message (e.g. "create job for \"send email\""), or
+ *   a function giving it, called only when the data fails
  * @throws {TypeError} naming the first offending path
  * @throws {RangeError} when `data` is nested more than {@linkcode MAX_DATA_DEPTH} levels deep
  */
-export function assertJsonData(data: unknown, what: string): void {
+export function assertJsonData(data: unknown, what: string | (() => string)): void {
   if (isJsonSafe(data, 0)) return;
+  if (typeof what === "function") what = what();
   const problem = find(data);
   if (problem?.kind === "depth") {
     throw new RangeError(
