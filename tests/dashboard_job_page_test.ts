@@ -38,6 +38,7 @@ test("a failed job is retried from its page and turns completed", options, async
     assert.equal(stored?.status, "completed");
     assert.equal(stored?.attempts, 2);
     // The log shows the whole story, the retry included.
+    await page.locator('[data-test="logs"] tr', { hasText: "Completed" }).waitFor();
     const log = await page.locator('[data-test="logs"]').textContent();
     assert.match(log ?? "", /Failed.*the first attempt fails/s);
     assert.match(log ?? "", /Completed/);

@@ -177,10 +177,11 @@ export function jobPage(context, id) {
   }
 
   async function load() {
-    const [job, lines] = await Promise.all([
-      api.get(path),
-      /** @type {Promise<any[]>} */ (api.get(`${path}/logs`)),
-    ]);
+    // The record first, then its lines: a settle writes both at once, so lines read after
+    // the record hold at least what its status says happened (read side by side, a record
+    // already completed could come with the lines of before).
+    const job = await api.get(path);
+    const lines = /** @type {any[]} */ (await api.get(`${path}/logs`));
     showRecord(job);
     for (const line of lines) appendLine(line);
   }
