@@ -28,6 +28,7 @@ import {
   type QueueOptions,
   type QueueSettings,
   resolveProcessOptions,
+  resolveQueueArgs,
   resolveQueueOptions,
   resolveTags,
 } from "./queue_options.ts";
@@ -42,27 +43,17 @@ import {
 import type { QueueHooks } from "./queue_hooks.ts";
 import { type MetricsOptions, type QueueMetrics, readMetrics } from "./queue_metrics.ts";
 import { validateQuery } from "./query.ts";
-import { applyPlugin, configureFor } from "./queue_plugins.ts";
+import { applyPlugin, configureFor, type Plugin } from "./queue_plugins.ts";
 import { hostname, pid } from "./runtime.ts";
 import type { Schedule, ScheduleSpec } from "./schedules/schedule_spec.ts";
 import type { JobQuery, NewJob, PauseTarget, Store, WorkerRecord } from "./store.ts";
 import type { Task } from "./task.ts";
 import { type WaitOptions, watchJob } from "./wait.ts";
-import { MemoryStore } from "../stores/memory.ts";
 
 export type { ProcessOptions, QueueOptions } from "./queue_options.ts";
 export type { WaitOptions } from "./wait.ts";
+export type { Plugin } from "./queue_plugins.ts";
 export type { QueueEvents } from "./queue_events.ts";
-
-/**
- * A plugin for `queue.use()`: a function of the queue, or an object with `handle(queue)`.
- * (Spelled out rather than `PluginOf<Queue>`, so the public type names no private one.)
- */
-export type Plugin = ((queue: Queue) => unknown) | { handle(queue: Queue): unknown };
-
-function isStore(value: unknown): value is Store {
-  return typeof (value as Store | undefined)?.claim === "function";
-}
 
 /**
  * A Kinetik queue.
@@ -91,8 +82,7 @@ export class Queue extends Emitter<QueueEvents> {
 
   /** A queue on `store` (a `MemoryStore` when none is given). */
   constructor(store?: Store | QueueOptions, options: QueueOptions = {}) {
-    const resolved = isStore(store) ? store : new MemoryStore();
-    const opts = isStore(store) ? options : (store ?? options);
+    const { store: resolved, options: opts } = resolveQueueArgs(store, options);
     super((error) => this.reportError(error));
     this.store = resolved;
     this.#settings = resolveQueueOptions(opts);

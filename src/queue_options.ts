@@ -6,6 +6,8 @@
 import { type Clock, systemClock } from "./clock.ts";
 import { type Duration, parseDuration } from "./duration.ts";
 import { resolveRetention, type RetentionLimit, type RetentionOptions } from "./retention.ts";
+import type { Store } from "./store.ts";
+import { MemoryStore } from "../stores/memory.ts";
 
 /** Options of `kinetik()` / `new Queue()`. */
 export interface QueueOptions {
@@ -112,4 +114,21 @@ export function resolveTags(tags: unknown): string[] {
     );
   }
   return [...list];
+}
+
+function isStore(value: unknown): value is Store {
+  return typeof (value as Store | undefined)?.claim === "function";
+}
+
+/**
+ * What `new Queue(store?, options?)` was given: the first argument is a store or, without
+ * one, the options (a `MemoryStore` is used then).
+ */
+export function resolveQueueArgs(
+  store: Store | QueueOptions | undefined,
+  options: QueueOptions,
+): { store: Store; options: QueueOptions } {
+  return isStore(store)
+    ? { store, options }
+    : { store: new MemoryStore(), options: store ?? options };
 }

@@ -3,7 +3,14 @@
  * `queue.use(plugin)`. @module
  */
 
+import type { Queue } from "./queue.ts";
 import { getEnv } from "./runtime.ts";
+
+/**
+ * A plugin for `queue.use()`: a function of the queue, or an object with `handle(queue)`.
+ * (Spelled out rather than `PluginOf<Queue>`, so the public type names no private one.)
+ */
+export type Plugin = ((queue: Queue) => unknown) | { handle(queue: Queue): unknown };
 
 /** A plugin of a `Q`: a function of it, or an object with `handle(it)`. */
 export type PluginOf<Q> = ((queue: Q) => unknown) | { handle(queue: Q): unknown };

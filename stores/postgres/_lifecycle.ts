@@ -9,7 +9,7 @@ import type { RemoveFilter } from "../../src/store.ts";
 import { STORE_MESSAGES } from "../../src/store.ts";
 import type { Connection } from "./_connection.ts";
 import { wakeCte } from "./_notify.ts";
-import { jobColumns, rowId, toJob } from "./_rows.ts";
+import { jobColumns, queryJob } from "./_rows.ts";
 import { toJsonLines } from "../_json_lines.ts";
 import type { Names } from "./_verbs.ts";
 
@@ -100,19 +100,17 @@ export async function remove(
  * goes with it (the `held_key` index entry). A claim or settle holding the row is waited for;
  * a settle after it finds no row and is refused.
  */
-export async function removeJob(
+export function removeJob(
   connection: Connection,
   { schema }: Names,
   id: string,
 ): Promise<Job | undefined> {
-  const key = rowId(id);
-  if (key === undefined) return undefined;
-  const [row] = await connection.query(
+  return queryJob(
+    connection,
     "remove a job",
+    id,
     `DELETE FROM "${schema}".jobs j WHERE j.id = $1 RETURNING ${jobColumns("j")}`,
-    [key],
   );
-  return row && toJob(row);
 }
 
 /**
@@ -121,22 +119,21 @@ export async function removeJob(
  * its task. A claim that locked the row first (the job came due) is waited for, and the row,
  * now `processing`, is left alone.
  */
-export async function promote(
+export function promote(
   connection: Connection,
   { schema, channel }: Names,
   id: string,
   now: number,
 ): Promise<Job | undefined> {
-  const key = rowId(id);
-  if (key === undefined) return undefined;
-  const [row] = await connection.query(
+  return queryJob(
+    connection,
     "promote a job",
+    id,
     `WITH promoted AS (
        UPDATE "${schema}".jobs j SET status = 'queued', run_at = NULL, logs = j.logs || $2
        WHERE j.id = $1 AND j.status = 'delayed' RETURNING ${jobColumns("j")}),
      ${wakeCte(channel, "SELECT task FROM promoted")}
      SELECT *, (SELECT count(*) FROM woke) AS woke FROM promoted`,
-    [key, toJsonLines([{ time: now, message: STORE_MESSAGES.promoted }])],
+    [toJsonLines([{ time: now, message: STORE_MESSAGES.promoted }])],
   );
-  return row && toJob(row);
 }

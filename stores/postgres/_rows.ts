@@ -6,7 +6,7 @@
 
 import type { Job, JobStatus } from "../../src/job.ts";
 import { type NewJob, newJobRecord } from "../../src/store.ts";
-import type { Row } from "./_connection.ts";
+import type { Connection, Row } from "./_connection.ts";
 
 /** The columns of a record: every column but `logs`, `held_key` and `ready_at`. */
 export const JOB_COLUMNS = [
@@ -102,4 +102,21 @@ export function addedJob(id: string, job: NewJob, dataText: string | null): Job 
 /** A job id as the bigint key, or `undefined` for an id this store never made. */
 export function rowId(id: string): string | undefined {
   return /^[1-9][0-9]{0,17}$/.test(id) ? id : undefined;
+}
+
+/**
+ * Runs `sql` on one job, its id bound as `$1` and `params` after it, and returns the row it
+ * returns as a job; `undefined` when there is none, or for an id no row can have.
+ */
+export async function queryJob(
+  connection: Connection,
+  what: string,
+  id: string,
+  sql: string,
+  params: unknown[] = [],
+): Promise<Job | undefined> {
+  const key = rowId(id);
+  if (key === undefined) return undefined;
+  const [row] = await connection.query(what, sql, [key, ...params]);
+  return row && toJob(row);
 }

@@ -8,7 +8,7 @@ import type { JobStats, Lease, WorkerRecord } from "../../src/store.ts";
 import { STALLED_ERROR, STORE_MESSAGES } from "../../src/store.ts";
 import { type Connection, sqlState } from "./_connection.ts";
 import { wakeCte } from "./_notify.ts";
-import { jobColumns, rowId, toJob, toText } from "./_rows.ts";
+import { jobColumns, queryJob, rowId, toJob, toText } from "./_rows.ts";
 import { fromJsonLines, toJsonLines } from "../_json_lines.ts";
 
 /** The schema and channel a verb works on. */
@@ -98,19 +98,17 @@ export async function recover(
 }
 
 /** Get. Reads one row by primary key. */
-export async function get(
+export function get(
   connection: Connection,
   { schema }: Names,
   id: string,
 ): Promise<Job | undefined> {
-  const key = rowId(id);
-  if (key === undefined) return undefined;
-  const [row] = await connection.query(
+  return queryJob(
+    connection,
     "get a job",
+    id,
     `SELECT ${jobColumns("j")} FROM "${schema}".jobs j WHERE j.id = $1`,
-    [key],
   );
-  return row && toJob(row);
 }
 
 /** Stats. Reads `jobs_status` only (an index-only scan once the table is vacuumed). */
@@ -131,22 +129,21 @@ export async function stats(connection: Connection, { schema }: Names): Promise<
  * the lease and the dedupe key dropped, a log line. A claim holding the row's lock for a moment
  * is waited for, then the row is re-checked (still unfinished: it is cancelled as processing).
  */
-export async function cancel(
+export function cancel(
   connection: Connection,
   { schema }: Names,
   id: string,
   now: number,
 ): Promise<Job | undefined> {
-  const key = rowId(id);
-  if (key === undefined) return undefined;
-  const [row] = await connection.query(
+  return queryJob(
+    connection,
     "cancel a job",
+    id,
     `UPDATE "${schema}".jobs j SET status = 'cancelled', finished = $2::bigint, held_key = NULL,
        logs = j.logs || $3, ${UNLEASE}
      WHERE j.id = $1 AND j.status IN ${UNFINISHED} RETURNING ${jobColumns("j")}`,
-    [key, now, toJsonLines([{ time: now, message: STORE_MESSAGES.cancelled }])],
+    [now, toJsonLines([{ time: now, message: STORE_MESSAGES.cancelled }])],
   );
-  return row && toJob(row);
 }
 
 /**

@@ -249,11 +249,12 @@ function selectIds(
   const ids: SQLInputValue[] = [];
   for (let start = 0, end = 1; start < arms.length && ids.length < limit; start = end++) {
     while (end < arms.length && arms[end].group === arms[start].group) end++;
+    const isAll = start === 0 && end === arms.length; // one group: no copies
     const sql = selectSql(
-      start === 0 && end === arms.length ? arms : arms.slice(start, end),
+      isAll ? arms : arms.slice(start, end),
       request.tags,
       limit - ids.length,
-      start === 0 && end === arms.length ? takes : takes.slice(start, end),
+      isAll ? takes : takes.slice(start, end),
     );
     for (const row of statements.rows(sql).all(request.now)) {
       ids.push(Array.isArray(row) ? row[0] : (row as { id: number }).id);

@@ -4,31 +4,13 @@
 import { kinetik } from "../../../mod.ts";
 import { PostgresStore } from "../../../stores/postgres.ts";
 import deno from "../../../deno.json" with { type: "json" };
-
-interface Hooks {
-  onCompleted(): void;
-  onFailed(error: unknown): void;
-}
+import { kinetikAdapter } from "./_kinetik_queue.ts";
 
 export default async function create({ url }: { url: string }) {
   const queue = kinetik(new PostgresStore({ url }), { interval: "10s" });
   await queue.count(); // Connected and the schema made before the clock starts.
-  return {
-    versions: { kinetik: deno.version, postgres: deno.imports.postgres.replace("npm:", "") },
-    enqueueOne: (data: unknown) => queue.create("bench", data),
-    enqueueBulk: (datas: unknown[]) =>
-      queue.createMany(datas.map((data) => ({ task: "bench", data }))),
-    startWorker(
-      concurrency: number,
-      handler: (data: unknown) => unknown,
-      hooks: Hooks,
-    ) {
-      queue.define("bench").action((job) => handler(job.data))
-        .on("complete", () => hooks.onCompleted())
-        .on("fail", (error) => hooks.onFailed(error));
-      queue.process("default", { concurrency });
-      return Promise.resolve();
-    },
-    close: () => queue.close(),
-  };
+  return kinetikAdapter(queue, {
+    kinetik: deno.version,
+    postgres: deno.imports.postgres.replace("npm:", ""),
+  });
 }
